@@ -1,0 +1,105 @@
+# Makefile - build ./vmrecon, run its tests, install it.  See README.md.
+#
+#   make            install missing build packages, build ./vmrecon
+#   make test       build and run every test; ends with "N passed, N failed"
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make demo       diff, apply, diff an example on the built-in sim backend
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+CC ?= cc
+SANITIZE ?=
+
+BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
+	pkg-config gcc make libc6-dev
+TEST_PKGS = python3 python3-jsonschema valgrind git
+
+PKGS = yaml-0.1 jansson libcurl libgit2
+
+ifeq ($(SANITIZE),1)
+B = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+else
+B = build/rel
+SANFLAGS =
+endif
+
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+LIB_SRC = $(sort $(wildcard schema/*.c backends/*.c) \
+	$(filter-out reconciler/main.c,$(wildcard reconciler/*.c)))
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)
+TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
+TOOLS = $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+
+# ensure-packages: install the Debian packages in $(1) that are missing,
+# with apt-get, and only when something is missing.
+define ensure-packages
+@missing=""; for p in $(1); do \
+	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+	echo "installing:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
+	$$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	$$s apt-get install -y -qq --no-install-recommends $$missing \
+	>/dev/null || exit 1; \
+fi
+endef
+
+all: deps
+	@$(MAKE) --no-print-directory vmrecon
+
+deps:
+	$(call ensure-packages,$(BUILD_PKGS))
+
+test-deps: deps
+	$(call ensure-packages,$(TEST_PKGS))
+
+vmrecon: $(B)/vmrecon
+	cp $< $@
+
+$(B)/vmrecon: $(LIB_OBJ) $(B)/reconciler/main.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/unit: $(LIB_OBJ) $(UNIT_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/reconciler/main.o: VERSION
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
+
+test: test-deps
+	@$(MAKE) --no-print-directory $(B)/vmrecon $(B)/unit $(TOOLS)
+	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) tests/run
+
+demo: all
+	@tests/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+
+clean:
+	rm -rf build vmrecon
+
+.PHONY: all deps test-deps test demo install clean
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,190 @@
+/* backend.c - the table of built-in drivers and dispatch to them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../schema/error.h"
+#include "backend.h"
+
+/*
+ * Every driver vmrecon knows.  A driver that was not built (libvirt without
+ * libvirt-dev) is a weak reference left NULL and skipped.
+ */
+extern const struct vr_driver vr_sim_driver __attribute__((weak));
+extern const struct vr_driver vr_eflow_driver __attribute__((weak));
+extern const struct vr_driver vr_qemu_driver __attribute__((weak));
+extern const struct vr_driver vr_libvirt_driver __attribute__((weak));
+
+static const struct vr_driver *drivers[5];
+
+static void
+drivers_init(void)
+{
+	const struct vr_driver *all[] = { &vr_sim_driver, &vr_eflow_driver,
+	    &vr_qemu_driver, &vr_libvirt_driver };
+	size_t i, n = 0;
+
+	if (drivers[0])
+		return;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i])
+			drivers[n++] = all[i];
+	drivers[n] = NULL;
+}
+
+struct vr_backend {
+	const struct vr_driver *drv;
+	void *conn;
+	char *desc;
+};
+
+const struct vr_driver *const *
+vr_backend_drivers(void)
+{
+	drivers_init();
+	return drivers;
+}
+
+int
+vr_backend_open(struct vr_backend **out, const char *kind_target,
+    const struct vr_backend_options *opts)
+{
+	const char *colon = strchr(kind_target, ':');
+	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
+	const char *target = colon ? colon + 1 : "";
+	const struct vr_driver *drv = NULL;
+	struct vr_backend *b;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	drivers_init();
+	if (opts && opts->version != VR_BACKEND_OPTIONS_VERSION)
+		return vr_error_set(VR_EINVALID, "backend options version %u "
+		    "is not %u", opts->version, VR_BACKEND_OPTIONS_VERSION);
+	for (i = 0; drivers[i]; i++)
+		if (strlen(drivers[i]->name) == klen &&
+		    strncmp(drivers[i]->name, kind_target, klen) == 0)
+			drv = drivers[i];
+	if (!drv) {
+		char names[256] = "";
+
+		for (i = 0; drivers[i]; i++) {
+			if (i)
+				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+			strncat(names, drivers[i]->name,
+			    sizeof(names) - strlen(names) - 1);
+		}
+		return vr_error_set(VR_EINVALID, "unknown backend '%.*s' "
+		    "(this vmrecon has: %s)", (int)klen, kind_target, names);
+	}
+	b = vr_calloc(1, sizeof(*b));
+	b->drv = drv;
+	rc = drv->open(&b->conn, target, opts);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	b->desc = vr_strdup(kind_target);
+	*out = b;
+	return 0;
+}
+
+void
+vr_backend_free(struct vr_backend *b)
+{
+	if (!b)
+		return;
+	if (b->drv->close)
+		b->drv->close(b->conn);
+	free(b->desc);
+	free(b);
+}
+
+const char *
+vr_backend_kind(const struct vr_backend *b)
+{
+	return b->drv->name;
+}
+
+const char *
+vr_backend_desc(const struct vr_backend *b)
+{
+	return b->desc;
+}
+
+static int
+unsupported(const struct vr_backend *b, const char *what)
+{
+	return vr_error_set(VR_EUNSUPPORTED, "the %s backend cannot %s",
+	    b->drv->name, what);
+}
+
+int
+vr_backend_host(struct vr_backend *b, struct vr_host *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!b->drv->host)
+		return 0; /* no limits known: preflight checks nothing */
+	return b->drv->host(b->conn, out);
+}
+
+int
+vr_backend_list(struct vr_backend *b, char ***out, size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	if (!b->drv->list)
+		return unsupported(b, "list its VMs");
+	return b->drv->list(b->conn, out, count);
+}
+
+int
+vr_backend_observe(struct vr_backend *b, const char *name,
+    const struct vr_vm_spec *record, struct vr_vm_live *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!b->drv->observe)
+		return unsupported(b, "observe a VM");
+	return b->drv->observe(b->conn, name, record, out);
+}
+
+int
+vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
+    struct vr_change *c)
+{
+	if (!b->drv->classify) {
+		c->mode = VR_MODE_RESTART;
+		return 0;
+	}
+	return b->drv->classify(b->conn, live, c);
+}
+
+int
+vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
+    const struct vr_vm_spec *spec, const struct vr_vm_live *live,
+    const struct vr_change *changes, size_t nchanges,
+    struct vr_diags *diags, const char *path)
+{
+	if (!b->drv->preflight)
+		return 0;
+	return b->drv->preflight(b->conn, host, spec, live, changes, nchanges,
+	    diags, path);
+}
+
+int
+vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req)
+{
+	if (!b->drv->apply)
+		return unsupported(b, "apply changes");
+	return b->drv->apply(b->conn, req);
+}
+
+void
+vr_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

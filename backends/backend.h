@@ -1,0 +1,110 @@
+/*
+ * backend.h - the driver table: one struct of functions per hypervisor,
+ * as libvirt has one driver table per hypervisor.
+ *
+ * A driver fills the slots it supports with designated initializers; a NULL
+ * slot means "unsupported" (VR_EUNSUPPORTED), except classify (NULL: every
+ * change needs a restart) and preflight (NULL: no backend-specific checks).
+ * Drivers return 0 or a VR_E* code with vr_error_set() called where the
+ * failure happened, in the backend's own words where it gave any.
+ *
+ * The reconciler only talks to a backend through the vr_backend_* calls
+ * below.  Backends never include reconciler/.
+ */
+#ifndef VR_BACKEND_H
+#define VR_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../schema/diag.h"
+#include "../schema/model.h"
+
+#define VR_BACKEND_OPTIONS_VERSION 1
+
+struct vr_backend_options {
+	unsigned version;
+	const char *state_dir; /* default targets live here (sim.json) */
+	int timeout_ms;        /* per backend operation; 0 = driver default */
+	bool progress;         /* may draw progress on stderr (a TTY) */
+	const char *sysfs_root; /* host PCI discovery root; NULL = "/sys" */
+};
+
+#define VR_BACKEND_OPTIONS_INIT { VR_BACKEND_OPTIONS_VERSION, NULL, 0, \
+	false, NULL }
+
+/* What apply is asked to do for one VM. */
+struct vr_apply_request {
+	const struct vr_vm_spec *spec; /* desired; unset fields are unmanaged */
+	const struct vr_vm_live *live; /* observed just before */
+	struct vr_change *changes;     /* to apply now; driver sets ->applied */
+	size_t nchanges;
+	bool may_restart;              /* the VM may be restarted (once) */
+};
+
+struct vr_driver {
+	const char *name;        /* "sim", "eflow", "qemu", "libvirt" */
+	const char *target_help; /* what TARGET means, for --help */
+
+	int (*open)(void **out, const char *target,
+	    const struct vr_backend_options *opts);
+	void (*close)(void *conn);
+
+	/* Host limits for preflight (zeroes where unknown). */
+	int (*host)(void *conn, struct vr_host *out);
+
+	/* Names of every VM the backend knows. */
+	int (*list)(void *conn, char ***out, size_t *count);
+
+	/* The VM's live state; VR_ENOTFOUND if there is no such VM.  `record`
+	 * is the last spec vmrecon applied to it (NULL if none), for what the
+	 * backend cannot observe itself (EFLOW's GPU name and type). */
+	int (*observe)(void *conn, const char *name,
+	    const struct vr_vm_spec *record, struct vr_vm_live *out);
+
+	/* Decide c->mode (and c->reason when it needs a restart). */
+	int (*classify)(void *conn, const struct vr_vm_live *live,
+	    struct vr_change *c);
+
+	/* Backend-specific refusals, added to diags (at the spec's positions);
+	 * run before anything is applied. */
+	int (*preflight)(void *conn, const struct vr_host *host,
+	    const struct vr_vm_spec *spec, const struct vr_vm_live *live,
+	    const struct vr_change *changes, size_t nchanges,
+	    struct vr_diags *diags, const char *path);
+
+	/* Apply req->changes; mark each one done with ->applied = true.  On
+	 * failure return an error: the reconciler reports which were applied. */
+	int (*apply)(void *conn, struct vr_apply_request *req);
+};
+
+/* An open backend: a driver and its connection. */
+struct vr_backend;
+
+/* Open "KIND[:TARGET]"; KIND alone uses the driver's default target. */
+int vr_backend_open(struct vr_backend **out, const char *kind_target,
+    const struct vr_backend_options *opts);
+void vr_backend_free(struct vr_backend *b);
+
+const char *vr_backend_kind(const struct vr_backend *b);
+/* "KIND:TARGET" as given (or KIND), for messages and JSON. */
+const char *vr_backend_desc(const struct vr_backend *b);
+
+int vr_backend_host(struct vr_backend *b, struct vr_host *out);
+int vr_backend_list(struct vr_backend *b, char ***out, size_t *count);
+int vr_backend_observe(struct vr_backend *b, const char *name,
+    const struct vr_vm_spec *record, struct vr_vm_live *out);
+int vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
+    struct vr_change *c);
+int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
+    const struct vr_vm_spec *spec, const struct vr_vm_live *live,
+    const struct vr_change *changes, size_t nchanges,
+    struct vr_diags *diags, const char *path);
+int vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req);
+
+/* The built-in drivers, NULL-terminated (for `vmrecon version`). */
+const struct vr_driver *const *vr_backend_drivers(void);
+
+void vr_strv_free(char **v, size_t n);
+
+#endif

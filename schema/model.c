@@ -1,0 +1,169 @@
+/* model.c - names and lifetimes of the model's types. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "model.h"
+
+const char *
+vr_gpu_type_name(enum vr_gpu_type t)
+{
+	switch (t) {
+	case VR_GPU_DDA: return "DirectDeviceAssignment";
+	case VR_GPU_PV: return "ParaVirtualization";
+	default: return NULL;
+	}
+}
+
+int
+vr_gpu_type_parse(enum vr_gpu_type *out, const char *s)
+{
+	if (strcmp(s, "DirectDeviceAssignment") == 0)
+		*out = VR_GPU_DDA;
+	else if (strcmp(s, "ParaVirtualization") == 0)
+		*out = VR_GPU_PV;
+	else
+		return VR_EINVALID;
+	return 0;
+}
+
+const char *
+vr_restart_policy_name(enum vr_restart_policy p)
+{
+	return p == VR_RESTART_IFNEEDED ? "IfNeeded" : "Never";
+}
+
+int
+vr_restart_policy_parse(enum vr_restart_policy *out, const char *s)
+{
+	if (strcmp(s, "Never") == 0)
+		*out = VR_RESTART_NEVER;
+	else if (strcmp(s, "IfNeeded") == 0)
+		*out = VR_RESTART_IFNEEDED;
+	else
+		return VR_EINVALID;
+	return 0;
+}
+
+const char *
+vr_field_name(enum vr_field f)
+{
+	switch (f) {
+	case VR_FIELD_CPU_COUNT: return "cpuCount";
+	case VR_FIELD_MEMORY: return "memoryInMB";
+	case VR_FIELD_GPU: return "gpu";
+	default: return "?";
+	}
+}
+
+const char *
+vr_action_name(enum vr_action a)
+{
+	switch (a) {
+	case VR_ACTION_CREATE: return "create";
+	case VR_ACTION_UPDATE: return "update";
+	case VR_ACTION_DELETE: return "delete";
+	}
+	return "?";
+}
+
+const char *
+vr_mode_name(enum vr_mode m)
+{
+	return m == VR_MODE_LIVE ? "live" : "restart";
+}
+
+void
+vr_gpu_clear(struct vr_gpu *g)
+{
+	free(g->name);
+	memset(g, 0, sizeof(*g));
+}
+
+void
+vr_gpu_copy(struct vr_gpu *dst, const struct vr_gpu *src)
+{
+	*dst = *src;
+	dst->name = vr_strdup(src->name);
+}
+
+bool
+vr_gpu_equal(const struct vr_gpu *a, const struct vr_gpu *b)
+{
+	if (a->count == 0 || b->count == 0)
+		return a->count == b->count;
+	return a->count == b->count && a->type == b->type && a->name &&
+	    b->name && strcmp(a->name, b->name) == 0;
+}
+
+void
+vr_vm_spec_clear(struct vr_vm_spec *vm)
+{
+	free(vm->name);
+	vr_gpu_clear(&vm->gpu);
+	memset(vm, 0, sizeof(*vm));
+}
+
+void
+vr_vm_spec_copy(struct vr_vm_spec *dst, const struct vr_vm_spec *src)
+{
+	*dst = *src;
+	dst->name = vr_strdup(src->name);
+	vr_gpu_copy(&dst->gpu, &src->gpu);
+}
+
+void
+vr_spec_free(struct vr_spec *spec)
+{
+	size_t i;
+
+	if (!spec)
+		return;
+	for (i = 0; i < spec->nvms; i++)
+		vr_vm_spec_clear(&spec->vms[i]);
+	free(spec->vms);
+	free(spec->path);
+	free(spec);
+}
+
+void
+vr_host_clear(struct vr_host *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->ngpus; i++) {
+		free(h->gpus[i].name);
+		free(h->gpus[i].addr);
+	}
+	free(h->gpus);
+	free(h->gpu_blocker);
+	memset(h, 0, sizeof(*h));
+}
+
+void
+vr_vm_live_clear(struct vr_vm_live *l)
+{
+	free(l->name);
+	vr_gpu_clear(&l->gpu);
+	memset(l, 0, sizeof(*l));
+}
+
+void
+vr_change_clear(struct vr_change *c)
+{
+	vr_gpu_clear(&c->gpu_from);
+	vr_gpu_clear(&c->gpu_to);
+	free(c->reason);
+	memset(c, 0, sizeof(*c));
+}
+
+const struct vr_host_gpu *
+vr_host_find_gpu(const struct vr_host *h, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < h->ngpus; i++)
+		if (h->gpus[i].name && strcmp(h->gpus[i].name, name) == 0)
+			return &h->gpus[i];
+	return NULL;
+}
