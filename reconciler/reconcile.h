@@ -1,0 +1,56 @@
+/*
+ * reconcile.h - one pass of the straight line for a whole spec: observe
+ * every VM, plan, preflight, render, and (for apply) apply, observe again,
+ * verify, record.  diff, apply and watch are this call with other options.
+ */
+#ifndef VR_RECONCILE_H
+#define VR_RECONCILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../backends/backend.h"
+#include "../schema/model.h"
+#include "statedir.h"
+
+#define VR_RECONCILE_OPTIONS_VERSION 1
+
+enum vr_output { VR_OUTPUT_TEXT = 0, VR_OUTPUT_JSON };
+
+struct vr_reconcile_options {
+	unsigned version;
+	bool apply;             /* false: diff only, change nothing */
+	enum vr_output output;
+	bool color;             /* ANSI colour in text output */
+	FILE *out;              /* plan and results (stdout) */
+	FILE *err;              /* diagnostics and progress (stderr) */
+	const char *revision;   /* the source's revision, for status */
+	bool quiet_in_sync;     /* print nothing when there is no change */
+};
+
+#define VR_RECONCILE_OPTIONS_INIT { VR_RECONCILE_OPTIONS_VERSION, false, \
+	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false }
+
+/* Exit codes (DESIGN §4). */
+enum vr_exit {
+	VR_EXIT_OK = 0,        /* in sync / converged / valid */
+	VR_EXIT_ERROR = 1,     /* error, invalid, not converged */
+	VR_EXIT_DRIFT = 2,     /* diff: changes pending */
+	VR_EXIT_PENDING = 3,   /* apply: converged except restart-pending */
+};
+
+struct vr_reconcile_result {
+	int exit_code;          /* enum vr_exit */
+	size_t changes;         /* changes planned */
+	size_t applied;         /* changes applied */
+	size_t pending;         /* left pending by restartPolicy: Never */
+	size_t vms_drifted;     /* VMs not in sync before this pass */
+};
+
+/* Run one pass; errors are reported on opts->err and in the state dir
+ * (if `sd` is not NULL; diff never writes it). */
+int vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
+    struct vr_backend *b, struct vr_statedir *sd,
+    const struct vr_reconcile_options *opts);
+
+#endif
