@@ -1,0 +1,64 @@
+/*
+ * cmd.h - the subcommands, one file each (reconciler/cmd_<name>.c), and the
+ * helpers they share.
+ *
+ * Adding a command:
+ *   1. write reconciler/cmd_<name>.c with `int cmd_<name>(int argc,
+ *      char **argv)`; argv[0] is the command name; return an exit code
+ *      (enum vr_exit); parse options with getopt_long, `-h`/`--help` prints
+ *      the usage to stdout and returns 0, a bad option prints it to stderr
+ *      and returns 1;
+ *   2. declare it below and add a line to `commands[]` in main.c;
+ *   3. document it in README.md and add tests in tests/e2e/.
+ */
+#ifndef VR_CMD_H
+#define VR_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../backends/backend.h"
+#include "reconcile.h"
+#include "statedir.h"
+
+struct vr_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;   /* the synopsis line(s), without "usage: " */
+	const char *summary; /* one line for `vmrecon help` */
+};
+
+int cmd_validate(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* The command table (main.c), NULL-name terminated. */
+extern const struct vr_cmd vr_commands[];
+const struct vr_cmd *vr_cmd_find(const char *name);
+
+/* Print "usage: vmrecon <usage>" of command `name` to fp. */
+void vr_cmd_usage(const char *name, FILE *fp);
+
+/* Shared by commands: "vmrecon: msg" on stderr (the last error). */
+void vr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Options most commands take, with their parsed values. */
+struct vr_cli_common {
+	const char *backend;   /* --backend KIND[:TARGET], default "sim" */
+	char *state_dir;       /* --state-dir, default vr_statedir_default() */
+	enum vr_output output; /* -o text|json */
+	bool color;            /* stdout is a TTY and NO_COLOR is unset */
+};
+
+void vr_cli_common_init(struct vr_cli_common *c);
+void vr_cli_common_clear(struct vr_cli_common *c);
+/* "-o" argument; prints an error and returns -1 if not text|json. */
+int vr_cli_output_parse(struct vr_cli_common *c, const char *arg);
+/* Open the backend named by c->backend with c->state_dir. */
+int vr_cli_backend_open(struct vr_backend **out,
+    const struct vr_cli_common *c);
+
+#endif
