@@ -61,4 +61,8 @@ int vr_cli_output_parse(struct vr_cli_common *c, const char *arg);
 int vr_cli_backend_open(struct vr_backend **out,
     const struct vr_cli_common *c);
 
+/* diff and apply: parse their options, load -f, open the backend (and
+ * for apply the locked state dir), run one reconcile pass.  Exit code. */
+int vr_cli_reconcile(int argc, char **argv, bool apply);
+
 #endif
