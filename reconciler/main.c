@@ -18,6 +18,9 @@ const struct vr_cmd vr_commands[] = {
 	{ "apply", cmd_apply, "apply [-f FILE] [-o text|json] [--backend "
 	  "KIND[:TARGET]] [--state-dir DIR]",
 	  "make the VM match the file, verify, record" },
+	{ "get", cmd_get, "get [NAME...] [-o yaml|json] [--record] [--backend "
+	  "KIND[:TARGET]] [--state-dir DIR]",
+	  "print live VMs as desired-state files, to adopt them" },
 	{ "status", cmd_status, "status [-o text|json] [--state-dir DIR]",
 	  "show what the last reconciles did" },
 	{ "version", cmd_version, "version",
