@@ -84,7 +84,7 @@ $(B)/reconciler/main.o: VERSION
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
+	@echo "  CC $<"; $(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
 test: test-deps
 	@$(MAKE) --no-print-directory $(B)/vmrecon $(B)/unit $(TOOLS)

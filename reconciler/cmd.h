@@ -32,6 +32,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_get(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
@@ -60,5 +61,9 @@ int vr_cli_output_parse(struct vr_cli_common *c, const char *arg);
 /* Open the backend named by c->backend with c->state_dir. */
 int vr_cli_backend_open(struct vr_backend **out,
     const struct vr_cli_common *c);
+
+/* diff and apply: parse their options, load -f, open the backend (and
+ * for apply the locked state dir), run one reconcile pass.  Exit code. */
+int vr_cli_reconcile(int argc, char **argv, bool apply);
 
 #endif
