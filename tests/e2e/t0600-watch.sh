@@ -1,0 +1,393 @@
+# t0600-watch.sh - `vmrecon watch` against real Git servers on 127.0.0.1
+# (file://, git daemon, a silent TCP server), with the sim backend: first
+# clone and apply, a new commit within one interval, commits that do not
+# touch this host's file, drift corrected or only reported, bad YAML, a
+# missing file, force-push refused, server down then back, SIGHUP, SIGTERM
+# during a reconcile, two daemons on one state dir, SSH-signed commits,
+# a silent server, a corrupt mirror.  Every wait is bounded.
+. "$(dirname "$0")/../lib.sh"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
+export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
+
+PIDS=""
+cleanup() {
+	local p
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
+}
+trap cleanup EXIT
+
+HOST=$(uname -n)
+SRV=$T/srv/fleet.git
+W=$T/work
+S=$T/state
+SIM=$S/sim.json
+URL=file://$SRV
+
+spec() { # CPU [MEM] -> this host's file
+	mkdir -p "$W/hosts"
+	cat >"$W/hosts/$HOST.yaml" <<Y
+apiVersion: vmrecon/v1
+kind: VirtualMachine
+metadata:
+  name: edge-01
+spec:
+  cpuCount: $1
+  memoryInMB: ${2:-2048}
+  restartPolicy: IfNeeded
+Y
+}
+push() { # MESSAGE [git-push options]
+	local m=$1
+	shift
+	git -C "$W" add -A && git -C "$W" commit -qm "$m" &&
+		git -C "$W" push -q "$@" origin HEAD:main
+}
+sim_cpu() { json_get "$SIM" "d['vms']['edge-01']['cpuCount']" 2>/dev/null; }
+set_sim_cpu() {
+	python3 - "$SIM" "$1" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+d["vms"]["edge-01"]["cpuCount"] = int(sys.argv[2])
+open(sys.argv[1] + ".t", "w").write(json.dumps(d))
+os.rename(sys.argv[1] + ".t", sys.argv[1])
+PY
+}
+status_get() { json_get "$S/status.json" "$1" 2>/dev/null; }
+# wait_for SECONDS CMD...: poll every 50 ms until CMD succeeds
+wait_for() {
+	local end=$((SECONDS + $1 + 1)) t0
+	shift
+	t0=$(date +%s%N)
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+	WAITED_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+cpu_is() { [ "$(sim_cpu)" = "$1" ]; }
+log_has() { grep -qF -- "$1" "$LOG"; }
+log_count() { grep -cF -- "$1" "$LOG"; }
+
+start_watch() { # LOG ARGS...
+	LOG=$1
+	shift
+	"$VMRECON" watch --repo "$URL" --path 'hosts/{hostname}.yaml' \
+		--state-dir "$S" --interval 1s "$@" 2>"$LOG" &
+	WPID=$!
+	PIDS="$PIDS $WPID"
+}
+stop_watch() {
+	kill -TERM "$WPID" 2>/dev/null
+	wait "$WPID"
+	WRC=$?
+}
+section() { echo "# --- $* (t=${SECONDS}s)"; }
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+section "the repository"
+mkdir -p "$T/srv"
+git init -q --bare -b main "$SRV"
+git init -q -b main "$W"
+git -C "$W" remote add origin "$SRV"
+spec 2
+echo "fleet" >"$W/README"
+mkdir -p "$W/hosts" && spec 2 && cat >"$W/hosts/other-host.yaml" <<'Y'
+apiVersion: vmrecon/v1
+kind: VirtualMachine
+metadata:
+  name: edge-02
+spec:
+  cpuCount: 1
+Y
+push "initial"
+
+section "first clone and apply (--once)"
+run "$VMRECON" watch --once --repo "$URL" --path 'hosts/{hostname}.yaml' \
+	--state-dir "$S"
+expect_rc 0 "watch --once clones and applies"
+expect_eq "$(sim_cpu)" 2 "the sim VM has this host's 2 CPUs"
+head=$(git -C "$SRV" rev-parse main)
+expect_eq "$(status_get "d['vms']['edge-01']['lastAppliedRevision']")" \
+	"main@sha1:$head" "status has a Flux-like revision"
+expect_eq "$(status_get "d['vms']['edge-01']['conditions'][0]['reason']")" \
+	"ReconciliationSucceeded" "Ready condition with its reason"
+expect_eq "$(git --git-dir="$S/mirror.git" rev-parse --is-bare-repository)" \
+	true "the mirror is a bare repository"
+[ ! -e "$S/mirror.git/hosts" ] && ok "nothing checked out" || notok "checkout found"
+expect_eq "$(json_get "$S/watch.json" "d['lastAppliedCommit']")" "$head" \
+	"watch.json keeps the last applied commit"
+
+section "the daemon: new commit within one interval"
+start_watch "$T/w1.log"
+wait_for 5 log_has "info watching" && ok "daemon started" ||
+	notok "daemon did not start"
+times=""
+for n in 3 4 5 6 7; do
+	spec $n
+	push "cpu $n"
+	if wait_for 4 cpu_is $n; then times="$times $WAITED_MS"; else
+		notok "commit with $n CPUs not applied"
+	fi
+done
+med=$(printf '%s\n' $times | sort -n | sed -n 3p)
+echo "# push to converged (ms, interval 1s):$times; median $med"
+[ -n "$med" ] && [ "$med" -le 1800 ] && ok "new commits applied within one interval (median ${med} ms)" ||
+	notok "push to converged too slow: $times"
+
+section "a commit that does not touch this host's file"
+applied=$(log_count "info applied")
+hist=$(status_get "len(d['vms']['edge-01']['history'])")
+handled=$(status_get "d['vms']['edge-01']['lastHandledAt']")
+echo "more" >>"$W/README"
+push "readme only"
+wait_for 4 log_has '"new revision, file unchanged"' &&
+	ok "a commit not touching this host's file is seen" ||
+	notok "readme commit not seen"
+sleep 1.2
+expect_eq "$(log_count "info applied")" "$applied" "and causes no reconcile (log)"
+expect_eq "$(status_get "d['vms']['edge-01']['lastHandledAt']")" "$handled" \
+	"and no status write for the VM"
+expect_eq "$(status_get "len(d['vms']['edge-01']['history'])")" "$hist" \
+	"history unchanged"
+
+section "drift corrected"
+set_sim_cpu 1
+wait_for 4 cpu_is 7 && ok "drift corrected within an interval" ||
+	notok "drift not corrected: cpu $(sim_cpu)"
+wait_for 2 log_has "drift corrected" && ok "drift correction logged" ||
+	notok "no drift log"
+
+section "two daemons on one state dir"
+run timeout 10 "$VMRECON" watch --repo "$URL" --path x.yaml --state-dir "$S"
+expect_rc 1 "a second daemon on the same state dir exits at once"
+expect_in "$T/err" "another vmrecon (pid $WPID)" "and names the holder"
+
+section "bad YAML: error in status, VM untouched, next good commit applies"
+printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: edge-01\nspec:\n  cpuCount: [\n' \
+	>"$W/hosts/$HOST.yaml"
+push "broken"
+bad=$(git -C "$SRV" rev-parse main)
+wait_for 4 log_has "invalid desired state" && ok "bad YAML logged" ||
+	notok "bad YAML not logged"
+wait_for 2 eval '[ "$(status_get "d[\"vms\"][\"edge-01\"][\"conditions\"][0][\"reason\"]")" = ValidationFailed ]' &&
+	ok "status: Ready False, ValidationFailed" || notok "no ValidationFailed in status"
+expect_eq "$(status_get "d['vms']['edge-01']['lastAttemptedRevision']")" \
+	"main@sha1:$bad" "the bad commit is the last attempted revision"
+expect_eq "$(status_get "d['vms']['edge-01']['lastAppliedRevision'] != 'main@sha1:$bad'")" \
+	True "and not the last applied one"
+expect_in "$S/status.json" "hosts/$HOST.yaml:" "status names file:line:col"
+set_sim_cpu 6
+sleep 1.3
+expect_eq "$(sim_cpu)" 7 "the last good spec still holds (drift corrected)"
+spec 8
+push "fixed"
+wait_for 4 cpu_is 8 && ok "the next good commit applies" || notok "good commit after bad not applied"
+wait_for 2 eval '[ "$(status_get "d[\"vms\"][\"edge-01\"][\"conditions\"][0][\"status\"]")" = True ]' &&
+	ok "Ready is True again" || notok "Ready not True after the fix"
+
+section "a missing file is an error, not a deletion"
+git -C "$W" rm -q "hosts/$HOST.yaml"
+push "remove host file"
+wait_for 4 log_has "ArtifactFailed" && ok "missing file refused" || notok "missing file not refused"
+expect_eq "$(sim_cpu)" 8 "the VM is untouched"
+spec 8
+push "restore host file"
+wait_for 4 eval '[ "$(status_get "d[\"source\"][\"conditions\"][0][\"status\"]")" = True ]' &&
+	ok "source Ready again after the file is back" || notok "source not Ready"
+
+section "SIGHUP reconciles now"
+kill -HUP "$WPID"
+wait_for 3 log_has '"reconciling now"' && ok "SIGHUP reconciles now" || notok "no SIGHUP reconcile"
+
+section "force-push refused"
+git -C "$W" reset -q --hard HEAD~1
+spec 9
+push "rewritten" -f
+wait_for 4 log_has "HistoryRewritten" && ok "force-push refused" || notok "force-push not refused"
+sleep 1.2
+expect_eq "$(sim_cpu)" 8 "the rewritten commit was not applied"
+expect_eq "$(status_get "d['vms']['edge-01']['conditions'][0]['reason']")" \
+	HistoryRewritten "status says HistoryRewritten"
+
+section "SIGTERM: exit 0, status consistent"
+stop_watch
+expect_eq "$WRC" 0 "SIGTERM: exit 0"
+LOG=$T/w1.log
+log_has "info stopped" && ok "logged the stop" || notok "no stop log"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$S/status.json" &&
+	ok "status.json parses after SIGTERM" || notok "status.json broken"
+lines=$(grep -c . "$T/w1.log")
+bad_lines=$(grep -vcE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (info|warn|error) ' "$T/w1.log")
+expect_eq "$bad_lines" 0 "all $lines log lines are 'TIME LEVEL msg key=value'"
+
+run "$VMRECON" watch --once --allow-rewrite --repo "$URL" \
+	--path 'hosts/{hostname}.yaml' --state-dir "$S"
+expect_rc 0 "--allow-rewrite accepts the rewritten history"
+expect_eq "$(sim_cpu)" 9 "and applies it"
+
+section "quiet when nothing happens"
+start_watch "$T/quiet.log"
+sleep 3.2
+stop_watch
+expect_eq "$(grep -vcE ' info (watching|stopped)' "$T/quiet.log")" 0 \
+	"quiet when nothing happens (3 s, interval 1 s)"
+
+section "--no-self-heal only reports drift"
+start_watch "$T/noheal.log" --no-self-heal
+sleep 0.5
+set_sim_cpu 2
+wait_for 4 log_has "drift detected" && ok "--no-self-heal reports drift" ||
+	notok "drift not reported"
+sleep 1.2
+expect_eq "$(sim_cpu)" 2 "--no-self-heal leaves the drift"
+expect_eq "$(status_get "d['vms']['edge-01']['result']")" drifted "status: drifted"
+expect_eq "$(status_get "d['vms']['edge-01']['conditions'][0]['reason']")" \
+	DriftDetected "Ready False, DriftDetected"
+expect_eq "$(log_count "drift detected")" 1 "reported once, not every interval"
+stop_watch
+
+section "SIGTERM during reconciles"
+bad=0
+for i in 1 2 3 4 5 6; do
+	spec $((i + 1))
+	push "term $i"
+	start_watch "$T/term$i.log"
+	wait_for 5 log_has "info watching"
+	sleep "0.0$((i * 9 % 60))"
+	t0=$(date +%s%N)
+	stop_watch
+	echo "# SIGTERM try $i: up after $WAITED_MS ms, stopped in $((($(date +%s%N) - t0) / 1000000)) ms"
+	[ "$WRC" -eq 0 ] || { bad=1; echo "# exit $WRC on try $i"; }
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["vms"]["edge-01"]["result"]; json.load(open(sys.argv[2]))' \
+		"$S/status.json" "$SIM" 2>/dev/null || { bad=1; echo "# status or sim file broken on try $i"; }
+done
+[ $bad -eq 0 ] && ok "SIGTERM at 6 points of a reconcile: exit 0, status and VM consistent" ||
+	notok "SIGTERM left something inconsistent"
+
+section "git:// server down: backoff, then recovery"
+PORT=$(free_port)
+start_daemon() {
+	git daemon --reuseaddr --listen=127.0.0.1 --port="$PORT" --export-all \
+		--base-path="$T/srv" "$T/srv" 2>>"$T/git-daemon.log" &
+	GDPID=$!
+	PIDS="$PIDS $GDPID"
+	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
+}
+start_daemon
+S2=$T/state-git
+"$VMRECON" watch --repo "git://127.0.0.1:$PORT/fleet.git" --state-dir "$S2" \
+	--path 'hosts/{hostname}.yaml' --interval 1s --max-backoff 4s \
+	--timeout 2s --backend "sim:$SIM" 2>"$T/git.log" &
+WPID=$!
+PIDS="$PIDS $WPID"
+LOG=$T/git.log
+wait_for 5 log_has '"new revision"' && ok "git:// clone and apply" || notok "git:// did not apply"
+kill "$GDPID"; wait "$GDPID" 2>/dev/null
+spec 11
+push "while the server is down"
+wait_for 8 eval '[ "$(log_count "fetch failed")" -ge 3 ]' &&
+	ok "server down: fetch errors logged, daemon alive" || notok "no fetch errors"
+retries=$(grep -o 'retry_in=[0-9a-z]*' "$LOG" | head -3 | tr '\n' ' ')
+echo "# backoff: $retries"
+r1=$(grep -o 'retry_in=[0-9]*' "$LOG" | sed -n 1p | tr -dc 0-9)
+r3=$(grep -o 'retry_in=[0-9]*' "$LOG" | sed -n 3p | tr -dc 0-9)
+[ -n "$r1" ] && [ -n "$r3" ] && [ "$r3" -gt "$r1" ] && ok "backoff grows ($retries)" ||
+	notok "backoff does not grow: $retries"
+expect_eq "$(json_get "$S2/status.json" "d['source']['conditions'][0]['reason']")" \
+	FetchFailed "status: source FetchFailed"
+kill -0 "$WPID" && ok "the daemon survived" || notok "daemon died"
+start_daemon
+wait_for 8 cpu_is 11 && ok "recovery: the commit pushed while down is applied" ||
+	notok "no recovery"
+LOG=$T/git.log
+log_has "fetch recovered" && ok "recovery logged" || notok "recovery not logged"
+stop_watch
+expect_eq "$WRC" 0 "git:// daemon stops with exit 0"
+
+section "a silent server: the fetch deadline"
+SPORT=$(free_port)
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' "$SPORT" &
+SILENT=$!
+PIDS="$PIDS $SILENT"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SPORT"
+t0=$(date +%s%N)
+run timeout 20 "$VMRECON" watch --once --repo "git://127.0.0.1:$SPORT/x.git" \
+	--path a.yaml --state-dir "$T/state-silent" --timeout 1s
+took=$((($(date +%s%N) - t0) / 1000000))
+expect_rc 1 "a silent server fails the fetch"
+expect_in "$T/err" "no answer within 1000 ms" "at the deadline"
+[ "$took" -lt 4000 ] && ok "within the deadline (${took} ms)" || notok "took ${took} ms"
+kill "$SILENT" 2>/dev/null
+
+section "a corrupt mirror is remade"
+echo garbage >"$S/mirror.git/HEAD"
+rm -rf "$S/mirror.git/objects"
+run "$VMRECON" watch --once --allow-rewrite --repo "$URL" \
+	--path 'hosts/{hostname}.yaml' --state-dir "$S"
+expect_rc 0 "a corrupt mirror is removed and fetched again"
+
+section "SSH-signed commits"
+if command -v ssh-keygen >/dev/null; then
+	K=$T/keys
+	mkdir -p "$K"
+	ssh-keygen -q -t ed25519 -N '' -C alice -f "$K/alice"
+	ssh-keygen -q -t ed25519 -N '' -C mallory -f "$K/mallory"
+	printf 'alice@example.com namespaces="git" %s\n' "$(cut -d' ' -f1,2 "$K/alice.pub")" \
+		>"$K/allowed_signers"
+	S3=$T/state-sig
+	sig_once() {
+		run "$VMRECON" watch --once --repo "$URL" --path 'hosts/{hostname}.yaml' \
+			--state-dir "$S3" --backend "sim:$SIM" \
+			--verify-signatures "$K/allowed_signers"
+	}
+	spec 12
+	push "unsigned"
+	sig_once
+	expect_rc 1 "--verify-signatures: an unsigned commit is refused"
+	expect_in "$T/err" "is not signed" "and says why"
+	spec 13
+	git -C "$W" add -A
+	git -C "$W" -c gpg.format=ssh -c user.signingkey="$K/mallory.pub" commit -qS -m mallory
+	git -C "$W" push -q origin HEAD:main
+	sig_once
+	expect_rc 1 "a commit signed by a key not allowed is refused"
+	expect_in "$T/err" "VerificationFailed" "reason VerificationFailed"
+	[ "$(sim_cpu)" != 13 ] && ok "nothing applied from refused commits" || notok "refused commit applied"
+	spec 14
+	git -C "$W" add -A
+	git -C "$W" -c gpg.format=ssh -c user.signingkey="$K/alice.pub" commit -qS -m alice
+	git -C "$W" push -q origin HEAD:main
+	sig_once
+	expect_rc 0 "a commit signed by an allowed key is applied"
+	expect_in "$T/err" "signer=alice@example.com" "the signer is logged"
+	expect_eq "$(sim_cpu)" 14 "its spec is in force"
+else
+	ok "skipped signatures: no ssh-keygen"
+fi
+
+section "the systemd unit"
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/local/bin/vmrecon|$VMRECON|" "$VR_TOP/examples/vmrecon-watch.service" \
+		>"$T/vmrecon-watch.service"
+	run timeout 60 systemd-analyze verify "$T/vmrecon-watch.service"
+	expect_rc 0 "systemd-analyze verify accepts examples/vmrecon-watch.service"
+else
+	ok "skipped: no systemd-analyze"
+fi
+run "$VMRECON" validate "$VR_TOP"/examples/fleet/hosts/*.yaml
+expect_rc 0 "the fleet example's host files are valid"
+
+section "bad options"
+run "$VMRECON" watch --repo "$URL" --path a.yaml --interval 10
+expect_rc 1 "an interval without a unit is refused"
+expect_in "$T/err" "--interval: '10' needs a unit" "with the grammar's words"
+run "$VMRECON" watch --repo "$URL" --path '../etc/passwd' --state-dir "$T/s4"
+expect_rc 1 "a path escaping the repository is refused"
