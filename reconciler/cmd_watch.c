@@ -62,7 +62,10 @@ struct watch {
 	char seen_commit[VR_GIT_HEX];  /* last fetched commit handled */
 	char *fetched_revision;
 	int fetch_failures, apply_failures;
-	bool last_pass_ok;
+	bool refused;                  /* the current commit was refused */
+	bool commit_ready;             /* how handling seen_commit went, */
+	char *commit_reason;           /* for the source section */
+	char *commit_msg;
 	char *source_fp;               /* what status.json's source says */
 	json_t *vm_fp;                 /* per VM: the last logged outcome */
 	uint64_t rng;
@@ -163,6 +166,20 @@ source_status(struct watch *w, bool ready, const char *reason,
 		    vr_error_msg(), NULL);
 }
 
+/* How handling the current commit went: the source section repeats it
+ * until the next commit or a fetch failure. */
+static void
+commit_outcome(struct watch *w, bool ready, const char *reason,
+    const char *msg)
+{
+	w->commit_ready = ready;
+	free(w->commit_reason);
+	w->commit_reason = vr_strdup(reason);
+	free(w->commit_msg);
+	w->commit_msg = vr_strdup(msg);
+	source_status(w, ready, reason, msg);
+}
+
 static void
 vm_ready(struct watch *w, const char *fail_reason)
 {
@@ -199,7 +216,8 @@ refuse(struct watch *w, const char *revision, const char *reason,
 		vm_ready(w, reason);
 		json_object_clear(w->vm_fp);
 	}
-	source_status(w, false, reason, msg);
+	w->refused = true;
+	commit_outcome(w, false, reason, msg);
 }
 
 /* --- one reconcile pass ------------------------------------------------ */
@@ -284,7 +302,9 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 	o.out = open_memstream(&out_text, &out_len);
 	o.err = open_memstream(&err_text, &err_len);
 	o.revision = w->spec_revision;
-	o.quiet_in_sync = true;
+	/* a new revision is recorded for every VM; a drift check that finds
+	 * nothing writes nothing */
+	o.quiet_in_sync = strcmp(why, "drift check") == 0;
 	if (!o.out || !o.err) {
 		if (o.out)
 			fclose(o.out);
@@ -434,7 +454,8 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		free(msg);
 		return rc;
 	}
-	if (!force && w->spec && strcmp(blob, w->spec_blob) == 0) {
+	if (!force && w->spec && !w->refused &&
+	    strcmp(blob, w->spec_blob) == 0) {
 		/* the commit does not touch this host's file */
 		vr_wlog(stderr, "info", "new revision, file unchanged",
 		    "revision", rev->revision, "path", w->path, NULL);
@@ -442,7 +463,7 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		w->spec_revision = vr_strdup(rev->revision);
 		if (strcmp(w->base.blob, blob) == 0)
 			save_base(w, rev, blob);
-		source_status(w, true, "Succeeded", "file unchanged");
+		commit_outcome(w, true, "Succeeded", "file unchanged");
 		free(buf);
 		return 0;
 	}
@@ -481,11 +502,12 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	rc = reconcile_pass(w, true, force ? "SIGHUP" : "new revision",
 	    exit_code);
 	*passed = true;
+	w->refused = false;
 	if (rc == 0) {
 		save_base(w, rev, blob);
-		source_status(w, true, "Succeeded", "applied");
+		commit_outcome(w, true, "Succeeded", "applied");
 	} else {
-		source_status(w, false, "ReconciliationFailed",
+		commit_outcome(w, false, "ReconciliationFailed",
 		    vr_error_msg());
 	}
 	return rc;
@@ -522,10 +544,9 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 	w->fetched_revision = vr_strdup(rev.revision);
 	if (force || strcmp(rev.commit, w->seen_commit) != 0)
 		rc = handle_commit(w, &rev, force, passed, exit_code);
-	else
-		source_status(w, w->last_pass_ok, w->last_pass_ok ?
-		    "Succeeded" : "ReconciliationFailed", w->last_pass_ok ?
-		    "up to date" : "the last reconcile failed");
+	else if (w->commit_reason)
+		source_status(w, w->commit_ready, w->commit_reason,
+		    w->commit_msg);
 	vr_git_rev_clear(&rev);
 	return rc;
 }
@@ -686,6 +707,8 @@ teardown(struct watch *w)
 	free(w->spec_revision);
 	free(w->fetched_revision);
 	free(w->source_fp);
+	free(w->commit_reason);
+	free(w->commit_msg);
 	free(w->path);
 	free(w->mirror);
 	json_decref(w->vm_fp);
@@ -768,7 +791,6 @@ run(struct watch *w, const sigset_t *unblocked)
 			    backoff(w, w->fetch_failures) :
 			    jitter(w, w->interval_ms, 10));
 			if (passed) {
-				w->last_pass_ok = rc == 0;
 				w->apply_failures = rc < 0 ?
 				    w->apply_failures + 1 : 0;
 				next_observe = mono_ms() + (rc < 0 ?
@@ -782,7 +804,6 @@ run(struct watch *w, const sigset_t *unblocked)
 			if (w->spec) {
 				rc = reconcile_pass(w, w->self_heal,
 				    "drift check", &exit_code);
-				w->last_pass_ok = rc == 0;
 			}
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
 			    0;
@@ -796,9 +817,11 @@ run(struct watch *w, const sigset_t *unblocked)
 		/* write status once more, whatever the dedup says */
 		free(w->source_fp);
 		w->source_fp = NULL;
-		source_status(w, w->last_pass_ok && !w->fetch_failures,
-		    w->last_pass_ok && !w->fetch_failures ? "Succeeded" :
-		    "Stopped", "daemon stopped");
+		if (w->fetch_failures || !w->commit_reason)
+			source_status(w, false, "Stopped", "daemon stopped");
+		else
+			source_status(w, w->commit_ready, w->commit_reason,
+			    w->commit_msg);
 		vr_wlog(stderr, "info", "stopped", NULL);
 	}
 	return code;
