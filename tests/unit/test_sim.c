@@ -306,6 +306,18 @@ TEST(sim_strict_parse_errors)
 		  "sim.json: missing key 'vms'" },
 		{ "[1, 2]", "sim.json: expected an object at the top level" },
 		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1},"
+		  " \"vms\": {\"a\\nb\": {\"cpuCount\": 1, \"memoryInMB\": 1}}}",
+		  "sim.json: vms: a VM name must have 1 to 255 characters, "
+		  "none of them a control character" },
+		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1},"
+		  " \"vms\": {\"a\\u0000b\": {\"cpuCount\": 1,"
+		  " \"memoryInMB\": 1}}}",
+		  "sim.json:1:70: NUL byte in object key" },
+		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1,"
+		  " \"gpus\": [{\"name\": \"A\\u0007\", \"passthroughTypes\":"
+		  " [\"ParaVirtualization\"]}]}, \"vms\": {}}",
+		  "host.gpus[0].name: contains a control character" },
+		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1},"
 		  " \"vms\": {}, \"vms\": {}}",
 		  "duplicate object key" },
 		/* jansson's line:col for syntax errors */
