@@ -135,6 +135,7 @@ check_keys(const json_t *obj, const char *const *allowed, const char *file,
 
 	json_object_foreach((json_t *)obj, key, v) {
 		char list[256] = "", *p;
+		size_t used = 0;
 		int rc;
 
 		for (i = 0; allowed[i]; i++)
@@ -142,11 +143,10 @@ check_keys(const json_t *obj, const char *const *allowed, const char *file,
 				break;
 		if (allowed[i])
 			continue;
-		for (i = 0; allowed[i]; i++) {
-			if (i)
-				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
-		}
+		for (i = 0; allowed[i] && used < sizeof(list); i++)
+			used += (size_t)snprintf(list + used,
+			    sizeof(list) - used, "%s%s", i ? ", " : "",
+			    allowed[i]);
 		p = path_join(jpath, key);
 		rc = vr_error_set(VR_EINVALID, "%s: %s: unknown key (expected "
 		    "one of: %s)", file, p, list);
@@ -874,7 +874,8 @@ sim_apply(void *conn, struct vr_apply_request *req)
 
 	memset(&f, 0, sizeof(f));
 	if (!name)
-		return vr_error_set(VR_EINVALID, "sim: apply without a VM name");
+		return vr_error_set(VR_EINVALID, "sim: apply without a VM "
+		    "name");
 	if (req->nchanges == 0)
 		return 0;
 	for (i = 0; i < req->nchanges; i++)

@@ -281,7 +281,8 @@ TEST(sim_strict_parse_errors)
 		  "vms.e.running: expected true or false" },
 		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1},"
 		  " \"vms\": {\"e\": {\"cpuCount\": 1, \"memoryInMB\": 1,"
-		  " \"gpu\": {\"name\": \"X\", \"passthroughType\": \"DDA\"}}}}",
+		  " \"gpu\": {\"name\": \"X\","
+		  " \"passthroughType\": \"DDA\"}}}}",
 		  "vms.e.gpu.passthroughType: expected DirectDeviceAssignment "
 		  "or ParaVirtualization" },
 		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1},"
@@ -306,7 +307,8 @@ TEST(sim_strict_parse_errors)
 		  "sim.json: missing key 'vms'" },
 		{ "[1, 2]", "sim.json: expected an object at the top level" },
 		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1},"
-		  " \"vms\": {\"a\\nb\": {\"cpuCount\": 1, \"memoryInMB\": 1}}}",
+		  " \"vms\": {\"a\\nb\": {\"cpuCount\": 1,"
+		  " \"memoryInMB\": 1}}}",
 		  "sim.json: vms: a VM name must have 1 to 255 characters, "
 		  "none of them a control character" },
 		{ "{\"host\": {\"logicalProcessors\": 1, \"memoryInMB\": 1},"
@@ -502,8 +504,8 @@ TEST(sim_observe_list_host)
 
 	/* a nested host says why no GPU can be passed through */
 	path = unit_write(unit_tmpdir(), "n.json", "{\"host\": "
-	    "{\"logicalProcessors\": 2, \"memoryInMB\": 4096, \"nested\": true},"
-	    " \"vms\": {}}");
+	    "{\"logicalProcessors\": 2, \"memoryInMB\": 4096,"
+	    " \"nested\": true}, \"vms\": {}}");
 	b = open_sim(path);
 	if (!b)
 		return;
@@ -869,10 +871,11 @@ TEST(sim_apply_refused_writes_nothing)
 	vr_backend_free(b);
 
 	/* a nested host passes no GPU through */
-	unit_write(unit_tmpdir(), "sim.json", "{\"host\": {\"logicalProcessors\":"
-	    " 2, \"memoryInMB\": 4096, \"nested\": true, \"gpus\": [{\"name\":"
-	    " \"NVIDIA A2\", \"passthroughTypes\": [\"DirectDeviceAssignment\"]}"
-	    "]}, \"vms\": {\"e\": {\"cpuCount\": 1, \"memoryInMB\": 1024}}}");
+	unit_write(unit_tmpdir(), "sim.json", "{\"host\": "
+	    "{\"logicalProcessors\": 2, \"memoryInMB\": 4096, \"nested\": true,"
+	    " \"gpus\": [{\"name\": \"NVIDIA A2\", \"passthroughTypes\":"
+	    " [\"DirectDeviceAssignment\"]}]}, \"vms\": {\"e\": {\"cpuCount\":"
+	    " 1, \"memoryInMB\": 1024}}}");
 	b = open_sim(path);
 	if (!b)
 		goto out;
