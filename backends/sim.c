@@ -515,7 +515,13 @@ sim_write(const char *path, const json_t *root)
 		return vr_error_set(VR_ERROR, "cannot encode '%s'", path);
 	buf = vr_asprintf("%s\n", text);
 	free(text);
-	rc = vr_file_write_atomic(path, buf, strlen(buf), SIM_FILE_MODE);
+	/* indenting may grow a compact file: never write one we cannot read */
+	if (strlen(buf) > SIM_MAX_BYTES)
+		rc = vr_error_set(VR_EBACKEND, "sim: '%s' would grow past %u "
+		    "bytes; not written", path, SIM_MAX_BYTES);
+	else
+		rc = vr_file_write_atomic(path, buf, strlen(buf),
+		    SIM_FILE_MODE);
 	free(buf);
 	return rc;
 }
