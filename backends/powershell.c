@@ -34,11 +34,8 @@ struct obuf {
 	int over; /* more than max bytes arrived */
 };
 
-/* Copy `s` for an error message: control characters become spaces, runs
- * of blanks one space, ends trimmed, at most `max` bytes ("..." when cut,
- * never inside a UTF-8 sequence). */
-static void
-excerpt(char *dst, size_t dstsz, const char *s, size_t len)
+void
+vr_ps_excerpt(char *dst, size_t dstsz, const char *s, size_t len)
 {
 	size_t i, n = 0, max = dstsz - 4;
 	int blank = 1, cut = 0;
@@ -260,6 +257,7 @@ child_exec(char **argv, int outfd, int errfd, int execfd)
 		execvp(argv[0], argv);
 		e = errno;
 	}
+	free(argv); /* only for leak checkers: this process is ending */
 	if (write(execfd, &e, sizeof(e)) < 0)
 		_exit(126);
 	_exit(127);
@@ -280,7 +278,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	excerpt(what, sizeof(what), pipeline, strlen(pipeline));
+	vr_ps_excerpt(what, sizeof(what), pipeline, strlen(pipeline));
 	argv = vr_calloc(ps->argc + 5, sizeof(*argv));
 	for (i = 0; i < ps->argc; i++)
 		argv[i] = ps->argv[i];
@@ -387,7 +385,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 		else
 			poll(NULL, 0, 10);
 	}
-	excerpt(errtext, sizeof(errtext), eb.p ? eb.p : "", eb.n);
+	vr_ps_excerpt(errtext, sizeof(errtext), eb.p ? eb.p : "", eb.n);
 	if (timed_out) {
 		kill_reap(pid, &status);
 		pid = -1;
