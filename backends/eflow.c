@@ -700,9 +700,11 @@ eflow_preflight(void *conn, const struct vr_host *host,
     const struct vr_change *changes, size_t nchanges,
     struct vr_diags *diags, const char *path)
 {
-	const struct vr_host_gpu *hg;
 	char *names;
 
+	/* The generic checks (CPUs, memory, the host's GPUs and their
+	 * types, gpu_blocker) are the reconciler's, and the loader's (even
+	 * memory, ParaVirtualization count 1); this is EFLOW's own rule. */
 	if (nchanges == 0)
 		return 0;
 	if (spec->gpu_want == VR_GPU_UNMANAGED && live->gpu.count > 0 &&
@@ -717,18 +719,6 @@ eflow_preflight(void *conn, const struct vr_host *host,
 		    live->gpu.count == 1 ? "" : "s", names);
 		free(names);
 	}
-	if (spec->has_memory && spec->memory_mb % 2 != 0)
-		vr_diags_add(diags, path, spec->at_memory.line,
-		    spec->at_memory.col, "memoryInMB %lld is odd: EFLOW "
-		    "takes an even number of MB", (long long)spec->memory_mb);
-	if (spec->gpu_want == VR_GPU_WANT && spec->gpu.type == VR_GPU_DDA &&
-	    host && spec->gpu.name &&
-	    (hg = vr_host_find_gpu(host, spec->gpu.name)) != NULL &&
-	    spec->gpu.count > hg->count)
-		vr_diags_add(diags, path, spec->at_gpu_count.line,
-		    spec->at_gpu_count.col, "gpu count %d is more than the "
-		    "%d '%s' this host has", spec->gpu.count, hg->count,
-		    hg->name);
 	return 0;
 }
 
