@@ -8,7 +8,7 @@
  *      (enum vr_exit); parse options with getopt_long, `-h`/`--help` prints
  *      the usage to stdout and returns 0, a bad option prints it to stderr
  *      and returns 1;
- *   2. declare it below and add a line to `commands[]` in main.c;
+ *   2. declare it below and add a line to `vr_commands[]` in commands.c;
  *   3. document it in README.md and add tests in tests/e2e/.
  */
 #ifndef VR_CMD_H
@@ -32,12 +32,16 @@ int cmd_validate(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_get(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
 /* The command table (main.c), NULL-name terminated. */
 extern const struct vr_cmd vr_commands[];
 const struct vr_cmd *vr_cmd_find(const char *name);
+
+/* The top-level usage: every command with its summary. */
+void vr_usage(FILE *fp);
 
 /* Print "usage: vmrecon <usage>" of command `name` to fp. */
 void vr_cmd_usage(const char *name, FILE *fp);
@@ -60,5 +64,9 @@ int vr_cli_output_parse(struct vr_cli_common *c, const char *arg);
 /* Open the backend named by c->backend with c->state_dir. */
 int vr_cli_backend_open(struct vr_backend **out,
     const struct vr_cli_common *c);
+
+/* diff and apply: parse their options, load -f, open the backend (and
+ * for apply the locked state dir), run one reconcile pass.  Exit code. */
+int vr_cli_reconcile(int argc, char **argv, bool apply);
 
 #endif

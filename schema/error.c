@@ -26,13 +26,22 @@ int
 vr_error_wrap(int code, const char *fmt, ...)
 {
 	char prefix[512], old[sizeof(last.msg)];
+	size_t n, o;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, last.msg, sizeof(old));
-	snprintf(last.msg, sizeof(last.msg), "%s: %s", prefix, old);
+	n = strlen(prefix);
+	memcpy(last.msg, prefix, n);
+	memcpy(last.msg + n, ": ", 2);
+	n += 2;
+	o = strlen(old);
+	if (o > sizeof(last.msg) - 1 - n)
+		o = sizeof(last.msg) - 1 - n; /* truncated: still one line */
+	memcpy(last.msg + n, old, o);
+	last.msg[n + o] = '\0';
 	last.code = code;
 	return code;
 }

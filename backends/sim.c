@@ -1,0 +1,920 @@
+/*
+ * sim.c - the embedded default backend: a host and its VMs kept in one JSON
+ * file (DESIGN §5), so a new user can try every command at once and the
+ * planner tests, examples and demo have a real backend to run on.  Like
+ * libvirt's test driver it is a full backend: it observes the file, applies
+ * to it with EFLOW's rules, and can be told to fail (fault injection).
+ *
+ * The file, re-read on every call because tests edit it behind vmrecon's
+ * back to make drift:
+ *
+ *   {"host": {"logicalProcessors": N, "memoryInMB": N, "nested": BOOL,
+ *             "gpus": [{"name": S, "passthroughTypes": [S...], "count": N}]},
+ *    "vms": {"NAME": {"cpuCount": N, "memoryInMB": N, "gpu": null | {"name": S,
+ *             "passthroughType": S, "count": N}, "running": BOOL,
+ *             "restarts": N}},
+ *    "faults": {"applyError": S, "observeError": S}}
+ *
+ * Required: host.logicalProcessors, host.memoryInMB, vms, and each VM's
+ * cpuCount and memoryInMB.  Optional: nested (false), gpus ([]), a VM's gpu
+ * (null), running (true), restarts (0), faults.  Unknown keys, duplicate
+ * keys and wrong types are errors naming the file and the JSON path.
+ *
+ * An apply is one atomic write of the whole file that changes only the
+ * fields asked for: everything else, including keys order, stays as it was.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "../schema/error.h"
+#include "../schema/fileio.h"
+#include "backend.h"
+
+#define SIM_MAX_BYTES (16u * 1024 * 1024)
+#define SIM_MIN_MEMORY_MB 1024
+#define SIM_FILE_MODE 0600
+#define SIM_RESTART_REASON \
+	"the sim backend, like EFLOW, applies every change with a restart"
+
+/* What a missing file is created with: EFLOW's defaults for two VMs. */
+static const char sim_default_json[] =
+    "{\"host\": {\"logicalProcessors\": 16, \"memoryInMB\": 65536,"
+    " \"nested\": false, \"gpus\": ["
+    "{\"name\": \"NVIDIA A2\","
+    " \"passthroughTypes\": [\"DirectDeviceAssignment\"], \"count\": 1},"
+    " {\"name\": \"Intel(R) Iris(R) Xe Graphics\","
+    " \"passthroughTypes\": [\"ParaVirtualization\"], \"count\": 1}]},"
+    " \"vms\": {"
+    "\"edge-01\": {\"cpuCount\": 1, \"memoryInMB\": 1024, \"gpu\": null,"
+    " \"running\": true},"
+    " \"edge-02\": {\"cpuCount\": 1, \"memoryInMB\": 1024, \"gpu\": null,"
+    " \"running\": true}}}";
+
+struct sim_conn;
+
+struct sim_gpu {
+	const char *name; /* borrowed from the JSON tree */
+	unsigned types;
+	int count;
+};
+
+struct sim_vm {
+	const char *name; /* borrowed from the JSON tree */
+	json_t *obj;
+	int cpu_count;
+	int64_t memory_mb;
+	bool running;
+	struct sim_gpu gpu; /* count 0: no GPU; types holds one type */
+	json_int_t restarts;
+};
+
+/* The file, parsed and checked; every pointer is into `root`. */
+struct sim_file {
+	json_t *root;
+	int cpus;
+	int64_t memory_mb;
+	bool nested;
+	struct sim_gpu *gpus;
+	size_t ngpus;
+	struct sim_vm *vms; /* sorted by name */
+	size_t nvms;
+	const char *apply_error, *observe_error;
+};
+
+/*
+ * The file is read afresh on every call; only when its bytes are exactly
+ * those of the last read is the last parse reused (parsing a 10,000-VM file
+ * takes tens of milliseconds, reading and comparing it a fraction of one).
+ * Same bytes, same parse: an edit behind our back is always seen.
+ */
+struct sim_conn {
+	char *path;      /* the JSON file */
+	char *last_text; /* the bytes `last` was parsed from, or NULL */
+	size_t last_len;
+	struct sim_file last;
+};
+
+static void
+sim_file_clear(struct sim_file *f)
+{
+	json_decref(f->root);
+	free(f->gpus);
+	free(f->vms);
+	memset(f, 0, sizeof(*f));
+}
+
+/* "FILE: JSON.PATH: what" */
+static int
+bad(const char *file, const char *jpath, const char *what)
+{
+	if (!jpath[0])
+		return vr_error_set(VR_EINVALID, "%s: %s", file, what);
+	return vr_error_set(VR_EINVALID, "%s: %s: %s", file, jpath, what);
+}
+
+static char *
+path_join(const char *jpath, const char *key)
+{
+	return jpath[0] ? vr_asprintf("%s.%s", jpath, key) : vr_strdup(key);
+}
+
+/* Reject keys of `obj` not in the NULL-terminated `allowed`. */
+static int
+check_keys(const json_t *obj, const char *const *allowed, const char *file,
+    const char *jpath)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		char list[256] = "", *p;
+		int rc;
+
+		for (i = 0; allowed[i]; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (allowed[i])
+			continue;
+		for (i = 0; allowed[i]; i++) {
+			if (i)
+				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+			strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
+		}
+		p = path_join(jpath, key);
+		rc = vr_error_set(VR_EINVALID, "%s: %s: unknown key (expected "
+		    "one of: %s)", file, p, list);
+		free(p);
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * Read integer `key` of `obj` into *out, within [min, max].  A missing key
+ * is an error when `required`, else leaves *out alone.
+ */
+static int
+get_int(json_int_t *out, const json_t *obj, const char *key, json_int_t min,
+    json_int_t max, bool required, const char *file, const char *jpath)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p = path_join(jpath, key), what[128];
+	int rc = 0;
+
+	if (!v) {
+		if (required) {
+			snprintf(what, sizeof(what), "missing key '%s'", key);
+			rc = bad(file, jpath, what);
+		}
+		goto out;
+	}
+	if (!json_is_integer(v)) {
+		rc = bad(file, p, "expected an integer");
+		goto out;
+	}
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(what, sizeof(what), "%lld is out of range "
+		    "(%lld to %lld)", (long long)json_integer_value(v),
+		    (long long)min, (long long)max);
+		rc = bad(file, p, what);
+		goto out;
+	}
+	*out = json_integer_value(v);
+out:
+	free(p);
+	return rc;
+}
+
+static int
+get_bool(bool *out, const json_t *obj, const char *key, const char *file,
+    const char *jpath)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p;
+	int rc;
+
+	if (!v)
+		return 0;
+	if (json_is_boolean(v)) {
+		*out = json_is_true(v);
+		return 0;
+	}
+	p = path_join(jpath, key);
+	rc = bad(file, p, "expected true or false");
+	free(p);
+	return rc;
+}
+
+/* A non-empty string of at most 255 bytes. */
+static int
+get_str(const char **out, const json_t *obj, const char *key, bool required,
+    const char *file, const char *jpath)
+{
+	json_t *v = json_object_get(obj, key);
+	char *p = path_join(jpath, key), what[128];
+	int rc = 0;
+
+	if (!v) {
+		if (required) {
+			snprintf(what, sizeof(what), "missing key '%s'", key);
+			rc = bad(file, jpath, what);
+		}
+		goto out;
+	}
+	if (!json_is_string(v))
+		rc = bad(file, p, "expected a string");
+	else if (json_string_length(v) == 0 || json_string_length(v) > 255)
+		rc = bad(file, p, "expected 1 to 255 characters");
+	else if (strlen(json_string_value(v)) != json_string_length(v))
+		rc = bad(file, p, "contains a NUL character");
+	else
+		*out = json_string_value(v);
+out:
+	free(p);
+	return rc;
+}
+
+static int
+get_type(enum vr_gpu_type *out, const json_t *v, const char *file,
+    const char *jpath)
+{
+	if (!json_is_string(v))
+		return bad(file, jpath, "expected a string");
+	if (vr_gpu_type_parse(out, json_string_value(v)) < 0)
+		return bad(file, jpath, "expected DirectDeviceAssignment or "
+		    "ParaVirtualization");
+	return 0;
+}
+
+static int
+parse_host_gpu(struct sim_gpu *g, const json_t *obj, const char *file,
+    const char *jpath)
+{
+	static const char *const keys[] = { "name", "passthroughTypes",
+	    "count", NULL };
+	json_t *types;
+	json_int_t count = 1;
+	char *p = NULL;
+	size_t i;
+	int rc;
+
+	if (!json_is_object(obj))
+		return bad(file, jpath, "expected an object");
+	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
+	    (rc = get_str(&g->name, obj, "name", true, file, jpath)) < 0 ||
+	    (rc = get_int(&count, obj, "count", 1, INT_MAX, false, file,
+	    jpath)) < 0)
+		return rc;
+	g->count = (int)count;
+	p = path_join(jpath, "passthroughTypes");
+	types = json_object_get(obj, "passthroughTypes");
+	if (!types) {
+		rc = bad(file, jpath, "missing key 'passthroughTypes'");
+		goto out;
+	}
+	if (!json_is_array(types) || json_array_size(types) == 0) {
+		rc = bad(file, p, "expected a non-empty array");
+		goto out;
+	}
+	for (i = 0; i < json_array_size(types); i++) {
+		enum vr_gpu_type t;
+		char *q = vr_asprintf("%s[%zu]", p, i);
+
+		rc = get_type(&t, json_array_get(types, i), file, q);
+		free(q);
+		if (rc < 0)
+			goto out;
+		g->types |= (unsigned)t;
+	}
+out:
+	free(p);
+	return rc;
+}
+
+static int
+parse_host(struct sim_file *f, const json_t *host, const char *file)
+{
+	static const char *const keys[] = { "logicalProcessors", "memoryInMB",
+	    "nested", "gpus", NULL };
+	json_int_t cpus = 0, mem = 0;
+	json_t *gpus;
+	size_t i;
+	int rc;
+
+	if (!host)
+		return bad(file, "", "missing key 'host'");
+	if (!json_is_object(host))
+		return bad(file, "host", "expected an object");
+	if ((rc = check_keys(host, keys, file, "host")) < 0 ||
+	    (rc = get_int(&cpus, host, "logicalProcessors", 1, INT_MAX, true,
+	    file, "host")) < 0 ||
+	    (rc = get_int(&mem, host, "memoryInMB", 1, INT64_MAX, true, file,
+	    "host")) < 0 ||
+	    (rc = get_bool(&f->nested, host, "nested", file, "host")) < 0)
+		return rc;
+	f->cpus = (int)cpus;
+	f->memory_mb = mem;
+	gpus = json_object_get(host, "gpus");
+	if (!gpus)
+		return 0;
+	if (!json_is_array(gpus))
+		return bad(file, "host.gpus", "expected an array");
+	f->ngpus = json_array_size(gpus);
+	f->gpus = vr_calloc(f->ngpus, sizeof(*f->gpus));
+	for (i = 0; i < f->ngpus; i++) {
+		char *p = vr_asprintf("host.gpus[%zu]", i);
+
+		rc = parse_host_gpu(&f->gpus[i], json_array_get(gpus, i), file,
+		    p);
+		free(p);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+parse_vm_gpu(struct sim_gpu *g, const json_t *obj, const char *file,
+    const char *jpath)
+{
+	static const char *const keys[] = { "name", "passthroughType", "count",
+	    NULL };
+	enum vr_gpu_type t;
+	json_int_t count = 1;
+	json_t *v;
+	char *p;
+	int rc;
+
+	if (!obj || json_is_null(obj))
+		return 0;
+	if (!json_is_object(obj))
+		return bad(file, jpath, "expected null or an object");
+	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
+	    (rc = get_str(&g->name, obj, "name", true, file, jpath)) < 0 ||
+	    (rc = get_int(&count, obj, "count", 1, INT_MAX, false, file,
+	    jpath)) < 0)
+		return rc;
+	v = json_object_get(obj, "passthroughType");
+	if (!v)
+		return bad(file, jpath, "missing key 'passthroughType'");
+	p = path_join(jpath, "passthroughType");
+	rc = get_type(&t, v, file, p);
+	free(p);
+	if (rc < 0)
+		return rc;
+	g->types = (unsigned)t;
+	g->count = (int)count;
+	return 0;
+}
+
+static int
+parse_vm(struct sim_vm *vm, const char *name, json_t *obj, const char *file)
+{
+	static const char *const keys[] = { "cpuCount", "memoryInMB", "gpu",
+	    "running", "restarts", NULL };
+	json_int_t cpu = 0, mem = 0;
+	char *jpath = vr_asprintf("vms.%s", name), *p = NULL;
+	int rc;
+
+	vm->name = name;
+	vm->obj = obj;
+	vm->running = true;
+	if (name[0] == '\0' || strlen(name) > 255) {
+		rc = bad(file, "vms", "a VM name must have 1 to 255 characters");
+		goto out;
+	}
+	if (!json_is_object(obj)) {
+		rc = bad(file, jpath, "expected an object");
+		goto out;
+	}
+	p = path_join(jpath, "gpu");
+	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
+	    (rc = get_int(&cpu, obj, "cpuCount", 1, INT_MAX, true, file,
+	    jpath)) < 0 ||
+	    (rc = get_int(&mem, obj, "memoryInMB", 1, INT64_MAX, true, file,
+	    jpath)) < 0 ||
+	    (rc = get_bool(&vm->running, obj, "running", file, jpath)) < 0 ||
+	    (rc = get_int(&vm->restarts, obj, "restarts", 0, INT64_MAX, false,
+	    file, jpath)) < 0 ||
+	    (rc = parse_vm_gpu(&vm->gpu, json_object_get(obj, "gpu"), file,
+	    p)) < 0)
+		goto out;
+	vm->cpu_count = (int)cpu;
+	vm->memory_mb = mem;
+out:
+	free(p);
+	free(jpath);
+	return rc;
+}
+
+static int
+vm_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sim_vm *)a)->name,
+	    ((const struct sim_vm *)b)->name);
+}
+
+static int
+parse_faults(struct sim_file *f, const json_t *faults, const char *file)
+{
+	static const char *const keys[] = { "applyError", "observeError",
+	    NULL };
+	int rc;
+
+	if (!faults)
+		return 0;
+	if (!json_is_object(faults))
+		return bad(file, "faults", "expected an object");
+	if ((rc = check_keys(faults, keys, file, "faults")) < 0 ||
+	    (rc = get_str(&f->apply_error, faults, "applyError", false, file,
+	    "faults")) < 0 ||
+	    (rc = get_str(&f->observe_error, faults, "observeError", false,
+	    file, "faults")) < 0)
+		return rc;
+	return 0;
+}
+
+/* Check the whole tree `f->root` and index it into `f`. */
+static int
+sim_check(struct sim_file *f, const char *file)
+{
+	static const char *const keys[] = { "host", "vms", "faults", NULL };
+	const char *name;
+	size_t name_len;
+	json_t *vms, *v;
+	int rc;
+
+	if (!json_is_object(f->root))
+		return bad(file, "", "expected an object at the top level");
+	if ((rc = check_keys(f->root, keys, file, "")) < 0 ||
+	    (rc = parse_host(f, json_object_get(f->root, "host"), file)) < 0 ||
+	    (rc = parse_faults(f, json_object_get(f->root, "faults"),
+	    file)) < 0)
+		return rc;
+	vms = json_object_get(f->root, "vms");
+	if (!vms)
+		return bad(file, "", "missing key 'vms'");
+	if (!json_is_object(vms))
+		return bad(file, "vms", "expected an object");
+	f->vms = vr_calloc(json_object_size(vms), sizeof(*f->vms));
+	json_object_keylen_foreach(vms, name, name_len, v) {
+		if (strlen(name) != name_len)
+			return bad(file, "vms", "a VM name contains a NUL "
+			    "character");
+		if ((rc = parse_vm(&f->vms[f->nvms], name, v, file)) < 0)
+			return rc;
+		f->nvms++;
+	}
+	qsort(f->vms, f->nvms, sizeof(*f->vms), vm_cmp);
+	return 0;
+}
+
+/* Parse and check `len` bytes of JSON text that came from `file`. */
+static int
+sim_parse(struct sim_file *f, const char *buf, size_t len, const char *file)
+{
+	json_error_t jerr;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!f->root)
+		return vr_error_set(VR_EINVALID, "%s:%d:%d: %s", file,
+		    jerr.line, jerr.column, jerr.text);
+	if ((rc = sim_check(f, file)) < 0)
+		sim_file_clear(f);
+	return rc;
+}
+
+/* The file's text as we write it: 2-space indent, keys in file order. */
+static int
+sim_write(const char *path, const json_t *root)
+{
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *buf;
+	int rc;
+
+	if (!text)
+		return vr_error_set(VR_ERROR, "cannot encode '%s'", path);
+	buf = vr_asprintf("%s\n", text);
+	free(text);
+	rc = vr_file_write_atomic(path, buf, strlen(buf), SIM_FILE_MODE);
+	free(buf);
+	return rc;
+}
+
+static int
+sim_create_default(const char *path)
+{
+	json_t *root = json_loads(sim_default_json, 0, NULL);
+	int rc;
+
+	if (!root)
+		return vr_error_set(VR_ERROR, "the built-in sim file is bad");
+	rc = sim_write(path, root);
+	json_decref(root);
+	return rc;
+}
+
+/* The file's bytes, read now; a missing file is created first. */
+static int
+sim_read(char **buf, size_t *len, const struct sim_conn *c)
+{
+	int rc = vr_file_read(buf, len, c->path, SIM_MAX_BYTES);
+
+	if (rc == VR_ENOTFOUND) {
+		if ((rc = sim_create_default(c->path)) < 0)
+			return rc;
+		rc = vr_file_read(buf, len, c->path, SIM_MAX_BYTES);
+	}
+	return rc;
+}
+
+static void
+sim_forget(struct sim_conn *c)
+{
+	sim_file_clear(&c->last);
+	free(c->last_text);
+	c->last_text = NULL;
+	c->last_len = 0;
+}
+
+/* Read the file afresh and check it, into `f` owned by the caller (who
+ * may change the tree). */
+static int
+sim_load_own(struct sim_file *f, const struct sim_conn *c)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if ((rc = sim_read(&buf, &len, c)) < 0)
+		return rc;
+	rc = sim_parse(f, buf, len, c->path);
+	free(buf);
+	return rc;
+}
+
+/* Read the file afresh and check it; *out is valid until the next call
+ * on `c` and must not be changed. */
+static int
+sim_load(const struct sim_file **out, struct sim_conn *c)
+{
+	struct sim_file f;
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sim_read(&buf, &len, c)) < 0)
+		return rc;
+	if (c->last_text && len == c->last_len &&
+	    memcmp(buf, c->last_text, len) == 0) {
+		free(buf);
+		*out = &c->last;
+		return 0;
+	}
+	if ((rc = sim_parse(&f, buf, len, c->path)) < 0) {
+		free(buf);
+		return rc;
+	}
+	sim_forget(c);
+	c->last = f;
+	c->last_text = buf;
+	c->last_len = len;
+	*out = &c->last;
+	return 0;
+}
+
+static const struct sim_vm *
+sim_find(const struct sim_file *f, const char *name)
+{
+	struct sim_vm key;
+
+	key.name = name;
+	return bsearch(&key, f->vms, f->nvms, sizeof(*f->vms), vm_cmp);
+}
+
+/* VR_ENOTFOUND naming what there is (the first names that fit). */
+static int
+not_found(const struct sim_conn *c, const struct sim_file *f,
+    const char *name)
+{
+	char list[512] = "";
+	size_t i;
+
+	if (f->nvms == 0)
+		snprintf(list, sizeof(list), "none");
+	for (i = 0; i < f->nvms; i++) {
+		size_t used = strlen(list);
+
+		if (used + strlen(f->vms[i].name) + 32 > sizeof(list)) {
+			snprintf(list + used, sizeof(list) - used,
+			    "%sand %zu more", i ? ", " : "", f->nvms - i);
+			break;
+		}
+		snprintf(list + used, sizeof(list) - used, "%s%s",
+		    i ? ", " : "", f->vms[i].name);
+	}
+	return vr_error_set(VR_ENOTFOUND, "no VM named '%s' on sim:%s "
+	    "(it has: %s)", name, c->path, list);
+}
+
+static int
+sim_open(void **out, const char *target, const struct vr_backend_options *opts)
+{
+	const struct sim_file *f;
+	struct sim_conn *c;
+	int rc;
+
+	*out = NULL;
+	c = vr_calloc(1, sizeof(*c));
+	if (target && target[0]) {
+		c->path = vr_strdup(target);
+	} else {
+		if (!opts || !opts->state_dir || !opts->state_dir[0]) {
+			rc = vr_error_set(VR_EINVALID, "the sim backend needs "
+			    "a file (sim:PATH) or a state dir");
+			goto fail;
+		}
+		if ((rc = vr_mkdir_p(opts->state_dir, 0700)) < 0)
+			goto fail;
+		c->path = vr_asprintf("%s/sim.json", opts->state_dir);
+	}
+	if ((rc = sim_load(&f, c)) < 0)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	sim_forget(c);
+	free(c->path);
+	free(c);
+	return rc;
+}
+
+static void
+sim_close(void *conn)
+{
+	struct sim_conn *c = conn;
+
+	if (!c)
+		return;
+	sim_forget(c);
+	free(c->path);
+	free(c);
+}
+
+static int
+sim_host(void *conn, struct vr_host *out)
+{
+	const struct sim_file *f;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = sim_load(&f, conn)) < 0)
+		return rc;
+	out->cpus = f->cpus;
+	out->memory_mb = f->memory_mb;
+	out->min_memory_mb = SIM_MIN_MEMORY_MB;
+	out->nested = f->nested;
+	if (f->nested)
+		out->gpu_blocker = vr_strdup("the host is itself a virtual "
+		    "machine, and EFLOW passes no GPU through then");
+	out->ngpus = f->ngpus;
+	out->gpus = vr_calloc(f->ngpus, sizeof(*out->gpus));
+	for (i = 0; i < f->ngpus; i++) {
+		out->gpus[i].name = vr_strdup(f->gpus[i].name);
+		out->gpus[i].types = f->gpus[i].types;
+		out->gpus[i].count = f->gpus[i].count;
+	}
+	return 0;
+}
+
+static int
+sim_list(void *conn, char ***out, size_t *count)
+{
+	const struct sim_file *f;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = sim_load(&f, conn)) < 0)
+		return rc;
+	*out = vr_calloc(f->nvms, sizeof(**out));
+	for (i = 0; i < f->nvms; i++)
+		(*out)[i] = vr_strdup(f->vms[i].name);
+	*count = f->nvms;
+	return 0;
+}
+
+static int
+sim_observe(void *conn, const char *name, const struct vr_vm_spec *record,
+    struct vr_vm_live *out)
+{
+	const struct sim_file *f;
+	const struct sim_vm *vm;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = sim_load(&f, conn)) < 0)
+		return rc;
+	if (f->observe_error)
+		return vr_error_set(VR_EBACKEND, "%s", f->observe_error);
+	if (!(vm = sim_find(f, name)))
+		return not_found(conn, f, name);
+	out->name = vr_strdup(vm->name);
+	out->running = vm->running;
+	out->cpu_count = vm->cpu_count;
+	out->memory_mb = vm->memory_mb;
+	if (vm->gpu.count > 0) {
+		out->gpu.name = vr_strdup(vm->gpu.name);
+		out->gpu.type = (enum vr_gpu_type)vm->gpu.types;
+		out->gpu.count = vm->gpu.count;
+	}
+	return 0;
+}
+
+static int
+sim_classify(void *conn, const struct vr_vm_live *live, struct vr_change *c)
+{
+	c->mode = VR_MODE_RESTART;
+	free(c->reason);
+	c->reason = vr_strdup(SIM_RESTART_REASON);
+	return 0;
+}
+
+/*
+ * Refuse what Set-EflowVM would refuse, given the values the VM would have
+ * after the change: at least one CPU and no more than the host has, memory
+ * even and at least 1024 MB and no more than the host has, a GPU the host
+ * has, with that passthrough type, one only for ParaVirtualization.
+ */
+static int
+eflow_check(const struct sim_file *f, const char *vm,
+    const struct vr_change *c)
+{
+	const struct sim_gpu *hg = NULL;
+	const char *type;
+	size_t i;
+
+	switch (c->field) {
+	case VR_FIELD_CPU_COUNT:
+		if (c->to < 1 || c->to > f->cpus)
+			return vr_error_set(VR_EBACKEND, "sim: cannot give VM "
+			    "'%s' %lld CPUs: the host has %d logical "
+			    "processors and a VM needs at least one", vm,
+			    (long long)c->to, f->cpus);
+		return 0;
+	case VR_FIELD_MEMORY:
+		if (c->to < SIM_MIN_MEMORY_MB || c->to % 2 != 0)
+			return vr_error_set(VR_EBACKEND, "sim: cannot give VM "
+			    "'%s' %lld MB of memory: EFLOW needs an even "
+			    "number of MB, at least %d", vm, (long long)c->to,
+			    SIM_MIN_MEMORY_MB);
+		if (c->to > f->memory_mb)
+			return vr_error_set(VR_EBACKEND, "sim: cannot give VM "
+			    "'%s' %lld MB of memory: the host has %lld MB",
+			    vm, (long long)c->to, (long long)f->memory_mb);
+		return 0;
+	case VR_FIELD_GPU:
+		if (c->action == VR_ACTION_DELETE)
+			return 0;
+		break;
+	default:
+		return vr_error_set(VR_EINVALID, "sim: unknown field %d",
+		    (int)c->field);
+	}
+	if (f->nested)
+		return vr_error_set(VR_EBACKEND, "sim: cannot give VM '%s' a "
+		    "GPU: the host is itself a virtual machine", vm);
+	type = vr_gpu_type_name(c->gpu_to.type);
+	if (!c->gpu_to.name || !c->gpu_to.name[0] || !type ||
+	    c->gpu_to.count < 1)
+		return vr_error_set(VR_EINVALID, "sim: the GPU change for VM "
+		    "'%s' lacks a name, a passthrough type or a count", vm);
+	for (i = 0; i < f->ngpus; i++)
+		if (strcmp(f->gpus[i].name, c->gpu_to.name) == 0)
+			hg = &f->gpus[i];
+	if (!hg)
+		return vr_error_set(VR_EBACKEND, "sim: the host has no GPU "
+		    "named '%s'", c->gpu_to.name);
+	if (!(hg->types & (unsigned)c->gpu_to.type))
+		return vr_error_set(VR_EBACKEND, "sim: GPU '%s' does not "
+		    "support %s", c->gpu_to.name, type);
+	if (c->gpu_to.type == VR_GPU_PV && c->gpu_to.count != 1)
+		return vr_error_set(VR_EBACKEND, "sim: ParaVirtualization "
+		    "gives a VM one GPU, not %d", c->gpu_to.count);
+	if (c->gpu_to.count > hg->count)
+		return vr_error_set(VR_EBACKEND, "sim: the host has %d of "
+		    "GPU '%s', not %d", hg->count, c->gpu_to.name,
+		    c->gpu_to.count);
+	return 0;
+}
+
+/* Set the value `c` asks for in the VM's object; nothing else. */
+static void
+set_field(json_t *vm, const struct vr_change *c)
+{
+	json_t *g;
+
+	switch (c->field) {
+	case VR_FIELD_CPU_COUNT:
+		json_object_set_new(vm, "cpuCount", json_integer(c->to));
+		break;
+	case VR_FIELD_MEMORY:
+		json_object_set_new(vm, "memoryInMB", json_integer(c->to));
+		break;
+	case VR_FIELD_GPU:
+		if (c->action == VR_ACTION_DELETE) {
+			json_object_set_new(vm, "gpu", json_null());
+			break;
+		}
+		g = json_object();
+		json_object_set_new(g, "name", json_string(c->gpu_to.name));
+		json_object_set_new(g, "passthroughType",
+		    json_string(vr_gpu_type_name(c->gpu_to.type)));
+		json_object_set_new(g, "count", json_integer(c->gpu_to.count));
+		json_object_set_new(vm, "gpu", g);
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+sim_apply(void *conn, struct vr_apply_request *req)
+{
+	struct sim_conn *c = conn;
+	const struct sim_vm *vm;
+	const char *name = req->spec ? req->spec->name :
+	    req->live ? req->live->name : NULL;
+	struct sim_file f;
+	size_t i;
+	int rc;
+
+	memset(&f, 0, sizeof(f));
+	if (!name)
+		return vr_error_set(VR_EINVALID, "sim: apply without a VM name");
+	if (req->nchanges == 0)
+		return 0;
+	for (i = 0; i < req->nchanges; i++)
+		if (req->changes[i].mode == VR_MODE_RESTART &&
+		    !req->may_restart)
+			return vr_error_set(VR_EINVALID, "sim: asked to apply "
+			    "%s of VM '%s', which needs a restart, without "
+			    "leave to restart it",
+			    vr_field_name(req->changes[i].field), name);
+	if ((rc = sim_load_own(&f, c)) < 0)
+		return rc;
+	if (f.apply_error) {
+		rc = vr_error_set(VR_EBACKEND, "%s", f.apply_error);
+		goto out;
+	}
+	if (!(vm = sim_find(&f, name))) {
+		rc = not_found(c, &f, name);
+		goto out;
+	}
+	for (i = 0; i < req->nchanges; i++)
+		if ((rc = eflow_check(&f, name, &req->changes[i])) < 0)
+			goto out;
+	/* Set-EflowVM needs the VM running; a restart leaves it running. */
+	if (!vm->running)
+		json_object_set_new(vm->obj, "running", json_true());
+	for (i = 0; i < req->nchanges; i++)
+		set_field(vm->obj, &req->changes[i]);
+	json_object_set_new(vm->obj, "restarts", json_integer(
+	    vm->restarts < LLONG_MAX ? vm->restarts + 1 : vm->restarts));
+	rc = sim_write(c->path, f.root);
+	sim_forget(c); /* the file is new (or, on failure, unknown) */
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < req->nchanges; i++)
+		req->changes[i].applied = true;
+out:
+	sim_file_clear(&f);
+	return rc;
+}
+
+const struct vr_driver vr_sim_driver = {
+	.name = "sim",
+	.target_help = "a JSON file holding a simulated host and its VMs "
+	    "(default: STATE_DIR/sim.json, created on first use)",
+	.open = sim_open,
+	.close = sim_close,
+	.host = sim_host,
+	.list = sim_list,
+	.observe = sim_observe,
+	.classify = sim_classify,
+	.preflight = NULL, /* the reconciler's generic checks suffice */
+	.apply = sim_apply,
+};

@@ -1,0 +1,360 @@
+/*
+ * cmd_get.c - `vmrecon get`: write live VMs as desired-state documents, to
+ * adopt running VMs into Git (as `kubectl get -o yaml` or `terraform
+ * import`).  What is printed validates, and `diff` of it against the same VM
+ * finds nothing to do.
+ *
+ * YAML goes through libyaml's emitter, so any GPU name is quoted correctly;
+ * only the comments are written by hand, outside the emitted nodes.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yaml.h>
+
+#include "../schema/error.h"
+#include "cmd.h"
+
+struct out_buf {
+	char *p;
+	size_t n, cap;
+};
+
+static int
+out_write(void *data, unsigned char *buf, size_t size)
+{
+	struct out_buf *o = data;
+
+	if (o->n + size + 1 > o->cap) {
+		o->cap = (o->n + size + 1) * 2;
+		o->p = vr_realloc(o->p, o->cap);
+	}
+	memcpy(o->p + o->n, buf, size);
+	o->n += size;
+	o->p[o->n] = '\0';
+	return 1;
+}
+
+static int
+emit(yaml_emitter_t *e, yaml_event_t *ev)
+{
+	return yaml_emitter_emit(e, ev) ? 0 : -1;
+}
+
+static int
+emit_scalar(yaml_emitter_t *e, const char *s, bool plain_ok)
+{
+	yaml_event_t ev;
+
+	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
+	    (int)strlen(s), plain_ok, plain_ok, plain_ok ? YAML_ANY_SCALAR_STYLE :
+	    YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	return emit(e, &ev);
+}
+
+static int
+emit_int(yaml_emitter_t *e, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	return emit_scalar(e, buf, true);
+}
+
+static int
+emit_map(yaml_emitter_t *e, bool start)
+{
+	yaml_event_t ev;
+
+	if (start)
+		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_MAPPING_STYLE);
+	else
+		yaml_mapping_end_event_initialize(&ev);
+	return emit(e, &ev);
+}
+
+/* Emit one VirtualMachine document for `r` (a record-shaped spec). */
+static int
+emit_doc(struct out_buf *o, const struct vr_vm_spec *r)
+{
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	int rc = -1;
+
+	if (!yaml_emitter_initialize(&e))
+		return -1;
+	yaml_emitter_set_output(&e, out_write, o);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	if (emit(&e, &ev) < 0)
+		goto out;
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
+	if (emit(&e, &ev) < 0 || emit_map(&e, true) < 0 ||
+	    emit_scalar(&e, "apiVersion", true) < 0 ||
+	    emit_scalar(&e, VR_API_VERSION, true) < 0 ||
+	    emit_scalar(&e, "kind", true) < 0 ||
+	    emit_scalar(&e, VR_KIND, true) < 0 ||
+	    emit_scalar(&e, "metadata", true) < 0 || emit_map(&e, true) < 0 ||
+	    emit_scalar(&e, "name", true) < 0 ||
+	    emit_scalar(&e, r->name, true) < 0 || emit_map(&e, false) < 0 ||
+	    emit_scalar(&e, "spec", true) < 0 || emit_map(&e, true) < 0)
+		goto out;
+	if (r->has_cpu_count && (emit_scalar(&e, "cpuCount", true) < 0 ||
+	    emit_int(&e, r->cpu_count) < 0))
+		goto out;
+	if (r->has_memory && (emit_scalar(&e, "memoryInMB", true) < 0 ||
+	    emit_int(&e, r->memory_mb) < 0))
+		goto out;
+	if (r->gpu_want == VR_GPU_NONE && (emit_scalar(&e, "gpu", true) < 0 ||
+	    emit_scalar(&e, "none", true) < 0))
+		goto out;
+	if (r->gpu_want == VR_GPU_WANT && (emit_scalar(&e, "gpu", true) < 0 ||
+	    emit_map(&e, true) < 0 || emit_scalar(&e, "name", true) < 0 ||
+	    emit_scalar(&e, r->gpu.name, true) < 0 ||
+	    emit_scalar(&e, "passthroughType", true) < 0 ||
+	    emit_scalar(&e, vr_gpu_type_name(r->gpu.type), true) < 0 ||
+	    emit_scalar(&e, "count", true) < 0 ||
+	    emit_int(&e, r->gpu.count) < 0 || emit_map(&e, false) < 0))
+		goto out;
+	if (emit_map(&e, false) < 0 || emit_map(&e, false) < 0)
+		goto out;
+	yaml_document_end_event_initialize(&ev, 1);
+	if (emit(&e, &ev) < 0)
+		goto out;
+	yaml_stream_end_event_initialize(&ev);
+	if (emit(&e, &ev) < 0 || !yaml_emitter_flush(&e))
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		vr_error_set(VR_ERROR, "cannot write YAML: %s",
+		    e.problem ? e.problem : "emitter error");
+	yaml_emitter_delete(&e);
+	return rc;
+}
+
+/* The spec `get` prints for a live VM: every field it knows for sure. */
+static void
+spec_of_live(struct vr_vm_spec *r, const char *name,
+    const struct vr_vm_live *l)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = vr_strdup(name);
+	r->has_cpu_count = true;
+	r->cpu_count = l->cpu_count;
+	r->has_memory = true;
+	r->memory_mb = l->memory_mb;
+	if (l->gpu.count == 0) {
+		r->gpu_want = VR_GPU_NONE;
+	} else if (l->gpu.name && l->gpu.type != VR_GPU_TYPE_NONE) {
+		r->gpu_want = VR_GPU_WANT;
+		vr_gpu_copy(&r->gpu, &l->gpu);
+	} /* else unknown: left unmanaged, explained in a comment */
+}
+
+static void
+unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
+    const struct vr_host *h)
+{
+	char *s;
+	size_t i;
+
+	s = vr_asprintf("  # gpu: the VM has %d GPU%s, but this backend "
+	    "cannot tell which, so\n  # 'gpu' is left out (unmanaged: "
+	    "applying this file keeps it).  To manage\n  # it, declare it; "
+	    "the host's GPUs are:", l->gpu.count,
+	    l->gpu.count == 1 ? "" : "s");
+	out_write(o, (unsigned char *)s, strlen(s));
+	free(s);
+	for (i = 0; i < h->ngpus; i++) {
+		s = vr_asprintf("%s '%s'", i ? "," : "", h->gpus[i].name);
+		out_write(o, (unsigned char *)s, strlen(s));
+		free(s);
+	}
+	s = vr_asprintf("%s\n  # gpu:\n  #   name: <the GPU's name>\n"
+	    "  #   passthroughType: DirectDeviceAssignment  # or "
+	    "ParaVirtualization\n  #   count: %d\n", h->ngpus ? "" : " none",
+	    l->gpu.count);
+	out_write(o, (unsigned char *)s, strlen(s));
+	free(s);
+}
+
+static json_t *
+json_of(const struct vr_vm_spec *r)
+{
+	json_t *spec = json_object();
+
+	if (r->has_cpu_count)
+		json_object_set_new(spec, "cpuCount", json_integer(r->cpu_count));
+	if (r->has_memory)
+		json_object_set_new(spec, "memoryInMB",
+		    json_integer(r->memory_mb));
+	if (r->gpu_want == VR_GPU_NONE)
+		json_object_set_new(spec, "gpu", json_string("none"));
+	else if (r->gpu_want == VR_GPU_WANT)
+		json_object_set_new(spec, "gpu", json_pack("{s:s, s:s, s:i}",
+		    "name", r->gpu.name, "passthroughType",
+		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
+	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion",
+	    VR_API_VERSION, "kind", VR_KIND, "metadata", "name", r->name,
+	    "spec", spec);
+}
+
+int
+cmd_get(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "record", no_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct vr_statedir *sd = NULL;
+	struct vr_backend *b = NULL;
+	struct vr_host host;
+	struct vr_cli_common c;
+	struct out_buf o = { NULL, 0, 0 };
+	json_t *items = json_array();
+	bool record = false, yaml = true;
+	char **names = NULL, now[32];
+	size_t i, n = 0;
+	time_t t = time(NULL);
+	struct tm tm;
+	int ch, rc, code = VR_EXIT_ERROR;
+
+	memset(&host, 0, sizeof(host));
+	vr_cli_common_init(&c);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "b:ho:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			c.backend = optarg;
+			break;
+		case 'h':
+			vr_cmd_usage("get", stdout);
+			code = 0;
+			goto out;
+		case 'o':
+			if (strcmp(optarg, "yaml") == 0)
+				yaml = true;
+			else if (strcmp(optarg, "json") == 0)
+				yaml = false;
+			else {
+				vr_cli_error("-o must be yaml or json, not "
+				    "'%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'r':
+			record = true;
+			break;
+		case 'S':
+			free(c.state_dir);
+			c.state_dir = vr_strdup(optarg);
+			break;
+		default:
+			vr_cmd_usage("get", stderr);
+			goto out;
+		}
+	}
+	if (!c.state_dir)
+		c.state_dir = vr_statedir_default();
+	if (vr_statedir_open(&sd, c.state_dir, record) < 0 ||
+	    vr_cli_backend_open(&b, &c) < 0 || vr_backend_host(b, &host) < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		goto out;
+	}
+	if (optind == argc) {
+		if (vr_backend_list(b, &names, &n) < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			goto out;
+		}
+	} else {
+		n = (size_t)(argc - optind);
+		names = vr_calloc(n, sizeof(*names));
+		for (i = 0; i < n; i++)
+			names[i] = vr_strdup(argv[optind + (int)i]);
+	}
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	for (i = 0; i < n; i++) {
+		struct vr_vm_spec rec, out;
+		struct vr_vm_live live;
+		bool has_rec;
+
+		rc = vr_statedir_record_get(sd, names[i], &rec);
+		if (rc < 0 && rc != VR_ENOTFOUND) {
+			vr_cli_error("%s", vr_error_msg());
+			goto out;
+		}
+		has_rec = rc == 0;
+		rc = vr_backend_observe(b, names[i], has_rec ? &rec : NULL,
+		    &live);
+		if (rc < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			if (has_rec)
+				vr_vm_spec_clear(&rec);
+			goto out;
+		}
+		spec_of_live(&out, names[i], &live);
+		if (yaml) {
+			char *hdr = vr_asprintf("# %s on %s, observed %s by "
+			    "vmrecon get\n", names[i], vr_backend_desc(b), now);
+
+			out_write(&o, (unsigned char *)hdr, strlen(hdr));
+			free(hdr);
+			rc = emit_doc(&o, &out);
+			if (rc == 0 && live.gpu.count && out.gpu_want ==
+			    VR_GPU_UNMANAGED) {
+				/* drop the emitter's "...\n", comment, end */
+				if (o.n >= 4 && strcmp(o.p + o.n - 4,
+				    "...\n") == 0)
+					o.n -= 4;
+				unknown_gpu_comment(&o, &live, &host);
+			}
+		} else {
+			json_array_append_new(items, json_of(&out));
+			rc = 0;
+		}
+		if (rc == 0 && record && vr_statedir_record_put(sd, &out) < 0)
+			rc = -1;
+		vr_vm_spec_clear(&out);
+		vr_vm_live_clear(&live);
+		if (has_rec)
+			vr_vm_spec_clear(&rec);
+		if (rc < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			goto out;
+		}
+	}
+	if (yaml) {
+		if (o.n)
+			fwrite(o.p, 1, o.n, stdout);
+	} else {
+		json_t *doc = json_array_size(items) == 1 ?
+		    json_incref(json_array_get(items, 0)) :
+		    json_pack("{s:s, s:s, s:O}", "apiVersion", VR_API_VERSION,
+		    "kind", "List", "items", items);
+
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+	code = 0;
+out:
+	json_decref(items);
+	free(o.p);
+	vr_strv_free(names, n);
+	vr_host_clear(&host);
+	vr_backend_free(b);
+	vr_statedir_free(sd);
+	vr_cli_common_clear(&c);
+	return code;
+}

@@ -1,0 +1,116 @@
+/* cmd_reconcile.c - the part of `diff` and `apply` they share. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../schema/error.h"
+#include "cmd.h"
+#include "source.h"
+
+int
+vr_cli_reconcile(int argc, char **argv, bool apply)
+{
+	static const struct option longopts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *name = apply ? "apply" : "diff", *file = NULL;
+	struct vr_reconcile_options ro = VR_RECONCILE_OPTIONS_INIT;
+	struct vr_reconcile_result res;
+	struct vr_diags diags = VR_DIAGS_INIT;
+	struct vr_cli_common c;
+	struct vr_statedir *sd = NULL;
+	struct vr_backend *b = NULL;
+	struct vr_spec *spec = NULL;
+	char *rev = NULL;
+	int ch, rc, code = VR_EXIT_ERROR;
+
+	vr_cli_common_init(&c);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "b:f:ho:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'b':
+			c.backend = optarg;
+			break;
+		case 'f':
+			if (file) {
+				vr_cli_error("%s takes one -f", name);
+				goto out;
+			}
+			file = optarg;
+			break;
+		case 'h':
+			vr_cmd_usage(name, stdout);
+			code = 0;
+			goto out;
+		case 'o':
+			if (vr_cli_output_parse(&c, optarg) < 0)
+				goto out;
+			break;
+		case 'S':
+			free(c.state_dir);
+			c.state_dir = vr_strdup(optarg);
+			break;
+		default:
+			vr_cmd_usage(name, stderr);
+			goto out;
+		}
+	}
+	if (optind != argc || !file) {
+		if (!file)
+			vr_cli_error("%s needs the desired state: -f FILE "
+			    "(or -f - for stdin)", name);
+		else
+			vr_cli_error("unexpected argument '%s'", argv[optind]);
+		vr_cmd_usage(name, stderr);
+		goto out;
+	}
+	if (!c.state_dir)
+		c.state_dir = vr_statedir_default();
+
+	/* the whole file is checked before any backend is contacted */
+	rc = vr_source_load(&spec, &rev, &diags, file);
+	if (rc < 0) {
+		if (diags.n) {
+			vr_diags_sort(&diags);
+			vr_diags_print(&diags, stderr);
+		} else {
+			vr_cli_error("%s", vr_error_msg());
+		}
+		goto out;
+	}
+	if (vr_statedir_open(&sd, c.state_dir, apply) < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		goto out;
+	}
+	if (vr_cli_backend_open(&b, &c) < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		if (apply)
+			for (size_t i = 0; i < spec->nvms; i++)
+				vr_statedir_status_put(sd, spec->vms[i].name,
+				    rev, VR_RESULT_FAILED, vr_error_msg());
+		goto out;
+	}
+	ro.apply = apply;
+	ro.output = c.output;
+	ro.color = c.color;
+	ro.out = stdout;
+	ro.err = stderr;
+	ro.revision = rev;
+	vr_reconcile(&res, spec, b, apply ? sd : NULL, &ro);
+	code = res.exit_code;
+out:
+	fflush(stdout);
+	vr_backend_free(b);
+	vr_statedir_free(sd);
+	vr_spec_free(spec);
+	vr_diags_free(&diags);
+	free(rev);
+	vr_cli_common_clear(&c);
+	return code;
+}

@@ -1,0 +1,104 @@
+/* cmd_status.c - `vmrecon status`: what the last reconciles did, from the
+ * state dir's status.json. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../schema/error.h"
+#include "cmd.h"
+
+static void
+print_text(json_t *doc)
+{
+	const char *name;
+	json_t *vm;
+
+	printf("%-20s %-10s %-22s %s\n", "VM", "RESULT", "HANDLED",
+	    "REVISION");
+	json_object_foreach(json_object_get(doc, "vms"), name, vm) {
+		const char *rev = json_string_value(json_object_get(vm,
+		    "lastAppliedRevision"));
+
+		printf("%-20s %-10s %-22s %s\n", name,
+		    json_string_value(json_object_get(vm, "result")),
+		    json_string_value(json_object_get(vm, "lastHandledAt")),
+		    rev ? rev : "-");
+		printf("  %s\n", json_string_value(json_object_get(vm,
+		    "message")));
+	}
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "state-dir", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct vr_statedir *sd = NULL;
+	struct vr_cli_common c;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	char *text = NULL;
+	int ch, rc, code = VR_EXIT_ERROR;
+
+	vr_cli_common_init(&c);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			vr_cmd_usage("status", stdout);
+			code = 0;
+			goto out;
+		case 'o':
+			if (vr_cli_output_parse(&c, optarg) < 0)
+				goto out;
+			break;
+		case 'S':
+			free(c.state_dir);
+			c.state_dir = vr_strdup(optarg);
+			break;
+		default:
+			vr_cmd_usage("status", stderr);
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		vr_cmd_usage("status", stderr);
+		goto out;
+	}
+	if (!c.state_dir)
+		c.state_dir = vr_statedir_default();
+	if (vr_statedir_open(&sd, c.state_dir, false) < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		goto out;
+	}
+	rc = vr_statedir_status_read(sd, &text);
+	if (rc == VR_ENOTFOUND) {
+		printf("nothing reconciled yet with state dir '%s'\n",
+		    c.state_dir);
+		code = 0;
+		goto out;
+	}
+	if (rc < 0 || !(doc = json_loads(text, 0, &jerr)) ||
+	    !json_is_object(json_object_get(doc, "vms"))) {
+		vr_cli_error("cannot read status in '%s': %s", c.state_dir,
+		    rc < 0 ? vr_error_msg() : doc ? "no \"vms\"" : jerr.text);
+		goto out;
+	}
+	if (c.output == VR_OUTPUT_JSON)
+		fputs(text, stdout), fputc('\n', stdout);
+	else
+		print_text(doc);
+	code = 0;
+out:
+	json_decref(doc);
+	free(text);
+	vr_statedir_free(sd);
+	vr_cli_common_clear(&c);
+	return code;
+}

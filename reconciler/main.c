@@ -1,0 +1,38 @@
+/*
+ * main.c - vmrecon's entry point: find the command in the table and run it.
+ * Only reconciler/ exits; everything below returns codes.
+ */
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+int
+main(int argc, char **argv)
+{
+	const struct vr_cmd *c;
+	int rc;
+
+	if (argc < 2) {
+		vr_usage(stderr);
+		return 1;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		vr_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		argv[1] = "version";
+	c = vr_cmd_find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "vmrecon: unknown command '%s'\n", argv[1]);
+		vr_usage(stderr);
+		return 1;
+	}
+	git_libgit2_init();
+	rc = c->run(argc - 1, argv + 1);
+	git_libgit2_shutdown();
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * render.h - the plan for people (terraform-like text) and for programs
+ * (the JSON of DESIGN §4).
+ */
+#ifndef VR_RENDER_H
+#define VR_RENDER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "plan.h"
+
+/* "~ cpuCount: 1 -> 4 (restart)" lines per VM, then "Plan: ..." */
+void vr_render_plan_text(FILE *fp, const struct vr_plan *p,
+    const struct vr_backend *b, bool color);
+
+/* {"formatVersion": 1, "vms": [...]}; with `applied`, each change also
+ * has "applied": true|false.  Caller json_decref()s. */
+json_t *vr_render_plan_json(const struct vr_plan *p,
+    const struct vr_backend *b, bool applied);
+
+/* A GPU as text: "NVIDIA A2 (DirectDeviceAssignment, count 1)". */
+char *vr_render_gpu(const struct vr_gpu *g);
+
+/* "cpuCount 1 -> 4" style summary of a change, for messages. */
+char *vr_render_change_brief(const struct vr_change *c);
+
+#endif

@@ -1,0 +1,47 @@
+/* source.c - reading desired state from a file or stdin, with a revision. */
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../schema/error.h"
+#include "../schema/fileio.h"
+#include "../schema/load.h"
+#include "source.h"
+
+char *
+vr_source_revision(const char *buf, size_t len)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid oid;
+
+	if (git_odb_hash(&oid, buf, len, GIT_OBJECT_BLOB) < 0)
+		return vr_strdup("blob:unknown");
+	git_oid_tostr(hex, sizeof(hex), &oid);
+	return vr_asprintf("blob:%s", hex);
+}
+
+int
+vr_source_load(struct vr_spec **out, char **revision, struct vr_diags *diags,
+    const char *where)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	*revision = NULL;
+	rc = vr_file_read(&buf, &len, where, VR_SPEC_MAX_BYTES);
+	if (rc == VR_EINVALID) {
+		/* too big: a problem with the file, reported like the others */
+		vr_diags_add(diags, where, 0, 0, "file is larger than %d bytes",
+		    VR_SPEC_MAX_BYTES);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	rc = vr_spec_load_buffer(out, diags, where, buf, len);
+	if (rc == 0)
+		*revision = vr_source_revision(buf, len);
+	free(buf);
+	return rc;
+}

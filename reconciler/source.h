@@ -1,0 +1,23 @@
+/*
+ * source.h - where desired state comes from: a file or stdin (later an
+ * https URL).  Every source yields the bytes, bounded to VR_SPEC_MAX_BYTES,
+ * and a revision string for status ("blob:<git blob id of the bytes>"), so
+ * the same content always has the same revision whatever its source.
+ */
+#ifndef VR_SOURCE_H
+#define VR_SOURCE_H
+
+#include <stddef.h>
+
+#include "../schema/diag.h"
+#include "../schema/model.h"
+
+/* Read and load `where` ("-" = stdin).  Problems in the file go to diags
+ * (VR_EINVALID); I/O errors set vr_error_last().  *revision is malloc'd. */
+int vr_source_load(struct vr_spec **out, char **revision,
+    struct vr_diags *diags, const char *where);
+
+/* "blob:<hex>" for these bytes (Git's blob id, via libgit2). */
+char *vr_source_revision(const char *buf, size_t len);
+
+#endif

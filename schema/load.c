@@ -1,0 +1,1278 @@
+/*
+ * load.c - desired-state YAML (vmrecon/v1) into a struct vr_spec, with
+ * every problem reported as FILE:LINE:COL.
+ *
+ * Two passes.  The first reads libyaml's *events* into a small tree of our
+ * own; the second checks the tree and fills the model.  Why events rather
+ * than yaml_parser_load()'s document API: the document API gives every
+ * untagged scalar the default tag, so `!!str 4` and `4` look alike, and it
+ * resolves aliases into a shared graph whose expansion we could only bound
+ * after the fact.  With events we see each explicit tag and each alias as
+ * it comes, and stop an alias bomb or a deep nesting at once, before any
+ * memory or time is spent on it.
+ *
+ * Limits (all errors): VR_SPEC_MAX_BYTES of input, MAX_DEPTH nested
+ * collections, MAX_ALIASES alias events per file, MAX_EXPANSION nodes
+ * added by all aliases together.  At most MAX_DIAGS problems are listed.
+ *
+ * Plain scalars are typed as YAML 1.1 does (PyYAML's resolver, which the
+ * JSON Schema test uses): where a string is expected, a plain `yes`, `12`
+ * or `~` is not a string.  Where an integer is expected only a plain
+ * decimal without sign or leading zero is taken (`-1` reads as an integer
+ * out of range).
+ */
+#include <regex.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "load.h"
+
+#define MAX_DEPTH 32
+#define MAX_ALIASES 64
+#define MAX_EXPANSION 4096
+#define MAX_DIAGS 100
+#define MAX_NAME 64
+#define MAX_GPU_NAME 256
+
+#define GPU_HINT "use 'gpu: none' to remove the GPU, or leave 'gpu' out " \
+	"to leave it alone"
+
+enum nkind { N_SCALAR, N_MAP, N_SEQ, N_ALIAS };
+
+struct node {
+	enum nkind kind;
+	struct vr_pos at;
+	char *s;             /* scalar value (NUL-terminated, may hold NULs) */
+	size_t len;
+	bool plain;          /* plain style: typed by the resolver */
+	struct node **kid;   /* mapping: key, value, key, value...; sequence */
+	size_t nkid, capkid;
+	struct node *target; /* alias: the anchored node */
+	char *anchor;        /* until a collection ends */
+	size_t size;         /* nodes once aliases are expanded */
+	int height;          /* nested collections, aliases expanded */
+};
+
+struct anchor {
+	char *name;
+	struct node *n;
+};
+
+struct doc {
+	struct node *root;
+	struct vr_pos at;
+};
+
+/* What a plain scalar is to YAML 1.1. */
+enum rtype { R_STR, R_NULL, R_BOOL, R_INT, R_FLOAT, R_TIME, R_OTHER };
+
+enum { RX_NULL, RX_BOOL, RX_INT, RX_FLOAT, RX_TIME, RX_OTHER, RX__N };
+
+static const char *const rx_src[RX__N] = {
+	[RX_NULL] = "^(~|null|Null|NULL|)$",
+	[RX_BOOL] = "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
+	    "|on|On|ON|off|Off|OFF)$",
+	[RX_INT] = "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)"
+	    "|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
+	[RX_FLOAT] = "^([-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?"
+	    "|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
+	    "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*"
+	    "|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
+	[RX_TIME] = "^([0-9]{4}-[0-9]{2}-[0-9]{2}"
+	    "|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}"
+	    ":[0-9]{2}(\\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)$",
+	[RX_OTHER] = "^(<<|=)$", /* merge key and value: not strings */
+};
+
+struct loader {
+	const char *path;
+	const char *buf;
+	size_t len;
+	struct vr_diags *diags;
+	size_t ndiags;
+	bool capped;
+	bool fatal; /* syntax error or a limit: the stream was cut short */
+
+	struct node **all; /* every node, to free them */
+	size_t nall, capall;
+	struct doc *docs;
+	size_t ndocs, capdocs;
+	struct anchor *anchors; /* of the current document */
+	size_t nanchors, capanchors;
+	size_t naliases, expansion;
+
+	regex_t rx[RX__N];
+	int nrx;
+};
+
+static const char *const root_keys[] = {
+	"apiVersion", "kind", "metadata", "spec", NULL };
+static const char *const meta_keys[] = { "name", NULL };
+static const char *const spec_keys[] = {
+	"cpuCount", "memoryInMB", "gpu", "restartPolicy", NULL };
+static const char *const gpu_keys[] = {
+	"name", "passthroughType", "count", NULL };
+static const char *const gpu_types[] = {
+	"DirectDeviceAssignment", "ParaVirtualization", NULL };
+static const char *const policies[] = { "Never", "IfNeeded", NULL };
+
+/* Words people write for a key, by the key they mean. */
+static const struct { const char *word, *key; } synonyms[] = {
+	{ "cpu", "cpuCount" }, { "cpus", "cpuCount" },
+	{ "vcpus", "cpuCount" }, { "vcpu", "cpuCount" },
+	{ "cores", "cpuCount" }, { "mem", "memoryInMB" },
+	{ "memory", "memoryInMB" }, { "ram", "memoryInMB" },
+	{ "memoryMB", "memoryInMB" }, { "type", "passthroughType" },
+	{ "restart", "restartPolicy" }, { "gpus", "gpu" },
+	{ "version", "apiVersion" }, { "api", "apiVersion" },
+};
+
+/* ---- diagnostics ---- */
+
+static void
+bad(struct loader *L, struct vr_pos at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+bad(struct loader *L, struct vr_pos at, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	if (L->capped)
+		return;
+	if (L->ndiags == MAX_DIAGS) {
+		vr_diags_add(L->diags, L->path, 0, 0, "too many problems; "
+		    "stopped after %d", MAX_DIAGS);
+		L->capped = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vr_diags_add(L->diags, L->path, at.line, at.col, "%s", msg);
+	L->ndiags++;
+}
+
+static struct vr_pos
+pos_of(yaml_mark_t m)
+{
+	struct vr_pos p = { (int)m.line + 1, (int)m.column + 1 };
+
+	return p;
+}
+
+/* Decode one UTF-8 code point at s (n bytes left); *w gets its width.
+ * Bad sequences give U+FFFD with width 1 (libyaml rejects them anyway). */
+static uint32_t
+utf8_next(const unsigned char *s, size_t n, size_t *w)
+{
+	uint32_t c = s[0];
+	size_t k, i;
+
+	*w = 1;
+	if (c < 0x80)
+		return c;
+	k = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+	if (k == 0 || k >= n)
+		return 0xfffd;
+	c &= 0x3f >> k;
+	for (i = 1; i <= k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0xfffd;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	*w = k + 1;
+	return c;
+}
+
+/* Characters that hide or reorder text: shown escaped, refused in
+ * names.  The JSON Schema lists the same set. */
+static bool
+is_sneaky(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x200e ||
+	    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069);
+}
+
+/* A user's string made safe to print inside '...': control, bidi and (for
+ * keys, `ascii`) all non-ASCII characters escaped, cut at 48 characters. */
+static const char *
+shown(char out[static 256], const char *s, size_t len, bool ascii)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, w, nch = 0;
+
+	while (i < len && o < 256 - 16) {
+		uint32_t c = utf8_next(u + i, len - i, &w);
+
+		if (nch++ == 48) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c == '\\' || c == '\'') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+		} else if (c < 0x80 || is_sneaky(c) || ascii || c == 0xfeff ||
+		    c == 0xfffd) {
+			o += (size_t)snprintf(out + o, 256 - o, "\\u{%04X}",
+			    (unsigned)c);
+		} else {
+			memcpy(out + o, s + i, w);
+			o += w;
+		}
+		i += w;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- first pass: events into a tree ---- */
+
+static struct node *
+node_new(struct loader *L, enum nkind kind, yaml_mark_t m)
+{
+	struct node *n = vr_calloc(1, sizeof(*n));
+
+	n->kind = kind;
+	n->at = pos_of(m);
+	n->size = 1;
+	if (L->nall == L->capall) {
+		L->capall = L->capall ? L->capall * 2 : 64;
+		L->all = vr_realloc(L->all, L->capall * sizeof(*L->all));
+	}
+	L->all[L->nall++] = n;
+	return n;
+}
+
+static void
+node_add(struct node *parent, struct node *kid)
+{
+	if (parent->nkid == parent->capkid) {
+		parent->capkid = parent->capkid ? parent->capkid * 2 : 8;
+		parent->kid = vr_realloc(parent->kid,
+		    parent->capkid * sizeof(*parent->kid));
+	}
+	parent->kid[parent->nkid++] = kid;
+	if (kid->height + 1 > parent->height)
+		parent->height = kid->height + 1;
+	/* sizes stay far below SIZE_MAX: input and expansion are bounded */
+	parent->size += kid->size;
+}
+
+static void
+anchor_add(struct loader *L, const char *name, struct node *n)
+{
+	if (L->nanchors == L->capanchors) {
+		L->capanchors = L->capanchors ? L->capanchors * 2 : 8;
+		L->anchors = vr_realloc(L->anchors,
+		    L->capanchors * sizeof(*L->anchors));
+	}
+	L->anchors[L->nanchors].name = vr_strdup(name);
+	L->anchors[L->nanchors].n = n;
+	L->nanchors++;
+}
+
+static void
+anchors_reset(struct loader *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->nanchors; i++)
+		free(L->anchors[i].name);
+	L->nanchors = 0;
+}
+
+static struct node *
+anchor_find(struct loader *L, const char *name)
+{
+	size_t i;
+
+	/* the latest definition wins, as YAML says */
+	for (i = L->nanchors; i > 0; i--)
+		if (strcmp(L->anchors[i - 1].name, name) == 0)
+			return L->anchors[i - 1].n;
+	return NULL;
+}
+
+static void
+tag_check(struct loader *L, const yaml_char_t *tag, yaml_mark_t m)
+{
+	char b[256];
+
+	if (tag)
+		bad(L, pos_of(m), "tags are not allowed (found '%s')",
+		    shown(b, (const char *)tag, strlen((const char *)tag),
+		    true));
+}
+
+/* Position of a byte offset, for reader errors that carry no mark: the
+ * line counts breaks, the column counts characters as libyaml does. */
+static struct vr_pos
+pos_at_offset(const struct loader *L, size_t off)
+{
+	const unsigned char *u = (const unsigned char *)L->buf;
+	struct vr_pos p = { 1, 1 };
+	size_t i = 0;
+
+	if (off > L->len)
+		off = L->len;
+	if (L->len >= 3 && memcmp(u, "\xef\xbb\xbf", 3) == 0 && off >= 3)
+		i = 3;
+	for (; i < off; i++) {
+		if (u[i] == '\n' || (u[i] == '\r' && (i + 1 >= L->len ||
+		    u[i + 1] != '\n'))) {
+			p.line++;
+			p.col = 1;
+		} else if ((u[i] & 0xc0) != 0x80) {
+			p.col++;
+		}
+	}
+	return p;
+}
+
+static void
+syntax_error(struct loader *L, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "cannot parse";
+
+	L->fatal = true;
+	if (p->error == YAML_MEMORY_ERROR) {
+		bad(L, (struct vr_pos){ 0, 0 }, "out of memory while parsing");
+	} else if (p->error == YAML_READER_ERROR) {
+		struct vr_pos at = pos_at_offset(L, p->problem_offset);
+
+		if (p->problem_value >= 0)
+			bad(L, at, "%s (0x%02X)", problem,
+			    (unsigned)p->problem_value);
+		else
+			bad(L, at, "%s", problem);
+	} else if (p->context) {
+		bad(L, pos_of(p->problem_mark), "%s, %s at line %d", problem,
+		    p->context, (int)p->context_mark.line + 1);
+	} else {
+		bad(L, pos_of(p->problem_mark), "%s", problem);
+	}
+}
+
+/* Read the whole stream into L->docs.  Stops at the first syntax error
+ * or limit (L->fatal); documents completed before it are kept. */
+static void
+parse(struct loader *L)
+{
+	struct node *open[MAX_DEPTH];
+	struct node *root = NULL;
+	struct vr_pos doc_at = { 0, 0 };
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0;
+	bool done = false;
+
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)L->buf,
+	    L->len);
+	while (!done && !L->fatal) {
+		struct node *n = NULL;
+		const yaml_char_t *anchor = NULL;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(L, &p);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			anchors_reset(L);
+			root = NULL;
+			doc_at = pos_of(ev.start_mark);
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			if (L->ndocs == L->capdocs) {
+				L->capdocs = L->capdocs ? L->capdocs * 2 : 4;
+				L->docs = vr_realloc(L->docs,
+				    L->capdocs * sizeof(*L->docs));
+			}
+			L->docs[L->ndocs].root = root;
+			L->docs[L->ndocs].at = doc_at;
+			L->ndocs++;
+			break;
+		case YAML_SCALAR_EVENT:
+			n = node_new(L, N_SCALAR, ev.start_mark);
+			n->len = ev.data.scalar.length;
+			n->s = vr_malloc(n->len + 1);
+			memcpy(n->s, ev.data.scalar.value, n->len);
+			n->s[n->len] = '\0';
+			n->plain = ev.data.scalar.style ==
+			    YAML_PLAIN_SCALAR_STYLE;
+			n->height = 0;
+			tag_check(L, ev.data.scalar.tag, ev.start_mark);
+			anchor = ev.data.scalar.anchor;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth == MAX_DEPTH) {
+				bad(L, pos_of(ev.start_mark), "nested deeper "
+				    "than %d levels", MAX_DEPTH);
+				L->fatal = true;
+				break;
+			}
+			n = node_new(L, ev.type == YAML_MAPPING_START_EVENT ?
+			    N_MAP : N_SEQ, ev.start_mark);
+			n->size = 1;
+			tag_check(L, ev.type == YAML_MAPPING_START_EVENT ?
+			    ev.data.mapping_start.tag :
+			    ev.data.sequence_start.tag, ev.start_mark);
+			anchor = ev.type == YAML_MAPPING_START_EVENT ?
+			    ev.data.mapping_start.anchor :
+			    ev.data.sequence_start.anchor;
+			if (anchor)
+				n->anchor = vr_strdup((const char *)anchor);
+			anchor = NULL;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT: {
+			struct node *c = open[--depth];
+
+			/* registered only now: an alias inside its own
+			 * anchor would make a cycle */
+			if (c->anchor) {
+				anchor_add(L, c->anchor, c);
+				free(c->anchor);
+				c->anchor = NULL;
+			}
+			if (depth > 0)
+				node_add(open[depth - 1], c);
+			else
+				root = c;
+			break;
+		}
+		case YAML_ALIAS_EVENT: {
+			const char *a = (const char *)ev.data.alias.anchor;
+			struct node *t = anchor_find(L, a);
+			char b[256];
+
+			if (!t) {
+				bad(L, pos_of(ev.start_mark), "undefined alias "
+				    "'%s'", shown(b, a, strlen(a), true));
+				L->fatal = true;
+				break;
+			}
+			if (++L->naliases > MAX_ALIASES) {
+				bad(L, pos_of(ev.start_mark), "too many aliases "
+				    "(more than %d)", MAX_ALIASES);
+				L->fatal = true;
+				break;
+			}
+			L->expansion += t->size;
+			if (L->expansion > MAX_EXPANSION) {
+				bad(L, pos_of(ev.start_mark), "aliases expand "
+				    "to more than %d nodes", MAX_EXPANSION);
+				L->fatal = true;
+				break;
+			}
+			if (depth + t->height > MAX_DEPTH) {
+				bad(L, pos_of(ev.start_mark), "alias '%s' nests "
+				    "deeper than %d levels",
+				    shown(b, a, strlen(a), true), MAX_DEPTH);
+				L->fatal = true;
+				break;
+			}
+			n = node_new(L, N_ALIAS, ev.start_mark);
+			n->target = t;
+			n->size = t->size;
+			n->height = t->height;
+			break;
+		}
+		default:
+			break;
+		}
+		if (n && !L->fatal) {
+			if (anchor)
+				anchor_add(L, (const char *)anchor, n);
+			if (n->kind == N_MAP || n->kind == N_SEQ)
+				open[depth++] = n;
+			else if (depth > 0)
+				node_add(open[depth - 1], n);
+			else
+				root = n;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+}
+
+/* ---- second pass: checks ---- */
+
+static const struct node *
+deref(const struct node *n)
+{
+	return n && n->kind == N_ALIAS ? n->target : n;
+}
+
+static enum rtype
+resolve(struct loader *L, const struct node *n)
+{
+	static const enum rtype t[RX__N] = { R_NULL, R_BOOL, R_INT, R_FLOAT,
+	    R_TIME, R_OTHER };
+	int i;
+
+	if (!n->plain)
+		return R_STR;
+	if (n->len == 0)
+		return R_NULL;
+	if (memchr(n->s, '\0', n->len))
+		return R_STR;
+	for (i = 0; i < L->nrx; i++)
+		if (regexec(&L->rx[i], n->s, 0, NULL, 0) == 0)
+			return t[i];
+	return R_STR;
+}
+
+/* "a mapping", "an integer"...: what a value is, for messages. */
+static const char *
+what(struct loader *L, const struct node *n)
+{
+	n = deref(n);
+	if (n->kind == N_MAP)
+		return "a mapping";
+	if (n->kind == N_SEQ)
+		return "a sequence";
+	switch (resolve(L, n)) {
+	case R_NULL: return "null";
+	case R_BOOL: return "a boolean";
+	case R_INT: return "an integer";
+	case R_FLOAT: return "a float";
+	case R_TIME: return "a timestamp";
+	case R_OTHER: return "a special value";
+	default: return n->plain ? "a string" : "a quoted string";
+	}
+}
+
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Edit distance (with transpositions) between a user's word, as code
+ * points folded to lower case, and a known ASCII word.  Bounded: words
+ * longer than 64 characters get no suggestion. */
+static int
+distance(const char *s, size_t slen, const char *known)
+{
+	uint32_t a[65];
+	int d[66][66], n = 0, m = (int)strlen(known), i, j;
+	size_t off = 0, w;
+
+	while (off < slen) {
+		uint32_t c = utf8_next((const unsigned char *)s + off,
+		    slen - off, &w);
+
+		if (n == 64 || m > 64)
+			return 1000;
+		a[n++] = c < 0x80 ? (uint32_t)lower((char)c) : c;
+		off += w;
+	}
+	for (i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (i = 1; i <= n; i++) {
+		for (j = 1; j <= m; j++) {
+			int cost = a[i - 1] != (uint32_t)lower(known[j - 1]);
+			int v = d[i - 1][j] + 1;
+
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] ==
+			    (uint32_t)lower(known[j - 2]) && a[i - 2] ==
+			    (uint32_t)lower(known[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[n][m];
+}
+
+/* The known word a user probably meant by s, or NULL. */
+static const char *
+suggest(const char *s, size_t len, const char *const *known)
+{
+	const char *best = NULL;
+	int bestd = 3, i;
+	size_t k;
+
+	for (i = 0; known[i]; i++) {
+		int d = distance(s, len, known[i]);
+
+		if (d < bestd && (size_t)d < len) {
+			bestd = d;
+			best = known[i];
+		}
+	}
+	if (best)
+		return best;
+	for (k = 0; k < sizeof(synonyms) / sizeof(synonyms[0]); k++) {
+		if (distance(s, len, synonyms[k].word) != 0)
+			continue;
+		for (i = 0; known[i]; i++)
+			if (strcmp(known[i], synonyms[k].key) == 0)
+				return known[i];
+	}
+	/* a prefix of at least four characters: "memory" */
+	for (i = 0; known[i] && len >= 4; i++) {
+		size_t j;
+
+		for (j = 0; j < len && known[i][j] &&
+		    lower(s[j]) == lower(known[i][j]); j++)
+			;
+		if (j == len)
+			return known[i];
+	}
+	return NULL;
+}
+
+static bool
+in_list(const char *s, size_t len, const char *const *list)
+{
+	int i;
+
+	for (i = 0; list[i]; i++)
+		if (strlen(list[i]) == len && memcmp(list[i], s, len) == 0)
+			return true;
+	return false;
+}
+
+struct keyref {
+	const struct node *key;
+	size_t i;
+};
+
+static int
+keyref_cmp(const void *pa, const void *pb)
+{
+	const struct keyref *a = pa, *b = pb;
+	size_t n = a->key->len < b->key->len ? a->key->len : b->key->len;
+	int c = memcmp(a->key->s, b->key->s, n);
+
+	if (c)
+		return c;
+	if (a->key->len != b->key->len)
+		return a->key->len < b->key->len ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Check the keys of mapping m (at `where`, e.g. "spec"; "" for the top):
+ * keys are strings, known, not repeated.  val[i]/key[i] get the value and
+ * key node of known[i] (first occurrence), or NULL. */
+static void
+check_keys(struct loader *L, const struct node *m, const char *where,
+    const char *const *known, const struct node **val,
+    const struct node **key)
+{
+	size_t npairs = m->nkid / 2, i, nref = 0, first = 0;
+	struct keyref *ref = vr_calloc(npairs + 1, sizeof(*ref));
+	char b[256];
+	int k;
+
+	for (k = 0; known[k]; k++)
+		val[k] = key[k] = NULL;
+	for (i = 0; i < npairs; i++) {
+		const struct node *kn = m->kid[2 * i], *kd = deref(kn);
+
+		if (kd->kind != N_SCALAR) {
+			bad(L, kn->at, "a key must be a string, not %s",
+			    what(L, kd));
+			continue;
+		}
+		ref[nref].key = kd;
+		ref[nref].i = i;
+		nref++;
+	}
+	/* duplicates: sorted by key then order, a run is one key */
+	qsort(ref, nref, sizeof(*ref), keyref_cmp);
+	for (i = 1; i < nref; i++) {
+		const struct keyref *a = &ref[first], *c = &ref[i];
+
+		if (c->key->len != a->key->len ||
+		    memcmp(c->key->s, a->key->s, a->key->len) != 0) {
+			first = i;
+			continue;
+		}
+		bad(L, m->kid[2 * c->i]->at, "duplicate key '%s' (first at "
+		    "line %d)", shown(b, c->key->s, c->key->len, true),
+		    m->kid[2 * a->i]->at.line);
+	}
+	for (i = 0; i < npairs; i++) {
+		const struct node *kn = m->kid[2 * i], *kd = deref(kn);
+		const char *hint;
+
+		if (kd->kind != N_SCALAR)
+			continue;
+		for (k = 0; known[k]; k++) {
+			if (strlen(known[k]) == kd->len &&
+			    memcmp(known[k], kd->s, kd->len) == 0)
+				break;
+		}
+		if (known[k]) {
+			if (!val[k]) {
+				val[k] = m->kid[2 * i + 1];
+				key[k] = kn;
+			}
+			continue;
+		}
+		shown(b, kd->s, kd->len, true);
+		if (!*where && in_list(kd->s, kd->len, spec_keys)) {
+			bad(L, kn->at, "unknown key '%s' at the top; it "
+			    "belongs under 'spec'", b);
+			continue;
+		}
+		if (!*where && in_list(kd->s, kd->len, meta_keys)) {
+			bad(L, kn->at, "unknown key '%s' at the top; it "
+			    "belongs under 'metadata'", b);
+			continue;
+		}
+		hint = suggest(kd->s, kd->len, known);
+		if (hint)
+			bad(L, kn->at, "unknown key '%s'%s%s%s; did you mean "
+			    "'%s'?", b, *where ? " in '" : "", where,
+			    *where ? "'" : "", hint);
+		else
+			bad(L, kn->at, "unknown key '%s'%s%s%s", b,
+			    *where ? " in '" : "", where, *where ? "'" : "");
+	}
+	free(ref);
+}
+
+/* An integer in [lo, hi]: a plain, untagged decimal.  Returns true and
+ * sets *out, or reports why not. */
+static bool
+get_int(struct loader *L, const struct node *v, const char *what_,
+    int64_t lo, int64_t hi, int64_t *out)
+{
+	const struct node *n = deref(v);
+	char b[256];
+	const char *s;
+	size_t i;
+	bool neg;
+	int64_t x = 0;
+
+	if (n->kind != N_SCALAR) {
+		bad(L, v->at, "'%s' must be an integer, not %s", what_,
+		    what(L, n));
+		return false;
+	}
+	shown(b, n->s, n->len, false);
+	if (!n->plain) {
+		bad(L, v->at, "'%s' must be an integer, not a quoted string",
+		    what_);
+		return false;
+	}
+	s = n->s;
+	neg = s[0] == '-';
+	if (neg)
+		s++;
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == 0 || s[i] != '\0' || (s[0] == '0' && i > 1) ||
+	    (size_t)(s - n->s) + i != n->len) {
+		enum rtype t = resolve(L, n);
+
+		if (t == R_NULL)
+			bad(L, v->at, "'%s' has no value; give an integer "
+			    "or leave the key out", what_);
+		else if (t == R_BOOL)
+			bad(L, v->at, "'%s' must be an integer, not a "
+			    "boolean ('%s')", what_, b);
+		else if (t == R_INT || t == R_FLOAT || strchr("+-.0123456789",
+		    n->s[0]))
+			bad(L, v->at, "'%s' must be a plain decimal integer, "
+			    "not '%s'", what_, b);
+		else
+			bad(L, v->at, "'%s' must be an integer, not the "
+			    "string '%s'", what_, b);
+		return false;
+	}
+	/* at most 18 digits fit; more is out of range, never an overflow */
+	if (i > 18) {
+		x = neg ? INT64_MIN : INT64_MAX;
+	} else {
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			x = x * 10 + (s[j] - '0');
+		if (neg)
+			x = -x;
+	}
+	if (x < lo) {
+		bad(L, v->at, "'%s' must be at least %lld, not %s", what_,
+		    (long long)lo, b);
+		return false;
+	}
+	if (x > hi) {
+		bad(L, v->at, "'%s' must be at most %lld, not %s", what_,
+		    (long long)hi, b);
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
+/* A string: a scalar that YAML 1.1 reads as a string.  Returns the node
+ * or NULL after reporting. */
+static const struct node *
+get_str(struct loader *L, const struct node *v, const char *what_)
+{
+	const struct node *n = deref(v);
+	char b[256];
+
+	if (n->kind != N_SCALAR) {
+		bad(L, v->at, "'%s' must be a string, not %s", what_,
+		    what(L, n));
+		return NULL;
+	}
+	switch (resolve(L, n)) {
+	case R_STR:
+		return n;
+	case R_NULL:
+		bad(L, v->at, "'%s' has no value", what_);
+		return NULL;
+	default:
+		bad(L, v->at, "'%s' must be a string, not %s; quote it: "
+		    "'\"%s\"'", what_, what(L, n), shown(b, n->s, n->len,
+		    false));
+		return NULL;
+	}
+}
+
+/* One of `list`; *idx gets its index. */
+static bool
+get_enum(struct loader *L, const struct node *v, const char *what_,
+    const char *const *list, int *idx)
+{
+	const struct node *n = get_str(L, v, what_);
+	char b[256], all[256];
+	const char *hint;
+	size_t o = 0;
+	int i;
+
+	if (!n)
+		return false;
+	for (i = 0; list[i]; i++) {
+		if (strlen(list[i]) == n->len &&
+		    memcmp(list[i], n->s, n->len) == 0) {
+			*idx = i;
+			return true;
+		}
+		o += (size_t)snprintf(all + o, sizeof(all) - o, "%s'%s'",
+		    i ? ", " : "", list[i]);
+	}
+	shown(b, n->s, n->len, false);
+	hint = suggest(n->s, n->len, list);
+	if (hint)
+		bad(L, v->at, "'%s' must be one of %s, not '%s'; did you "
+		    "mean '%s'?", what_, all, b, hint);
+	else
+		bad(L, v->at, "'%s' must be one of %s, not '%s'", what_, all,
+		    b);
+	return false;
+}
+
+/* A mapping, or report what it is instead. */
+static const struct node *
+get_map(struct loader *L, const struct node *v, const char *what_,
+    const char *extra)
+{
+	const struct node *n = deref(v);
+
+	if (n->kind == N_MAP)
+		return n;
+	bad(L, v->at, "'%s' must be a mapping, not %s%s", what_, what(L, n),
+	    extra);
+	return NULL;
+}
+
+static void
+check_vm_name(struct loader *L, const struct node *v, struct vr_vm_spec *vm)
+{
+	const struct node *n = get_str(L, v, "metadata.name");
+	char b[256];
+	size_t i;
+
+	if (!n)
+		return;
+	shown(b, n->s, n->len, false);
+	if (n->len == 0) {
+		bad(L, v->at, "'metadata.name' is empty");
+		return;
+	}
+	if (n->len > MAX_NAME) {
+		bad(L, v->at, "'metadata.name' is longer than %d characters",
+		    MAX_NAME);
+		return;
+	}
+	for (i = 0; i < n->len; i++) {
+		char c = n->s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+			bad(L, v->at, "invalid VM name '%s': use letters, "
+			    "digits, '.', '_' and '-', starting with a letter "
+			    "or digit", b);
+			return;
+		}
+	}
+	vm->name = vr_strndup(n->s, n->len);
+	vm->at_name = v->at;
+}
+
+static void
+check_gpu_name(struct loader *L, const struct node *v, struct vr_gpu *gpu)
+{
+	const struct node *n = get_str(L, v, "spec.gpu.name");
+	size_t i, w;
+
+	if (!n)
+		return;
+	if (n->len == 0) {
+		bad(L, v->at, "'spec.gpu.name' is empty");
+		return;
+	}
+	if (n->len > MAX_GPU_NAME) {
+		bad(L, v->at, "'spec.gpu.name' is longer than %d bytes",
+		    MAX_GPU_NAME);
+		return;
+	}
+	for (i = 0; i < n->len; i += w) {
+		uint32_t c = utf8_next((const unsigned char *)n->s + i,
+		    n->len - i, &w);
+
+		if (is_sneaky(c)) {
+			bad(L, v->at, "'spec.gpu.name' has a control "
+			    "character (U+%04X)", (unsigned)c);
+			return;
+		}
+	}
+	gpu->name = vr_strndup(n->s, n->len);
+}
+
+static void
+check_gpu(struct loader *L, const struct node *keyn, const struct node *v,
+    struct vr_vm_spec *vm)
+{
+	const struct node *n = deref(v), *val[3], *key[3];
+	enum { G_NAME, G_TYPE, G_COUNT };
+	int64_t count = 1;
+	int type = -1;
+	char b[256];
+
+	vm->at_gpu = v->at;
+	if (n->kind == N_SCALAR) {
+		enum rtype t = resolve(L, n);
+
+		if (t == R_NULL) {
+			bad(L, v->at, "'spec.gpu' has no value; " GPU_HINT);
+		} else if (n->len == 4 && memcmp(n->s, "none", 4) == 0) {
+			vm->gpu_want = VR_GPU_NONE;
+		} else {
+			shown(b, n->s, n->len, false);
+			bad(L, v->at, "'spec.gpu' must be a mapping or 'none', "
+			    "not '%s'%s", b, distance(n->s, n->len, "none")
+			    == 0 ? "; did you mean 'none'?" : "");
+		}
+		return;
+	}
+	if (n->kind != N_MAP) {
+		bad(L, v->at, "'spec.gpu' must be a mapping or 'none', not %s",
+		    what(L, n));
+		return;
+	}
+	check_keys(L, n, "spec.gpu", gpu_keys, val, key);
+	vm->gpu_want = VR_GPU_WANT;
+	if (!val[G_NAME])
+		bad(L, keyn->at, "missing 'name' in 'spec.gpu'");
+	else
+		check_gpu_name(L, val[G_NAME], &vm->gpu);
+	vm->at_gpu_name = val[G_NAME] ? val[G_NAME]->at : v->at;
+	if (!val[G_TYPE])
+		bad(L, keyn->at, "missing 'passthroughType' in 'spec.gpu'");
+	else if (get_enum(L, val[G_TYPE], "spec.gpu.passthroughType",
+	    gpu_types, &type))
+		vm->gpu.type = type == 0 ? VR_GPU_DDA : VR_GPU_PV;
+	vm->at_gpu_type = val[G_TYPE] ? val[G_TYPE]->at : v->at;
+	vm->at_gpu_count = v->at; /* the default comes from the mapping */
+	if (val[G_COUNT]) {
+		vm->at_gpu_count = val[G_COUNT]->at;
+		if (!get_int(L, val[G_COUNT], "spec.gpu.count", 1, 64,
+		    &count))
+			return;
+		if (count != 1 && vm->gpu.type == VR_GPU_PV)
+			bad(L, val[G_COUNT]->at, "'spec.gpu.count' must be 1 "
+			    "with 'ParaVirtualization', not %lld",
+			    (long long)count);
+	}
+	vm->gpu.count = (int)count;
+}
+
+static void
+check_spec(struct loader *L, const struct node *keyn, const struct node *v,
+    struct vr_vm_spec *vm)
+{
+	const struct node *n, *val[4], *key[4];
+	enum { S_CPU, S_MEM, S_GPU, S_POLICY };
+	int64_t x;
+	int idx;
+
+	n = get_map(L, v, "spec", "; use 'spec: {}' to manage nothing");
+	if (!n)
+		return;
+	check_keys(L, n, "spec", spec_keys, val, key);
+	if (val[S_CPU] && get_int(L, val[S_CPU], "spec.cpuCount", 1, 1024,
+	    &x)) {
+		vm->has_cpu_count = true;
+		vm->cpu_count = (int)x;
+		vm->at_cpu_count = val[S_CPU]->at;
+	}
+	if (val[S_MEM] && get_int(L, val[S_MEM], "spec.memoryInMB", 1024,
+	    16777216, &x)) {
+		if (x % 2 != 0) {
+			bad(L, val[S_MEM]->at, "'spec.memoryInMB' must be "
+			    "even, not %lld", (long long)x);
+		} else {
+			vm->has_memory = true;
+			vm->memory_mb = x;
+			vm->at_memory = val[S_MEM]->at;
+		}
+	}
+	if (val[S_GPU])
+		check_gpu(L, key[S_GPU], val[S_GPU], vm);
+	if (val[S_POLICY] && get_enum(L, val[S_POLICY], "spec.restartPolicy",
+	    policies, &idx)) {
+		vm->restart_policy = idx == 0 ? VR_RESTART_NEVER :
+		    VR_RESTART_IFNEEDED;
+		vm->at_restart_policy = val[S_POLICY]->at;
+	}
+}
+
+/* Check one document; true if it counts as a VirtualMachine document
+ * (anything but an empty one).  vm is filled as far as it is valid. */
+static bool
+check_doc(struct loader *L, const struct doc *d, struct vr_vm_spec *vm)
+{
+	const struct node *r = deref(d->root), *val[4], *key[4], *s, *meta;
+	const struct node *mval[1], *mkey[1];
+	enum { K_API, K_KIND, K_META, K_SPEC };
+	char b[256];
+
+	if (!r || (r->kind == N_SCALAR && resolve(L, r) == R_NULL))
+		return false;
+	vm->at_doc = d->root->at;
+	if (r->kind != N_MAP) {
+		bad(L, d->root->at, "a document must be a mapping, not %s",
+		    what(L, r));
+		return true;
+	}
+	check_keys(L, r, "", root_keys, val, key);
+	if (!val[K_API]) {
+		bad(L, d->root->at, "missing 'apiVersion'; want 'apiVersion: "
+		    VR_API_VERSION "'");
+	} else if ((s = get_str(L, val[K_API], "apiVersion")) &&
+	    (s->len != strlen(VR_API_VERSION) ||
+	    memcmp(s->s, VR_API_VERSION, s->len) != 0)) {
+		bad(L, val[K_API]->at, "'apiVersion' must be '"
+		    VR_API_VERSION "', not '%s'", shown(b, s->s, s->len,
+		    false));
+	}
+	if (!val[K_KIND]) {
+		bad(L, d->root->at, "missing 'kind'; want 'kind: " VR_KIND
+		    "'");
+	} else if ((s = get_str(L, val[K_KIND], "kind")) &&
+	    (s->len != strlen(VR_KIND) ||
+	    memcmp(s->s, VR_KIND, s->len) != 0)) {
+		bad(L, val[K_KIND]->at, "'kind' must be '" VR_KIND "', not "
+		    "'%s'", shown(b, s->s, s->len, false));
+	}
+	if (!val[K_META]) {
+		bad(L, d->root->at, "missing 'metadata'");
+	} else if ((meta = get_map(L, val[K_META], "metadata", ""))) {
+		check_keys(L, meta, "metadata", meta_keys, mval, mkey);
+		if (!mval[0])
+			bad(L, key[K_META]->at, "missing 'name' in "
+			    "'metadata'");
+		else
+			check_vm_name(L, mval[0], vm);
+	}
+	if (!val[K_SPEC])
+		bad(L, d->root->at, "missing 'spec'; use 'spec: {}' to "
+		    "manage nothing");
+	else
+		check_spec(L, key[K_SPEC], val[K_SPEC], vm);
+	return true;
+}
+
+struct nameref {
+	const struct vr_vm_spec *vm;
+	size_t i;
+};
+
+static int
+nameref_cmp(const void *pa, const void *pb)
+{
+	const struct nameref *a = pa, *b = pb;
+	int c = strcmp(a->vm->name, b->vm->name);
+
+	if (c)
+		return c;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static void
+check_names(struct loader *L, const struct vr_vm_spec *vms, size_t n)
+{
+	struct nameref *ref = vr_calloc(n + 1, sizeof(*ref));
+	size_t i, nref = 0, first = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!vms[i].name)
+			continue;
+		ref[nref].vm = &vms[i];
+		ref[nref].i = i;
+		nref++;
+	}
+	qsort(ref, nref, sizeof(*ref), nameref_cmp);
+	for (i = 1; i < nref; i++) {
+		if (strcmp(ref[i].vm->name, ref[first].vm->name) != 0) {
+			first = i;
+			continue;
+		}
+		bad(L, ref[i].vm->at_name, "duplicate VM name '%s' (first at "
+		    "line %d)", ref[i].vm->name, ref[first].vm->at_name.line);
+	}
+	free(ref);
+}
+
+static void
+loader_free(struct loader *L)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < L->nall; i++) {
+		free(L->all[i]->s);
+		free(L->all[i]->kid);
+		free(L->all[i]->anchor);
+		free(L->all[i]);
+	}
+	free(L->all);
+	free(L->docs);
+	anchors_reset(L);
+	free(L->anchors);
+	for (k = 0; k < L->nrx; k++)
+		regfree(&L->rx[k]);
+}
+
+int
+vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
+    const char *path, const char *buf, size_t len)
+{
+	struct loader L;
+	struct vr_vm_spec *vms = NULL;
+	struct vr_spec *spec;
+	size_t i, nvms = 0, ndocs = 0, before = diags->n;
+	int rc = 0;
+
+	*out = NULL;
+	if (len > VR_SPEC_MAX_BYTES) {
+		vr_diags_add(diags, path, 0, 0, "larger than the limit of %d "
+		    "bytes", VR_SPEC_MAX_BYTES);
+		return vr_error_set(VR_EINVALID, "'%s' is not valid", path);
+	}
+	memset(&L, 0, sizeof(L));
+	L.path = path;
+	L.buf = buf;
+	L.len = len;
+	L.diags = diags;
+	for (L.nrx = 0; L.nrx < RX__N; L.nrx++) {
+		if (regcomp(&L.rx[L.nrx], rx_src[L.nrx],
+		    REG_EXTENDED | REG_NOSUB) != 0) {
+			rc = vr_error_set(VR_ERROR, "cannot compile a "
+			    "resolver pattern");
+			goto out;
+		}
+	}
+	parse(&L);
+	vms = vr_calloc(L.ndocs + 1, sizeof(*vms));
+	for (i = 0; i < L.ndocs; i++) {
+		struct vr_vm_spec *vm = &vms[nvms];
+
+		memset(vm, 0, sizeof(*vm));
+		if (!check_doc(&L, &L.docs[i], vm))
+			continue;
+		ndocs++;
+		nvms++;
+	}
+	if (ndocs == 0 && !L.fatal)
+		bad(&L, (struct vr_pos){ 0, 0 }, "no VirtualMachine documents");
+	check_names(&L, vms, nvms);
+	vr_diags_sort(diags);
+	if (diags->n > before) {
+		rc = vr_error_set(VR_EINVALID, "'%s' is not valid: %zu "
+		    "problem%s", path, diags->n - before,
+		    diags->n - before == 1 ? "" : "s");
+		goto out;
+	}
+	spec = vr_calloc(1, sizeof(*spec));
+	spec->path = vr_strdup(path);
+	spec->vms = vms;
+	spec->nvms = nvms;
+	vms = NULL;
+	nvms = 0;
+	*out = spec;
+out:
+	for (i = 0; i < nvms; i++)
+		vr_vm_spec_clear(&vms[i]);
+	free(vms);
+	loader_free(&L);
+	return rc;
+}
+
+int
+vr_spec_load_file(struct vr_spec **out, struct vr_diags *diags,
+    const char *path)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	rc = vr_file_read(&buf, &len, path, VR_SPEC_MAX_BYTES);
+	if (rc == VR_EINVALID) {
+		/* too large: a problem with the file, not with reading it */
+		vr_diags_add(diags, path, 0, 0, "larger than the limit of %d "
+		    "bytes", VR_SPEC_MAX_BYTES);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	rc = vr_spec_load_buffer(out, diags, path, buf, len);
+	free(buf);
+	return rc;
+}
