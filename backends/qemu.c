@@ -1142,13 +1142,6 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	 * Nothing is hot-plugged after a vCPU unplug in one apply, and the
 	 * notes in qemu.md tell operators the same for the next one.
 	 */
-	for (i = 0; gpu && i < gp.nadds; i++) {
-		rc = gpu_add(c, gp.adds[i], &port);
-		if (rc < 0)
-			return rc;
-	}
-	if (gpu && gp.nremoves == 0)
-		gpu->applied = true;
 	if (mem && mem->to > cur) {
 		rc = memory_add(c, mem->to - cur);
 		if (rc < 0)
@@ -1161,6 +1154,13 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 			return rc;
 		cpu->applied = true;
 	}
+	for (i = 0; gpu && i < gp.nadds; i++) {
+		rc = gpu_add(c, gp.adds[i], &port);
+		if (rc < 0)
+			return rc;
+	}
+	if (gpu && gp.nremoves == 0)
+		gpu->applied = true;
 	for (i = 0; gpu && i < gp.nremoves; i++) {
 		rc = unplug(c, c->st.gpus[gp.removes[i]].id, "GPU");
 		if (rc < 0)

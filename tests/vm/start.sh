@@ -8,7 +8,7 @@
 # serial.log (the guest's console; its STATE lines say what the guest sees),
 # qemu.pid and qemu.log (QEMU's own stderr).  Extra arguments are appended to
 # QEMU's command line.  VM_NAME (edge-01), VM_SMP (1,maxcpus=4) and VM_MEM
-# (512M,slots=4,maxmem=4G) override the defaults.  Stop it with stop.sh DIR.
+# (1G,slots=4,maxmem=4G) override the defaults.  Stop it with stop.sh DIR.
 #
 # The machine is the shape vmrecon can change live: spare vCPU slots
 # (maxcpus), spare memory slots below maxmem, and four empty pcie-root-ports.
@@ -26,7 +26,7 @@ start=$(date +%s.%N)
 setsid qemu-system-x86_64 \
 	-name "${VM_NAME:-edge-01}" \
 	-machine q35,accel=tcg -cpu max \
-	-smp "${VM_SMP:-1,maxcpus=4}" -m "${VM_MEM:-512M,slots=4,maxmem=4G}" \
+	-smp "${VM_SMP:-1,maxcpus=4}" -m "${VM_MEM:-1G,slots=4,maxmem=4G}" \
 	-nodefaults -no-user-config -display none \
 	-chardev "socket,id=ser0,path=$d/serial.sock,server=on,wait=off,logfile=$d/serial.log" \
 	-serial chardev:ser0 \
