@@ -58,7 +58,12 @@ if ! out=$("$VR_TOP/tests/vm/start.sh" "$vm" 2>&1); then
 	exit 1
 fi
 ok "the test VM boots: $out"
-mem0=$(guest_field mem)
+for _ in $(seq 1 100); do # its first STATE line may follow BOOT-OK
+	mem0=$(guest_field mem)
+	[ -n "$mem0" ] && break
+	sleep 0.1
+done
+[ -n "$mem0" ] || notok "the guest reports its STATE on the serial console"
 
 # ---- names --------------------------------------------------------------
 spec "$T/other.yaml" edge-99 1 1024
