@@ -918,7 +918,7 @@ check_vm_name(struct loader *L, const struct node *v, struct vr_vm_spec *vm)
 
 	if (!n)
 		return;
-	shown(b, n->s, n->len, false);
+	shown(b, n->s, n->len, true); /* only ASCII is valid */
 	if (n->len == 0) {
 		bad(L, v->at, "'metadata.name' is empty");
 		return;
