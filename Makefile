@@ -71,10 +71,10 @@ vmrecon: $(B)/vmrecon
 	cp $< $@
 
 $(B)/vmrecon: $(LIB_OBJ) $(B)/reconciler/main.o
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/unit: $(LIB_OBJ) $(UNIT_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

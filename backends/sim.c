@@ -56,9 +56,7 @@ static const char sim_default_json[] =
     " \"edge-02\": {\"cpuCount\": 1, \"memoryInMB\": 1024, \"gpu\": null,"
     " \"running\": true}}}";
 
-struct sim_conn {
-	char *path; /* the JSON file */
-};
+struct sim_conn;
 
 struct sim_gpu {
 	const char *name; /* borrowed from the JSON tree */
@@ -87,6 +85,19 @@ struct sim_file {
 	struct sim_vm *vms; /* sorted by name */
 	size_t nvms;
 	const char *apply_error, *observe_error;
+};
+
+/*
+ * The file is read afresh on every call; only when its bytes are exactly
+ * those of the last read is the last parse reused (parsing a 10,000-VM file
+ * takes tens of milliseconds, reading and comparing it a fraction of one).
+ * Same bytes, same parse: an edit behind our back is always seen.
+ */
+struct sim_conn {
+	char *path;      /* the JSON file */
+	char *last_text; /* the bytes `last` was parsed from, or NULL */
+	size_t last_len;
+	struct sim_file last;
 };
 
 static void
@@ -512,26 +523,75 @@ sim_create_default(const char *path)
 	return rc;
 }
 
-/* Read the file afresh (creating it if missing) and check it. */
+/* The file's bytes, read now; a missing file is created first. */
 static int
-sim_load(struct sim_file *f, const struct sim_conn *c)
+sim_read(char **buf, size_t *len, const struct sim_conn *c)
+{
+	int rc = vr_file_read(buf, len, c->path, SIM_MAX_BYTES);
+
+	if (rc == VR_ENOTFOUND) {
+		if ((rc = sim_create_default(c->path)) < 0)
+			return rc;
+		rc = vr_file_read(buf, len, c->path, SIM_MAX_BYTES);
+	}
+	return rc;
+}
+
+static void
+sim_forget(struct sim_conn *c)
+{
+	sim_file_clear(&c->last);
+	free(c->last_text);
+	c->last_text = NULL;
+	c->last_len = 0;
+}
+
+/* Read the file afresh and check it, into `f` owned by the caller (who
+ * may change the tree). */
+static int
+sim_load_own(struct sim_file *f, const struct sim_conn *c)
 {
 	char *buf = NULL;
 	size_t len;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
-	rc = vr_file_read(&buf, &len, c->path, SIM_MAX_BYTES);
-	if (rc == VR_ENOTFOUND) {
-		if ((rc = sim_create_default(c->path)) < 0)
-			return rc;
-		rc = vr_file_read(&buf, &len, c->path, SIM_MAX_BYTES);
-	}
-	if (rc < 0)
+	if ((rc = sim_read(&buf, &len, c)) < 0)
 		return rc;
 	rc = sim_parse(f, buf, len, c->path);
 	free(buf);
 	return rc;
+}
+
+/* Read the file afresh and check it; *out is valid until the next call
+ * on `c` and must not be changed. */
+static int
+sim_load(const struct sim_file **out, struct sim_conn *c)
+{
+	struct sim_file f;
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sim_read(&buf, &len, c)) < 0)
+		return rc;
+	if (c->last_text && len == c->last_len &&
+	    memcmp(buf, c->last_text, len) == 0) {
+		free(buf);
+		*out = &c->last;
+		return 0;
+	}
+	if ((rc = sim_parse(&f, buf, len, c->path)) < 0) {
+		free(buf);
+		return rc;
+	}
+	sim_forget(c);
+	c->last = f;
+	c->last_text = buf;
+	c->last_len = len;
+	*out = &c->last;
+	return 0;
 }
 
 static const struct sim_vm *
@@ -571,8 +631,8 @@ not_found(const struct sim_conn *c, const struct sim_file *f,
 static int
 sim_open(void **out, const char *target, const struct vr_backend_options *opts)
 {
+	const struct sim_file *f;
 	struct sim_conn *c;
-	struct sim_file f;
 	int rc;
 
 	*out = NULL;
@@ -591,10 +651,10 @@ sim_open(void **out, const char *target, const struct vr_backend_options *opts)
 	}
 	if ((rc = sim_load(&f, c)) < 0)
 		goto fail;
-	sim_file_clear(&f);
 	*out = c;
 	return 0;
 fail:
+	sim_forget(c);
 	free(c->path);
 	free(c);
 	return rc;
@@ -607,6 +667,7 @@ sim_close(void *conn)
 
 	if (!c)
 		return;
+	sim_forget(c);
 	free(c->path);
 	free(c);
 }
@@ -614,35 +675,34 @@ sim_close(void *conn)
 static int
 sim_host(void *conn, struct vr_host *out)
 {
-	struct sim_file f;
+	const struct sim_file *f;
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = sim_load(&f, conn)) < 0)
 		return rc;
-	out->cpus = f.cpus;
-	out->memory_mb = f.memory_mb;
+	out->cpus = f->cpus;
+	out->memory_mb = f->memory_mb;
 	out->min_memory_mb = SIM_MIN_MEMORY_MB;
-	out->nested = f.nested;
-	if (f.nested)
+	out->nested = f->nested;
+	if (f->nested)
 		out->gpu_blocker = vr_strdup("the host is itself a virtual "
 		    "machine, and EFLOW passes no GPU through then");
-	out->ngpus = f.ngpus;
-	out->gpus = vr_calloc(f.ngpus, sizeof(*out->gpus));
-	for (i = 0; i < f.ngpus; i++) {
-		out->gpus[i].name = vr_strdup(f.gpus[i].name);
-		out->gpus[i].types = f.gpus[i].types;
-		out->gpus[i].count = f.gpus[i].count;
+	out->ngpus = f->ngpus;
+	out->gpus = vr_calloc(f->ngpus, sizeof(*out->gpus));
+	for (i = 0; i < f->ngpus; i++) {
+		out->gpus[i].name = vr_strdup(f->gpus[i].name);
+		out->gpus[i].types = f->gpus[i].types;
+		out->gpus[i].count = f->gpus[i].count;
 	}
-	sim_file_clear(&f);
 	return 0;
 }
 
 static int
 sim_list(void *conn, char ***out, size_t *count)
 {
-	struct sim_file f;
+	const struct sim_file *f;
 	size_t i;
 	int rc;
 
@@ -650,11 +710,10 @@ sim_list(void *conn, char ***out, size_t *count)
 	*count = 0;
 	if ((rc = sim_load(&f, conn)) < 0)
 		return rc;
-	*out = vr_calloc(f.nvms, sizeof(**out));
-	for (i = 0; i < f.nvms; i++)
-		(*out)[i] = vr_strdup(f.vms[i].name);
-	*count = f.nvms;
-	sim_file_clear(&f);
+	*out = vr_calloc(f->nvms, sizeof(**out));
+	for (i = 0; i < f->nvms; i++)
+		(*out)[i] = vr_strdup(f->vms[i].name);
+	*count = f->nvms;
 	return 0;
 }
 
@@ -662,21 +721,17 @@ static int
 sim_observe(void *conn, const char *name, const struct vr_vm_spec *record,
     struct vr_vm_live *out)
 {
+	const struct sim_file *f;
 	const struct sim_vm *vm;
-	struct sim_file f;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = sim_load(&f, conn)) < 0)
 		return rc;
-	if (f.observe_error) {
-		rc = vr_error_set(VR_EBACKEND, "%s", f.observe_error);
-		goto out;
-	}
-	if (!(vm = sim_find(&f, name))) {
-		rc = not_found(conn, &f, name);
-		goto out;
-	}
+	if (f->observe_error)
+		return vr_error_set(VR_EBACKEND, "%s", f->observe_error);
+	if (!(vm = sim_find(f, name)))
+		return not_found(conn, f, name);
 	out->name = vr_strdup(vm->name);
 	out->running = vm->running;
 	out->cpu_count = vm->cpu_count;
@@ -686,9 +741,7 @@ sim_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 		out->gpu.type = (enum vr_gpu_type)vm->gpu.types;
 		out->gpu.count = vm->gpu.count;
 	}
-out:
-	sim_file_clear(&f);
-	return rc;
+	return 0;
 }
 
 static int
@@ -821,7 +874,7 @@ sim_apply(void *conn, struct vr_apply_request *req)
 			    "%s of VM '%s', which needs a restart, without "
 			    "leave to restart it",
 			    vr_field_name(req->changes[i].field), name);
-	if ((rc = sim_load(&f, c)) < 0)
+	if ((rc = sim_load_own(&f, c)) < 0)
 		return rc;
 	if (f.apply_error) {
 		rc = vr_error_set(VR_EBACKEND, "%s", f.apply_error);
@@ -841,7 +894,9 @@ sim_apply(void *conn, struct vr_apply_request *req)
 		set_field(vm->obj, &req->changes[i]);
 	json_object_set_new(vm->obj, "restarts", json_integer(
 	    vm->restarts < LLONG_MAX ? vm->restarts + 1 : vm->restarts));
-	if ((rc = sim_write(c->path, f.root)) < 0)
+	rc = sim_write(c->path, f.root);
+	sim_forget(c); /* the file is new (or, on failure, unknown) */
+	if (rc < 0)
 		goto out;
 	for (i = 0; i < req->nchanges; i++)
 		req->changes[i].applied = true;

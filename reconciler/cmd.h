@@ -8,7 +8,7 @@
  *      (enum vr_exit); parse options with getopt_long, `-h`/`--help` prints
  *      the usage to stdout and returns 0, a bad option prints it to stderr
  *      and returns 1;
- *   2. declare it below and add a line to `commands[]` in main.c;
+ *   2. declare it below and add a line to `vr_commands[]` in commands.c;
  *   3. document it in README.md and add tests in tests/e2e/.
  */
 #ifndef VR_CMD_H
@@ -39,6 +39,9 @@ int cmd_help(int argc, char **argv);
 /* The command table (main.c), NULL-name terminated. */
 extern const struct vr_cmd vr_commands[];
 const struct vr_cmd *vr_cmd_find(const char *name);
+
+/* The top-level usage: every command with its summary. */
+void vr_usage(FILE *fp);
 
 /* Print "usage: vmrecon <usage>" of command `name` to fp. */
 void vr_cmd_usage(const char *name, FILE *fp);

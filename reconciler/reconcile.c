@@ -222,6 +222,31 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 }
 
 static void
+notify_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
+    struct vr_backend *b, enum vr_result result, const char *message,
+    size_t applied, size_t pending, double seconds)
+{
+	struct vr_vm_event ev;
+
+	if (!o->on_vm)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.vm = vp->spec->name;
+	ev.backend = vr_backend_desc(b);
+	ev.revision = o->revision;
+	ev.result = result;
+	ev.message = message;
+	ev.changes = vp->nchanges;
+	ev.applied = applied;
+	ev.pending = pending;
+	ev.change = vp->changes;
+	ev.spec = vp->spec;
+	ev.live = &vp->live;
+	ev.seconds = seconds;
+	o->on_vm(o->ctx, &ev);
+}
+
+static void
 status_all(struct vr_statedir *sd, const struct vr_spec *spec,
     const struct vr_reconcile_options *opts, const char *msg)
 {
@@ -280,6 +305,13 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 			fputc('\n', o->out);
 			json_decref(doc);
 		}
+		for (i = 0; i < plan->nvms; i++)
+			if (plan->vms[i].found)
+				notify_vm(o, &plan->vms[i], b,
+				    plan->vms[i].nchanges ? VR_RESULT_DRIFTED :
+				    VR_RESULT_CONVERGED, plan->vms[i].nchanges ?
+				    "drift: the VM differs from the desired state" :
+				    "in sync", 0, 0, 0);
 		res->exit_code = res->changes ? VR_EXIT_DRIFT : VR_EXIT_OK;
 		goto out;
 	}
@@ -288,8 +320,11 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	    NULL;
 	for (i = 0; i < plan->nvms; i++) {
 		struct vm_outcome oc;
+		double t0 = now_s();
 
 		apply_vm(&oc, &plan->vms[i], b, sd, o);
+		notify_vm(o, &plan->vms[i], b, oc.result, oc.message,
+		    oc.applied, oc.pending, now_s() - t0);
 		res->applied += oc.applied;
 		res->pending += oc.pending;
 		failed += oc.result == VR_RESULT_FAILED;

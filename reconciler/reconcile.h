@@ -15,6 +15,20 @@
 
 #define VR_RECONCILE_OPTIONS_VERSION 1
 
+/* What happened to one VM in a pass, for notifications and metrics. */
+struct vr_vm_event {
+	const char *vm;
+	const char *backend;          /* "KIND[:TARGET]" */
+	const char *revision;         /* may be NULL */
+	enum vr_result result;        /* diff: CONVERGED (in sync) or DRIFTED */
+	const char *message;
+	size_t changes, applied, pending;
+	const struct vr_change *change; /* the planned changes, with ->applied */
+	const struct vr_vm_spec *spec;
+	const struct vr_vm_live *live;  /* as observed before applying */
+	double seconds;               /* time spent on this VM */
+};
+
 enum vr_output { VR_OUTPUT_TEXT = 0, VR_OUTPUT_JSON };
 
 struct vr_reconcile_options {
@@ -26,10 +40,14 @@ struct vr_reconcile_options {
 	FILE *err;              /* diagnostics and progress (stderr) */
 	const char *revision;   /* the source's revision, for status */
 	bool quiet_in_sync;     /* print nothing when there is no change */
+	/* called once per VM found on the backend, after its outcome is known
+	 * (not on a preflight or observe failure, which affect every VM) */
+	void (*on_vm)(void *ctx, const struct vr_vm_event *ev);
+	void *ctx;
 };
 
 #define VR_RECONCILE_OPTIONS_INIT { VR_RECONCILE_OPTIONS_VERSION, false, \
-	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false }
+	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false, NULL, NULL }
 
 /* Exit codes (DESIGN §4). */
 enum vr_exit {
