@@ -738,6 +738,8 @@ check_keys(struct loader *L, const struct node *m, const char *where,
 			}
 			continue;
 		}
+		if (L->capped)
+			continue; /* no need to find suggestions */
 		shown(b, kd->s, kd->len, true);
 		if (!*where && in_list(kd->s, kd->len, spec_keys)) {
 			bad(L, kn->at, "unknown key '%s' at the top; it "
