@@ -12,8 +12,9 @@ SANITIZE ?=
 
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	pkg-config gcc make libc6-dev
-TEST_PKGS = python3 python3-jsonschema valgrind git lighttpd lighttpd-mod-openssl \
-	openssh-server openssh-client openssl
+TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git \
+	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
+	lighttpd lighttpd-mod-openssl openssh-server openssh-client openssl
 
 PKGS = yaml-0.1 jansson libcurl libgit2
 
