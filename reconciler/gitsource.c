@@ -48,6 +48,7 @@ struct vr_gitsource {
 	char *local_ref;   /* where the fetch stores it */
 	char *refspec;
 	int timeout_ms;
+	bool ssh_rsa;      /* the key is RSA: say why it fails (SHA-1) */
 	git_repository *repo;
 	git_remote *remote; /* kept: libgit2 1.5 leaks a little per create */
 
@@ -239,6 +240,13 @@ vr_gitsource_new(struct vr_gitsource **out,
 		if (access(gs->ssh_pub, R_OK) != 0) {
 			free(gs->ssh_pub);
 			gs->ssh_pub = NULL;
+		} else {
+			char *pub = NULL;
+			size_t len;
+
+			if (vr_file_read(&pub, &len, gs->ssh_pub, 65536) == 0)
+				gs->ssh_rsa = strncmp(pub, "ssh-rsa ", 8) == 0;
+			free(pub);
 		}
 	}
 	if (is_ssh_url(gs->url)) {
@@ -398,7 +406,11 @@ cb_credentials(git_credential **out, const char *url, const char *user,
 		return -1;
 	/* libgit2 asks again after every rejection: one try, then stop */
 	if (gs->cred_attempts++ > 0) {
-		git_error_set_str(GIT_ERROR_NET, "the server rejected the "
+		git_error_set_str(GIT_ERROR_NET, gs->ssh_rsa &&
+		    (allowed & GIT_CREDENTIAL_SSH_KEY) ? "the server rejected "
+		    "the credentials (an RSA key: libssh2 signs with SHA-1 "
+		    "'ssh-rsa', which OpenSSH 8.8 and later refuse; use an "
+		    "ed25519 or ECDSA key)" : "the server rejected the "
 		    "credentials");
 		return GIT_EAUTH;
 	}
@@ -437,6 +449,11 @@ run_tool(char **out, char *const argv[], const char *in_path, int timeout_ms)
 		return vr_error_set(VR_ERROR, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
+		sigset_t none;
+
+		/* the daemon blocks its signals while it works */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		in = open(in_path ? in_path : "/dev/null", O_RDONLY);
 		if (in < 0 || dup2(in, 0) < 0 || dup2(pfd[1], 1) < 0)
 			_exit(127);
