@@ -62,6 +62,7 @@ struct watch {
 	char seen_commit[VR_GIT_HEX];  /* last fetched commit handled */
 	char *fetched_revision;
 	int fetch_failures, apply_failures;
+	int64_t retry_ms;              /* the next fetch after a failure */
 	bool refused;                  /* the current commit was refused */
 	bool commit_ready;             /* how handling seen_commit went, */
 	char *commit_reason;           /* for the source section */
@@ -526,7 +527,8 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 
 		w->fetch_failures++;
 		snprintf(n, sizeof(n), "%d", w->fetch_failures);
-		retry = fmt_ms(backoff(w, w->fetch_failures));
+		w->retry_ms = backoff(w, w->fetch_failures);
+		retry = w->once ? NULL : fmt_ms(w->retry_ms);
 		vr_wlog(stderr, "error", "fetch failed", "url", w->repo,
 		    "err", vr_error_msg(), "failures", n, "retry_in", retry,
 		    NULL);
@@ -788,8 +790,7 @@ run(struct watch *w, const sigset_t *unblocked)
 				break;
 			}
 			next_fetch = mono_ms() + (w->fetch_failures ?
-			    backoff(w, w->fetch_failures) :
-			    jitter(w, w->interval_ms, 10));
+			    w->retry_ms : jitter(w, w->interval_ms, 10));
 			if (passed) {
 				w->apply_failures = rc < 0 ?
 				    w->apply_failures + 1 : 0;
