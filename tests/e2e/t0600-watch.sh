@@ -136,7 +136,8 @@ for n in 3 4 5 6 7; do
 done
 med=$(printf '%s\n' $times | sort -n | sed -n 3p)
 echo "# push to converged (ms, interval 1s):$times; median $med"
-[ -n "$med" ] && [ "$med" -le 1800 ] && ok "new commits applied within one interval (median ${med} ms)" ||
+# one interval plus fetch and apply; generous, for loaded CI machines
+[ -n "$med" ] && [ "$med" -le 2500 ] && ok "new commits applied within one interval (median ${med} ms)" ||
 	notok "push to converged too slow: $times"
 
 section "a commit that does not touch this host's file"
@@ -184,6 +185,13 @@ expect_in "$S/status.json" "hosts/$HOST.yaml:" "status names file:line:col"
 set_sim_cpu 6
 sleep 1.3
 expect_eq "$(sim_cpu)" 7 "the last good spec still holds (drift corrected)"
+spec 7
+push "back to the last good file"
+wait_for 4 eval '[ "$(status_get "d[\"vms\"][\"edge-01\"][\"conditions\"][0][\"status\"]")" = True ]' &&
+	ok "a commit back to the applied file clears the error" ||
+	notok "status still failed after reverting to the applied file"
+expect_eq "$(status_get "d['source']['conditions'][0]['reason']")" Succeeded \
+	"and the source is Ready again"
 spec 8
 push "fixed"
 wait_for 4 cpu_is 8 && ok "the next good commit applies" || notok "good commit after bad not applied"
@@ -213,6 +221,9 @@ sleep 1.2
 expect_eq "$(sim_cpu)" 8 "the rewritten commit was not applied"
 expect_eq "$(status_get "d['vms']['edge-01']['conditions'][0]['reason']")" \
 	HistoryRewritten "status says HistoryRewritten"
+sleep 1.2
+expect_eq "$(status_get "d['source']['conditions'][0]['reason']")" \
+	HistoryRewritten "the source keeps saying so on later fetches"
 
 section "SIGTERM: exit 0, status consistent"
 stop_watch
@@ -276,7 +287,7 @@ start_daemon() {
 		--base-path="$T/srv" "$T/srv" 2>>"$T/git-daemon.log" &
 	GDPID=$!
 	PIDS="$PIDS $GDPID"
-	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
 }
 start_daemon
 S2=$T/state-git
@@ -317,14 +328,14 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' "$SPORT" &
 SILENT=$!
 PIDS="$PIDS $SILENT"
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SPORT"
+wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SPORT" || notok "the silent server did not start"
 t0=$(date +%s%N)
 run timeout 20 "$VMRECON" watch --once --repo "git://127.0.0.1:$SPORT/x.git" \
 	--path a.yaml --state-dir "$T/state-silent" --timeout 1s
 took=$((($(date +%s%N) - t0) / 1000000))
 expect_rc 1 "a silent server fails the fetch"
 expect_in "$T/err" "no answer within 1000 ms" "at the deadline"
-[ "$took" -lt 4000 ] && ok "within the deadline (${took} ms)" || notok "took ${took} ms"
+[ "$took" -lt 6000 ] && ok "within the deadline (${took} ms)" || notok "took ${took} ms"
 kill "$SILENT" 2>/dev/null
 
 section "a corrupt mirror is remade"
@@ -371,6 +382,189 @@ if command -v ssh-keygen >/dev/null; then
 	expect_eq "$(sim_cpu)" 14 "its spec is in force"
 else
 	ok "skipped signatures: no ssh-keygen"
+fi
+
+section "smart HTTP and HTTPS with a token (lighttpd + git http-backend)"
+if command -v lighttpd >/dev/null && [ -x /usr/lib/git-core/git-http-backend ] &&
+	command -v openssl >/dev/null; then
+	H=$T/http
+	mkdir -p "$H/tls"
+	HPORT=$(free_port)
+	SPORT2=$(free_port)
+	(
+		cd "$H/tls" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-days 2 -subj "/CN=vmrecon test CA" -keyout ca.key -out ca.crt &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-subj "/CN=localhost" -keyout srv.key -out srv.csr &&
+		printf 'subjectAltName=DNS:localhost\n' >san.ext &&
+		openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			-days 2 -extfile san.ext -out srv.crt &&
+		cat srv.crt srv.key >srv.pem
+	) >/dev/null 2>&1 || notok "test certificate"
+	printf 'gitops:s3cr3t-token\n' >"$H/users"
+	printf 's3cr3t-token\n' >"$H/token"
+	printf 'wrong-token\n' >"$H/badtoken"
+	cat >"$H/lighttpd.conf" <<C
+server.modules = ( "mod_auth", "mod_authn_file", "mod_alias", "mod_cgi",
+	"mod_setenv", "mod_accesslog", "mod_openssl" )
+server.document-root = "$T/srv"
+server.bind = "127.0.0.1"
+server.port = $HPORT
+server.errorlog = "$H/error.log"
+accesslog.filename = "$H/access.log"
+alias.url = ( "/git/" => "/usr/lib/git-core/git-http-backend/" )
+\$HTTP["url"] =~ "^/git/" {
+	cgi.assign = ( "" => "" )
+	setenv.add-environment = ( "GIT_PROJECT_ROOT" => "$T/srv",
+		"GIT_HTTP_EXPORT_ALL" => "1" )
+}
+auth.backend = "plain"
+auth.backend.plain.userfile = "$H/users"
+auth.require = ( "/git/" => ( "method" => "basic", "realm" => "git",
+	"require" => "valid-user" ) )
+\$SERVER["socket"] == "127.0.0.1:$SPORT2" {
+	ssl.engine = "enable"
+	ssl.pemfile = "$H/tls/srv.pem"
+}
+C
+	lighttpd -D -f "$H/lighttpd.conf" 2>>"$H/stderr.log" &
+	LPID=$!
+	PIDS="$PIDS $LPID"
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SPORT2" ||
+		notok "lighttpd did not start: $(cat "$H/stderr.log" "$H/error.log" 2>/dev/null | head -3)"
+	spec 15
+	push "over http"
+	web_once() { # STATE URL ARGS...
+		local st=$1 url=$2
+		shift 2
+		run timeout 30 "$VMRECON" watch --once --repo "$url" \
+			--path 'hosts/{hostname}.yaml' --state-dir "$st" \
+			--backend "sim:$SIM" --timeout 10s "$@"
+	}
+	web_once "$H/s-http" "http://gitops@127.0.0.1:$HPORT/git/fleet.git" \
+		--token-file "$H/token"
+	expect_rc 0 "http:// with a token: cloned and applied"
+	expect_eq "$(sim_cpu)" 15 "over smart HTTP"
+	web_once "$H/s-http0" "http://127.0.0.1:$HPORT/git/fleet.git"
+	expect_rc 1 "http:// without a token is refused"
+	expect_in "$T/err" "none were given" "and says the server wants credentials"
+	# the message comes from the second call of the credential callback,
+	# which gives up instead of sending the token again
+	web_once "$H/s-http1" "http://gitops@127.0.0.1:$HPORT/git/fleet.git" \
+		--token-file "$H/badtoken"
+	expect_rc 1 "a wrong token is refused"
+	expect_in "$T/err" "rejected the credentials" "after one try, not in a loop"
+	spec 16
+	push "over https"
+	web_once "$H/s-https0" "https://gitops@localhost:$SPORT2/git/fleet.git" \
+		--token-file "$H/token"
+	expect_rc 1 "https:// with an unknown CA is refused"
+	web_once "$H/s-https" "https://gitops@localhost:$SPORT2/git/fleet.git" \
+		--token-file "$H/token" --ca-file "$H/tls/ca.crt"
+	expect_rc 0 "https:// with --ca-file and a token: applied"
+	expect_eq "$(sim_cpu)" 16 "over HTTPS"
+	kill "$LPID" 2>/dev/null
+else
+	ok "skipped HTTP: no lighttpd, git-http-backend or openssl"
+fi
+
+section "ssh:// with a private sshd (ed25519, known_hosts)"
+if [ -x /usr/sbin/sshd ] && command -v ssh-keyscan >/dev/null; then
+	X=$T/ssh
+	mkdir -p "$X" && chmod 700 "$X"
+	[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
+	XPORT=$(free_port)
+	ssh-keygen -q -t ed25519 -N '' -C host -f "$X/host_ed25519"
+	ssh-keygen -q -t ed25519 -N '' -C other-host -f "$X/other_host"
+	ssh-keygen -q -t ed25519 -N '' -C client -f "$X/client"
+	ssh-keygen -q -t ed25519 -N '' -C stranger -f "$X/stranger"
+	cp "$X/client.pub" "$X/authorized_keys"
+	cat >"$X/sshd_config" <<C
+ListenAddress 127.0.0.1
+Port $XPORT
+HostKey $X/host_ed25519
+PidFile $X/sshd.pid
+AuthorizedKeysFile $X/authorized_keys
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+UsePAM no
+LogLevel VERBOSE
+C
+	/usr/sbin/sshd -D -f "$X/sshd_config" -E "$X/sshd.log" &
+	XPID=$!
+	PIDS="$PIDS $XPID"
+	wait_for 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$XPORT" ||
+		notok "sshd did not start: $(head -3 "$X/sshd.log")"
+	ssh-keyscan -p "$XPORT" -t ed25519 127.0.0.1 >"$X/known_hosts" 2>/dev/null
+	printf '[127.0.0.1]:%s %s\n' "$XPORT" "$(cut -d' ' -f1,2 "$X/other_host.pub")" \
+		>"$X/wrong_known_hosts"
+	XURL="ssh://$(id -un)@127.0.0.1:$XPORT$SRV"
+	ssh_once() { # STATE ARGS...
+		local st=$1
+		shift
+		run timeout 30 "$VMRECON" watch --once --repo "$XURL" \
+			--path 'hosts/{hostname}.yaml' --state-dir "$st" \
+			--backend "sim:$SIM" --timeout 10s "$@"
+	}
+	spec 12
+	push "over ssh"
+	ssh_once "$X/s-nokh" --ssh-key "$X/client"
+	expect_rc 1 "ssh:// without --known-hosts is refused"
+	expect_in "$T/err" "--known-hosts" "and says what is missing"
+	ssh_once "$X/s-wrongkh" --ssh-key "$X/client" --known-hosts "$X/wrong_known_hosts"
+	expect_rc 1 "a host key that is not in known_hosts is refused"
+	expect_in "$T/err" "not in known_hosts" "and says so"
+	n=$(grep -c "Failed publickey\|Connection closed by authenticating" "$X/sshd.log")
+	ssh_once "$X/s-stranger" --ssh-key "$X/stranger" --known-hosts "$X/known_hosts"
+	expect_rc 1 "a key the server does not accept is refused"
+	expect_in "$T/err" "rejected the credentials" "after one try"
+	ssh-keygen -q -t rsa -b 2048 -N '' -C rsa -f "$X/rsa"
+	cat "$X/rsa.pub" >>"$X/authorized_keys"
+	ssh_once "$X/s-rsa" --ssh-key "$X/rsa" --known-hosts "$X/known_hosts"
+	if [ "$RC" -eq 1 ]; then
+		expect_in "$T/err" "libssh2 signs with SHA-1" "an RSA key fails, and the error says why"
+	else
+		ok "an RSA key works here (libssh2 with SHA-2 signatures)"
+	fi
+	ssh_once "$X/s-ok" --ssh-key "$X/client" --known-hosts "$X/known_hosts"
+	expect_rc 0 "ssh:// with an ed25519 key and known_hosts: applied"
+	expect_eq "$(sim_cpu)" 12 "over ssh"
+	kill "$XPID" 2>/dev/null
+else
+	ok "skipped ssh: no sshd"
+fi
+
+section "memcheck"
+if [ "${SANITIZE:-}" != 1 ] && command -v valgrind >/dev/null; then
+	VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
+	run $VG "$VMRECON" watch --once --repo "$URL" --path 'hosts/{hostname}.yaml' \
+		--state-dir "$T/state-vg" --backend "sim:$SIM"
+	expect_rc 0 "memcheck clean: watch --once"
+	$VG "$VMRECON" watch --repo "$URL" --path 'hosts/{hostname}.yaml' \
+		--state-dir "$T/state-vg" --backend "sim:$SIM" --interval 1s 2>"$T/vg.log" &
+	WPID=$!
+	PIDS="$PIDS $WPID"
+	LOG=$T/vg.log
+	wait_for 30 log_has "info watching"
+	spec 13
+	push "under memcheck"
+	wait_for 30 cpu_is 13 && ok "memcheck daemon applied a commit" || notok "memcheck daemon did not apply"
+	printf 'broken: [\n' >"$W/hosts/$HOST.yaml"
+	push "broken under memcheck"
+	wait_for 30 log_has "revision refused" || notok "memcheck daemon did not refuse"
+	kill -HUP "$WPID"
+	sleep 2
+	stop_watch
+	expect_eq "$WRC" 0 "memcheck clean: the daemon through apply, refusal, SIGHUP, SIGTERM"
+	[ "$WRC" -eq 0 ] || sed 's/^/#   /' "$T/vg.log" | head -30
+	spec 13
+	push "repair after memcheck"
+else
+	ok "skipped memcheck"
 fi
 
 section "the systemd unit"
