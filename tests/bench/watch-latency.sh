@@ -29,9 +29,10 @@ git -C "$T/w" add -A && git -C "$T/w" commit -qm init && git -C "$T/w" push -q o
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$T"' EXIT
 # the sim file's cpuCount without starting an interpreter per poll
-cpu() { grep -o '"edge-01": *{[^}]*' "$T/s/sim.json" 2>/dev/null | grep -o '"cpuCount": *[0-9]*' | grep -o '[0-9]*$'; }
+cpu() { tr -d ' \n' <"$T/s/sim.json" 2>/dev/null | grep -o '"edge-01":{[^}]*' | grep -o '"cpuCount":[0-9]*' | grep -o '[0-9]*$'; }
 for i in $(seq 1 100); do [ "$(cpu)" = 2 ] && break; sleep 0.05; done
-times=()
+total=()
+after=()
 for i in $(seq 1 "$runs"); do
 	n=$((3 + i % 8))
 	[ "$(cpu)" = "$n" ] && n=$((n + 1))
@@ -40,13 +41,25 @@ for i in $(seq 1 "$runs"); do
 	sleep "0.$((RANDOM % 10))"   # push at a random point of the interval
 	t0=$(date +%s%N)
 	git -C "$T/w" push -q origin HEAD:main
+	t1=$(date +%s%N)
 	while [ "$(cpu)" != "$n" ]; do
 		[ $((($(date +%s%N) - t0) / 1000000)) -gt 10000 ] && break
 		sleep 0.01
 	done
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	times+=("$ms")
-	echo "run $i: $ms ms"
+	t2=$(date +%s%N)
+	total+=("$(((t2 - t0) / 1000000))")
+	after+=("$(((t2 - t1) / 1000000))")
+	echo "run $i: $(((t2 - t0) / 1000000)) ms from push start," \
+		"$(((t2 - t1) / 1000000)) ms after the push returned"
 done
-sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-echo "min $(echo "$sorted" | head -1) ms, median $(echo "$sorted" | sed -n "$(((runs + 1) / 2))p") ms, max $(echo "$sorted" | tail -1) ms over $runs pushes (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+stats() { # LABEL VALUES...
+	local label=$1 sorted
+	shift
+	sorted=$(printf '%s\n' "$@" | sort -n)
+	echo "$label: min $(echo "$sorted" | head -1) ms, median" \
+		"$(echo "$sorted" | sed -n "$((($# + 1) / 2))p") ms, max" \
+		"$(echo "$sorted" | tail -1) ms"
+}
+stats "from git push start to converged" "${total[@]}"
+stats "from git push returned to converged" "${after[@]}"
+echo "$runs pushes, interval 1s; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
