@@ -60,6 +60,8 @@ struct watch {
 	char *spec_revision;
 	char spec_blob[VR_GIT_HEX];
 	char seen_commit[VR_GIT_HEX];  /* last fetched commit handled */
+	char *seen_revision;
+	bool retry_pending;            /* its reconcile failed: retrying */
 	char *fetched_revision;
 	int fetch_failures, apply_failures;
 	int64_t retry_ms;              /* the next fetch after a failure */
@@ -422,6 +424,9 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 
 	*passed = false;
 	memcpy(w->seen_commit, rev->commit, VR_GIT_HEX);
+	free(w->seen_revision);
+	w->seen_revision = vr_strdup(rev->revision);
+	w->retry_pending = false;
 	if (w->base.commit[0] && !w->allow_rewrite &&
 	    (rc = vr_gitsource_check_descendant(w->gs, rev->commit,
 	    w->base.commit)) < 0) {
@@ -510,8 +515,27 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	} else {
 		commit_outcome(w, false, "ReconciliationFailed",
 		    vr_error_msg());
+		w->retry_pending = true;
 	}
 	return rc;
+}
+
+/* A drift pass succeeded after the new revision's own pass had failed:
+ * the revision is applied now. */
+static void
+retry_succeeded(struct watch *w)
+{
+	struct vr_git_rev rev;
+
+	if (!w->retry_pending || !w->seen_revision)
+		return;
+	w->retry_pending = false;
+	memcpy(rev.commit, w->seen_commit, VR_GIT_HEX);
+	rev.revision = w->seen_revision;
+	save_base(w, &rev, w->spec_blob);
+	commit_outcome(w, true, "Succeeded", "applied after a retry");
+	vr_wlog(stderr, "info", "revision applied after a retry",
+	    "revision", w->seen_revision, NULL);
 }
 
 static int
@@ -708,6 +732,7 @@ teardown(struct watch *w)
 	vr_watch_baseline_clear(&w->base);
 	free(w->spec_revision);
 	free(w->fetched_revision);
+	free(w->seen_revision);
 	free(w->source_fp);
 	free(w->commit_reason);
 	free(w->commit_msg);
@@ -805,6 +830,8 @@ run(struct watch *w, const sigset_t *unblocked)
 			if (w->spec) {
 				rc = reconcile_pass(w, w->self_heal,
 				    "drift check", &exit_code);
+				if (rc == 0 && w->self_heal)
+					retry_succeeded(w);
 			}
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
 			    0;

@@ -88,7 +88,8 @@ is_hex40(const char *s)
 	size_t i;
 
 	for (i = 0; i < 40; i++)
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+		if (!isdigit((unsigned char)s[i]) &&
+		    (s[i] < 'a' || s[i] > 'f'))
 			return false;
 	return s[40] == '\0';
 }

@@ -21,7 +21,7 @@
 struct vr_gitsource_options {
 	unsigned version;
 	const char *url;         /* file://, git://, http(s)://, ssh:// */
-	const char *ref;         /* BRANCH, tag:NAME or commit:SHA; NULL = main */
+	const char *ref;         /* BRANCH, tag:NAME, commit:SHA; NULL: main */
 	const char *mirror;      /* the bare mirror's directory */
 	int timeout_ms;          /* deadline of one fetch; 0 = 60 s */
 	const char *ca_file;     /* https: PEM CA bundle; NULL = system's */
@@ -38,7 +38,8 @@ struct vr_gitsource;
 /* What the tracked ref points at after a fetch. */
 struct vr_git_rev {
 	char commit[VR_GIT_HEX];
-	char *revision; /* Flux-like: "main@sha1:HEX", "v1@sha1:HEX", "sha1:HEX" */
+	/* Flux-like: "main@sha1:HEX", "v1@sha1:HEX", "sha1:HEX" */
+	char *revision;
 };
 
 /* Check the options (ref syntax, url scheme); opens nothing yet. */
