@@ -55,6 +55,18 @@ open(sys.argv[1] + ".t", "w").write(json.dumps(d))
 os.rename(sys.argv[1] + ".t", sys.argv[1])
 PY
 }
+set_sim_fault() { # MESSAGE, or "" to clear
+	python3 - "$SIM" "$1" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+if sys.argv[2]:
+    d["faults"] = {"applyError": sys.argv[2]}
+else:
+    d.pop("faults", None)
+open(sys.argv[1] + ".t", "w").write(json.dumps(d))
+os.rename(sys.argv[1] + ".t", sys.argv[1])
+PY
+}
 status_get() { json_get "$S/status.json" "$1" 2>/dev/null; }
 # wait_for SECONDS CMD...: poll every 50 ms until CMD succeeds
 wait_for() {
@@ -66,6 +78,13 @@ wait_for() {
 		sleep 0.05
 	done
 	WAITED_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+status_is() { [ "$(status_get "$1")" = "$2" ]; }
+# expect_status SECONDS EXPR WANT DESC: status.json reaches it in time
+expect_status() {
+	if wait_for "$1" status_is "$2" "$3"; then ok "$4"; else
+		notok "$4: $2 is '$(status_get "$2")', wanted '$3'"
+	fi
 }
 cpu_is() { [ "$(sim_cpu)" = "$1" ]; }
 log_has() { grep -qF -- "$1" "$LOG"; }
@@ -175,8 +194,8 @@ push "broken"
 bad=$(git -C "$SRV" rev-parse main)
 wait_for 4 log_has "invalid desired state" && ok "bad YAML logged" ||
 	notok "bad YAML not logged"
-wait_for 2 eval '[ "$(status_get "d[\"vms\"][\"edge-01\"][\"conditions\"][0][\"reason\"]")" = ValidationFailed ]' &&
-	ok "status: Ready False, ValidationFailed" || notok "no ValidationFailed in status"
+expect_status 8 "d['vms']['edge-01']['conditions'][0]['reason']" ValidationFailed \
+	"status: Ready False, ValidationFailed"
 expect_eq "$(status_get "d['vms']['edge-01']['lastAttemptedRevision']")" \
 	"main@sha1:$bad" "the bad commit is the last attempted revision"
 expect_eq "$(status_get "d['vms']['edge-01']['lastAppliedRevision'] != 'main@sha1:$bad'")" \
@@ -187,16 +206,15 @@ sleep 1.3
 expect_eq "$(sim_cpu)" 7 "the last good spec still holds (drift corrected)"
 spec 7
 push "back to the last good file"
-wait_for 4 eval '[ "$(status_get "d[\"vms\"][\"edge-01\"][\"conditions\"][0][\"status\"]")" = True ]' &&
-	ok "a commit back to the applied file clears the error" ||
-	notok "status still failed after reverting to the applied file"
-expect_eq "$(status_get "d['source']['conditions'][0]['reason']")" Succeeded \
+expect_status 8 "d['vms']['edge-01']['conditions'][0]['status']" True \
+	"a commit back to the applied file clears the error"
+expect_status 8 "d['source']['conditions'][0]['reason']" Succeeded \
 	"and the source is Ready again"
 spec 8
 push "fixed"
 wait_for 4 cpu_is 8 && ok "the next good commit applies" || notok "good commit after bad not applied"
-wait_for 2 eval '[ "$(status_get "d[\"vms\"][\"edge-01\"][\"conditions\"][0][\"status\"]")" = True ]' &&
-	ok "Ready is True again" || notok "Ready not True after the fix"
+expect_status 8 "d['vms']['edge-01']['conditions'][0]['status']" True \
+	"Ready is True again"
 
 section "a missing file is an error, not a deletion"
 git -C "$W" rm -q "hosts/$HOST.yaml"
@@ -205,8 +223,26 @@ wait_for 4 log_has "ArtifactFailed" && ok "missing file refused" || notok "missi
 expect_eq "$(sim_cpu)" 8 "the VM is untouched"
 spec 8
 push "restore host file"
-wait_for 4 eval '[ "$(status_get "d[\"source\"][\"conditions\"][0][\"status\"]")" = True ]' &&
-	ok "source Ready again after the file is back" || notok "source not Ready"
+expect_status 8 "d['source']['conditions'][0]['status']" True \
+	"source Ready again after the file is back"
+
+section "a failing backend: retried with backoff, then applied"
+set_sim_fault "injected apply failure"
+spec 10
+push "while the backend fails"
+expect_status 10 "d['source']['conditions'][0]['reason']" ReconciliationFailed \
+	"a failing apply: source Ready False, ReconciliationFailed"
+expect_eq "$(status_get "d['vms']['edge-01']['result']")" failed "the VM's result is failed"
+expect_eq "$(sim_cpu)" 8 "nothing applied while the backend fails"
+kill -0 "$WPID" && ok "the daemon keeps running" || notok "the daemon died"
+set_sim_fault ""
+wait_for 8 cpu_is 10 && ok "applied once the backend works again" || notok "not applied after the fault"
+wait_for 3 log_has "revision applied after a retry" && ok "and logged as a retry" || notok "no retry log"
+expect_status 8 "d['source']['conditions'][0]['status']" True \
+	"source Ready again after the retry"
+spec 8
+push "back to 8"
+wait_for 4 cpu_is 8 || notok "back to 8 not applied"
 
 section "SIGHUP reconciles now"
 kill -HUP "$WPID"
@@ -219,7 +255,7 @@ push "rewritten" -f
 wait_for 4 log_has "HistoryRewritten" && ok "force-push refused" || notok "force-push not refused"
 sleep 1.2
 expect_eq "$(sim_cpu)" 8 "the rewritten commit was not applied"
-expect_eq "$(status_get "d['vms']['edge-01']['conditions'][0]['reason']")" \
+expect_status 8 "d['vms']['edge-01']['conditions'][0]['reason']" \
 	HistoryRewritten "status says HistoryRewritten"
 sleep 1.2
 expect_eq "$(status_get "d['source']['conditions'][0]['reason']")" \
@@ -256,8 +292,8 @@ wait_for 4 log_has "drift detected" && ok "--no-self-heal reports drift" ||
 	notok "drift not reported"
 sleep 1.2
 expect_eq "$(sim_cpu)" 2 "--no-self-heal leaves the drift"
-expect_eq "$(status_get "d['vms']['edge-01']['result']")" drifted "status: drifted"
-expect_eq "$(status_get "d['vms']['edge-01']['conditions'][0]['reason']")" \
+expect_status 8 "d['vms']['edge-01']['result']" drifted "status: drifted"
+expect_status 8 "d['vms']['edge-01']['conditions'][0]['reason']" \
 	DriftDetected "Ready False, DriftDetected"
 expect_eq "$(log_count "drift detected")" 1 "reported once, not every interval"
 stop_watch
