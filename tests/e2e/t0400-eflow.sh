@@ -291,3 +291,18 @@ for line in open(sys.argv[1]):
     a = json.loads(line)
     assert len(a) == 4 and a[:3] == ["-NoProfile", "-NonInteractive", "-Command"], a
 PY
+
+# --- memcheck: the eflow paths (host, observe, preflight, apply, a failure)
+if [ "${SANITIZE:-}" != 1 ] && command -v valgrind >/dev/null; then
+	for f in gpu.yaml cpu2.yaml nogpu.yaml; do
+		emu_reset "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignment', 'count': 1}"
+		[ "$f" = nogpu.yaml ] && emu_edit "d['faults'] = {'match': 'Set-EflowVM', 'exit': 1, 'stderr': 'Cannot process request, EFLOW VM is OFF!'}"
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			--error-exitcode=99 "$VMRECON" apply -f "$T/$f" --backend "$BK" \
+			--state-dir "$T/vg" >"$T/out" 2>"$T/err"
+		RC=$?
+		[ "$RC" -ne 99 ] && ok "memcheck clean: eflow apply $f (exit $RC)" ||
+			{ notok "memcheck: eflow apply $f"; sed 's/^/#   /' "$T/err" | head -30; }
+	done
+	expect_in "$T/err" "Cannot process request, EFLOW VM is OFF!" "a Set-EflowVM refusal is quoted"
+fi
