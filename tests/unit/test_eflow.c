@@ -306,7 +306,7 @@ TEST(eflow_launcher_split)
 	CHECK_INT(vr_ps_split(&v, &n, " \t "), VR_EINVALID);
 	CHECK(v == NULL);
 	for (i = 0; i < VR_PS_MAX_ARGS + 1; i++)
-		strcat(many, "a ");
+		memcpy(many + 2 * i, "a ", 2);
 	CHECK_INT(vr_ps_split(&v, &n, many), VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "more than");
 }
