@@ -276,7 +276,7 @@ fault_case "prints garbage" "'Get-EflowVm | ConvertTo-Json -Depth 8 -Compress' p
 fault_case "prints JSON of the wrong shape" "cpucount is out of range or of another type" \
 	"{'match': 'Get-EflowVm', 'garbage': '{\"VmConfiguration\":{\"name\":\"EDGE01-EFLOW\",\"properties\":{\"hardwareProfile\":{\"customsize\":{\"cpucount\":\"4\",\"memorymb\":8192,\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}'}"
 fault_case "prints garbage for the host" "'Get-EflowHostConfiguration | ConvertTo-Json -Depth 8 -Compress' printed no valid JSON" \
-	"{'match': 'Get-EflowHostConfiguration', 'garbage': 'WARNING: something'}"
+	"{'match': 'Get-EflowHostConfiguration', 'garbage': 'FreePhysicalMemoryInMB : 6000'}"
 VMRECON_EFLOW_TIMEOUT_MS=soon run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "$BK" --state-dir "$S"
 expect_rc 1 "a bad VMRECON_EFLOW_TIMEOUT_MS"
 expect_in "$T/err" "VMRECON_EFLOW_TIMEOUT_MS 'soon'" "is named"
