@@ -56,6 +56,10 @@ expect_rc 0 "first apply creates sim.json and converges"
 kills=0 midway=0 bad=0 stuck=0 back=0 last=0 i=0
 while [ $i -lt "$N" ]; do
 	i=$((i + 1))
+	if [ ! -d "$T" ]; then # /tmp is shared: say so rather than fail 100x
+		notok "$T vanished after $kills kills: removed from outside"
+		exit 1
+	fi
 	if [ $((i % 2)) -eq 0 ]; then s=a; else s=b; fi
 	"$VMRECON" apply -f "$T/$s.yaml" --state-dir "$S" \
 		--backend "sim:$SIM" >/dev/null 2>&1 &
