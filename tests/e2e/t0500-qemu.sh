@@ -6,13 +6,14 @@
 # the serial console prove it sees the new vCPUs and memory.
 . "$(dirname "$0")/../lib.sh"
 
-vm=$T/vm
+# the VM's sockets and logs live under build/, away from /tmp cleaners
+vm=$VR_TOP/build/vm/run.$$
 A2="NVIDIA Corporation GA107GL [A2 / A16]"
 export VMRECON_SYSFS_ROOT=$VR_TOP/tests/fixtures/sysfs-a2
 export VMRECON_QEMU_VERBOSE=1
 unset VMRECON_QEMU_GPU_STANDIN
 B=(--backend "qemu:$vm/qmp.sock" --state-dir "$T/state")
-trap '"$VR_TOP/tests/vm/stop.sh" "$vm"; [ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
+trap '"$VR_TOP/tests/vm/stop.sh" "$vm"; if [ $_failed -eq 0 ]; then rm -rf "$T" "$vm"; else echo "# kept $T $vm"; fi' EXIT
 
 # spec FILE NAME CPUS MEM [GPU-COUNT|none] [POLICY]
 spec() {
