@@ -102,7 +102,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	ro.out = stdout;
 	ro.err = stderr;
 	ro.revision = rev;
-	vr_reconcile(&res, spec, b, apply ? sd : NULL, &ro);
+	vr_reconcile(&res, spec, b, sd, &ro); /* diff reads records only */
 	code = res.exit_code;
 out:
 	fflush(stdout);
