@@ -170,6 +170,15 @@ wait_guest mem "$mem0" "the guest has its boot memory"
 run "$VMRECON" apply -f "$T/s4.yaml" "${B[@]}"
 expect_rc 0 "second apply after the removal"
 expect_in "$T/out" "in sync" "is a no-op"
+# QEMU 7.2 (TCG) aborts on any hot-plug after a vCPU unplug: the backend
+# sees the unplug in the CPU slot's ACPI status and leaves adds pending
+spec "$T/after.yaml" edge-01 1 1280
+run "$VMRECON" diff -f "$T/after.yaml" "${B[@]}"
+expect_rc 2 "diff: a DIMM add after a vCPU unplug"
+expect_in "$T/out" "restart QEMU first" "is restart mode on QEMU 7.2 TCG, with the reason"
+run "$VMRECON" apply -f "$T/after.yaml" "${B[@]}"
+expect_rc 3 "apply leaves it pending"
+expect_not_in "$T/err" "adding" "and sends no device_add"
 if kill -0 "$(cat "$vm/qemu.pid")" 2>/dev/null; then
 	ok "QEMU is still running"
 else

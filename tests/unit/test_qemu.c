@@ -416,3 +416,37 @@ TEST(test_qemu_open_needs_a_socket)
 	    VR_ENOTFOUND);
 	CHECK(conn == NULL);
 }
+
+TEST(test_qemu_no_hotplug_after_vcpu_unplug_on_72_tcg)
+{
+	struct fake f = { 0 };
+	struct vr_vm_live live;
+	struct vr_change c = { 0 };
+	void *conn;
+
+	fake_vm(&f);
+	set_reply(&f, "query-version", "{\"qemu\": {\"major\": 7, "
+	    "\"minor\": 2, \"micro\": 22}}");
+	set_reply(&f, "query-kvm", "{\"enabled\": false, \"present\": true}");
+	set_reply(&f, "query-acpi-ospm-status", "[{\"source\": 0, \"status\": "
+	    "0, \"slot\": \"0\", \"slot-type\": \"CPU\"}, {\"source\": 3, "
+	    "\"status\": 0, \"slot\": \"1\", \"slot-type\": \"CPU\"}]");
+	conn = fake_open(&f);
+	if (!conn)
+		return;
+	memset(&live, 0, sizeof(live));
+	CHECK_INT(vr_qemu_driver.observe(conn, "edge-01", NULL, &live), 0);
+	CHECK_INT(classify(conn, &live, &c, VR_FIELD_MEMORY, 2048), 0);
+	CHECK_INT(c.mode, VR_MODE_RESTART);
+	CHECK_CONTAINS(c.reason, "once a vCPU was unplugged");
+	CHECK_INT(classify(conn, &live, &c, VR_FIELD_CPU_COUNT, 3), 0);
+	CHECK_INT(c.mode, VR_MODE_RESTART);
+	/* removals stay live */
+	CHECK_INT(classify(conn, &live, &c, VR_FIELD_MEMORY, 1024), 0);
+	CHECK_INT(c.mode, VR_MODE_LIVE);
+	CHECK_INT(classify(conn, &live, &c, VR_FIELD_CPU_COUNT, 1), 0);
+	CHECK_INT(c.mode, VR_MODE_LIVE);
+	vr_change_clear(&c);
+	vr_vm_live_clear(&live);
+	fake_close(&f, conn);
+}
