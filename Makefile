@@ -12,7 +12,7 @@ SANITIZE ?=
 
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	pkg-config gcc make libc6-dev
-TEST_PKGS = python3 python3-jsonschema valgrind git \
+TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids
 
 PKGS = yaml-0.1 jansson libcurl libgit2

@@ -42,6 +42,11 @@ const char *vr_ps_launcher(const struct vr_ps *ps);
  * literal (newlines, $(), ;, backticks, double quotes).  Caller frees. */
 char *vr_ps_quote(const char *s);
 
+/* Copy `len` bytes of `s` for an error message into dst (dstsz >= 8):
+ * control characters become spaces, runs of blanks one space, ends
+ * trimmed, cut to fit with "..." (never inside a UTF-8 sequence). */
+void vr_ps_excerpt(char *dst, size_t dstsz, const char *s, size_t len);
+
 /* Split `launcher` on blanks (space, tab) into a NULL-terminated argv of
  * at most VR_PS_MAX_ARGS words; VR_EINVALID if it has no word. */
 int vr_ps_split(char ***out, size_t *argc, const char *launcher);
