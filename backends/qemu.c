@@ -362,7 +362,8 @@ observe_gpus(struct qconn *c, struct qstate *s)
 	if (rc < 0)
 		return vr_error_wrap(rc, "qom-list /machine/peripheral");
 	json_array_foreach(list, i, e) {
-		const char *name = json_str(e, "name"), *t = json_str(e, "type");
+		const char *name = json_str(e, "name");
+		const char *t = json_str(e, "type");
 		char model[128];
 		size_t n;
 
@@ -374,7 +375,8 @@ observe_gpus(struct qconn *c, struct qstate *s)
 		memcpy(model, t + strlen("child<"), n - 1);
 		model[n - 1] = '\0';
 		if (strcmp(model, "vfio-pci") == 0) {
-			char *path = vr_asprintf("/machine/peripheral/%s", name);
+			char *path = vr_asprintf("/machine/peripheral/%s",
+			    name);
 
 			host = NULL;
 			rc = vr_qmp_execf(&host, c->q, "qom-get", "{s:s, s:s}",
@@ -1112,10 +1114,10 @@ cpus_remove(struct qconn *c, int n)
 			if (!cpu_present(c, path, &rc) || rc < 0)
 				break;
 			if (vr_qmp_now_ms() > deadline) {
-				rc = vr_error_set(VR_ETIMEOUT, "vCPU %s was not "
-				    "removed within %d ms (does the guest "
-				    "handle ACPI CPU hot-unplug?)", m.id,
-				    c->timeout_ms);
+				rc = vr_error_set(VR_ETIMEOUT, "vCPU %s was "
+				    "not removed within %d ms (does the "
+				    "guest handle ACPI CPU hot-unplug?)",
+				    m.id, c->timeout_ms);
 				break;
 			}
 		}

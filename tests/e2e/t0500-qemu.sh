@@ -36,11 +36,12 @@ spec() {
 guest() { grep -a '^STATE\|STATE up=' "$vm/serial.log" | tail -1 | tr -d '\r'; }
 guest_field() { guest | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 
-# wait_guest FIELD VALUE DESC: wait (10 s) until the guest reports it
+# wait_guest FIELD VALUE DESC: wait (30 s: CI hosts can be loaded) until the
+# guest reports it
 wait_guest() {
 	local t0 i v
 	t0=$(date +%s%N)
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do
 		v=$(guest_field "$1")
 		if [ "$v" = "$2" ]; then
 			ok "$3 (guest $1=$2 after $(( ($(date +%s%N) - t0) / 1000000 )) ms)"

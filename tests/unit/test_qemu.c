@@ -70,7 +70,7 @@ fake_main(void *arg)
 	put(fd, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n");
 	while (read(fd, line + n, 1) == 1) {
 		json_t *req, *args;
-		const char *cmd, *r;
+		const char *cmd, *r, *prop;
 		char key[256], out[16384];
 		long long id;
 
@@ -84,15 +84,14 @@ fake_main(void *arg)
 		cmd = json_string_value(json_object_get(req, "execute"));
 		args = json_object_get(req, "arguments");
 		id = json_integer_value(json_object_get(req, "id"));
+		prop = json_string_value(json_object_get(args, "property"));
 		if (cmd && strcmp(cmd, "qom-get") == 0)
-			snprintf(key, sizeof(key), "qom-get %s", json_string_value(
-			    json_object_get(args, "property")));
+			snprintf(key, sizeof(key), "qom-get %s",
+			    prop ? prop : "?");
 		else
 			snprintf(key, sizeof(key), "%s", cmd ? cmd : "?");
-		if (strlen(f->log) + strlen(key) + 2 < sizeof(f->log)) {
-			strncat(f->log, key, sizeof(f->log) - strlen(f->log) - 1);
-			strncat(f->log, ";", sizeof(f->log) - strlen(f->log) - 1);
-		}
+		snprintf(f->log + strlen(f->log), sizeof(f->log) -
+		    strlen(f->log), "%s;", key);
 		r = strcmp(key, "qmp_capabilities") == 0 ? "{}" :
 		    fake_reply(f, key);
 		if (r)
