@@ -11,10 +11,10 @@ CC ?= cc
 SANITIZE ?=
 
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
-	pkg-config gcc make libc6-dev
-TEST_PKGS = python3 python3-jsonschema valgrind git
+	libssl-dev pkg-config gcc make libc6-dev
+TEST_PKGS = python3 python3-jsonschema valgrind git openssl mandoc
 
-PKGS = yaml-0.1 jansson libcurl libgit2
+PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
 
 ifeq ($(SANITIZE),1)
 B = build/san
