@@ -5,6 +5,7 @@
 
 #include "../schema/error.h"
 #include "cmd.h"
+#include "ops.h"
 #include "source.h"
 
 int
@@ -16,17 +17,19 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		{ "help", no_argument, NULL, 'h' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		VR_OPS_HTTP_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = apply ? "apply" : "diff", *file = NULL;
 	struct vr_reconcile_options ro = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
 	struct vr_diags diags = VR_DIAGS_INIT;
+	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
 	struct vr_cli_common c;
 	struct vr_statedir *sd = NULL;
 	struct vr_backend *b = NULL;
 	struct vr_spec *spec = NULL;
-	char *rev = NULL;
+	char *rev = NULL, *cache = NULL;
 	int ch, rc, code = VR_EXIT_ERROR;
 
 	vr_cli_common_init(&c);
@@ -57,6 +60,10 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 			c.state_dir = vr_strdup(optarg);
 			break;
 		default:
+			if ((rc = vr_ops_option(&oo, ch, optarg)) < 0)
+				goto out;
+			if (rc > 0)
+				break;
 			vr_cmd_usage(name, stderr);
 			goto out;
 		}
@@ -74,7 +81,9 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		c.state_dir = vr_statedir_default();
 
 	/* the whole file is checked before any backend is contacted */
-	rc = vr_source_load(&spec, &rev, &diags, file);
+	cache = vr_asprintf("%s/http-cache", c.state_dir);
+	oo.http.cache_dir = cache;
+	rc = vr_source_load_with(&spec, &rev, &diags, file, &oo.http, NULL);
 	if (rc < 0) {
 		if (diags.n) {
 			vr_diags_sort(&diags);
@@ -111,6 +120,7 @@ out:
 	vr_spec_free(spec);
 	vr_diags_free(&diags);
 	free(rev);
+	free(cache);
 	vr_cli_common_clear(&c);
 	return code;
 }
