@@ -1,11 +1,15 @@
 /* ops.c - the operator options of diff, apply and watch, and the glue that
  * feeds every pass to notifications and metrics. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../schema/error.h"
 #include "cmd.h"
+#include "metrics.h"
+#include "notify.h"
 #include "ops.h"
 
 long
@@ -57,4 +61,113 @@ vr_ops_option(struct vr_ops_options *o, int ch, const char *arg)
 	default:
 		return 0;
 	}
+}
+
+struct vr_ops {
+	struct vr_notify *notify;
+	struct vr_metrics *metrics;
+	double t0;
+	size_t vm_events; /* in this pass */
+};
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+vr_ops_open(struct vr_ops **out, const struct vr_ops_options *o)
+{
+	struct vr_ops *ops;
+	int rc;
+
+	*out = NULL;
+	if (!o->notify_url && !o->metrics_file) {
+		if (o->notify_hmac_key_file)
+			return vr_error_set(VR_EINVALID, "--notify-hmac-key "
+			    "needs --notify URL");
+		return 0;
+	}
+	ops = vr_calloc(1, sizeof(*ops));
+	if (o->notify_url && (rc = vr_notify_new(&ops->notify, o->notify_url,
+	    o->notify_hmac_key_file, &o->http)) < 0) {
+		free(ops);
+		return rc;
+	}
+	if (o->metrics_file)
+		vr_metrics_open(&ops->metrics, o->metrics_file);
+	*out = ops;
+	return 0;
+}
+
+void
+vr_ops_free(struct vr_ops *ops)
+{
+	if (!ops)
+		return;
+	vr_notify_free(ops->notify);
+	vr_metrics_free(ops->metrics);
+	free(ops);
+}
+
+void
+vr_ops_pass_begin(struct vr_ops *ops)
+{
+	if (!ops)
+		return;
+	ops->t0 = mono_now();
+	ops->vm_events = 0;
+	if (ops->metrics)
+		vr_metrics_pass_begin(ops->metrics);
+}
+
+static void
+ops_on_vm(void *ctx, const struct vr_vm_event *ev)
+{
+	struct vr_ops *ops = ctx;
+
+	ops->vm_events++;
+	if (ops->notify)
+		vr_notify_on_vm(ops->notify, ev);
+	if (ops->metrics)
+		vr_metrics_on_vm(ops->metrics, ev);
+}
+
+void
+vr_ops_reconcile_options(struct vr_ops *ops, struct vr_reconcile_options *ro)
+{
+	if (!ops)
+		return;
+	ro->on_vm = ops_on_vm;
+	ro->ctx = ops;
+}
+
+void
+vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
+    const char *revision, bool apply, const struct vr_reconcile_result *res,
+    const char *message)
+{
+	bool ok = res && res->exit_code != VR_EXIT_ERROR;
+	size_t i, n;
+
+	if (!ops)
+		return;
+	if (!ok && ops->vm_events == 0) {
+		n = spec && spec->nvms ? spec->nvms : 1;
+		if (!message || !message[0])
+			message = "the pass failed before reaching any VM";
+		for (i = 0; ops->notify && i < n; i++)
+			vr_notify_send(ops->notify, spec && spec->nvms ?
+			    spec->vms[i].name : NULL, revision, "failed",
+			    0, message);
+		if (ops->metrics)
+			vr_metrics_count(ops->metrics, VR_RESULT_FAILED, n);
+	}
+	if (ops->metrics && vr_metrics_pass_end(ops->metrics, ok,
+	    ok && apply ? revision : NULL, mono_now() - ops->t0) < 0)
+		fprintf(stderr, "vmrecon: warning: %s\n", vr_error_msg());
 }

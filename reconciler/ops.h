@@ -56,6 +56,30 @@ struct vr_ops_options {
  * value (the message is printed). */
 int vr_ops_option(struct vr_ops_options *o, int ch, const char *arg);
 
+/* Notifications and metrics for a run of passes (NULL parts: off). */
+struct vr_ops;
+
+/* Start the notifier (if o->notify_url) and open the metrics file (if
+ * o->metrics_file).  Fails only for a bad URL or HMAC key file. */
+int vr_ops_open(struct vr_ops **out, const struct vr_ops_options *o);
+
+/* Waits at most VR_NOTIFY_EXIT_WAIT_MS for queued notifications. */
+void vr_ops_free(struct vr_ops *ops);
+
+void vr_ops_pass_begin(struct vr_ops *ops);
+
+/* Point ro->on_vm/ctx at ops (NULL ops: leaves them alone). */
+void vr_ops_reconcile_options(struct vr_ops *ops,
+    struct vr_reconcile_options *ro);
+
+/* After the pass.  res NULL: the pass failed before vr_reconcile (a bad
+ * source, no backend) with `message`; spec may then be NULL.  A failed
+ * pass that reached no VM is notified and counted for every VM of spec
+ * (or once, without a VM, when there is no spec). */
+void vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
+    const char *revision, bool apply, const struct vr_reconcile_result *res,
+    const char *message);
+
 /* "N" or "Ns" seconds, 1..3600, as milliseconds; -1 if malformed. */
 long vr_ops_parse_seconds(const char *arg);
 
