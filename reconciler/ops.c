@@ -8,6 +8,7 @@
 
 #include "../schema/error.h"
 #include "cmd.h"
+#include "commitstatus.h"
 #include "metrics.h"
 #include "notify.h"
 #include "ops.h"
@@ -57,6 +58,25 @@ vr_ops_option(struct vr_ops_options *o, int ch, const char *arg)
 		return 1;
 	case VR_OPT_METRICS_FILE:
 		o->metrics_file = arg;
+		return 1;
+	case VR_OPT_COMMIT_STATUS: {
+		enum vr_cs_provider p;
+
+		if (vr_commit_status_provider_parse(&p, arg) < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			return -1;
+		}
+		o->commit_status = arg;
+		return 1;
+	}
+	case VR_OPT_COMMIT_STATUS_TOKEN_FILE:
+		o->commit_status_token_file = arg;
+		return 1;
+	case VR_OPT_COMMIT_STATUS_URL:
+		o->commit_status_url = arg;
+		return 1;
+	case VR_OPT_COMMIT_STATUS_REPO:
+		o->commit_status_repo = arg;
 		return 1;
 	default:
 		return 0;
@@ -170,4 +190,31 @@ vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
 	if (ops->metrics && vr_metrics_pass_end(ops->metrics, ok,
 	    ok && apply ? revision : NULL, mono_now() - ops->t0) < 0)
 		fprintf(stderr, "vmrecon: warning: %s\n", vr_error_msg());
+}
+
+int
+vr_ops_commit_status_open(struct vr_commit_status **out,
+    const struct vr_ops_options *o, const char *repo_url)
+{
+	struct vr_commit_status_options co;
+
+	*out = NULL;
+	if (!o->commit_status) {
+		if (o->commit_status_token_file || o->commit_status_url ||
+		    o->commit_status_repo)
+			return vr_error_set(VR_EINVALID, "--commit-status-* "
+			    "options need --commit-status github|gitea|gitlab");
+		return 0;
+	}
+	memset(&co, 0, sizeof(co));
+	if (vr_commit_status_provider_parse(&co.provider,
+	    o->commit_status) < 0)
+		return VR_EINVALID;
+	co.base_url = o->commit_status_url;
+	co.repo = o->commit_status_repo;
+	co.repo_url = repo_url;
+	co.token_file = o->commit_status_token_file;
+	co.http.ca_file = o->http.ca_file;
+	co.http.timeout_ms = o->http.timeout_ms;
+	return vr_commit_status_new(out, &co);
 }
