@@ -148,7 +148,7 @@ parse_sample(const char *line, const char **name, size_t *nlen,
 		}
 		p++;
 	}
-	if (*p++ != ' ')
+	if (*p++ != ' ' || !*p || isspace((unsigned char)*p))
 		goto bad;
 	if (strcmp(p, "NaN") == 0 || strcmp(p, "+Inf") == 0 ||
 	    strcmp(p, "-Inf") == 0) {

@@ -26,7 +26,7 @@
 #include "source_http.h"
 
 enum {
-	VR_OPT_CA_FILE = 0x100,
+	VR_OPT_CA_FILE = 0x1000, /* above any command's own option codes */
 	VR_OPT_TOKEN_FILE,
 	VR_OPT_HTTP_TIMEOUT,
 	VR_OPT_NOTIFY,
