@@ -94,8 +94,12 @@ demo: all
 	@tests/demo
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
+	install -m 644 examples/vmrecon.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
 
 clean:
 	rm -rf build vmrecon
