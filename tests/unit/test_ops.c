@@ -3,6 +3,7 @@
  * and secret checks. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../reconciler/commitstatus.h"
 #include "../../reconciler/metrics.h"
@@ -245,4 +246,33 @@ TEST(test_http__url_and_secret_checks)
 	CHECK_INT(vr_ops_parse_seconds("-1"), -1);
 	CHECK_INT(vr_ops_parse_seconds("5m"), -1);
 	CHECK_INT(vr_ops_parse_seconds("3601"), -1);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+TEST(test_notify__poster_queue_is_bounded_and_exit_is_quick)
+{
+	const char *hdr[] = { "Content-Type: application/json" };
+	struct vr_poster *p;
+	size_t i, sent, failed, dropped;
+	double t0;
+
+	/* port 1 on loopback refuses at once: every attempt fails */
+	CHECK_INT(vr_poster_new(&p, NULL), 0);
+	for (i = 0; i < 100; i++)
+		vr_poster_enqueue(p, "https://127.0.0.1:1/x", hdr, 1, "{}",
+		    NULL);
+	t0 = now_s();
+	vr_poster_stats(p, &sent, &failed, &dropped);
+	CHECK(dropped >= 100 - VR_POSTER_QUEUE_MAX - 1);
+	CHECK_INT(sent, 0);
+	vr_poster_free(p, 200);
+	CHECK(now_s() - t0 < 1.5);
 }
