@@ -129,7 +129,8 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	ro.revision = rev;
 	vr_ops_reconcile_options(ops, &ro);
 	vr_error_clear();
-	rc = vr_reconcile(&res, spec, b, apply ? sd : NULL, &ro);
+	/* diff reads records only */
+	rc = vr_reconcile(&res, spec, b, sd, &ro);
 	if (rc == VR_EINVALID && !vr_error_last()->code)
 		vr_error_set(rc, "preflight found problems; nothing was "
 		    "applied");
