@@ -12,7 +12,8 @@ SANITIZE ?=
 
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	libssl-dev pkg-config gcc make libc6-dev
-TEST_PKGS = python3 python3-jsonschema valgrind git openssl mandoc \
+TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
+	mandoc \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids
 
 PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
