@@ -188,6 +188,28 @@ queue_remove(struct vr_poster *p, size_t i)
 	p->n--;
 }
 
+/* Queue a failed request again after its backoff, unless it is out of
+ * attempts, stopping, or superseded by a newer one with its key; returns
+ * it if it was not queued.  Called with the lock held. */
+static struct post *
+requeue(struct vr_poster *p, struct post *r)
+{
+	size_t i;
+
+	for (i = 0; r->key && i < p->n; i++)
+		if (p->q[i]->key && strcmp(p->q[i]->key, r->key) == 0)
+			return r; /* superseded while in flight */
+	if (r->attempts >= VR_POSTER_ATTEMPTS || atomic_load(&p->stop) ||
+	    p->n == VR_POSTER_QUEUE_MAX) {
+		p->failed++;
+		return r;
+	}
+	r->due = mono_now() + (double)(VR_POSTER_BACKOFF_MS <<
+	    (r->attempts - 1)) / 1000.0;
+	p->q[p->n++] = r;
+	return NULL;
+}
+
 static void *
 poster_main(void *arg)
 {
@@ -222,15 +244,7 @@ poster_main(void *arg)
 		} else {
 			pthread_mutex_lock(&p->mu);
 			log_failure_once(p, r->url, why);
-			if (r->attempts < VR_POSTER_ATTEMPTS &&
-			    !atomic_load(&p->stop) && p->n < VR_POSTER_QUEUE_MAX) {
-				r->due = mono_now() + (double)(VR_POSTER_BACKOFF_MS
-				    << (r->attempts - 1)) / 1000.0;
-				p->q[p->n++] = r;
-				r = NULL;
-			} else {
-				p->failed++;
-			}
+			r = requeue(p, r);
 		}
 		post_free(r);
 		p->sending = false;
