@@ -99,6 +99,15 @@ g = [json.loads(l) for l in open(sys.argv[1])][-1]
 assert g["headers"].get("authorization") == "Bearer s3cr3t-t0k3n", g
 PY
 
+run "$VMRECON" validate "${CA[@]}" --token-file "$T/token" "$U/redirect?to=https://127.0.0.1:$P/files/vm.yaml"
+expect_rc 0 "a redirect to another host is followed"
+$PY - "$T/good.log" <<'PY' && ok "the token is not sent to the other host" || notok "token leaked on redirect"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])][-2:]
+assert r[0]["path"].startswith("/redirect") and r[0]["headers"].get("authorization"), r[0]
+assert r[1]["headers"]["host"].startswith("127.0.0.1") and "authorization" not in r[1]["headers"], r[1]
+PY
+
 # errors: each clear, each changes nothing
 before=$(sim_sum)
 status_before=$(sha256sum <"$S/status.json")
