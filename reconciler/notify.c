@@ -44,7 +44,7 @@ struct vr_poster {
 	CURLM *multi;
 	char *logged[LOGGED_MAX]; /* destinations whose failure was logged */
 	size_t nlogged;
-	size_t sent, failed, dropped;
+	size_t enqueued, sent, failed, dropped;
 };
 
 static double
@@ -317,6 +317,7 @@ vr_poster_enqueue(struct vr_poster *p, const char *url,
 		p->dropped++;
 	}
 	p->q[p->n++] = r;
+	p->enqueued++;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -332,6 +333,18 @@ vr_poster_stats(const struct vr_poster *p, size_t *sent, size_t *failed,
 	*failed = p->failed;
 	*dropped = p->dropped;
 	pthread_mutex_unlock(&mp->mu);
+}
+
+size_t
+vr_poster_enqueued(const struct vr_poster *p)
+{
+	struct vr_poster *mp = (struct vr_poster *)p;
+	size_t n;
+
+	pthread_mutex_lock(&mp->mu);
+	n = p->enqueued;
+	pthread_mutex_unlock(&mp->mu);
+	return n;
 }
 
 void
@@ -366,11 +379,17 @@ vr_poster_free(struct vr_poster *p, long wait_ms)
 
 /* ---- webhook events ---- */
 
+#define SEEN_MAX 256
+
 struct vr_notify {
 	struct vr_poster *poster;
 	char *url;
 	char *key; /* HMAC key, or NULL */
 	char host[256];
+	/* per VM, the last drifted/pending/failed event sent, so a loop that
+	 * finds the same drift every interval notifies it once */
+	char *seen_vm[SEEN_MAX], *seen_fp[SEEN_MAX];
+	size_t nseen;
 };
 
 char *
@@ -454,16 +473,56 @@ vr_notify_send(struct vr_notify *n, const char *vm, const char *revision,
 	free(body);
 }
 
+/* True if `vm` last had the same event; remembers this one. */
+static bool
+seen_before(struct vr_notify *n, const char *vm, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < n->nseen; i++)
+		if (strcmp(n->seen_vm[i], vm) == 0)
+			break;
+	if (i < n->nseen) {
+		if (fp && strcmp(n->seen_fp[i], fp) == 0)
+			return true;
+		free(n->seen_fp[i]);
+		n->seen_fp[i] = vr_strdup(fp ? fp : "");
+		return false;
+	}
+	if (fp && n->nseen < SEEN_MAX) {
+		n->seen_vm[n->nseen] = vr_strdup(vm);
+		n->seen_fp[n->nseen++] = vr_strdup(fp);
+	}
+	return false;
+}
+
 void
 vr_notify_on_vm(void *ctx, const struct vr_vm_event *ev)
 {
 	struct vr_notify *n = ctx;
+	char *fp = NULL;
+	bool repeat;
 
 	if (!n || (ev->changes == 0 && ev->result != VR_RESULT_FAILED &&
 	    ev->result != VR_RESULT_DRIFTED))
 		return;
+	/* something applied is always news; a standing problem once */
+	if (ev->applied == 0 && ev->result != VR_RESULT_CONVERGED)
+		fp = vr_asprintf("%s|%zu|%s|%s", vr_result_name(ev->result),
+		    ev->changes, ev->revision ? ev->revision : "",
+		    ev->message ? ev->message : "");
+	repeat = seen_before(n, ev->vm, fp);
+	free(fp);
+	if (repeat)
+		return;
 	vr_notify_send(n, ev->vm, ev->revision, vr_result_name(ev->result),
 	    ev->changes, ev->message);
+}
+
+struct vr_poster *
+vr_notify_poster(struct vr_notify *n)
+{
+	return n->poster;
 }
 
 void
@@ -475,6 +534,10 @@ vr_notify_free(struct vr_notify *n)
 	if (n->key) {
 		memset(n->key, 0, strlen(n->key));
 		free(n->key);
+	}
+	for (size_t i = 0; i < n->nseen; i++) {
+		free(n->seen_vm[i]);
+		free(n->seen_fp[i]);
 	}
 	free(n->url);
 	free(n);

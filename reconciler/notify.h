@@ -42,6 +42,9 @@ void vr_poster_free(struct vr_poster *p, long wait_ms);
 void vr_poster_stats(const struct vr_poster *p, size_t *sent,
     size_t *failed, size_t *dropped);
 
+/* How many requests were ever queued. */
+size_t vr_poster_enqueued(const struct vr_poster *p);
+
 struct vr_notify;
 
 /* A notifier posting to `url`; with `hmac_key_file`, each body is signed
@@ -50,7 +53,9 @@ int vr_notify_new(struct vr_notify **out, const char *url,
     const char *hmac_key_file, const struct vr_http_options *http);
 
 /* An on_vm callback (ctx is the struct vr_notify): queues an event when
- * the VM changed, failed, or drifted; nothing for an in-sync VM. */
+ * the VM changed, failed, or drifted; nothing for an in-sync VM, nor for
+ * the same drift/pending/failure as the VM's last event (a watch loop
+ * that finds the same drift every interval notifies it once). */
 void vr_notify_on_vm(void *ctx, const struct vr_vm_event *ev);
 
 /* Queue an event directly (a pass that failed before any VM: vm may be
@@ -58,6 +63,9 @@ void vr_notify_on_vm(void *ctx, const struct vr_vm_event *ev);
 void vr_notify_send(struct vr_notify *n, const char *vm,
     const char *revision, const char *result, size_t changes,
     const char *message);
+
+/* The notifier's poster (for its counters). */
+struct vr_poster *vr_notify_poster(struct vr_notify *n);
 
 /* Waits at most VR_NOTIFY_EXIT_WAIT_MS for queued events. */
 void vr_notify_free(struct vr_notify *n);

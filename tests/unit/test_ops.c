@@ -276,3 +276,41 @@ TEST(test_notify__poster_queue_is_bounded_and_exit_is_quick)
 	vr_poster_free(p, 200);
 	CHECK(now_s() - t0 < 1.5);
 }
+
+TEST(test_notify__a_standing_problem_is_notified_once)
+{
+	struct vr_notify *n;
+	struct vr_vm_event ev;
+	struct vr_poster *p;
+
+	CHECK_INT(vr_notify_new(&n, "https://127.0.0.1:1/hook", NULL, NULL),
+	    0);
+	p = vr_notify_poster(n);
+	memset(&ev, 0, sizeof(ev));
+	ev.vm = "edge-01";
+	ev.revision = "blob:1";
+	ev.result = VR_RESULT_DRIFTED;
+	ev.changes = 1;
+	ev.message = "drift";
+	vr_notify_on_vm(n, &ev);
+	vr_notify_on_vm(n, &ev);              /* same drift: once */
+	CHECK_INT(vr_poster_enqueued(p), 1);
+	ev.changes = 2;                       /* more drift: news */
+	vr_notify_on_vm(n, &ev);
+	CHECK_INT(vr_poster_enqueued(p), 2);
+	ev.result = VR_RESULT_CONVERGED;      /* applied: always news */
+	ev.applied = 2;
+	vr_notify_on_vm(n, &ev);
+	vr_notify_on_vm(n, &ev);
+	CHECK_INT(vr_poster_enqueued(p), 4);
+	ev.result = VR_RESULT_DRIFTED;        /* the same drift again */
+	ev.applied = 0;
+	vr_notify_on_vm(n, &ev);
+	CHECK_INT(vr_poster_enqueued(p), 5);
+	ev.changes = 0;                       /* in sync: nothing */
+	ev.result = VR_RESULT_CONVERGED;
+	vr_notify_on_vm(n, &ev);
+	CHECK_INT(vr_poster_enqueued(p), 5);
+	vr_poster_free(NULL, 0);
+	vr_notify_free(n);
+}
