@@ -738,6 +738,8 @@ check_keys(struct loader *L, const struct node *m, const char *where,
 			}
 			continue;
 		}
+		if (L->capped)
+			continue; /* no need to find suggestions */
 		shown(b, kd->s, kd->len, true);
 		if (!*where && in_list(kd->s, kd->len, spec_keys)) {
 			bad(L, kn->at, "unknown key '%s' at the top; it "
@@ -918,7 +920,7 @@ check_vm_name(struct loader *L, const struct node *v, struct vr_vm_spec *vm)
 
 	if (!n)
 		return;
-	shown(b, n->s, n->len, false);
+	shown(b, n->s, n->len, true); /* only ASCII is valid */
 	if (n->len == 0) {
 		bad(L, v->at, "'metadata.name' is empty");
 		return;
