@@ -95,6 +95,10 @@ test: test-deps
 demo: all
 	@tests/demo
 
+demo-qemu: test-deps
+	@$(MAKE) --no-print-directory vmrecon
+	@tests/demo-qemu
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
@@ -106,6 +110,6 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test demo install clean
+.PHONY: all deps test-deps test demo demo-qemu install clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
