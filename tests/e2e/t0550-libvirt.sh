@@ -197,6 +197,20 @@ if command -v valgrind >/dev/null && [ "${SANITIZE:-}" != 1 ]; then
 	expect_rc 0 "memcheck clean: apply in sync through libvirtd"
 fi
 
+# ---- memory down: the DIMM leaves (waited for), then comes back ------------
+spec "$T/s0.yaml" 2 1024
+run "$VMRECON" apply -f "$T/s0.yaml" "${B[@]}"
+expect_rc 0 "apply: 256 MB less"
+expect_in "$T/err" "removed a 256 MB DIMM" "by unplugging the DIMM"
+timings
+wait_guest mem = "$mem0" "the guest gave the 256 MB back"
+inactive > "$T/def0.xml"
+expect_not_in "$T/def0.xml" "<memory model='dimm'>" "the DIMM left the definition"
+expect_in "$T/def0.xml" "<memory unit='KiB'>1048576</memory>" "which holds 1024 MB again"
+run "$VMRECON" apply -f "$T/s1.yaml" "${B[@]}"
+expect_rc 0 "apply: the 256 MB again"
+wait_guest mem = $((mem0 + 262144)) "the guest sees them again"
+
 # ---- beyond <maxMemory>: pending under Never, a restart under IfNeeded ----
 id0=$(virsh_ domid "$dom")
 spec "$T/big.yaml" 2 2304

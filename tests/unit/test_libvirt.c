@@ -379,6 +379,47 @@ TEST(test_libvirt_node_restart_edits)
 	vr_backend_free(b);
 }
 
+/* A domain that is not running only has its definition changed: every
+ * change is "live" (no restart), none starts it. */
+TEST(test_libvirt_node_shut_off)
+{
+	struct vr_backend *b = open_node();
+	struct vr_change c[3];
+	struct vr_vm_live l;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (!b)
+		return;
+	CHECK_INT(vr_backend_list(b, &names, &n), 0);
+	CHECK_INT(n, 2);
+	vr_strv_free(names, n);
+	memset(&l, 0, sizeof(l));
+	observe(b, "cold", &l);
+	CHECK(!l.running);
+	CHECK_INT(l.cpu_count, 2);
+	CHECK_INT(l.memory_mb, 1024);
+	change(b, &l, &c[0], VR_FIELD_CPU_COUNT, 8);
+	change(b, &l, &c[1], VR_FIELD_MEMORY, 3072);
+	gpu_change(b, &l, &c[2], A2, VR_GPU_DDA, 1);
+	CHECK_INT(c[0].mode, VR_MODE_LIVE);
+	CHECK_INT(c[1].mode, VR_MODE_LIVE);
+	CHECK_INT(c[2].mode, VR_MODE_LIVE);
+	CHECK_INT(apply(b, "cold", &l, c, 3, false), 0);
+	CHECK(c[0].applied && c[1].applied && c[2].applied);
+	vr_change_clear(&c[0]);
+	vr_change_clear(&c[1]);
+	vr_change_clear(&c[2]);
+	observe(b, "cold", &l);
+	CHECK(!l.running);
+	CHECK_INT(l.cpu_count, 8);
+	CHECK_INT(l.memory_mb, 3072);
+	CHECK_INT(l.gpu.count, 1);
+	CHECK_STR(l.gpu.name, A2);
+	vr_vm_live_clear(&l);
+	vr_backend_free(b);
+}
+
 /* More GPUs than the host has: refused before anything is defined. */
 TEST(test_libvirt_node_gpu_short)
 {
