@@ -11,10 +11,12 @@ CC ?= cc
 SANITIZE ?=
 
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
-	pkg-config gcc make libc6-dev
-TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git
+	libssl-dev pkg-config gcc make libc6-dev
+TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
+	mandoc \
+	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids
 
-PKGS = yaml-0.1 jansson libcurl libgit2
+PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
 
 ifeq ($(SANITIZE),1)
 B = build/san
@@ -93,13 +95,21 @@ test: test-deps
 demo: all
 	@tests/demo
 
+demo-qemu: test-deps
+	@$(MAKE) --no-print-directory vmrecon
+	@tests/demo-qemu
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
+	install -m 644 examples/vmrecon.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
 
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test demo install clean
+.PHONY: all deps test-deps test demo demo-qemu install clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

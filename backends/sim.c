@@ -135,6 +135,7 @@ check_keys(const json_t *obj, const char *const *allowed, const char *file,
 
 	json_object_foreach((json_t *)obj, key, v) {
 		char list[256] = "", *p;
+		size_t used = 0;
 		int rc;
 
 		for (i = 0; allowed[i]; i++)
@@ -142,11 +143,10 @@ check_keys(const json_t *obj, const char *const *allowed, const char *file,
 				break;
 		if (allowed[i])
 			continue;
-		for (i = 0; allowed[i]; i++) {
-			if (i)
-				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
-		}
+		for (i = 0; allowed[i] && used < sizeof(list); i++)
+			used += (size_t)snprintf(list + used,
+			    sizeof(list) - used, "%s%s", i ? ", " : "",
+			    allowed[i]);
 		p = path_join(jpath, key);
 		rc = vr_error_set(VR_EINVALID, "%s: %s: unknown key (expected "
 		    "one of: %s)", file, p, list);
@@ -212,7 +212,18 @@ get_bool(bool *out, const json_t *obj, const char *key, const char *file,
 	return rc;
 }
 
-/* A non-empty string of at most 255 bytes. */
+/* Whether `s` has a control character (it would break a one-line
+ * message). */
+static bool
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* A non-empty string of at most 255 bytes, without control characters. */
 static int
 get_str(const char **out, const json_t *obj, const char *key, bool required,
     const char *file, const char *jpath)
@@ -232,8 +243,9 @@ get_str(const char **out, const json_t *obj, const char *key, bool required,
 		rc = bad(file, p, "expected a string");
 	else if (json_string_length(v) == 0 || json_string_length(v) > 255)
 		rc = bad(file, p, "expected 1 to 255 characters");
-	else if (strlen(json_string_value(v)) != json_string_length(v))
-		rc = bad(file, p, "contains a NUL character");
+	else if (strlen(json_string_value(v)) != json_string_length(v) ||
+	    has_control(json_string_value(v)))
+		rc = bad(file, p, "contains a control character");
 	else
 		*out = json_string_value(v);
 out:
@@ -386,8 +398,9 @@ parse_vm(struct sim_vm *vm, const char *name, json_t *obj, const char *file)
 	vm->name = name;
 	vm->obj = obj;
 	vm->running = true;
-	if (name[0] == '\0' || strlen(name) > 255) {
-		rc = bad(file, "vms", "a VM name must have 1 to 255 characters");
+	if (name[0] == '\0' || strlen(name) > 255 || has_control(name)) {
+		rc = bad(file, "vms", "a VM name must have 1 to 255 "
+		    "characters, none of them a control character");
 		goto out;
 	}
 	if (!json_is_object(obj)) {
@@ -447,7 +460,6 @@ sim_check(struct sim_file *f, const char *file)
 {
 	static const char *const keys[] = { "host", "vms", "faults", NULL };
 	const char *name;
-	size_t name_len;
 	json_t *vms, *v;
 	int rc;
 
@@ -464,10 +476,8 @@ sim_check(struct sim_file *f, const char *file)
 	if (!json_is_object(vms))
 		return bad(file, "vms", "expected an object");
 	f->vms = vr_calloc(json_object_size(vms), sizeof(*f->vms));
-	json_object_keylen_foreach(vms, name, name_len, v) {
-		if (strlen(name) != name_len)
-			return bad(file, "vms", "a VM name contains a NUL "
-			    "character");
+	/* jansson's parser already refuses a NUL byte in a key */
+	json_object_foreach(vms, name, v) {
 		if ((rc = parse_vm(&f->vms[f->nvms], name, v, file)) < 0)
 			return rc;
 		f->nvms++;
@@ -505,7 +515,13 @@ sim_write(const char *path, const json_t *root)
 		return vr_error_set(VR_ERROR, "cannot encode '%s'", path);
 	buf = vr_asprintf("%s\n", text);
 	free(text);
-	rc = vr_file_write_atomic(path, buf, strlen(buf), SIM_FILE_MODE);
+	/* indenting may grow a compact file: never write one we cannot read */
+	if (strlen(buf) > SIM_MAX_BYTES)
+		rc = vr_error_set(VR_EBACKEND, "sim: '%s' would grow past %u "
+		    "bytes; not written", path, SIM_MAX_BYTES);
+	else
+		rc = vr_file_write_atomic(path, buf, strlen(buf),
+		    SIM_FILE_MODE);
 	free(buf);
 	return rc;
 }
@@ -864,7 +880,8 @@ sim_apply(void *conn, struct vr_apply_request *req)
 
 	memset(&f, 0, sizeof(f));
 	if (!name)
-		return vr_error_set(VR_EINVALID, "sim: apply without a VM name");
+		return vr_error_set(VR_EINVALID, "sim: apply without a VM "
+		    "name");
 	if (req->nchanges == 0)
 		return 0;
 	for (i = 0; i < req->nchanges; i++)

@@ -1,0 +1,309 @@
+# t0400-eflow.sh - the eflow backend end to end, with the EFLOW emulator
+# (tests/eflow-emu/powershell) standing in for powershell.exe: the
+# Set-EflowVM pitfall reproduced and avoided, every preflight rule, the VM
+# off under both restart policies, and a launcher that hangs, fails or
+# prints garbage.  The emulator logs every call; the log is how we check
+# what vmrecon sent.
+. "$(dirname "$0")/../lib.sh"
+EMU=$VR_TOP/tests/eflow-emu/powershell
+BK="eflow:$EMU"
+S=$T/s
+export EFLOW_EMU_STATE=$T/emu.json EFLOW_EMU_LOG=$T/emu.log
+
+# emu_reset [HOST-PYTHON]: a running VM with 4 CPUs, 8192 MB, no GPU, on
+# an 8-processor Windows 10 19044.1620 host with an A2 and an Intel iGPU;
+# HOST-PYTHON may then change `d` (the whole state).  Also a fresh log.
+emu_reset() {
+	/usr/bin/python3 - "$EFLOW_EMU_STATE" "${1:-pass}" <<'PY'
+import json, sys
+d = {"vm": {"name": "EDGE01-EFLOW", "power": "Running", "cpuCount": 4,
+            "memoryInMB": 8192, "gpu": None},
+     "host": {"logicalProcessors": 8, "freeMemoryInMB": 6000,
+              "totalMemoryInMB": 16384, "model": "OptiPlex 7090",
+              "buildNumber": "19044", "ubr": 1620,
+              "productName": "Windows 10 Enterprise",
+              "installationType": "Client",
+              "videoControllers": ["NVIDIA A2", "Intel(R) UHD Graphics 630"]},
+     "faults": {}}
+exec(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"), ensure_ascii=False)
+PY
+	: >"$EFLOW_EMU_LOG"
+}
+# emu_edit PYTHON: change the state `d` in place
+emu_edit() {
+	/usr/bin/python3 - "$EFLOW_EMU_STATE" "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"), ensure_ascii=False)
+PY
+	: >"$EFLOW_EMU_LOG"
+}
+vm() { json_get "$EFLOW_EMU_STATE" "d['vm']$1"; }
+vmtuple() { echo "$(vm "['cpuCount']"),$(vm "['memoryInMB']"),$(vm "['gpu'] and d['vm']['gpu']['name']")"; }
+nsets() { grep -c '"Set-EflowVM' "$EFLOW_EMU_LOG"; }
+ncalls() { wc -l <"$EFLOW_EMU_LOG" | tr -d ' '; }
+# spec FILE BODY...: a vmrecon/v1 document for EDGE01-EFLOW
+spec() {
+	local f=$1
+	shift
+	{
+		printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\n'
+		printf 'metadata:\n  name: EDGE01-EFLOW\nspec:\n'
+		printf '  %s\n' "$@"
+	} >"$f"
+}
+vmr() { run "$VMRECON" "$1" -f "$2" --backend "$BK" --state-dir "$S"; }
+
+# --- the pitfall, reproduced on the emulator directly -----------------------
+emu_reset
+"$EMU" -NoProfile -NonInteractive -Command "Set-EflowVM -gpuName 'NVIDIA A2' \
+-gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless" >/dev/null
+expect_eq "$(vmtuple)" "1,1024,NVIDIA A2" \
+	"naive Set-EflowVM -gpuName resets CPU and memory (the pitfall)"
+
+# --- GPU-only spec: vmrecon keeps CPU and memory ----------------------------
+emu_reset
+spec "$T/gpu.yaml" "gpu:" "  name: NVIDIA A2" \
+	"  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded"
+vmr diff "$T/gpu.yaml"
+expect_rc 2 "diff of a GPU-only spec"
+expect_in "$T/out" "+ gpu" "the plan adds the GPU"
+expect_eq "$(nsets)" 0 "diff sends no Set-EflowVM"
+: >"$EFLOW_EMU_LOG"
+vmr apply "$T/gpu.yaml"
+expect_rc 0 "apply of a GPU-only spec"
+expect_eq "$(vmtuple)" "4,8192,NVIDIA A2" "GPU-only apply kept CPU and memory"
+expect_eq "$(nsets)" 1 "exactly one Set-EflowVM"
+expect_in "$EFLOW_EMU_LOG" "\"Set-EflowVM -cpuCount 4 -memoryInMB 8192 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless\"" \
+	"Set-EflowVM carries every parameter"
+calls_gpu_apply=$(ncalls)
+echo "# PowerShell invocations for this apply: $calls_gpu_apply"
+[ "$calls_gpu_apply" -le 7 ] && ok "apply used $calls_gpu_apply PowerShell invocations (<= 7)" ||
+	notok "apply used $calls_gpu_apply PowerShell invocations"
+expect_not_in "$EFLOW_EMU_LOG" "Start-EflowVm" "a running VM is not started"
+
+# --- in sync: no Set-EflowVM ------------------------------------------------
+: >"$EFLOW_EMU_LOG"
+vmr diff "$T/gpu.yaml"
+expect_rc 0 "diff after apply: in sync (GPU name from the record)"
+vmr apply "$T/gpu.yaml"
+expect_rc 0 "apply of an in-sync spec"
+expect_eq "$(nsets)" 0 "an in-sync spec sends no Set-EflowVM"
+
+# --- CPU-only spec keeps the GPU, twice (the record carries the name) -------
+spec "$T/cpu2.yaml" "cpuCount: 2" "restartPolicy: IfNeeded"
+: >"$EFLOW_EMU_LOG"
+vmr apply "$T/cpu2.yaml"
+expect_rc 0 "apply of a CPU-only spec"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "CPU-only apply kept memory and the GPU"
+expect_in "$EFLOW_EMU_LOG" "\"Set-EflowVM -cpuCount 2 -memoryInMB 8192 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless\"" \
+	"CPU-only Set-EflowVM passes the recorded GPU"
+spec "$T/cpu3.yaml" "cpuCount: 3" "restartPolicy: IfNeeded"
+vmr apply "$T/cpu3.yaml"
+expect_rc 0 "a second CPU-only apply"
+expect_eq "$(vmtuple)" "3,8192,NVIDIA A2" "the GPU survives a second CPU-only apply"
+
+# --- gpu: none removes only the GPU -----------------------------------------
+spec "$T/nogpu.yaml" "gpu: none" "restartPolicy: IfNeeded"
+: >"$EFLOW_EMU_LOG"
+vmr apply "$T/nogpu.yaml"
+expect_rc 0 "apply of gpu: none"
+expect_eq "$(vmtuple)" "3,8192,None" "gpu: none removed only the GPU"
+expect_in "$EFLOW_EMU_LOG" "\"Set-EflowVM -cpuCount 3 -memoryInMB 8192 -headless\"" \
+	"no GPU parameters when the VM must have no GPU"
+
+# --- ParaVirtualization: no -gpuCount ---------------------------------------
+spec "$T/pv.yaml" "gpu:" "  name: Intel(R) UHD Graphics 630" \
+	"  passthroughType: ParaVirtualization" "restartPolicy: IfNeeded"
+: >"$EFLOW_EMU_LOG"
+vmr apply "$T/pv.yaml"
+expect_rc 0 "apply of a ParaVirtualization GPU"
+expect_in "$EFLOW_EMU_LOG" "-gpuName 'Intel(R) UHD Graphics 630' -gpuPassthroughType 'ParaVirtualization' -headless\"" \
+	"ParaVirtualization is sent without -gpuCount"
+
+# --- hostile GPU names arrive literally -------------------------------------
+# (the loader refuses control characters such as newlines in names; the unit
+# test eflow_hostile_gpu_names_arrive_literally sends those through apply)
+HOSTILE_PY='"Intel(R) Graphics O\u0027Brien\u2019s \u0027; Stop-Computer -Force; $(Remove-Item C:\\ -Recurse) `whoami` \"q\" | % {x} ¦ done"'
+emu_reset "d['host']['videoControllers'].append($HOSTILE_PY)"
+cat >"$T/hostile.yaml" <<'Y'
+apiVersion: vmrecon/v1
+kind: VirtualMachine
+metadata:
+  name: EDGE01-EFLOW
+spec:
+  gpu:
+    name: "Intel(R) Graphics O'Brien\u2019s '; Stop-Computer -Force; $(Remove-Item C:\\ -Recurse) `whoami` \"q\" | % {x} ¦ done"
+    passthroughType: ParaVirtualization
+  restartPolicy: IfNeeded
+Y
+rm -rf "$S"
+vmr apply "$T/hostile.yaml"
+expect_rc 0 "apply of a hostile GPU name"
+got=$(json_get "$EFLOW_EMU_STATE" "d['vm']['gpu']['name'] == $HOSTILE_PY")
+expect_eq "$got" True "the hostile GPU name arrived literally"
+expect_eq "$(vm "['cpuCount']"),$(vm "['memoryInMB']")" "4,8192" "and CPU and memory were kept"
+vmr diff "$T/hostile.yaml"
+expect_rc 0 "in sync afterwards"
+
+# --- preflight: each rule refuses before anything is sent -------------------
+# preflight_case DESC EXPECTED-TEXT SPEC-LINES...: apply fails with exit 1,
+# says EXPECTED-TEXT, sends no Set-EflowVM and changes nothing.
+preflight_case() {
+	local desc=$1 want=$2
+	shift 2
+	spec "$T/pf.yaml" "$@" "restartPolicy: IfNeeded"
+	cp "$EFLOW_EMU_STATE" "$T/before.json"
+	: >"$EFLOW_EMU_LOG"
+	vmr apply "$T/pf.yaml"
+	expect_rc 1 "preflight: $desc"
+	expect_in "$T/err" "$want" "preflight: $desc: says '$want'"
+	expect_eq "$(nsets)" 0 "preflight: $desc: no Set-EflowVM sent"
+	cmp -s "$EFLOW_EMU_STATE" "$T/before.json" && ok "preflight: $desc: nothing changed" ||
+		notok "preflight: $desc: the VM changed"
+}
+emu_reset
+rm -rf "$S"
+preflight_case "CPUs over the logical processors" \
+	"cpuCount 16 is more than the host's 8 logical processors" "cpuCount: 16"
+preflight_case "memory over free plus current" \
+	"memoryInMB 16384 is more than the 14192 MB" "memoryInMB: 16384"
+preflight_case "a GPU the host does not have (listing its GPUs)" \
+	"the host has no GPU named 'NVIDIA T4' (it has: 'NVIDIA A2', 'Intel(R) UHD Graphics 630')" \
+	"gpu:" "  name: NVIDIA T4" "  passthroughType: DirectDeviceAssignment"
+preflight_case "A2 is DirectDeviceAssignment only" \
+	"'NVIDIA A2' does not support ParaVirtualization (it supports DirectDeviceAssignment only)" \
+	"gpu:" "  name: NVIDIA A2" "  passthroughType: ParaVirtualization"
+preflight_case "Intel iGPU is ParaVirtualization only" \
+	"does not support DirectDeviceAssignment (it supports ParaVirtualization only)" \
+	"gpu:" "  name: Intel(R) UHD Graphics 630" "  passthroughType: DirectDeviceAssignment"
+preflight_case "ParaVirtualization with count > 1" "ParaVirtualization" \
+	"gpu:" "  name: Intel(R) UHD Graphics 630" "  passthroughType: ParaVirtualization" "  count: 2"
+emu_edit "d['host']['videoControllers'].append('AMD Radeon RX 6800')"
+preflight_case "a GPU outside the support matrix" \
+	"'AMD Radeon RX 6800' does not support DirectDeviceAssignment (it supports no passthrough at all)" \
+	"gpu:" "  name: AMD Radeon RX 6800" "  passthroughType: DirectDeviceAssignment"
+emu_edit "d['host']['model'] = 'Virtual Machine'"
+preflight_case "GPU on a nested host" "nested virtualization" \
+	"gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
+emu_edit "d['host']['model'] = 'OptiPlex'; d['host']['ubr'] = 1619"
+preflight_case "Windows 10 below 19044.1620" "Windows 10 needs build 19044.1620 or later" \
+	"gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
+emu_edit "d['host'].update(buildNumber='17134', ubr=1, productName='Windows Server 2016', installationType='Server')"
+preflight_case "Windows Server below 17763" "Windows Server 2019 needs build 17763 or later" \
+	"gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
+# all problems listed together
+emu_reset
+preflight_case "several problems at once" "3 problems" "cpuCount: 16" "memoryInMB: 16384" \
+	"gpu:" "  name: NVIDIA T4" "  passthroughType: DirectDeviceAssignment"
+expect_in "$T/err" "pf.yaml:6:13: cpuCount 16" "each problem at file:line:col"
+
+# a live GPU vmrecon has no record of: a spec leaving gpu out is refused
+emu_reset "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignment', 'count': 1}"
+rm -rf "$S"
+preflight_case "a GPU of unknown name, spec without gpu" \
+	"Set-EflowVM removes a GPU it is not given: declare the GPU in the spec" "cpuCount: 2"
+expect_in "$T/err" "this host has 'NVIDIA A2', 'Intel(R) UHD Graphics 630'" "and lists the host's GPUs"
+vmr diff "$T/gpu.yaml"
+expect_rc 2 "a spec that declares it plans an update"
+vmr apply "$T/gpu.yaml"
+expect_rc 0 "and applies it"
+vmr apply "$T/cpu2.yaml"
+expect_rc 0 "after which a CPU-only spec is accepted"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "and keeps the GPU"
+
+# --- the VM's name ----------------------------------------------------------
+sed 's/EDGE01-EFLOW/edge-01/' "$T/cpu2.yaml" >"$T/wrongname.yaml"
+vmr diff "$T/wrongname.yaml"
+expect_rc 1 "a spec naming another VM"
+expect_in "$T/err" "its EFLOW VM is 'EDGE01-EFLOW'" "the error names the EFLOW VM"
+sed 's/EDGE01-EFLOW/edge01-eflow/' "$T/cpu2.yaml" >"$T/lower.yaml"
+vmr diff "$T/lower.yaml"
+expect_rc 0 "the name matches case-insensitively"
+
+# --- the VM off, under both restart policies --------------------------------
+emu_reset "d['vm']['power'] = 'Off'"
+rm -rf "$S"
+spec "$T/never.yaml" "cpuCount: 2" "restartPolicy: Never"
+vmr apply "$T/never.yaml"
+expect_rc 3 "VM off, restartPolicy Never: pending"
+expect_eq "$(nsets)$(grep -c Start-EflowVm "$EFLOW_EMU_LOG")" "00" "Never: nothing sent"
+expect_eq "$(vm "['power']"),$(vm "['cpuCount']")" "Off,4" "Never: the VM is untouched"
+: >"$EFLOW_EMU_LOG"
+vmr apply "$T/cpu2.yaml"
+expect_rc 0 "VM off, restartPolicy IfNeeded: applied"
+expect_eq "$(grep -o '"Start-EflowVm"\|"Set-EflowVM[^"]*"' "$EFLOW_EMU_LOG" | tr '\n' '/')" \
+	'"Start-EflowVm"/"Set-EflowVM -cpuCount 2 -memoryInMB 8192 -headless"/' \
+	"IfNeeded: Start-EflowVm, then Set-EflowVM"
+expect_eq "$(vm "['power']"),$(vmtuple)" "Running,2,8192,None" "IfNeeded: the VM runs with 2 CPUs"
+emu_reset "d['vm']['power'] = 'Off'; d['vm']['powerAsNumber'] = True"
+: >"$EFLOW_EMU_LOG"
+vmr apply "$T/cpu2.yaml"
+expect_rc 0 "VmPowerState as a number (3 = Off)"
+expect_in "$EFLOW_EMU_LOG" "Start-EflowVm" "a numeric Off is started too"
+
+# --- a launcher that hangs, fails or prints garbage -------------------------
+# fault_case DESC EXPECTED-TEXT FAULTS-PYTHON: apply fails (exit 1), says it,
+# and the VM is unchanged.  Hangs get a 2 s timeout (VMRECON_EFLOW_TIMEOUT_MS
+# in $TMO; vmrecon has no --timeout option), the rest the default.
+fault_case() {
+	local desc=$1 want=$2 start took
+	emu_reset "d['faults'] = $3"
+	cp "$EFLOW_EMU_STATE" "$T/before.json"
+	start=$(date +%s%N)
+	VMRECON_EFLOW_TIMEOUT_MS=${TMO:-} run "$VMRECON" apply -f "$T/cpu2.yaml" \
+		--backend "$BK" --state-dir "$S"
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	expect_rc 1 "launcher $desc"
+	expect_in "$T/err" "$want" "launcher $desc: says '$want'"
+	cmp -s "$EFLOW_EMU_STATE" "$T/before.json" && ok "launcher $desc: nothing changed" ||
+		notok "launcher $desc: the VM changed"
+	[ "$took" -lt 20000 ] && ok "launcher $desc: failed in ${took} ms" ||
+		notok "launcher $desc: took ${took} ms"
+}
+TMO=2000 fault_case "hangs" "did not finish within 2000 ms (killed)" "{'hang': True}"
+TMO=2000 fault_case "hangs in Set-EflowVM" \
+	"'Set-EflowVM -cpuCount 2 -memoryInMB 8192 -headless' via '$EMU' did not finish within 2000 ms" \
+	"{'hang': True, 'match': 'Set-EflowVM'}"
+expect_in "$T/err" "applied before the failure: nothing" "a hang in Set-EflowVM: nothing marked applied"
+fault_case "exits non-zero" \
+	"exited with status 5: Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet" \
+	"{'exit': 5, 'stderr': \"Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet\\r\\n\"}"
+fault_case "prints garbage" "'Get-EflowVm | ConvertTo-Json -Depth 8 -Compress' printed no valid JSON" \
+	"{'match': 'Get-EflowVm', 'garbage': '<html>502 Bad Gateway</html>'}"
+fault_case "prints JSON of the wrong shape" "cpucount is out of range or of another type" \
+	"{'match': 'Get-EflowVm', 'garbage': '{\"VmConfiguration\":{\"name\":\"EDGE01-EFLOW\",\"properties\":{\"hardwareProfile\":{\"customsize\":{\"cpucount\":\"4\",\"memorymb\":8192,\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}'}"
+fault_case "prints garbage for the host" "'Get-EflowHostConfiguration | ConvertTo-Json -Depth 8 -Compress' printed no valid JSON" \
+	"{'match': 'Get-EflowHostConfiguration', 'garbage': 'FreePhysicalMemoryInMB : 6000'}"
+VMRECON_EFLOW_TIMEOUT_MS=soon run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 1 "a bad VMRECON_EFLOW_TIMEOUT_MS"
+expect_in "$T/err" "VMRECON_EFLOW_TIMEOUT_MS 'soon'" "is named"
+run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "eflow:$T/no-such-powershell" --state-dir "$S"
+expect_rc 1 "a launcher that does not exist"
+expect_in "$T/err" "cannot run PowerShell launcher '$T/no-such-powershell'" "is named"
+
+# --- nothing but the pipelines of issue 3 was ever sent ---------------------
+# (the emulator refuses anything else; this checks the last log's shapes)
+/usr/bin/python3 - "$EFLOW_EMU_LOG" <<'PY' && ok "every logged call is -NoProfile -NonInteractive -Command PIPELINE" || notok "unexpected call shape"
+import json, sys
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    assert len(a) == 4 and a[:3] == ["-NoProfile", "-NonInteractive", "-Command"], a
+PY
+
+# --- memcheck: the eflow paths (host, observe, preflight, apply, a failure)
+if [ "${SANITIZE:-}" != 1 ] && command -v valgrind >/dev/null; then
+	for f in gpu.yaml cpu2.yaml nogpu.yaml; do
+		emu_reset "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignment', 'count': 1}"
+		[ "$f" = nogpu.yaml ] && emu_edit "d['faults'] = {'match': 'Set-EflowVM', 'exit': 1, 'stderr': 'Cannot process request, EFLOW VM is OFF!'}"
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			--error-exitcode=99 "$VMRECON" apply -f "$T/$f" --backend "$BK" \
+			--state-dir "$T/vg" >"$T/out" 2>"$T/err"
+		RC=$?
+		[ "$RC" -ne 99 ] && ok "memcheck clean: eflow apply $f (exit $RC)" ||
+			{ notok "memcheck: eflow apply $f"; sed 's/^/#   /' "$T/err" | head -30; }
+	done
+	expect_in "$T/err" "Cannot process request, EFLOW VM is OFF!" "a Set-EflowVM refusal is quoted"
+fi

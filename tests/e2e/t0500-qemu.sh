@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# t0500-qemu.sh - the qemu backend on a real QEMU VM (TCG): vCPU add, DIMM
+# grow and shrink, PCI add/remove on root ports with the test-only GPU
+# stand-in, the vfio-pci refusal, beyond-limits changes left pending, a
+# vCPU removal last, no-op second applies; the guest's own STATE lines on
+# the serial console prove it sees the new vCPUs and memory.
+. "$(dirname "$0")/../lib.sh"
+
+# the VM's sockets and logs live under build/, away from /tmp cleaners
+vm=$VR_TOP/build/vm/run.$$
+A2="NVIDIA Corporation GA107GL [A2 / A16]"
+export VMRECON_SYSFS_ROOT=$VR_TOP/tests/fixtures/sysfs-a2
+export VMRECON_QEMU_VERBOSE=1
+unset VMRECON_QEMU_GPU_STANDIN
+B=(--backend "qemu:$vm/qmp.sock" --state-dir "$T/state")
+trap '"$VR_TOP/tests/vm/stop.sh" "$vm"; if [ $_failed -eq 0 ]; then rm -rf "$T" "$vm"; else echo "# kept $T $vm"; fi' EXIT
+
+# spec FILE NAME CPUS MEM [GPU-COUNT|none] [POLICY]
+spec() {
+	{
+		printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\n'
+		printf 'metadata:\n  name: %s\nspec:\n' "$2"
+		printf '  cpuCount: %s\n  memoryInMB: %s\n' "$3" "$4"
+		if [ "${5:-}" = none ]; then
+			printf '  gpu: none\n'
+		elif [ -n "${5:-}" ]; then
+			printf '  gpu:\n    name: %s\n' "$A2"
+			printf '    passthroughType: DirectDeviceAssignment\n'
+			printf '    count: %s\n' "$5"
+		fi
+		[ -n "${6:-}" ] && printf '  restartPolicy: %s\n' "$6"
+	} > "$1"
+}
+
+# last STATE line of the guest: "STATE up=.. cpus=.. ncpu=N mem=NkB pci=N"
+guest() { grep -a '^STATE\|STATE up=' "$vm/serial.log" | tail -1 | tr -d '\r'; }
+guest_field() { guest | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+
+# wait_guest FIELD VALUE DESC: wait (30 s: CI hosts can be loaded) until the
+# guest reports it
+wait_guest() {
+	local t0 i v
+	t0=$(date +%s%N)
+	for i in $(seq 1 600); do
+		v=$(guest_field "$1")
+		if [ "$v" = "$2" ]; then
+			ok "$3 (guest $1=$2 after $(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+			return
+		fi
+		sleep 0.05
+	done
+	notok "$3: guest $1=$v, wanted $2"
+}
+
+timings() { grep -a ' in [0-9.]* s$' "$T/err" | sed 's/^/# /'; }
+
+# ---- boot ---------------------------------------------------------------
+if ! out=$("$VR_TOP/tests/vm/start.sh" "$vm" 2>&1); then
+	notok "the test VM boots: $out"
+	exit 1
+fi
+ok "the test VM boots: $out"
+for _ in $(seq 1 100); do # its first STATE line may follow BOOT-OK
+	mem0=$(guest_field mem)
+	[ -n "$mem0" ] && break
+	sleep 0.1
+done
+[ -n "$mem0" ] || notok "the guest reports its STATE on the serial console"
+
+# ---- names --------------------------------------------------------------
+spec "$T/other.yaml" edge-99 1 1024
+run "$VMRECON" diff -f "$T/other.yaml" "${B[@]}"
+expect_rc 1 "a spec for another VM name"
+expect_in "$T/err" "no VM 'edge-99'" "says which VM it did not find"
+expect_in "$T/err" "'edge-01'" "and which VM QEMU is"
+
+# ---- vCPU and memory add ------------------------------------------------
+spec "$T/s1.yaml" edge-01 2 1280
+run "$VMRECON" diff -f "$T/s1.yaml" "${B[@]}"
+expect_rc 2 "diff: vCPU and memory changes pending"
+expect_in "$T/out" "cpuCount    1 -> 2 (live)" "a vCPU add is live"
+expect_in "$T/out" "memoryInMB  1024 -> 1280 (live)" "a memory add is live"
+run "$VMRECON" apply -f "$T/s1.yaml" "${B[@]}"
+expect_rc 0 "apply: add a vCPU and a 256 MB DIMM"
+timings
+wait_guest ncpu 2 "the guest onlined the new vCPU"
+wait_guest mem $((mem0 + 262144)) "the guest sees 256 MB more"
+run "$VMRECON" apply -f "$T/s1.yaml" "${B[@]}"
+expect_rc 0 "second apply"
+expect_not_in "$T/err" "qemu: add" "second apply changes nothing"
+expect_in "$T/out" "in sync" "second apply says in sync"
+
+# ---- memory grow and shrink through DIMMs -------------------------------
+spec "$T/s2.yaml" edge-01 2 1792
+run "$VMRECON" apply -f "$T/s2.yaml" "${B[@]}"
+expect_rc 0 "apply: grow memory by 512 MB"
+timings
+wait_guest mem $((mem0 + 262144 + 524288)) "the guest sees 768 MB more"
+spec "$T/s3.yaml" edge-01 2 1280
+run "$VMRECON" apply -f "$T/s3.yaml" "${B[@]}"
+expect_rc 0 "apply: shrink memory by 512 MB"
+expect_in "$T/err" "removed pc-dimm vrdimm-1" "the 512 MB DIMM went"
+timings
+wait_guest mem $((mem0 + 262144)) "the guest gave the 512 MB back"
+
+# ---- GPU: PCI add/remove with the stand-in ------------------------------
+pci0=$(guest_field pci)
+spec "$T/g2.yaml" edge-01 2 1280 2
+export VMRECON_QEMU_GPU_STANDIN=secondary-vga
+run "$VMRECON" diff -f "$T/g2.yaml" "${B[@]}"
+expect_rc 2 "diff: two GPUs to add"
+expect_in "$T/out" "count 2) (live)" "adding GPUs on free root ports is live"
+run "$VMRECON" apply -f "$T/g2.yaml" "${B[@]}"
+expect_rc 0 "apply: two GPUs (stand-ins) on root ports"
+expect_in "$T/err" "added GPU 0000:01:00.0" "by host address 01:00.0"
+expect_in "$T/err" "added GPU 0000:02:00.0" "and 02:00.0"
+timings
+wait_guest pci $((pci0 + 2)) "the guest sees two new PCI devices"
+run "$VMRECON" apply -f "$T/g2.yaml" "${B[@]}"
+expect_rc 0 "restated GPU spec"
+expect_not_in "$T/err" "GPU" "a restated GPU spec causes no churn"
+spec "$T/g1.yaml" edge-01 2 1280 1
+run "$VMRECON" apply -f "$T/g1.yaml" "${B[@]}"
+expect_rc 0 "apply: one GPU fewer"
+expect_in "$T/err" "removed GPU vrgpu-0000_02_00.0" "the higher address goes, 01:00.0 stays"
+timings
+wait_guest pci $((pci0 + 1)) "the guest lost one PCI device"
+spec "$T/g0.yaml" edge-01 2 1280 none
+run "$VMRECON" apply -f "$T/g0.yaml" "${B[@]}"
+expect_rc 0 "apply: gpu none removes the last GPU"
+wait_guest pci "$pci0" "the guest has its PCI devices of boot time"
+
+# ---- vfio-pci refusal: QEMU's message, and what was applied -------------
+unset VMRECON_QEMU_GPU_STANDIN
+spec "$T/v.yaml" edge-01 2 1536 1
+run "$VMRECON" apply -f "$T/v.yaml" "${B[@]}"
+expect_rc 1 "apply: vfio-pci for a GPU this host cannot pass through"
+expect_in "$T/err" "device_add vfio-pci,host=0000:01:00.0" "names the refused device_add"
+expect_in "$T/err" "no such host device" "shows QEMU's own message"
+expect_in "$T/err" "applied before the failure: memoryInMB" "reports what was applied"
+wait_guest mem $((mem0 + 524288)) "the memory applied before the refusal is in the guest"
+
+# ---- beyond the limits QEMU was started with -----------------------------
+spec "$T/big.yaml" edge-01 2 6144
+run "$VMRECON" diff -f "$T/big.yaml" "${B[@]}"
+expect_rc 2 "diff: memory beyond maxmem"
+expect_in "$T/out" "(restart)" "is a restart-mode change"
+expect_in "$T/out" "maxmem" "whose reason names maxmem"
+run "$VMRECON" apply -f "$T/big.yaml" "${B[@]}"
+expect_rc 3 "apply: beyond maxmem stays pending"
+spec "$T/big2.yaml" edge-01 2 6144 "" IfNeeded
+run "$VMRECON" apply -f "$T/big2.yaml" "${B[@]}"
+expect_rc 1 "apply with IfNeeded: refused, vmrecon cannot restart QEMU"
+expect_in "$T/err" "QEMU's command line" "says it does not own QEMU's command line"
+expect_in "$T/err" "maxmem=6144M" "names the QEMU option that would make it possible"
+
+# ---- vCPU removal last --------------------------------------------------
+spec "$T/s4.yaml" edge-01 1 1024
+run "$VMRECON" apply -f "$T/s4.yaml" "${B[@]}"
+expect_rc 0 "apply: remove a vCPU and a DIMM"
+timings
+a=$(grep -n 'removed pc-dimm' "$T/err" | head -1 | cut -d: -f1)
+b=$(grep -n 'removing vCPU' "$T/err" | head -1 | cut -d: -f1)
+if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then
+	ok "the vCPU removal came last"
+else
+	notok "the vCPU removal came last (dimm at line '$a', vCPU at '$b')"
+fi
+wait_guest ncpu 1 "the guest gave the vCPU back"
+wait_guest mem "$mem0" "the guest has its boot memory"
+run "$VMRECON" apply -f "$T/s4.yaml" "${B[@]}"
+expect_rc 0 "second apply after the removal"
+expect_in "$T/out" "in sync" "is a no-op"
+# QEMU 7.2 (TCG) aborts on any hot-plug after a vCPU unplug: the backend
+# sees the unplug in the CPU slot's ACPI status and leaves adds pending
+spec "$T/after.yaml" edge-01 1 1280
+run "$VMRECON" diff -f "$T/after.yaml" "${B[@]}"
+expect_rc 2 "diff: a DIMM add after a vCPU unplug"
+expect_in "$T/out" "restart QEMU first" "is restart mode on QEMU 7.2 TCG, with the reason"
+run "$VMRECON" apply -f "$T/after.yaml" "${B[@]}"
+expect_rc 3 "apply leaves it pending"
+expect_not_in "$T/err" "adding" "and sends no device_add"
+if kill -0 "$(cat "$vm/qemu.pid")" 2>/dev/null; then
+	ok "QEMU is still running"
+else
+	notok "QEMU is still running: $(tail -3 "$vm/qemu.log")"
+fi

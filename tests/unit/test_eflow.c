@@ -1,0 +1,759 @@
+/*
+ * test_eflow.c - the PowerShell runner and the eflow backend, against the
+ * EFLOW emulator (tests/eflow-emu/powershell, run for real as the
+ * launcher): literal quoting round-trips, launcher splitting, timeouts and
+ * failures, hostile JSON, the host's limits, observe, preflight and apply.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <jansson.h>
+
+#include "../../backends/backend.h"
+#include "../../backends/eflow.h"
+#include "../../backends/powershell.h"
+#include "../../schema/error.h"
+#include "../../schema/fileio.h"
+#include "unit.h"
+
+static const char *
+emu_path(void)
+{
+	static char path[1024];
+	const char *top = getenv("VR_TOP");
+
+	snprintf(path, sizeof(path), "%s/tests/eflow-emu/powershell",
+	    top ? top : ".");
+	return path;
+}
+
+/* A state file with this VM and host (and faults, a JSON object or NULL);
+ * sets EFLOW_EMU_STATE and EFLOW_EMU_LOG (a fresh log). */
+static void
+emu_setup(const char *vm, const char *host, const char *faults)
+{
+	const char *dir = unit_tmpdir();
+	char *text, path[512];
+
+	if (!vm)
+		vm = "{\"name\": \"EDGE01-EFLOW\", \"power\": \"Running\", "
+		    "\"cpuCount\": 4, \"memoryInMB\": 8192, \"gpu\": null}";
+	if (!host)
+		host = "{\"logicalProcessors\": 8, \"freeMemoryInMB\": 6000, "
+		    "\"totalMemoryInMB\": 16384, \"model\": \"OptiPlex\", "
+		    "\"buildNumber\": \"19044\", \"ubr\": 1620, "
+		    "\"productName\": \"Windows 10 Enterprise\", "
+		    "\"installationType\": \"Client\", \"videoControllers\": "
+		    "[\"NVIDIA A2\", \"Intel(R) UHD Graphics 630\"]}";
+	text = vr_asprintf("{\"vm\": %s, \"host\": %s, \"faults\": %s}\n", vm,
+	    host, faults ? faults : "{}");
+	setenv("EFLOW_EMU_STATE", unit_write(dir, "emu.json", text), 1);
+	free(text);
+	snprintf(path, sizeof(path), "%s/emu.log", dir);
+	unlink(path);
+	setenv("EFLOW_EMU_LOG", path, 1);
+}
+
+/* The emulator's state file, parsed. */
+static json_t *
+emu_state(void)
+{
+	json_error_t err;
+
+	return json_load_file(getenv("EFLOW_EMU_STATE"), 0, &err);
+}
+
+/* The emulator's log as text ("" when nothing was logged). */
+static char *
+emu_log(void)
+{
+	char *text = NULL;
+	size_t len;
+
+	if (vr_file_read(&text, &len, getenv("EFLOW_EMU_LOG"), 1 << 24) < 0)
+		return vr_strdup("");
+	return text;
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static struct vr_backend *
+emu_open(int timeout_ms)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	struct vr_backend *b = NULL;
+	char *kt = vr_asprintf("eflow:%s", emu_path());
+
+	o.timeout_ms = timeout_ms;
+	if (vr_backend_open(&b, kt, &o) < 0)
+		printf("    open: %s\n", vr_error_msg());
+	free(kt);
+	return b;
+}
+
+TEST(eflow_quote_examples)
+{
+	char *q;
+
+	q = vr_ps_quote("");
+	CHECK_STR(q, "''");
+	free(q);
+	q = vr_ps_quote("NVIDIA A2");
+	CHECK_STR(q, "'NVIDIA A2'");
+	free(q);
+	q = vr_ps_quote("a'b''c");
+	CHECK_STR(q, "'a''b''''c'");
+	free(q);
+	q = vr_ps_quote("x\xe2\x80\x99y");      /* U+2019 */
+	CHECK_STR(q, "'x\xe2\x80\x99\xe2\x80\x99y'");
+	free(q);
+	q = vr_ps_quote("$(rm -rf /); `n\"");
+	CHECK_STR(q, "'$(rm -rf /); `n\"'");
+	free(q);
+}
+
+/* A random string of pieces PowerShell could trip on (valid UTF-8). */
+static char *
+random_name(unsigned *seed, int nonempty)
+{
+	static const char *pieces[] = { "'", "''", "\xe2\x80\x98",
+	    "\xe2\x80\x99", "\xe2\x80\x9a", "\xe2\x80\x9b", "\"", "$(", ")",
+	    "$x", "`", "`n", ";", "|", "&", "\n", "\r\n", "\t", " ", "\x01",
+	    "\x1b[31m", "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80",
+	    "\xc2\xa0", "{", "}", "@", "#", "<#", "-", "--%", "\\", "%" };
+	size_t np = sizeof(pieces) / sizeof(pieces[0]);
+	char buf[512];
+	size_t n = 0;
+	int i, len = rand_r(seed) % 24 + (nonempty ? 1 : 0);
+
+	for (i = 0; i < len; i++) {
+		const char *p;
+		char one[2];
+
+		if (rand_r(seed) % 3 == 0) {
+			p = pieces[rand_r(seed) % np];
+		} else {
+			one[0] = (char)(0x20 + rand_r(seed) % 95);
+			one[1] = '\0';
+			p = one;
+		}
+		if (n + strlen(p) >= sizeof(buf))
+			break;
+		memcpy(buf + n, p, strlen(p));
+		n += strlen(p);
+	}
+	buf[n] = '\0';
+	return vr_strdup(buf);
+}
+
+/* Run the emulator's own literal parser over every quoted string at once:
+ * JSON array in, JSON array of the denoted strings out. */
+static json_t *
+emu_parse_literals(json_t *quoted)
+{
+	const char *dir = unit_tmpdir();
+	char in[512], out[512];
+	json_error_t err;
+	int status = -1, fdi, fdo;
+	pid_t pid;
+
+	snprintf(in, sizeof(in), "%s/literals.json", dir);
+	snprintf(out, sizeof(out), "%s/parsed.json", dir);
+	if (json_dump_file(quoted, in, 0) < 0)
+		return NULL;
+	pid = fork();
+	if (pid == 0) {
+		fdi = open(in, O_RDONLY);
+		fdo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fdi < 0 || fdo < 0 || dup2(fdi, 0) < 0 || dup2(fdo, 1) < 0)
+			_exit(126);
+		execl(emu_path(), emu_path(), "--parse-literals", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return NULL;
+	return json_load_file(out, 0, &err);
+}
+
+TEST(eflow_quote_roundtrips_through_the_emulator_parser)
+{
+	enum { N = 5000 };
+	json_t *quoted = json_array(), *parsed;
+	char *orig[N];
+	unsigned seed = 42;
+	size_t i, bad = 0;
+
+	for (i = 0; i < N; i++) {
+		char *q;
+
+		orig[i] = random_name(&seed, 0);
+		q = vr_ps_quote(orig[i]);
+		json_array_append_new(quoted, json_string(q));
+		free(q);
+	}
+	parsed = emu_parse_literals(quoted);
+	CHECK(parsed != NULL);
+	CHECK_INT(json_array_size(parsed), N);
+	for (i = 0; parsed && i < N && i < json_array_size(parsed); i++) {
+		const char *got = json_string_value(json_array_get(parsed, i));
+
+		if (!got || strcmp(got, orig[i]) != 0) {
+			if (bad++ < 3)
+				CHECK_STR(got, orig[i]);
+		}
+	}
+	CHECK_INT(bad, 0);
+	for (i = 0; i < N; i++)
+		free(orig[i]);
+	json_decref(quoted);
+	json_decref(parsed);
+}
+
+/* Hostile GPU names through the real apply path: Set-EflowVM on the
+ * emulator must record exactly the name vmrecon was given. */
+TEST(eflow_hostile_gpu_names_arrive_literally)
+{
+	unsigned seed = 7;
+	int i;
+
+	for (i = 0; i < 25; i++) {
+		struct vr_vm_live live = { 0 };
+		struct vr_vm_spec spec = { 0 };
+		struct vr_change c = { 0 };
+		struct vr_apply_request req = { 0 };
+		struct vr_backend *b;
+		json_t *host, *st, *jn;
+		char *name = random_name(&seed, 1), *hs, *vc;
+		const char *got;
+
+		jn = json_string(name);
+		vc = json_dumps(jn, JSON_ENCODE_ANY);
+		hs = vr_asprintf("{\"logicalProcessors\": 8, \"freeMemoryInMB\": "
+		    "6000, \"totalMemoryInMB\": 16384, \"model\": \"x\", "
+		    "\"buildNumber\": \"22631\", \"ubr\": 1, \"productName\": "
+		    "\"Windows 10 Pro\", \"installationType\": \"Client\", "
+		    "\"videoControllers\": [%s]}", vc);
+		host = NULL;
+		emu_setup(NULL, hs, NULL);
+		b = emu_open(0);
+		live.name = vr_strdup("EDGE01-EFLOW");
+		live.running = true;
+		live.cpu_count = 4;
+		live.memory_mb = 8192;
+		c.field = VR_FIELD_GPU;
+		c.action = VR_ACTION_CREATE;
+		c.gpu_to.name = vr_strdup(name);
+		c.gpu_to.type = VR_GPU_PV;
+		c.gpu_to.count = 1;
+		req.spec = &spec;
+		req.live = &live;
+		req.changes = &c;
+		req.nchanges = 1;
+		req.may_restart = true;
+		if (!CHECK(b && vr_backend_apply(b, &req) == 0))
+			printf("    name %s: %s\n", vc, vr_error_msg());
+		st = emu_state();
+		got = json_string_value(json_object_get(json_object_get(
+		    json_object_get(st, "vm"), "gpu"), "name"));
+		CHECK_STR(got, name);
+		CHECK_INT(json_integer_value(json_object_get(json_object_get(
+		    st, "vm"), "cpuCount")), 4);
+		CHECK(c.applied);
+		json_decref(st);
+		json_decref(host);
+		json_decref(jn);
+		free(vc);
+		free(hs);
+		free(name);
+		vr_change_clear(&c);
+		vr_vm_live_clear(&live);
+		vr_backend_free(b);
+	}
+}
+
+TEST(eflow_launcher_split)
+{
+	char **v;
+	size_t n;
+	char many[400] = "";
+	int i;
+
+	CHECK_INT(vr_ps_split(&v, &n, " ssh  admin@edge01\tpowershell "), 0);
+	CHECK_INT(n, 3);
+	CHECK_STR(v[0], "ssh");
+	CHECK_STR(v[1], "admin@edge01");
+	CHECK_STR(v[2], "powershell");
+	CHECK(v[3] == NULL);
+	vr_strv_free(v, n);
+	CHECK_INT(vr_ps_split(&v, &n, "powershell.exe"), 0);
+	CHECK_INT(n, 1);
+	vr_strv_free(v, n);
+	CHECK_INT(vr_ps_split(&v, &n, ""), VR_EINVALID);
+	CHECK_INT(vr_ps_split(&v, &n, " \t "), VR_EINVALID);
+	CHECK(v == NULL);
+	for (i = 0; i < VR_PS_MAX_ARGS + 1; i++)
+		memcpy(many + 2 * i, "a ", 2);
+	CHECK_INT(vr_ps_split(&v, &n, many), VR_EINVALID);
+	CHECK_CONTAINS(vr_error_msg(), "more than");
+}
+
+TEST(eflow_run_failures_are_clear)
+{
+	struct vr_ps *ps, *quick;
+	char *out = NULL;
+	size_t len;
+	time_t t0;
+
+	CHECK_INT(vr_ps_open(&ps, emu_path(), 0), 0);
+	emu_setup(NULL, NULL, "{\"exit\": 3, \"stderr\": \"Boom: the "
+	    "module\\nfailed to load\\n\"}");
+	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "'Start-EflowVm'");
+	CHECK_CONTAINS(vr_error_msg(), "exited with status 3");
+	CHECK_CONTAINS(vr_error_msg(), "Boom: the module failed to load");
+	CHECK(out == NULL);
+
+	emu_setup(NULL, NULL, "{\"hang\": true}");
+	CHECK_INT(vr_ps_open(&quick, emu_path(), 400), 0);
+	t0 = time(NULL);
+	CHECK_INT(vr_ps_run(quick, "Start-EflowVm", &out, &len), VR_ETIMEOUT);
+	CHECK(time(NULL) - t0 < 5);
+	CHECK_CONTAINS(vr_error_msg(), "did not finish within 400 ms");
+	CHECK_INT(vr_ps_calls(quick), 1);
+	vr_ps_free(quick);
+
+	emu_setup(NULL, NULL, "{\"garbage\": \"0123456789abcdef\", "
+	    "\"garbageRepeat\": 70000}");
+	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "more than 1048576 bytes");
+
+	emu_setup(NULL, NULL, NULL);
+	CHECK_INT(vr_ps_run(ps, "Get-Process", &out, &len), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "does not know this pipeline");
+	CHECK_INT(vr_ps_calls(ps), 3);
+	vr_ps_free(ps);
+
+	CHECK_INT(vr_ps_open(&ps, "/nonexistent/powershell.exe -x", 0), 0);
+	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "cannot run PowerShell launcher "
+	    "'/nonexistent/powershell.exe'");
+	vr_ps_free(ps);
+}
+
+TEST(eflow_gpu_support_matrix)
+{
+	CHECK_INT(vr_eflow_gpu_types("NVIDIA A2"), VR_GPU_DDA);
+	CHECK_INT(vr_eflow_gpu_types("NVIDIA Tesla T4"), VR_GPU_DDA);
+	CHECK_INT(vr_eflow_gpu_types("NVIDIA GeForce RTX 3080"), VR_GPU_PV);
+	CHECK_INT(vr_eflow_gpu_types("NVIDIA Quadro P2000"), VR_GPU_PV);
+	CHECK_INT(vr_eflow_gpu_types("NVIDIA RTX A2000"), VR_GPU_PV);
+	CHECK_INT(vr_eflow_gpu_types("Intel(R) UHD Graphics 630"), VR_GPU_PV);
+	CHECK_INT(vr_eflow_gpu_types("Intel(R) Iris(R) Xe Graphics"),
+	    VR_GPU_PV);
+	CHECK_INT(vr_eflow_gpu_types("NVIDIA A200"), 0);
+	CHECK_INT(vr_eflow_gpu_types("AMD Radeon RX 6800"), 0);
+	CHECK_INT(vr_eflow_gpu_types("Microsoft Basic Display Adapter"), 0);
+	CHECK_INT(vr_eflow_gpu_types("NVIDIAX T4"), 0);
+}
+
+TEST(eflow_host_limits)
+{
+	struct vr_backend *b;
+	struct vr_host h;
+	const struct vr_host_gpu *g;
+	char *log;
+
+	emu_setup(NULL, NULL, NULL);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), 0);
+	CHECK_INT(h.cpus, 8);
+	CHECK_INT(h.memory_mb, 16384);
+	CHECK_INT(h.min_memory_mb, 1024);
+	CHECK(!h.nested);
+	CHECK(h.gpu_blocker == NULL);
+	CHECK_INT(h.ngpus, 2);
+	g = vr_host_find_gpu(&h, "NVIDIA A2");
+	CHECK(g && g->types == VR_GPU_DDA && g->count == 1);
+	g = vr_host_find_gpu(&h, "Intel(R) UHD Graphics 630");
+	CHECK(g && g->types == VR_GPU_PV);
+	vr_host_clear(&h);
+	/* cached per connection: a second call sends nothing */
+	CHECK_INT(vr_backend_host(b, &h), 0);
+	vr_host_clear(&h);
+	log = emu_log();
+	CHECK_INT(count_lines(log), 4);
+	CHECK_CONTAINS(log, "Get-EflowHostConfiguration | ConvertTo-Json");
+	CHECK_CONTAINS(log, "Win32_VideoController");
+	CHECK_CONTAINS(log, "Win32_ComputerSystem");
+	CHECK_CONTAINS(log, "Get-ItemProperty 'HKLM:");
+	free(log);
+	vr_backend_free(b);
+
+	/* nested host, too old a build, one controller, none at all */
+	emu_setup(NULL, "{\"logicalProcessors\": 2, \"freeMemoryInMB\": 3000, "
+	    "\"totalMemoryInMB\": 4096, \"model\": \"Virtual Machine\", "
+	    "\"buildNumber\": \"19044\", \"ubr\": 1619, \"productName\": "
+	    "\"Windows 10 Pro\", \"installationType\": \"Client\", "
+	    "\"videoControllers\": [\"NVIDIA A2\", \"NVIDIA A2\"]}", NULL);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), 0);
+	CHECK(h.nested);
+	CHECK_CONTAINS(h.gpu_blocker, "nested virtualization");
+	CHECK_CONTAINS(h.gpu_blocker, "19044.1619");
+	CHECK_CONTAINS(h.gpu_blocker, "19044.1620 or later");
+	CHECK_INT(h.ngpus, 1);
+	CHECK_INT(h.gpus[0].count, 2);
+	vr_host_clear(&h);
+	vr_backend_free(b);
+
+	emu_setup(NULL, "{\"logicalProcessors\": 2, \"freeMemoryInMB\": 3000, "
+	    "\"totalMemoryInMB\": 4096, \"model\": \"PowerEdge\", "
+	    "\"buildNumber\": \"17134\", \"ubr\": 1, \"productName\": "
+	    "\"Windows Server 2016\", \"installationType\": \"Server Core\", "
+	    "\"videoControllers\": []}", NULL);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), 0);
+	CHECK_CONTAINS(h.gpu_blocker, "17763 or later");
+	CHECK_INT(h.ngpus, 0);
+	vr_host_clear(&h);
+	vr_backend_free(b);
+
+	emu_setup(NULL, "{\"logicalProcessors\": 2, \"freeMemoryInMB\": 3000, "
+	    "\"totalMemoryInMB\": 4096, \"model\": \"PowerEdge\", "
+	    "\"buildNumber\": \"17763\", \"ubr\": 0, \"productName\": "
+	    "\"Windows Server 2019\", \"installationType\": \"Server\", "
+	    "\"videoControllers\": [\"NVIDIA Tesla T4\"]}", NULL);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), 0);
+	CHECK(h.gpu_blocker == NULL);
+	CHECK_INT(h.ngpus, 1);
+	CHECK_INT(h.gpus[0].types, VR_GPU_DDA);
+	vr_host_clear(&h);
+	vr_backend_free(b);
+}
+
+TEST(eflow_observe)
+{
+	struct vr_vm_spec rec = { 0 };
+	struct vr_vm_live l;
+	struct vr_backend *b;
+	char **names;
+	size_t n;
+
+	emu_setup("{\"name\": \"EDGE01-EFLOW\", \"power\": \"Off\", "
+	    "\"powerAsNumber\": true, \"cpuCount\": 2, \"memoryInMB\": 4096, "
+	    "\"gpu\": {\"name\": \"NVIDIA A2\", \"type\": "
+	    "\"DirectDeviceAssignment\", \"count\": 1}}", NULL, NULL);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_observe(b, "edge01-eflow", NULL, &l), 0);
+	CHECK_STR(l.name, "EDGE01-EFLOW");
+	CHECK(!l.running);
+	CHECK_INT(l.cpu_count, 2);
+	CHECK_INT(l.memory_mb, 4096);
+	CHECK_INT(l.gpu.count, 1);
+	CHECK(l.gpu.name == NULL);
+	CHECK_INT(l.gpu.type, VR_GPU_TYPE_NONE);
+	CHECK_INT(l.memory_limit_mb, 6000 + 4096);
+	vr_vm_live_clear(&l);
+
+	rec.gpu_want = VR_GPU_WANT;
+	rec.gpu.name = "NVIDIA A2";
+	rec.gpu.type = VR_GPU_DDA;
+	rec.gpu.count = 1;
+	CHECK_INT(vr_backend_observe(b, "EDGE01-EFLOW", &rec, &l), 0);
+	CHECK_STR(l.gpu.name, "NVIDIA A2");
+	CHECK_INT(l.gpu.type, VR_GPU_DDA);
+	vr_vm_live_clear(&l);
+	rec.gpu.count = 2; /* the record no longer matches: unknown */
+	CHECK_INT(vr_backend_observe(b, "EDGE01-EFLOW", &rec, &l), 0);
+	CHECK(l.gpu.name == NULL);
+	vr_vm_live_clear(&l);
+
+	CHECK_INT(vr_backend_observe(b, "edge-01", NULL, &l), VR_ENOTFOUND);
+	CHECK_CONTAINS(vr_error_msg(), "'edge-01'");
+	CHECK_CONTAINS(vr_error_msg(), "'EDGE01-EFLOW'");
+	CHECK_INT(vr_backend_list(b, &names, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_STR(names[0], "EDGE01-EFLOW");
+	vr_strv_free(names, n);
+	vr_backend_free(b);
+}
+
+/* Outputs a broken or hostile PowerShell could print instead of
+ * Get-EflowVm's JSON: each is a clear error naming the pipeline. */
+TEST(eflow_hostile_json_is_refused)
+{
+	static const char *bad[] = { "", "   \n", "not json", "null", "[]",
+	    "{}", "\"Running\"", "{\"VmConfiguration\": 5}",
+	    "{\"VmConfiguration\": {\"name\": 5}}",
+	    "<html><body>502 Bad Gateway</body></html>",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
+	    "Profile\":{\"customsize\":{\"cpucount\":\"4\",\"memorymb\":4096,"
+	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
+	    "Profile\":{\"customsize\":{\"cpucount\":4.5,\"memorymb\":4096,"
+	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
+	    "Profile\":{\"customsize\":{\"cpucount\":-1,\"memorymb\":4096,"
+	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
+	    "Profile\":{\"customsize\":{\"cpucount\":4,\"memorymb\":1e300,"
+	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
+	    "Profile\":{\"customsize\":{\"cpucount\":4,\"memorymb\":4096,"
+	    "\"gpucount\":99999999999999999999}}}},\"VmPowerState\":1}",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
+	    "Profile\":{\"customsize\":{\"cpucount\":4,\"memorymb\":4096,"
+	    "\"gpucount\":0}}}},\"VmPowerState\":null}",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"name\":\"B\"}}",
+	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware",
+	};
+	struct vr_backend *b;
+	struct vr_vm_live l;
+	char *deep, *longname, *faults;
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + 2; i++) {
+		if (i < sizeof(bad) / sizeof(bad[0])) {
+			j = json_string(bad[i]);
+		} else if (i == sizeof(bad) / sizeof(bad[0])) {
+			deep = vr_malloc(200001);
+			memset(deep, '[', 100000);
+			memset(deep + 100000, ']', 100000);
+			deep[200000] = '\0';
+			j = json_string(deep);
+			free(deep);
+		} else {
+			longname = vr_malloc(5001);
+			memset(longname, 'n', 5000);
+			longname[5000] = '\0';
+			deep = vr_asprintf("{\"VmConfiguration\":{\"name\":\"%s\","
+			    "\"properties\":{\"hardwareProfile\":{\"customsize"
+			    "\":{\"cpucount\":4,\"memorymb\":4096,\"gpucount\""
+			    ":0}}}},\"VmPowerState\":\"Running\"}", longname);
+			j = json_string(deep);
+			free(deep);
+			free(longname);
+		}
+		deep = json_dumps(j, JSON_ENCODE_ANY);
+		faults = vr_asprintf("{\"match\": \"Get-EflowVm\", "
+		    "\"garbage\": %s}", deep);
+		emu_setup(NULL, NULL, faults);
+		b = emu_open(0);
+		if (!CHECK(vr_backend_observe(b, "A", NULL, &l) ==
+		    VR_EBACKEND))
+			printf("    output %zu accepted\n", i);
+		CHECK_CONTAINS(vr_error_msg(), "'Get-EflowVm | ConvertTo-Json");
+		CHECK(l.name == NULL);
+		vr_vm_live_clear(&l);
+		vr_backend_free(b);
+		free(faults);
+		free(deep);
+		json_decref(j);
+	}
+}
+
+TEST(eflow_tolerated_json_shapes)
+{
+	struct vr_backend *b;
+	struct vr_vm_live l;
+
+	/* a byte order mark, a whole-number real, a numeric power state */
+	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
+	    "\"\\ufeff{\\\"VmConfiguration\\\":{\\\"name\\\":\\\"A\\\","
+	    "\\\"properties\\\":{\\\"hardwareProfile\\\":{\\\"customsize\\\":"
+	    "{\\\"cpucount\\\":4.0,\\\"memorymb\\\":4096,\\\"gpucount\\\":0}}}},"
+	    "\\\"VmPowerState\\\":2}\\r\\n\"}");
+	b = emu_open(0);
+	if (!CHECK(vr_backend_observe(b, "a", NULL, &l) == 0))
+		printf("    %s\n", vr_error_msg());
+	CHECK(l.running);
+	CHECK_INT(l.cpu_count, 4);
+	vr_vm_live_clear(&l);
+	vr_backend_free(b);
+
+	/* warning-stream lines before the JSON */
+	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
+	    "\"WARNING: a newer EFLOW is available\\r\\nVERBOSE: x\\n"
+	    "{\\\"VmConfiguration\\\":{\\\"name\\\":\\\"A\\\","
+	    "\\\"properties\\\":{\\\"hardwareProfile\\\":{\\\"customsize"
+	    "\\\":{\\\"cpucount\\\":2,\\\"memorymb\\\":4096,\\\"gpucount"
+	    "\\\":0}}}},\\\"VmPowerState\\\":\\\"Off\\\"}\"}");
+	b = emu_open(0);
+	if (!CHECK(vr_backend_observe(b, "a", NULL, &l) == 0))
+		printf("    %s\n", vr_error_msg());
+	CHECK(!l.running);
+	CHECK_INT(l.cpu_count, 2);
+	vr_vm_live_clear(&l);
+
+	/* nothing at all (no EFLOW VM deployed) */
+	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
+	    "\"\\r\\n\"}");
+	CHECK_INT(vr_backend_observe(b, "a", NULL, &l), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "printed nothing");
+	vr_backend_free(b);
+}
+
+TEST(eflow_preflight_rules)
+{
+	struct vr_backend *b;
+	struct vr_host h;
+	struct vr_vm_spec spec = { 0 };
+	struct vr_vm_live live = { 0 };
+	struct vr_change c = { 0 };
+	struct vr_diags d = VR_DIAGS_INIT;
+
+	emu_setup(NULL, NULL, NULL);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), 0);
+	spec.name = "EDGE01-EFLOW";
+	spec.at_doc.line = 1;
+	spec.at_doc.col = 1;
+	spec.has_cpu_count = true;
+	spec.cpu_count = 2;
+	spec.has_memory = true;
+	spec.memory_mb = 4096;
+	live.cpu_count = 4;
+	live.memory_mb = 4096;
+	live.gpu.count = 1; /* name unknown: no record */
+	c.field = VR_FIELD_CPU_COUNT;
+	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
+	    "spec.yaml"), 0);
+	CHECK_INT(d.n, 1);
+	if (d.n == 1) {
+		CHECK_CONTAINS(d.v[0].msg, "Set-EflowVM removes a GPU");
+		CHECK_CONTAINS(d.v[0].msg, "declare the GPU in the spec");
+		CHECK_CONTAINS(d.v[0].msg, "'NVIDIA A2', 'Intel(R) UHD "
+		    "Graphics 630'");
+		CHECK_STR(d.v[0].file, "spec.yaml");
+		CHECK_INT(d.v[0].line, 1);
+	}
+	vr_diags_free(&d);
+
+	/* nothing to change: nothing to refuse */
+	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 0, &d,
+	    "spec.yaml"), 0);
+	CHECK_INT(d.n, 0);
+
+	/* the GPU declared, or removed: nothing to refuse */
+	spec.gpu_want = VR_GPU_WANT;
+	spec.gpu.name = "NVIDIA A2";
+	spec.gpu.type = VR_GPU_DDA;
+	spec.gpu.count = 1;
+	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
+	    "spec.yaml"), 0);
+	CHECK_INT(d.n, 0);
+	spec.gpu_want = VR_GPU_NONE;
+	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
+	    "spec.yaml"), 0);
+	CHECK_INT(d.n, 0);
+	/* a known live GPU is kept: nothing to refuse */
+	spec.gpu_want = VR_GPU_UNMANAGED;
+	live.gpu.name = "NVIDIA A2";
+	live.gpu.type = VR_GPU_DDA;
+	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
+	    "spec.yaml"), 0);
+	CHECK_INT(d.n, 0);
+	vr_host_clear(&h);
+	vr_backend_free(b);
+}
+
+/* Apply from the live state and the changes: the fields not changing keep
+ * their live values in the one Set-EflowVM. */
+TEST(eflow_apply_sends_every_parameter)
+{
+	struct vr_backend *b;
+	struct vr_vm_spec spec = { 0 };
+	struct vr_vm_live live = { 0 };
+	struct vr_change c = { 0 };
+	struct vr_apply_request req = { 0 };
+	char *log;
+	json_t *st;
+
+	emu_setup(NULL, NULL, NULL);
+	b = emu_open(0);
+	live.name = "EDGE01-EFLOW";
+	live.running = true;
+	live.cpu_count = 4;
+	live.memory_mb = 8192;
+	live.gpu.count = 1;
+	live.gpu.name = "NVIDIA A2";
+	live.gpu.type = VR_GPU_DDA;
+	c.field = VR_FIELD_CPU_COUNT;
+	c.from = 4;
+	c.to = 2;
+	req.spec = &spec;
+	req.live = &live;
+	req.changes = &c;
+	req.nchanges = 1;
+	req.may_restart = true;
+	CHECK_INT(vr_backend_apply(b, &req), 0);
+	CHECK(c.applied);
+	log = emu_log();
+	CHECK_INT(count_lines(log), 1);
+	CHECK_CONTAINS(log, "\"Set-EflowVM -cpuCount 2 -memoryInMB 8192 "
+	    "-gpuName 'NVIDIA A2' -gpuPassthroughType "
+	    "'DirectDeviceAssignment' -gpuCount 1 -headless\"");
+	free(log);
+	st = emu_state();
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(st,
+	    "vm"), "cpuCount")), 2);
+	CHECK(json_is_object(json_object_get(json_object_get(st, "vm"),
+	    "gpu")));
+	json_decref(st);
+
+	/* the name unknown: refused before anything is sent */
+	emu_setup(NULL, NULL, NULL);
+	live.gpu.name = NULL;
+	c.applied = false;
+	CHECK_INT(vr_backend_apply(b, &req), VR_EINVALID);
+	CHECK(!c.applied);
+	log = emu_log();
+	CHECK_STR(log, "");
+	free(log);
+
+	/* VM off: refused without may_restart, started first with it */
+	emu_setup("{\"name\": \"EDGE01-EFLOW\", \"power\": \"Off\", "
+	    "\"cpuCount\": 4, \"memoryInMB\": 8192, \"gpu\": null}", NULL,
+	    NULL);
+	live.gpu.count = 0;
+	live.running = false;
+	req.may_restart = false;
+	CHECK_INT(vr_backend_apply(b, &req), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "is off");
+	CHECK(!c.applied);
+	req.may_restart = true;
+	CHECK_INT(vr_backend_apply(b, &req), 0);
+	CHECK(c.applied);
+	log = emu_log();
+	CHECK_INT(count_lines(log), 2);
+	CHECK_CONTAINS(log, "\"Start-EflowVm\"]\n[");
+	CHECK_CONTAINS(log, "\"Set-EflowVM -cpuCount 2 -memoryInMB 8192 "
+	    "-headless\"");
+	free(log);
+
+	/* a refusal from Set-EflowVM: not applied, its words quoted */
+	emu_setup(NULL, NULL, NULL);
+	c.applied = false;
+	c.field = VR_FIELD_MEMORY;
+	c.to = 100000;
+	CHECK_INT(vr_backend_apply(b, &req), VR_EBACKEND);
+	CHECK(!c.applied);
+	CHECK_CONTAINS(vr_error_msg(), "memoryInMB 100000 is more than");
+	vr_backend_free(b);
+}
