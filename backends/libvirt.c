@@ -1259,7 +1259,11 @@ config_dimm_xml(const char *live)
  * Unplug one DIMM and wait until the guest has released it: libvirt's
  * virDomainDetachDeviceFlags can return before QEMU's DEVICE_DELETED, so
  * the live XML is polled until the DIMM has left it (bounded by the
- * timeout).  Then the same DIMM leaves the persistent definition.
+ * timeout).  Polling rather than VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED: events
+ * need libvirt's event loop registered before the connection opens, which
+ * also turns on keepalive, and a CLI that does not run that loop between
+ * calls (a 60 s shutdown wait) would have its connection dropped.  Then
+ * the same DIMM leaves the persistent definition.
  */
 static int
 dimm_remove(struct lvconn *c, const struct lv_dimm *d)
