@@ -3,6 +3,7 @@
 #   make            install missing build packages, build ./vmrecon
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
 #   make demo       diff, apply, diff an example on the built-in sim backend
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -13,7 +14,8 @@ SANITIZE ?=
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	pkg-config gcc make libc6-dev
 TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git \
-	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids
+	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
+	clang libclang-rt-dev
 
 PKGS = yaml-0.1 jansson libcurl libgit2
 
@@ -43,6 +45,19 @@ UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
 TOOLS = $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang into build/fuzz
+# from the same sources with the fuzzer's coverage and ASan + UBSan.
+FUZZ_CC = clang
+FB = build/fuzz
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_FLAGS) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FB)/%.o)
+FUZZ_SECONDS ?= 60
 
 # ensure-packages: install the Debian packages in $(1) that are missing,
 # with apt-get, and only when something is missing.
@@ -83,12 +98,28 @@ $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 
 $(B)/reconciler/main.o: VERSION
 
+$(FB)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC [fuzz] $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FB)/fuzz_%: $(FB)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	@echo "  LD $@"; $(FUZZ_CC) -fsanitize=fuzzer,address,undefined \
+	-o $@ $^ $(LDLIBS)
+
+fuzz-build: deps
+	$(call ensure-packages,clang libclang-rt-dev)
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/e2e/t0800-fuzz.sh
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
 test: test-deps
-	@$(MAKE) --no-print-directory $(B)/vmrecon $(B)/unit $(TOOLS)
+	@$(MAKE) --no-print-directory $(B)/vmrecon $(B)/unit $(TOOLS) \
+	$(FUZZ_BINS)
 	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) tests/run
 
 demo: all
@@ -101,6 +132,6 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test demo install clean
+.PHONY: all deps test-deps test demo install clean fuzz fuzz-build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
