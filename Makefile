@@ -3,6 +3,7 @@
 #   make            install missing build packages, build ./vmrecon
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#                   (plain `make test` reruns the fast tests under them too)
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
 #   make demo       diff, apply, diff an example on the built-in sim backend
 #   make install PREFIX=/usr/local DESTDIR=
@@ -111,16 +112,26 @@ fuzz-build: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
 fuzz: fuzz-build
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/e2e/t0800-fuzz.sh
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/t0800-fuzz.sh
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
+# `make test` also rebuilds everything with ASan + UBSan into build/san and
+# reruns the unit tests and the fast end-to-end scripts on it (tests/run,
+# VR_SAN_BUILD); SAN_CHECK=0 skips that, SANITIZE=1 runs everything there.
+SAN_CHECK ?= 1
+ifeq ($(SANITIZE)$(SAN_CHECK),1)
+SAN_BUILD = build/san
+endif
+
+test-bins: $(B)/vmrecon $(B)/unit $(TOOLS)
+
 test: test-deps
-	@$(MAKE) --no-print-directory $(B)/vmrecon $(B)/unit $(TOOLS) \
-	$(FUZZ_BINS)
-	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) tests/run
+	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
+	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=1 test-bins)
+	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) tests/run
 
 demo: all
 	@tests/demo
@@ -132,6 +143,6 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test demo install clean fuzz fuzz-build
+.PHONY: all deps test-deps test test-bins demo install clean fuzz fuzz-build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
