@@ -35,7 +35,7 @@ for bin in "$FB"/fuzz_*; do
 	# -close_fd_mask=3: the code under test may print (warnings); the
 	# fuzzer's own report and sanitizer reports still get through
 	"$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=65536 -close_fd_mask=3 -print_final_stats=1 \
+	    -close_fd_mask=3 -print_final_stats=1 \
 	    -artifact_prefix="$crash/" "$work" "$seeds" >"$T/log-$name" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
