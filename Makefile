@@ -13,12 +13,23 @@ CC ?= cc
 SANITIZE ?=
 
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
-	pkg-config gcc make libc6-dev
-TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git \
+	libssl-dev pkg-config gcc make libc6-dev
+TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
+	mandoc \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
+	lighttpd lighttpd-mod-openssl openssh-server openssh-client \
+	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
+	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv \
 	clang libclang-rt-dev
 
-PKGS = yaml-0.1 jansson libcurl libgit2
+PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
+
+# The libvirt backend is built only where libvirt (and its libxml2) is found.
+HAVE_LIBVIRT := $(shell pkg-config --exists libvirt libxml-2.0 && echo 1)
+ifeq ($(HAVE_LIBVIRT),1)
+PKGS += libvirt libxml-2.0
+LIBVIRT_DEF = -DVR_HAVE_LIBVIRT
+endif
 
 ifeq ($(SANITIZE),1)
 B = build/san
@@ -32,7 +43,8 @@ endif
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) $(CFLAGS) \
+	$(SANFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
@@ -41,6 +53,9 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 LIB_SRC = $(sort $(wildcard schema/*.c backends/*.c) \
 	$(filter-out reconciler/main.c,$(wildcard reconciler/*.c)))
+ifneq ($(HAVE_LIBVIRT),1)
+LIB_SRC := $(filter-out backends/libvirt.c,$(LIB_SRC))
+endif
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)
@@ -53,7 +68,7 @@ FUZZ_CC = clang
 FB = build/fuzz
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_FLAGS) \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) -O1 -g $(FUZZ_FLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
@@ -136,13 +151,22 @@ test: test-deps
 demo: all
 	@tests/demo
 
+demo-qemu: test-deps
+	@$(MAKE) --no-print-directory vmrecon
+	@tests/demo-qemu
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
+	install -m 644 examples/vmrecon.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
 
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test test-bins demo install clean fuzz fuzz-build
+.PHONY: all deps test-deps test test-bins demo demo-qemu install clean \
+	fuzz fuzz-build
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -142,6 +142,14 @@ vr_eflow_gpu_types(const char *name)
 	return 0;
 }
 
+static int
+prefixed(const char *text, size_t len, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+
+	return len >= pl && memcmp(text, prefix, pl) == 0;
+}
+
 /* Parse `text`, the output of `pipeline`, as JSON; an empty output is
  * JSON null when `empty_ok`. */
 static int
@@ -155,11 +163,25 @@ parse_json(json_t **out, const char *pipeline, const char *text, size_t len,
 	*out = NULL;
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		text += 3, len -= 3; /* a UTF-8 byte order mark */
+	/* powershell.exe writes the warning and verbose streams to stdout
+	 * when it is redirected: skip such lines before the JSON */
+	while (len > 0 && (prefixed(text, len, "WARNING: ") ||
+	    prefixed(text, len, "VERBOSE: ") || prefixed(text, len, "DEBUG: "))) {
+		const char *nl = memchr(text, '\n', len);
+
+		i = nl ? (size_t)(nl - text) + 1 : len;
+		text += i;
+		len -= i;
+	}
 	for (i = 0; i < len && strchr(" \t\r\n", text[i]); i++)
 		;
-	if (i == len && empty_ok) {
-		*out = json_null();
-		return 0;
+	if (i == len) {
+		if (empty_ok) {
+			*out = json_null();
+			return 0;
+		}
+		return vr_error_set(VR_EBACKEND, "'%s' printed nothing",
+		    pipeline);
 	}
 	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (*out)

@@ -257,7 +257,6 @@ child_exec(char **argv, int outfd, int errfd, int execfd)
 		execvp(argv[0], argv);
 		e = errno;
 	}
-	free(argv); /* only for leak checkers: this process is ending */
 	if (write(execfd, &e, sizeof(e)) < 0)
 		_exit(126);
 	_exit(127);
@@ -269,7 +268,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, exep[2] = { -1, -1 };
 	struct obuf ob = { 0 }, eb = { 0 };
 	char what[EXCERPT_MAX + 4], errtext[EXCERPT_MAX + 4];
-	char **argv = NULL;
+	char *argv[VR_PS_MAX_ARGS + 5]; /* no allocation the child keeps */
 	long long deadline;
 	int rc = VR_EBACKEND, status = 0, exec_errno = 0, timed_out = 0;
 	pid_t pid = -1;
@@ -279,7 +278,6 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 	*out = NULL;
 	*len = 0;
 	vr_ps_excerpt(what, sizeof(what), pipeline, strlen(pipeline));
-	argv = vr_calloc(ps->argc + 5, sizeof(*argv));
 	for (i = 0; i < ps->argc; i++)
 		argv[i] = ps->argv[i];
 	argv[i++] = "-NoProfile";
@@ -428,6 +426,5 @@ out:
 		close(eb.fd);
 	free(ob.p);
 	free(eb.p);
-	free(argv);
 	return rc;
 }

@@ -60,7 +60,11 @@ struct qstate {
 	size_t ngpus;
 	char **ports;          /* free pcie-root-ports (device ids) */
 	size_t nports;
+	bool unsafe_hotplug;   /* QEMU 7.2 TCG after a vCPU unplug */
 };
+
+#define UNSAFE_REASON "QEMU 7.2 under TCG crashes on any hot-plug once a " \
+	"vCPU was unplugged, as one was from this VM: restart QEMU first"
 
 struct qconn {
 	struct vr_qmp *q;
@@ -358,7 +362,8 @@ observe_gpus(struct qconn *c, struct qstate *s)
 	if (rc < 0)
 		return vr_error_wrap(rc, "qom-list /machine/peripheral");
 	json_array_foreach(list, i, e) {
-		const char *name = json_str(e, "name"), *t = json_str(e, "type");
+		const char *name = json_str(e, "name");
+		const char *t = json_str(e, "type");
 		char model[128];
 		size_t n;
 
@@ -370,7 +375,8 @@ observe_gpus(struct qconn *c, struct qstate *s)
 		memcpy(model, t + strlen("child<"), n - 1);
 		model[n - 1] = '\0';
 		if (strcmp(model, "vfio-pci") == 0) {
-			char *path = vr_asprintf("/machine/peripheral/%s", name);
+			char *path = vr_asprintf("/machine/peripheral/%s",
+			    name);
 
 			host = NULL;
 			rc = vr_qmp_execf(&host, c->q, "qom-get", "{s:s, s:s}",
@@ -447,6 +453,44 @@ observe_ports(struct qconn *c, struct qstate *s)
 	return 0;
 }
 
+/*
+ * QEMU 7.2 with TCG corrupts its heap when a vCPU is unplugged; the next
+ * device_add of any kind then aborts QEMU (reproduced here every time).
+ * The unplug leaves its trace in the ACPI status of the CPU slot (source 3,
+ * eject; status 0, done), so it can be seen from a later run too.  Errors
+ * here only mean "not known to be affected".
+ */
+static void
+observe_unsafe(struct qconn *c, struct qstate *s)
+{
+	json_t *v = NULL, *e;
+	size_t i;
+	bool affected;
+
+	if (vr_qmp_exec(&v, c->q, "query-version", NULL) < 0)
+		return;
+	e = json_object_get(v, "qemu");
+	affected = json_int(e, "major") == 7 && json_int(e, "minor") == 2;
+	json_decref(v);
+	v = NULL;
+	if (!affected || vr_qmp_exec(&v, c->q, "query-kvm", NULL) < 0)
+		return;
+	affected = !json_is_true(json_object_get(v, "enabled"));
+	json_decref(v);
+	v = NULL;
+	if (!affected ||
+	    vr_qmp_exec(&v, c->q, "query-acpi-ospm-status", NULL) < 0)
+		return;
+	json_array_foreach(v, i, e) {
+		const char *t = json_str(e, "slot-type");
+
+		if (t && strcmp(t, "CPU") == 0 && json_int(e, "source") == 3 &&
+		    json_int(e, "status") == 0)
+			s->unsafe_hotplug = true;
+	}
+	json_decref(v);
+}
+
 /* Read everything into c->st; `name` (may be NULL) must be QEMU's -name. */
 static int
 refresh(struct qconn *c, const char *name)
@@ -488,6 +532,8 @@ refresh(struct qconn *c, const char *name)
 	    (rc = observe_gpus(c, &s)) < 0 ||
 	    (rc = observe_ports(c, &s)) < 0)
 		goto fail;
+	observe_unsafe(c, &s);
+	vr_error_clear();
 	qstate_clear(&c->st);
 	c->st = s;
 	c->have_st = true;
@@ -743,6 +789,8 @@ qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 	ch->reason = NULL;
 	switch (ch->field) {
 	case VR_FIELD_CPU_COUNT:
+		if (ch->to > s->cpus && s->unsafe_hotplug)
+			return set_restart(ch, UNSAFE_REASON);
 		if (ch->to > s->maxcpus)
 			return set_restart(ch, "needs maxcpus >= %lld; the VM "
 			    "was started with %d (QEMU option -smp %d,"
@@ -768,6 +816,8 @@ qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 			    "option -m %lldM,slots=%d,maxmem=%lldM)",
 			    (long long)s->base_mb, (long long)ch->to,
 			    s->slots, (long long)s->maxmem_mb);
+		if (ch->to > cur && s->unsafe_hotplug)
+			return set_restart(ch, UNSAFE_REASON);
 		if (ch->to > cur && (ch->to - cur) % MEM_STEP_MB)
 			return set_restart(ch, "memory is hot-plugged in steps "
 			    "of %d MB; %lld MB more is not one",
@@ -788,6 +838,8 @@ qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 			return set_restart(ch, "a virtio GPU cannot be "
 			    "hot-plugged or unplugged in QEMU 7.2 (QEMU option "
 			    "-device virtio-gpu-pci, at start)");
+		if (gp.nadds > 0 && s->unsafe_hotplug)
+			return set_restart(ch, UNSAFE_REASON);
 		if (gp.nadds > s->nports)
 			return set_restart(ch, "needs %zu free pcie-root-port"
 			    "%s; the VM has %zu (QEMU option -device "
@@ -1062,10 +1114,10 @@ cpus_remove(struct qconn *c, int n)
 			if (!cpu_present(c, path, &rc) || rc < 0)
 				break;
 			if (vr_qmp_now_ms() > deadline) {
-				rc = vr_error_set(VR_ETIMEOUT, "vCPU %s was not "
-				    "removed within %d ms (does the guest "
-				    "handle ACPI CPU hot-unplug?)", m.id,
-				    c->timeout_ms);
+				rc = vr_error_set(VR_ETIMEOUT, "vCPU %s was "
+				    "not removed within %d ms (does the "
+				    "guest handle ACPI CPU hot-unplug?)",
+				    m.id, c->timeout_ms);
 				break;
 			}
 		}
@@ -1131,6 +1183,10 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 			return vr_error_set(VR_ECONFLICT, "not enough free "
 			    "pcie-root-ports any more");
 	}
+
+	if (c->st.unsafe_hotplug && ((mem && mem->to > cur) ||
+	    (cpu && cpu->to > c->st.cpus) || gp.nadds > 0))
+		return vr_error_set(VR_ECONFLICT, "%s", UNSAFE_REASON);
 
 	/*
 	 * The order is adds first, removes after, and a vCPU removal last of

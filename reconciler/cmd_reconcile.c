@@ -5,6 +5,7 @@
 
 #include "../schema/error.h"
 #include "cmd.h"
+#include "ops.h"
 #include "source.h"
 
 int
@@ -16,17 +17,22 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		{ "help", no_argument, NULL, 'h' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		VR_OPS_HTTP_LONGOPTS,
+		VR_OPS_REPORT_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *name = apply ? "apply" : "diff", *file = NULL;
 	struct vr_reconcile_options ro = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
 	struct vr_diags diags = VR_DIAGS_INIT;
+	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
 	struct vr_cli_common c;
 	struct vr_statedir *sd = NULL;
 	struct vr_backend *b = NULL;
 	struct vr_spec *spec = NULL;
-	char *rev = NULL;
+	struct vr_ops *ops = NULL;
+	char *rev = NULL, *cache = NULL, *failed = NULL;
+	bool ended = false;
 	int ch, rc, code = VR_EXIT_ERROR;
 
 	vr_cli_common_init(&c);
@@ -57,6 +63,10 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 			c.state_dir = vr_strdup(optarg);
 			break;
 		default:
+			if ((rc = vr_ops_option(&oo, ch, optarg)) < 0)
+				goto out;
+			if (rc > 0)
+				break;
 			vr_cmd_usage(name, stderr);
 			goto out;
 		}
@@ -73,23 +83,38 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
 
+	if (vr_ops_open(&ops, &oo) < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		ended = true;
+		goto out;
+	}
+	vr_ops_pass_begin(ops);
+
 	/* the whole file is checked before any backend is contacted */
-	rc = vr_source_load(&spec, &rev, &diags, file);
+	cache = vr_asprintf("%s/http-cache", c.state_dir);
+	oo.http.cache_dir = cache;
+	rc = vr_source_load_with(&spec, &rev, &diags, file, &oo.http, NULL);
 	if (rc < 0) {
 		if (diags.n) {
 			vr_diags_sort(&diags);
 			vr_diags_print(&diags, stderr);
+			failed = vr_asprintf("%s: %zu problem%s, the first: "
+			    "%s", file, diags.n, diags.n == 1 ? "" : "s",
+			    diags.v[0].msg);
 		} else {
 			vr_cli_error("%s", vr_error_msg());
+			failed = vr_strdup(vr_error_msg());
 		}
 		goto out;
 	}
 	if (vr_statedir_open(&sd, c.state_dir, apply) < 0) {
 		vr_cli_error("%s", vr_error_msg());
+		failed = vr_strdup(vr_error_msg());
 		goto out;
 	}
 	if (vr_cli_backend_open(&b, &c) < 0) {
 		vr_cli_error("%s", vr_error_msg());
+		failed = vr_strdup(vr_error_msg());
 		if (apply)
 			for (size_t i = 0; i < spec->nvms; i++)
 				vr_statedir_status_put(sd, spec->vms[i].name,
@@ -102,15 +127,28 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	ro.out = stdout;
 	ro.err = stderr;
 	ro.revision = rev;
-	vr_reconcile(&res, spec, b, sd, &ro); /* diff reads records only */
+	vr_ops_reconcile_options(ops, &ro);
+	vr_error_clear();
+	/* diff reads records only */
+	rc = vr_reconcile(&res, spec, b, sd, &ro);
+	if (rc == VR_EINVALID && !vr_error_last()->code)
+		vr_error_set(rc, "preflight found problems; nothing was "
+		    "applied");
+	vr_ops_pass_end(ops, spec, rev, apply, &res, vr_error_msg());
+	ended = true;
 	code = res.exit_code;
 out:
+	if (!ended)
+		vr_ops_pass_end(ops, spec, rev, apply, NULL, failed);
 	fflush(stdout);
+	vr_ops_free(ops);
+	free(failed);
 	vr_backend_free(b);
 	vr_statedir_free(sd);
 	vr_spec_free(spec);
 	vr_diags_free(&diags);
 	free(rev);
+	free(cache);
 	vr_cli_common_clear(&c);
 	return code;
 }

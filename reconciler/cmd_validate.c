@@ -5,6 +5,7 @@
 
 #include "../schema/error.h"
 #include "cmd.h"
+#include "ops.h"
 #include "source.h"
 
 int
@@ -12,9 +13,11 @@ cmd_validate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		VR_OPS_HTTP_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch, i, bad = 0;
+	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
+	int ch, i, rc, bad = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -22,7 +25,10 @@ cmd_validate(int argc, char **argv)
 			vr_cmd_usage("validate", stdout);
 			return 0;
 		}
-		vr_cmd_usage("validate", stderr);
+		if ((rc = vr_ops_option(&oo, ch, optarg)) > 0)
+			continue;
+		if (rc == 0)
+			vr_cmd_usage("validate", stderr);
 		return 1;
 	}
 	if (optind == argc) {
@@ -33,8 +39,9 @@ cmd_validate(int argc, char **argv)
 		struct vr_diags d = VR_DIAGS_INIT;
 		struct vr_spec *spec = NULL;
 		char *rev = NULL;
-		int rc = vr_source_load(&spec, &rev, &d, argv[i]);
 
+		rc = vr_source_load_with(&spec, &rev, &d, argv[i], &oo.http,
+		    NULL);
 		if (rc == 0) {
 			printf("%s: valid (%zu VM%s)\n", argv[i], spec->nvms,
 			    spec->nvms == 1 ? "" : "s");

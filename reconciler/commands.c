@@ -8,19 +8,35 @@
 #include "cmd.h"
 
 const struct vr_cmd vr_commands[] = {
-	{ "validate", cmd_validate, "validate FILE...",
+	{ "validate", cmd_validate, "validate [--ca-file FILE] [--token-file "
+	  "FILE] [--http-timeout SECONDS] FILE|URL...",
 	  "check desired-state files; change nothing" },
-	{ "diff", cmd_diff, "diff [-f FILE] [-o text|json] [--backend "
-	  "KIND[:TARGET]] [--state-dir DIR]",
+	{ "diff", cmd_diff, "diff -f FILE|URL [-o text|json] [--backend "
+	  "KIND[:TARGET]] [--state-dir DIR]\n\t[--ca-file FILE] "
+	  "[--token-file FILE] [--http-timeout SECONDS]\n\t[--notify URL "
+	  "[--notify-hmac-key FILE]] [--metrics-file PATH]",
 	  "show the plan; exit 2 if the VM differs from the file" },
-	{ "apply", cmd_apply, "apply [-f FILE] [-o text|json] [--backend "
-	  "KIND[:TARGET]] [--state-dir DIR]",
+	{ "apply", cmd_apply, "apply -f FILE|URL [-o text|json] [--backend "
+	  "KIND[:TARGET]] [--state-dir DIR]\n\t[--ca-file FILE] "
+	  "[--token-file FILE] [--http-timeout SECONDS]\n\t[--notify URL "
+	  "[--notify-hmac-key FILE]] [--metrics-file PATH]",
 	  "make the VM match the file, verify, record" },
 	{ "get", cmd_get, "get [NAME...] [-o yaml|json] [--record] [--backend "
 	  "KIND[:TARGET]] [--state-dir DIR]",
 	  "print live VMs as desired-state files, to adopt them" },
 	{ "status", cmd_status, "status [-o text|json] [--state-dir DIR]",
 	  "show what the last reconciles did" },
+	{ "watch", cmd_watch, "watch --repo URL --path PATH [--ref BRANCH|"
+	  "tag:NAME|commit:SHA]\n"
+	  "               [--interval DURATION] [--timeout DURATION] "
+	  "[--max-backoff DURATION]\n"
+	  "               [--backend KIND[:TARGET]] [--state-dir DIR] "
+	  "[--once] [--no-self-heal]\n"
+	  "               [--allow-rewrite] [--verify-signatures "
+	  "ALLOWED_SIGNERS]\n"
+	  "               [--ca-file FILE] [--token-file FILE] "
+	  "[--ssh-key KEY --known-hosts FILE]",
+	  "follow a Git repository: reconcile on new commits and on drift" },
 	{ "version", cmd_version, "version",
 	  "print the version and the backends built in" },
 	{ "help", cmd_help, "help [COMMAND]", "show help" },

@@ -297,6 +297,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	if (o->output == VR_OUTPUT_TEXT &&
 	    !(o->quiet_in_sync && res->changes == 0))
 		vr_render_plan_text(o->out, plan, b, o->color);
+	fflush(o->out); /* the plan shows before any progress on stderr */
 
 	if (!o->apply) {
 		if (o->output == VR_OUTPUT_JSON) {

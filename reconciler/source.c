@@ -1,4 +1,5 @@
-/* source.c - reading desired state from a file or stdin, with a revision. */
+/* source.c - reading desired state from a file, stdin or a URL, with a
+ * revision. */
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,29 @@ int
 vr_source_load(struct vr_spec **out, char **revision, struct vr_diags *diags,
     const char *where)
 {
+	return vr_source_load_with(out, revision, diags, where, NULL, NULL);
+}
+
+int
+vr_source_load_with(struct vr_spec **out, char **revision,
+    struct vr_diags *diags, const char *where,
+    const struct vr_http_options *http, bool *not_modified)
+{
 	char *buf;
 	size_t len;
 	int rc;
 
 	*out = NULL;
 	*revision = NULL;
+	if (not_modified)
+		*not_modified = false;
+	if (vr_http_is_url(where)) {
+		rc = vr_source_http_fetch(&buf, &len, not_modified, where,
+		    VR_SPEC_MAX_BYTES, http);
+		if (rc < 0)
+			return rc;
+		goto parse;
+	}
 	rc = vr_file_read(&buf, &len, where, VR_SPEC_MAX_BYTES);
 	if (rc == VR_EINVALID) {
 		/* too big: a problem with the file, reported like the others */
@@ -39,6 +57,7 @@ vr_source_load(struct vr_spec **out, char **revision, struct vr_diags *diags,
 	}
 	if (rc < 0)
 		return rc;
+parse:
 	rc = vr_spec_load_buffer(out, diags, where, buf, len);
 	if (rc == 0)
 		*revision = vr_source_revision(buf, len);

@@ -68,17 +68,28 @@ whole() { # STATE: one of the three states edge-01 may ever be in
 run "$VMRECON" apply -f "$T/a.yaml" --state-dir "$S" --backend "sim:$SIM"
 expect_rc 0 "first apply creates sim.json and converges"
 
-kills=0 midway=0 bad=0 stuck=0 back=0 last=0 i=0
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+# Kills land at a random point of an apply: the delay is drawn from 0 to
+# how long the last uninterrupted apply took (the machine may be
+# slow or busy), so some kills come before sim.json is written, some after.
+kills=0 midway=0 wrote=0 bad=0 stuck=0 back=0 last=0 i=0 dur_ms=80
 while [ $i -lt "$N" ]; do
 	i=$((i + 1))
+	if [ ! -d "$T" ]; then # /tmp is shared: say so rather than fail 100x
+		notok "$T vanished after $kills kills: removed from outside"
+		exit 1
+	fi
 	if [ $((i % 2)) -eq 0 ]; then s=a; else s=b; fi
 	"$VMRECON" apply -f "$T/$s.yaml" --state-dir "$S" \
 		--backend "sim:$SIM" >/dev/null 2>&1 &
 	pid=$!
-	sleep "0.0$(printf '%02d' $((RANDOM % 80)))"
+	d=$((RANDOM % (dur_ms + 1)))
+	[ "$d" -gt 999 ] && d=999
+	sleep "$(printf '0.%03d' "$d")"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	[ $? -eq 137 ] && midway=$((midway + 1))
+	krc=$?
 	kills=$((kills + 1))
 	state
 	if ! whole "$st"; then
@@ -97,14 +108,23 @@ while [ $i -lt "$N" ]; do
 		back=$((back + 1))
 		echo "# after kill $i: restarts went from $last to $r"
 	fi
+	if [ "$krc" -eq 137 ]; then
+		midway=$((midway + 1))
+		[ "$r" -gt "$last" ] && wrote=$((wrote + 1))
+	fi
 	last=$r
 	# the lock is free again and the same spec converges
+	t0=$(now_us)
 	if ! "$VMRECON" apply -f "$T/$s.yaml" --state-dir "$S" \
 		--backend "sim:$SIM" >"$T/out" 2>"$T/err"; then
 		stuck=$((stuck + 1))
 		echo "# after kill $i: the next apply failed:"
 		sed 's/^/#   /' "$T/err" | head -5
 	fi
+	# a killed apply that wrote leaves this one nothing to do: time
+	# only those that changed something
+	grep -q 'Apply complete: 0 applied' "$T/out" ||
+		dur_ms=$((($(now_us) - t0) / 1000))
 	state
 	case $s in
 	a) want="2/2048/NVIDIA A2" ;;
@@ -123,8 +143,10 @@ expect_eq "$bad" 0 "sim.json parsed and held one whole state, and the state dir'
 expect_eq "$stuck" 0 "the apply after every kill got the lock and converged"
 expect_eq "$back" 0 "restarts never went back"
 if [ "$bad$stuck$back" = 000 ] && [ "$midway" -gt 0 ]; then
-	ok "survived $kills kill -9s of vmrecon apply ($midway mid-apply," \
-		"$temps temp files left by killed writers)"
+	ok "survived $kills kill -9s of vmrecon apply: $midway landed" \
+		"mid-apply, $wrote of those after sim.json was written;" \
+		"$temps temp files left by killed writers; an apply takes" \
+		"~$dur_ms ms here"
 else
 	notok "kill -9 survival: $kills kills, $midway mid-apply, $bad bad," \
 		"$stuck stuck, $back went back"

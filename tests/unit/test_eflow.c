@@ -306,19 +306,19 @@ TEST(eflow_launcher_split)
 	CHECK_INT(vr_ps_split(&v, &n, " \t "), VR_EINVALID);
 	CHECK(v == NULL);
 	for (i = 0; i < VR_PS_MAX_ARGS + 1; i++)
-		strcat(many, "a ");
+		memcpy(many + 2 * i, "a ", 2);
 	CHECK_INT(vr_ps_split(&v, &n, many), VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "more than");
 }
 
 TEST(eflow_run_failures_are_clear)
 {
-	struct vr_ps *ps;
+	struct vr_ps *ps, *quick;
 	char *out = NULL;
 	size_t len;
 	time_t t0;
 
-	CHECK_INT(vr_ps_open(&ps, emu_path(), 400), 0);
+	CHECK_INT(vr_ps_open(&ps, emu_path(), 0), 0);
 	emu_setup(NULL, NULL, "{\"exit\": 3, \"stderr\": \"Boom: the "
 	    "module\\nfailed to load\\n\"}");
 	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_EBACKEND);
@@ -328,10 +328,13 @@ TEST(eflow_run_failures_are_clear)
 	CHECK(out == NULL);
 
 	emu_setup(NULL, NULL, "{\"hang\": true}");
+	CHECK_INT(vr_ps_open(&quick, emu_path(), 400), 0);
 	t0 = time(NULL);
-	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_ETIMEOUT);
+	CHECK_INT(vr_ps_run(quick, "Start-EflowVm", &out, &len), VR_ETIMEOUT);
 	CHECK(time(NULL) - t0 < 5);
 	CHECK_CONTAINS(vr_error_msg(), "did not finish within 400 ms");
+	CHECK_INT(vr_ps_calls(quick), 1);
+	vr_ps_free(quick);
 
 	emu_setup(NULL, NULL, "{\"garbage\": \"0123456789abcdef\", "
 	    "\"garbageRepeat\": 70000}");
@@ -341,7 +344,7 @@ TEST(eflow_run_failures_are_clear)
 	emu_setup(NULL, NULL, NULL);
 	CHECK_INT(vr_ps_run(ps, "Get-Process", &out, &len), VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "does not know this pipeline");
-	CHECK_INT(vr_ps_calls(ps), 4);
+	CHECK_INT(vr_ps_calls(ps), 3);
 	vr_ps_free(ps);
 
 	CHECK_INT(vr_ps_open(&ps, "/nonexistent/powershell.exe -x", 0), 0);
@@ -582,6 +585,27 @@ TEST(eflow_tolerated_json_shapes)
 	CHECK(l.running);
 	CHECK_INT(l.cpu_count, 4);
 	vr_vm_live_clear(&l);
+	vr_backend_free(b);
+
+	/* warning-stream lines before the JSON */
+	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
+	    "\"WARNING: a newer EFLOW is available\\r\\nVERBOSE: x\\n"
+	    "{\\\"VmConfiguration\\\":{\\\"name\\\":\\\"A\\\","
+	    "\\\"properties\\\":{\\\"hardwareProfile\\\":{\\\"customsize"
+	    "\\\":{\\\"cpucount\\\":2,\\\"memorymb\\\":4096,\\\"gpucount"
+	    "\\\":0}}}},\\\"VmPowerState\\\":\\\"Off\\\"}\"}");
+	b = emu_open(0);
+	if (!CHECK(vr_backend_observe(b, "a", NULL, &l) == 0))
+		printf("    %s\n", vr_error_msg());
+	CHECK(!l.running);
+	CHECK_INT(l.cpu_count, 2);
+	vr_vm_live_clear(&l);
+
+	/* nothing at all (no EFLOW VM deployed) */
+	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
+	    "\"\\r\\n\"}");
+	CHECK_INT(vr_backend_observe(b, "a", NULL, &l), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "printed nothing");
 	vr_backend_free(b);
 }
 

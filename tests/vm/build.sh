@@ -12,7 +12,10 @@
 set -eu
 top=${VR_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 cache=${1:-$top/build/vm}
-if [ -s "$cache/vmlinux" ] && [ -s "$cache/initrd.gz" ]; then
+# the cache is rebuilt when this script (and so the guest's init) changes
+stamp=$(sha256sum < "$0" | cut -c1-16)
+if [ -s "$cache/vmlinux" ] && [ -s "$cache/initrd.gz" ] &&
+    [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ]; then
 	echo "$cache"
 	exit 0
 fi
@@ -89,4 +92,5 @@ chmod 755 "$r/init"
 mv "$work/initrd.gz" "$cache/initrd.gz"
 mv "$work/vmlinux" "$cache/vmlinux"
 echo "$pkg" > "$cache/kernel-package"
+echo "$stamp" > "$cache/stamp"
 echo "$cache"

@@ -1,0 +1,220 @@
+/* ops.c - the operator options of diff, apply and watch, and the glue that
+ * feeds every pass to notifications and metrics. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../schema/error.h"
+#include "cmd.h"
+#include "commitstatus.h"
+#include "metrics.h"
+#include "notify.h"
+#include "ops.h"
+
+long
+vr_ops_parse_seconds(const char *arg)
+{
+	char *end;
+	long v;
+
+	if (!arg[0] || arg[0] < '0' || arg[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || (end[0] && strcmp(end, "s") != 0) || v < 1 || v > 3600)
+		return -1;
+	return v * 1000;
+}
+
+int
+vr_ops_option(struct vr_ops_options *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case VR_OPT_CA_FILE:
+		o->http.ca_file = arg;
+		return 1;
+	case VR_OPT_TOKEN_FILE:
+		o->http.token_file = arg;
+		return 1;
+	case VR_OPT_HTTP_TIMEOUT:
+		o->http.timeout_ms = vr_ops_parse_seconds(arg);
+		if (o->http.timeout_ms < 0) {
+			vr_cli_error("--http-timeout must be 1 to 3600 "
+			    "seconds, not '%s'", arg);
+			return -1;
+		}
+		return 1;
+	case VR_OPT_NOTIFY:
+		if (vr_http_url_check(arg) < 0) {
+			vr_cli_error("--notify: %s", vr_error_msg());
+			return -1;
+		}
+		o->notify_url = arg;
+		return 1;
+	case VR_OPT_NOTIFY_HMAC_KEY:
+		o->notify_hmac_key_file = arg;
+		return 1;
+	case VR_OPT_METRICS_FILE:
+		o->metrics_file = arg;
+		return 1;
+	case VR_OPT_COMMIT_STATUS: {
+		enum vr_cs_provider p;
+
+		if (vr_commit_status_provider_parse(&p, arg) < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			return -1;
+		}
+		o->commit_status = arg;
+		return 1;
+	}
+	case VR_OPT_COMMIT_STATUS_TOKEN_FILE:
+		o->commit_status_token_file = arg;
+		return 1;
+	case VR_OPT_COMMIT_STATUS_URL:
+		o->commit_status_url = arg;
+		return 1;
+	case VR_OPT_COMMIT_STATUS_REPO:
+		o->commit_status_repo = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct vr_ops {
+	struct vr_notify *notify;
+	struct vr_metrics *metrics;
+	double t0;
+	size_t vm_events; /* in this pass */
+};
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+vr_ops_open(struct vr_ops **out, const struct vr_ops_options *o)
+{
+	struct vr_ops *ops;
+	int rc;
+
+	*out = NULL;
+	if (!o->notify_url && !o->metrics_file) {
+		if (o->notify_hmac_key_file)
+			return vr_error_set(VR_EINVALID, "--notify-hmac-key "
+			    "needs --notify URL");
+		return 0;
+	}
+	ops = vr_calloc(1, sizeof(*ops));
+	if (o->notify_url && (rc = vr_notify_new(&ops->notify, o->notify_url,
+	    o->notify_hmac_key_file, &o->http)) < 0) {
+		free(ops);
+		return rc;
+	}
+	if (o->metrics_file)
+		vr_metrics_open(&ops->metrics, o->metrics_file);
+	*out = ops;
+	return 0;
+}
+
+void
+vr_ops_free(struct vr_ops *ops)
+{
+	if (!ops)
+		return;
+	vr_notify_free(ops->notify);
+	vr_metrics_free(ops->metrics);
+	free(ops);
+}
+
+void
+vr_ops_pass_begin(struct vr_ops *ops)
+{
+	if (!ops)
+		return;
+	ops->t0 = mono_now();
+	ops->vm_events = 0;
+	if (ops->metrics)
+		vr_metrics_pass_begin(ops->metrics);
+}
+
+static void
+ops_on_vm(void *ctx, const struct vr_vm_event *ev)
+{
+	struct vr_ops *ops = ctx;
+
+	ops->vm_events++;
+	if (ops->notify)
+		vr_notify_on_vm(ops->notify, ev);
+	if (ops->metrics)
+		vr_metrics_on_vm(ops->metrics, ev);
+}
+
+void
+vr_ops_reconcile_options(struct vr_ops *ops, struct vr_reconcile_options *ro)
+{
+	if (!ops)
+		return;
+	ro->on_vm = ops_on_vm;
+	ro->ctx = ops;
+}
+
+void
+vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
+    const char *revision, bool apply, const struct vr_reconcile_result *res,
+    const char *message)
+{
+	bool ok = res && res->exit_code != VR_EXIT_ERROR;
+	size_t i, n;
+
+	if (!ops)
+		return;
+	if (!ok && ops->vm_events == 0) {
+		n = spec && spec->nvms ? spec->nvms : 1;
+		if (!message || !message[0])
+			message = "the pass failed before reaching any VM";
+		for (i = 0; ops->notify && i < n; i++)
+			vr_notify_send(ops->notify, spec && spec->nvms ?
+			    spec->vms[i].name : NULL, revision, "failed",
+			    0, message);
+		if (ops->metrics)
+			vr_metrics_count(ops->metrics, VR_RESULT_FAILED, n);
+	}
+	if (ops->metrics && vr_metrics_pass_end(ops->metrics, ok,
+	    ok && apply ? revision : NULL, mono_now() - ops->t0) < 0)
+		fprintf(stderr, "vmrecon: warning: %s\n", vr_error_msg());
+}
+
+int
+vr_ops_commit_status_open(struct vr_commit_status **out,
+    const struct vr_ops_options *o, const char *repo_url)
+{
+	struct vr_commit_status_options co;
+
+	*out = NULL;
+	if (!o->commit_status) {
+		if (o->commit_status_token_file || o->commit_status_url ||
+		    o->commit_status_repo)
+			return vr_error_set(VR_EINVALID, "--commit-status-* "
+			    "options need --commit-status github|gitea|gitlab");
+		return 0;
+	}
+	memset(&co, 0, sizeof(co));
+	if (vr_commit_status_provider_parse(&co.provider,
+	    o->commit_status) < 0)
+		return VR_EINVALID;
+	co.base_url = o->commit_status_url;
+	co.repo = o->commit_status_repo;
+	co.repo_url = repo_url;
+	co.token_file = o->commit_status_token_file;
+	co.http.ca_file = o->http.ca_file;
+	co.http.timeout_ms = o->http.timeout_ms;
+	return vr_commit_status_new(out, &co);
+}

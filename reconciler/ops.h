@@ -1,0 +1,116 @@
+/*
+ * ops.h - what an operator adds around a reconcile pass, for diff, apply
+ * and watch alike: the HTTPS source options (--ca-file, --token-file,
+ * --http-timeout), webhook notifications (--notify, --notify-hmac-key),
+ * the Prometheus textfile (--metrics-file), and for watch the commit
+ * status (--commit-status, --commit-status-token-file,
+ * --commit-status-url, --commit-status-repo).
+ *
+ * A command splices VR_OPS_*_LONGOPTS into its getopt_long table and hands
+ * every option it does not know to vr_ops_option().  Around each pass:
+ *
+ *	vr_ops_open(&ops, &oo, daemon);
+ *	vr_ops_pass_begin(ops);
+ *	vr_ops_reconcile_options(ops, &ro);   sets ro.on_vm and ro.ctx
+ *	vr_reconcile(&res, spec, b, sd, &ro);
+ *	vr_ops_pass_end(ops, spec, rev, apply, &res, NULL);
+ *	vr_ops_free(ops);                     waits briefly for webhooks
+ */
+#ifndef VR_OPS_H
+#define VR_OPS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "reconcile.h"
+#include "source_http.h"
+
+enum {
+	VR_OPT_CA_FILE = 0x1000, /* above any command's own option codes */
+	VR_OPT_TOKEN_FILE,
+	VR_OPT_HTTP_TIMEOUT,
+	VR_OPT_NOTIFY,
+	VR_OPT_NOTIFY_HMAC_KEY,
+	VR_OPT_METRICS_FILE,
+	VR_OPT_COMMIT_STATUS,
+	VR_OPT_COMMIT_STATUS_TOKEN_FILE,
+	VR_OPT_COMMIT_STATUS_URL,
+	VR_OPT_COMMIT_STATUS_REPO,
+};
+
+#define VR_OPS_HTTP_LONGOPTS \
+	{ "ca-file", required_argument, NULL, VR_OPT_CA_FILE }, \
+	{ "http-timeout", required_argument, NULL, VR_OPT_HTTP_TIMEOUT }, \
+	{ "token-file", required_argument, NULL, VR_OPT_TOKEN_FILE }
+
+#define VR_OPS_REPORT_LONGOPTS \
+	{ "metrics-file", required_argument, NULL, VR_OPT_METRICS_FILE }, \
+	{ "notify", required_argument, NULL, VR_OPT_NOTIFY }, \
+	{ "notify-hmac-key", required_argument, NULL, VR_OPT_NOTIFY_HMAC_KEY }
+
+#define VR_OPS_COMMIT_STATUS_LONGOPTS \
+	{ "commit-status", required_argument, NULL, VR_OPT_COMMIT_STATUS }, \
+	{ "commit-status-repo", required_argument, NULL, \
+	  VR_OPT_COMMIT_STATUS_REPO }, \
+	{ "commit-status-token-file", required_argument, NULL, \
+	  VR_OPT_COMMIT_STATUS_TOKEN_FILE }, \
+	{ "commit-status-url", required_argument, NULL, \
+	  VR_OPT_COMMIT_STATUS_URL }
+
+struct vr_ops_options {
+	struct vr_http_options http; /* source fetches, and ca/timeout for
+	                              * webhooks */
+	const char *notify_url;
+	const char *notify_hmac_key_file;
+	const char *metrics_file;
+	const char *commit_status;            /* github|gitea|gitlab */
+	const char *commit_status_token_file;
+	const char *commit_status_url;        /* API base */
+	const char *commit_status_repo;       /* owner/name */
+};
+
+#define VR_OPS_OPTIONS_INIT { VR_HTTP_OPTIONS_INIT, NULL, NULL, NULL, \
+	NULL, NULL, NULL, NULL }
+
+/* Parse option `ch` (a VR_OPT_*): 1 handled, 0 not an ops option, -1 bad
+ * value (the message is printed). */
+int vr_ops_option(struct vr_ops_options *o, int ch, const char *arg);
+
+/* Notifications and metrics for a run of passes (NULL parts: off). */
+struct vr_ops;
+
+/* Start the notifier (if o->notify_url) and open the metrics file (if
+ * o->metrics_file).  Fails only for a bad URL or HMAC key file. */
+int vr_ops_open(struct vr_ops **out, const struct vr_ops_options *o);
+
+/* Waits at most VR_NOTIFY_EXIT_WAIT_MS for queued notifications. */
+void vr_ops_free(struct vr_ops *ops);
+
+void vr_ops_pass_begin(struct vr_ops *ops);
+
+/* Point ro->on_vm/ctx at ops (NULL ops: leaves them alone). */
+void vr_ops_reconcile_options(struct vr_ops *ops,
+    struct vr_reconcile_options *ro);
+
+/* After the pass.  res NULL: the pass failed before vr_reconcile (a bad
+ * source, no backend) with `message`; spec may then be NULL.  A failed
+ * pass that reached no VM is notified and counted for every VM of spec
+ * (or once, without a VM, when there is no spec). */
+void vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
+    const char *revision, bool apply, const struct vr_reconcile_result *res,
+    const char *message);
+
+struct vr_commit_status;
+
+/* For watch: the commit status poster asked for by o->commit_status (*out
+ * stays NULL when it was not), for the repository cloned from repo_url
+ * (API base and owner/name derived from it unless given).  Post with
+ * vr_commit_status_post() (commitstatus.h); free with
+ * vr_commit_status_free(). */
+int vr_ops_commit_status_open(struct vr_commit_status **out,
+    const struct vr_ops_options *o, const char *repo_url);
+
+/* "N" or "Ns" seconds, 1..3600, as milliseconds; -1 if malformed. */
+long vr_ops_parse_seconds(const char *arg);
+
+#endif
