@@ -51,6 +51,15 @@ fuzz_put(const char *name, const void *buf, size_t len)
 	fclose(fp);
 }
 
+static inline void
+fuzz_remove(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", fuzz_dir(), name);
+	unlink(path);
+}
+
 /* Split data into at most `max` parts at FUZZ_SEP; the parts are copies
  * (so a reader going past a part's end is caught), NUL-terminated beyond
  * their length.  Returns how many; parts after that are NULL. */
