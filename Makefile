@@ -114,7 +114,11 @@ $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 
 $(B)/reconciler/main.o: VERSION
 
-$(FB)/%.o: %.c
+$(FB)/.cflags: FORCE
+	@mkdir -p $(FB); echo '$(FUZZ_CFLAGS)' | cmp -s - $@ || \
+	echo '$(FUZZ_CFLAGS)' > $@
+
+$(FB)/%.o: %.c $(FB)/.cflags
 	@mkdir -p $(dir $@)
 	@echo "  CC [fuzz] $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
@@ -129,7 +133,13 @@ fuzz-build: deps
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/t0800-fuzz.sh
 
-$(B)/%.o: %.c
+# Objects depend on the flags: when libvirt appears (make test installs it
+# after a first build), every object is rebuilt with -DVR_HAVE_LIBVIRT.
+$(B)/.cflags: FORCE
+	@mkdir -p $(B); echo '$(ALL_CFLAGS)' | cmp -s - $@ || \
+	echo '$(ALL_CFLAGS)' > $@
+
+$(B)/%.o: %.c $(B)/.cflags
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
@@ -167,6 +177,8 @@ clean:
 	rm -rf build vmrecon
 
 .PHONY: all deps test-deps test test-bins demo demo-qemu install clean \
-	fuzz fuzz-build
+	fuzz fuzz-build FORCE
+
+FORCE:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
