@@ -4,6 +4,8 @@
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make demo       diff, apply, diff an example on the built-in sim backend
+#   make bench      measure speed and footprint (tests/bench/run); reports,
+#                   never fails (not part of make test)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -15,6 +17,8 @@ BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 	mandoc \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids
+BENCH_PKGS = time binutils python3 git \
+	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
 PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
 
@@ -92,6 +96,25 @@ test: test-deps
 	@$(MAKE) --no-print-directory $(B)/vmrecon $(B)/unit $(TOOLS)
 	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) tests/run
 
+# bench: what it measures and how is in tests/bench/README.md.  A failed
+# measurement is a row that says so, never a failed make.
+BENCH_BIN = $(B)/bench/yaml_events $(B)/bench/plan_driver
+
+$(B)/bench/yaml_events: tests/bench/yaml_events.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(shell pkg-config --libs yaml-0.1 2>/dev/null)
+
+$(B)/bench/plan_driver: tests/bench/plan_driver.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: deps
+	$(call ensure-packages,$(BENCH_PKGS))
+	@$(MAKE) --no-print-directory vmrecon $(BENCH_BIN)
+	@VR_BUILD=$(B) tests/bench/run || \
+		echo "bench: tests/bench/run failed (exit $$?); not a test failure"
+
 demo: all
 	@tests/demo
 
@@ -110,6 +133,6 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test demo demo-qemu install clean
+.PHONY: all deps test-deps test bench demo demo-qemu install clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
