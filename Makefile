@@ -16,11 +16,21 @@ BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	libssl-dev pkg-config gcc make libc6-dev
 TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 	mandoc \
-	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids
+	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
+	lighttpd lighttpd-mod-openssl openssh-server openssh-client \
+	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
+	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv
 BENCH_PKGS = time binutils python3 git \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
 PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
+
+# The libvirt backend is built only where libvirt (and its libxml2) is found.
+HAVE_LIBVIRT := $(shell pkg-config --exists libvirt libxml-2.0 && echo 1)
+ifeq ($(HAVE_LIBVIRT),1)
+PKGS += libvirt libxml-2.0
+LIBVIRT_DEF = -DVR_HAVE_LIBVIRT
+endif
 
 ifeq ($(SANITIZE),1)
 B = build/san
@@ -34,7 +44,8 @@ endif
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) $(CFLAGS) \
+	$(SANFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
@@ -43,6 +54,9 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 LIB_SRC = $(sort $(wildcard schema/*.c backends/*.c) \
 	$(filter-out reconciler/main.c,$(wildcard reconciler/*.c)))
+ifneq ($(HAVE_LIBVIRT),1)
+LIB_SRC := $(filter-out backends/libvirt.c,$(LIB_SRC))
+endif
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)

@@ -296,3 +296,20 @@ vr_hostpci_to_host(struct vr_host *h, const struct vr_pci_dev *v, size_t n,
 		h->ngpus++;
 	}
 }
+
+bool
+vr_hostpci_has_iommu(const char *sysfs_root)
+{
+	char *path = vr_asprintf("%s/kernel/iommu_groups",
+	    sysfs_root ? sysfs_root : "/sys");
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool yes = false;
+
+	free(path);
+	while (d && !yes && (de = readdir(d)) != NULL)
+		yes = de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return yes;
+}

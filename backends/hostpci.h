@@ -45,6 +45,10 @@ char *vr_hostpci_lookup(const char *pci_ids, unsigned vendor,
 void vr_hostpci_to_host(struct vr_host *h, const struct vr_pci_dev *v,
     size_t n, unsigned types);
 
+/* Does <sysfs_root>/kernel/iommu_groups (NULL root: "/sys") hold any
+ * group?  Without one no device can be passed through with vfio-pci. */
+bool vr_hostpci_has_iommu(const char *sysfs_root);
+
 /* Is "0000:01:00.0" a well-formed PCI address? */
 bool vr_hostpci_addr_valid(const char *addr);
 

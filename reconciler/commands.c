@@ -26,6 +26,17 @@ const struct vr_cmd vr_commands[] = {
 	  "print live VMs as desired-state files, to adopt them" },
 	{ "status", cmd_status, "status [-o text|json] [--state-dir DIR]",
 	  "show what the last reconciles did" },
+	{ "watch", cmd_watch, "watch --repo URL --path PATH [--ref BRANCH|"
+	  "tag:NAME|commit:SHA]\n"
+	  "               [--interval DURATION] [--timeout DURATION] "
+	  "[--max-backoff DURATION]\n"
+	  "               [--backend KIND[:TARGET]] [--state-dir DIR] "
+	  "[--once] [--no-self-heal]\n"
+	  "               [--allow-rewrite] [--verify-signatures "
+	  "ALLOWED_SIGNERS]\n"
+	  "               [--ca-file FILE] [--token-file FILE] "
+	  "[--ssh-key KEY --known-hosts FILE]",
+	  "follow a Git repository: reconcile on new commits and on drift" },
 	{ "version", cmd_version, "version",
 	  "print the version and the backends built in" },
 	{ "help", cmd_help, "help [COMMAND]", "show help" },

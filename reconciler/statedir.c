@@ -375,3 +375,22 @@ vr_statedir_status_read(struct vr_statedir *sd, char **out)
 	free(p);
 	return rc;
 }
+
+int
+vr_statedir_status_edit(struct vr_statedir *sd,
+    int (*edit)(json_t *doc, void *arg), void *arg)
+{
+	json_t *doc;
+	int rc;
+
+	rc = doc_load(&doc, sd, "status.json");
+	if (rc == VR_EINVALID)
+		doc = json_pack("{s:i, s:{}}", "formatVersion", 1, "vms");
+	else if (rc < 0)
+		return rc;
+	rc = edit(doc, arg);
+	if (rc == 0)
+		rc = doc_save(sd, "status.json", doc);
+	json_decref(doc);
+	return rc;
+}

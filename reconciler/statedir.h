@@ -44,6 +44,14 @@ const char *vr_result_name(enum vr_result r);
 int vr_statedir_status_put(struct vr_statedir *sd, const char *name,
     const char *revision, enum vr_result result, const char *message);
 
+/* Change status.json in place: `edit` gets the whole document
+ * ({"formatVersion": 1, "vms": {...}}; other top-level keys are kept) and
+ * returns 0 to save it atomically, or an error to leave the file as it was.
+ * For what status_put does not record (watch: the Git source, conditions). */
+struct json_t;
+int vr_statedir_status_edit(struct vr_statedir *sd,
+    int (*edit)(struct json_t *doc, void *arg), void *arg);
+
 /* status.json as text (for `vmrecon status -o json`), or NULL with
  * VR_ENOTFOUND when nothing was recorded yet. */
 int vr_statedir_status_read(struct vr_statedir *sd, char **out);

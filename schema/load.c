@@ -367,6 +367,45 @@ syntax_error(struct loader *L, const yaml_parser_t *p)
 	}
 }
 
+/* A node for an alias event, or NULL (and L->fatal) when the alias is
+ * undefined or would pass a limit. */
+static struct node *
+alias_node(struct loader *L, const yaml_event_t *ev, int depth)
+{
+	const char *a = (const char *)ev->data.alias.anchor;
+	struct vr_pos at = pos_of(ev->start_mark);
+	struct node *t = anchor_find(L, a), *n;
+	char b[256];
+
+	L->fatal = true;
+	if (!t) {
+		bad(L, at, "undefined alias '%s'", shown(b, a, strlen(a),
+		    true));
+		return NULL;
+	}
+	if (++L->naliases > MAX_ALIASES) {
+		bad(L, at, "too many aliases (more than %d)", MAX_ALIASES);
+		return NULL;
+	}
+	L->expansion += t->size;
+	if (L->expansion > MAX_EXPANSION) {
+		bad(L, at, "aliases expand to more than %d nodes",
+		    MAX_EXPANSION);
+		return NULL;
+	}
+	if (depth + t->height > MAX_DEPTH) {
+		bad(L, at, "alias '%s' nests deeper than %d levels",
+		    shown(b, a, strlen(a), true), MAX_DEPTH);
+		return NULL;
+	}
+	L->fatal = false;
+	n = node_new(L, N_ALIAS, ev->start_mark);
+	n->target = t;
+	n->size = t->size;
+	n->height = t->height;
+	return n;
+}
+
 /* Read the whole stream into L->docs.  Stops at the first syntax error
  * or limit (L->fatal); documents completed before it are kept. */
 static void
@@ -460,43 +499,9 @@ parse(struct loader *L)
 				root = c;
 			break;
 		}
-		case YAML_ALIAS_EVENT: {
-			const char *a = (const char *)ev.data.alias.anchor;
-			struct node *t = anchor_find(L, a);
-			char b[256];
-
-			if (!t) {
-				bad(L, pos_of(ev.start_mark), "undefined alias "
-				    "'%s'", shown(b, a, strlen(a), true));
-				L->fatal = true;
-				break;
-			}
-			if (++L->naliases > MAX_ALIASES) {
-				bad(L, pos_of(ev.start_mark), "too many aliases "
-				    "(more than %d)", MAX_ALIASES);
-				L->fatal = true;
-				break;
-			}
-			L->expansion += t->size;
-			if (L->expansion > MAX_EXPANSION) {
-				bad(L, pos_of(ev.start_mark), "aliases expand "
-				    "to more than %d nodes", MAX_EXPANSION);
-				L->fatal = true;
-				break;
-			}
-			if (depth + t->height > MAX_DEPTH) {
-				bad(L, pos_of(ev.start_mark), "alias '%s' nests "
-				    "deeper than %d levels",
-				    shown(b, a, strlen(a), true), MAX_DEPTH);
-				L->fatal = true;
-				break;
-			}
-			n = node_new(L, N_ALIAS, ev.start_mark);
-			n->target = t;
-			n->size = t->size;
-			n->height = t->height;
+		case YAML_ALIAS_EVENT:
+			n = alias_node(L, &ev, depth);
 			break;
-		}
 		default:
 			break;
 		}

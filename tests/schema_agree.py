@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tests/schema_agree.py - the C checks and schema/vmrecon.schema.json agree.
 
-    schema_agree.py VMRECON [TOP]
+    schema_agree.py VMRECON [TOP] [GENERATED]
 
 For every file in examples/, tests/good/ and tests/bad/, compares vmrecon's
 verdict (`VMRECON validate FILE`: exit 0 valid, 1 invalid) with the JSON
@@ -10,12 +10,16 @@ PyYAML cannot load, or with no documents, is invalid).  Files listed in
 tests/schema_agree.manifest have a problem the schema cannot express: for
 them only vmrecon's verdict is checked to be "invalid".
 
+Then GENERATED (default 200) documents made from a fixed seed, mostly
+valid with a few wrong values each, must get the same verdict from both.
+
 Prints "ok - FILE" or "not ok - FILE: C says X, schema says Y".  Run it with
 Debian's /usr/bin/python3 (python3-yaml, python3-jsonschema).
 """
 import fnmatch
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -72,11 +76,104 @@ def schema_verdict(validator, path):
     return "valid", ""
 
 
+# Values for generated documents: valid ones, and wrong ones both sides can
+# see (no spellings from the manifest such as 0x10 or +4).
+BAD_INTS = ["0", "1025", "2049", "1022", "16777218", "65", "-1", "'4'",
+            "true", "~", "", "[1]", "{a: 1}", "four", "99999999999999999999",
+            "null", "yes", "3"]
+BAD_STRS = ["'edge 01'", '""', "1", "'1'", "-x", "x" * 65, "~", "true",
+            "[a]", "{a: b}", "'NVIDIA\\tA2'", '"a\\u202eb"', "never",
+            "None", "2020-01-01", "1.5", "ifneeded", "v1", "Pod"]
+
+
+def generate(rnd):
+    def maybe(p):
+        return rnd.random() < p
+
+    def pick(good, p=0.85):
+        return good if maybe(p) else rnd.choice(BAD_STRS)
+
+    lines = []
+    if maybe(0.97):
+        lines.append("apiVersion: " + pick("vmrecon/v1", 0.95))
+    if maybe(0.97):
+        lines.append("kind: " + pick("VirtualMachine", 0.95))
+    if maybe(0.97):
+        if maybe(0.95):
+            lines.append("metadata:\n  name: " +
+                         pick(rnd.choice(["edge-01", "a.b_c-d", "x" * 64,
+                                          "'1'", "Edge9"]), 0.8))
+        else:
+            lines.append("metadata: " + rnd.choice(["{}", "~", "x", "[]"]))
+    if maybe(0.97):
+        spec = []
+        if maybe(0.5):
+            spec.append("  cpuCount: " + (str(rnd.randint(1, 1024))
+                        if maybe(0.8) else rnd.choice(BAD_INTS)))
+        if maybe(0.5):
+            spec.append("  memoryInMB: " + (str(2 * rnd.randint(512, 8388608))
+                        if maybe(0.8) else rnd.choice(BAD_INTS)))
+        if maybe(0.5):
+            if maybe(0.15):
+                spec.append("  gpu: " + rnd.choice(
+                    ["none", "~", "", "None", "'none'", "[]", "x", "{}"]))
+            else:
+                g = []
+                if maybe(0.93):
+                    g.append("    name: " + pick(rnd.choice(
+                        ["NVIDIA A2", "Intel(R) Iris(R) Xe Graphics",
+                         "'GPU: \u00e9'", "A" * 256]), 0.8))
+                if maybe(0.93):
+                    g.append("    passthroughType: " + pick(rnd.choice(
+                        ["DirectDeviceAssignment", "ParaVirtualization"])))
+                if maybe(0.5):
+                    g.append("    count: " + (str(rnd.randint(1, 3))
+                             if maybe(0.8) else rnd.choice(BAD_INTS)))
+                if maybe(0.05):
+                    g.append("    vendor: x")
+                rnd.shuffle(g)
+                spec.append("  gpu:" + ("\n" + "\n".join(g) if g else " {}"))
+        if maybe(0.4):
+            spec.append("  restartPolicy: " +
+                        pick(rnd.choice(["Never", "IfNeeded"])))
+        if maybe(0.05):
+            spec.append("  cpus: 4")
+        rnd.shuffle(spec)
+        lines.append("spec:" + ("\n" + "\n".join(spec) if spec
+                                else rnd.choice([" {}", "", " ~"])))
+    rnd.shuffle(lines)
+    return "\n".join(lines) + "\n"
+
+
+def check_generated(vmrecon, validator, n, tmp):
+    rnd = random.Random(20261123)
+    path = os.path.join(tmp, "generated.yaml")
+    nvalid = bad = 0
+    for i in range(n):
+        text = generate(rnd)
+        with open(path, "w", encoding="utf-8") as fp:
+            fp.write(text)
+        c = c_verdict(vmrecon, path)
+        s, why = schema_verdict(validator, path)
+        nvalid += c == "valid"
+        if c != s:
+            bad += 1
+            not_ok("generated #%d: C says %s, schema says %s%s" %
+                   (i, c, s, " (" + why + ")" if why else ""))
+            print("# " + text.replace("\n", "\n# "))
+    if not bad:
+        ok("%d generated documents agree (%d valid)" % (n, nvalid))
+    if n >= 100 and not 0.1 * n < nvalid < 0.9 * n:
+        not_ok("generated documents: %d of %d valid, not a useful mix"
+               % (nvalid, n))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: schema_agree.py VMRECON [TOP]")
     vmrecon = sys.argv[1]
     top = sys.argv[2] if len(sys.argv) > 2 else os.getcwd()
+    ngen = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     os.chdir(top)
 
     with open("schema/vmrecon.schema.json", encoding="utf-8") as fp:
@@ -135,6 +232,7 @@ def main():
             ok("oversize.yaml, %d bytes (C only: %s)" % (len(data), entry[1]))
         else:
             not_ok("oversize.yaml: C says %s, wanted invalid" % c)
+        check_generated(vmrecon, validator, ngen, tmp)
 
     for pattern, reason, used in manifest:
         if not used:

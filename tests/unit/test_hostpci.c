@@ -4,8 +4,10 @@
  * no GPU and malformed entries) and pci.ids parsing, with the system's
  * pci.ids and a small hostile one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../backends/hostpci.h"
 #include "unit.h"
@@ -114,4 +116,23 @@ TEST(test_hostpci_addr_valid)
 	CHECK(!vr_hostpci_addr_valid("0000-01:00.0"));
 	CHECK(!vr_hostpci_addr_valid("0000:01:00.0,x"));
 	CHECK(!vr_hostpci_addr_valid(""));
+}
+
+TEST(test_hostpci_has_iommu)
+{
+	const char *dir = unit_tmpdir();
+	char path[512];
+
+	CHECK(vr_hostpci_has_iommu(FIXTURE));
+	/* no kernel/iommu_groups at all, an empty one, then one group */
+	CHECK(!vr_hostpci_has_iommu(dir));
+	snprintf(path, sizeof(path), "%s/kernel", dir);
+	CHECK_INT(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", dir);
+	CHECK_INT(mkdir(path, 0755), 0);
+	unit_write(path, ".keep", "");
+	CHECK(!vr_hostpci_has_iommu(dir));
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/7", dir);
+	CHECK_INT(mkdir(path, 0755), 0);
+	CHECK(vr_hostpci_has_iommu(dir));
 }
