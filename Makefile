@@ -121,7 +121,7 @@ $(B)/bench/yaml_events: tests/bench/yaml_events.c
 
 $(B)/bench/plan_driver: tests/bench/plan_driver.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 bench: deps
 	$(call ensure-packages,$(BENCH_PKGS))
