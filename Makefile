@@ -102,7 +102,13 @@ $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 
 $(B)/reconciler/main.o: VERSION
 
-$(B)/%.o: %.c
+# Objects depend on the flags: when libvirt appears (make test installs it
+# after a first build), every object is rebuilt with -DVR_HAVE_LIBVIRT.
+$(B)/.cflags: FORCE
+	@mkdir -p $(B); echo '$(ALL_CFLAGS)' | cmp -s - $@ || \
+	echo '$(ALL_CFLAGS)' > $@
+
+$(B)/%.o: %.c $(B)/.cflags
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
@@ -147,6 +153,8 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test bench demo demo-qemu install clean
+.PHONY: all deps test-deps test bench demo demo-qemu install clean FORCE
+
+FORCE:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -1259,7 +1259,11 @@ config_dimm_xml(const char *live)
  * Unplug one DIMM and wait until the guest has released it: libvirt's
  * virDomainDetachDeviceFlags can return before QEMU's DEVICE_DELETED, so
  * the live XML is polled until the DIMM has left it (bounded by the
- * timeout).  Then the same DIMM leaves the persistent definition.
+ * timeout).  Polling rather than VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED:
+ * events need a process-wide libvirt event loop, registered before any
+ * connection opens and run while waiting, which nothing else in vmrecon
+ * needs; the live XML is the same answer.  Then the same DIMM leaves the
+ * persistent definition.
  */
 static int
 dimm_remove(struct lvconn *c, const struct lv_dimm *d)

@@ -29,8 +29,10 @@
 #include "../schema/error.h"
 #include "../schema/load.h"
 #include "cmd.h"
+#include "commitstatus.h"
 #include "duration.h"
 #include "gitsource.h"
+#include "ops.h"
 #include "watchstate.h"
 
 #define MIN_INTERVAL_MS 200
@@ -47,11 +49,14 @@ struct watch {
 	bool once, self_heal, allow_rewrite;
 	struct vr_cli_common c;
 	struct vr_gitsource_options go;
+	struct vr_ops_options oo;      /* --notify, --metrics-file, ... */
 
 	/* opened */
 	struct vr_statedir *sd;
 	struct vr_backend *b;
 	struct vr_gitsource *gs;
+	struct vr_ops *ops;            /* webhooks, metrics; may be NULL */
+	struct vr_commit_status *cs;   /* --commit-status; may be NULL */
 	char *path, *mirror;
 
 	/* state */
@@ -212,6 +217,11 @@ refuse(struct watch *w, const char *revision, const char *reason,
 
 	vr_wlog(stderr, "error", "revision refused", "revision", revision,
 	    "reason", reason, "err", msg, NULL);
+	vr_ops_pass_begin(w->ops);
+	vr_ops_pass_end(w->ops, w->spec, revision, true, NULL, msg);
+	if (w->cs)
+		vr_commit_status_post(w->cs, w->seen_commit, VR_CS_FAILURE,
+		    reason);
 	if (w->spec) {
 		for (i = 0; i < w->spec->nvms; i++)
 			vr_statedir_status_put(w->sd, w->spec->vms[i].name,
@@ -318,7 +328,12 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 		return vr_error_set(VR_ERROR, "open_memstream: %s",
 		    strerror(errno));
 	}
+	vr_ops_pass_begin(w->ops);
+	vr_ops_reconcile_options(w->ops, &o);
+	vr_error_clear();
 	rc = vr_reconcile(&res, w->spec, w->b, w->sd, &o);
+	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res,
+	    rc < 0 ? vr_error_msg() : NULL);
 	fclose(o.out);
 	fclose(o.err);
 	*exit_code = res.exit_code;
@@ -470,6 +485,9 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		if (strcmp(w->base.blob, blob) == 0)
 			save_base(w, rev, blob);
 		commit_outcome(w, true, "Succeeded", "file unchanged");
+		if (w->cs)
+			vr_commit_status_post(w->cs, rev->commit,
+			    VR_CS_SUCCESS, "no change for this host");
 		free(buf);
 		return 0;
 	}
@@ -505,8 +523,15 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		    "new revision", "revision", rev->revision, "path",
 		    w->path, "blob", blob, NULL);
 	take_spec(w, spec, rev->revision, blob);
+	if (w->cs)
+		vr_commit_status_post(w->cs, rev->commit, VR_CS_PENDING,
+		    "applying");
 	rc = reconcile_pass(w, true, force ? "SIGHUP" : "new revision",
 	    exit_code);
+	if (w->cs)
+		vr_commit_status_post(w->cs, rev->commit, rc == 0 ?
+		    VR_CS_SUCCESS : VR_CS_FAILURE, rc == 0 ? "applied" :
+		    "apply failed; retrying");
 	*passed = true;
 	w->refused = false;
 	if (rc == 0) {
@@ -534,6 +559,9 @@ retry_succeeded(struct watch *w)
 	rev.revision = w->seen_revision;
 	save_base(w, &rev, w->spec_blob);
 	commit_outcome(w, true, "Succeeded", "applied after a retry");
+	if (w->cs)
+		vr_commit_status_post(w->cs, w->seen_commit, VR_CS_SUCCESS,
+		    "applied after a retry");
 	vr_wlog(stderr, "info", "revision applied after a retry",
 	    "revision", w->seen_revision, NULL);
 }
@@ -609,10 +637,12 @@ parse_args(struct watch *w, int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "token-file", required_argument, NULL, O_TOKEN },
 		{ "verify-signatures", required_argument, NULL, O_VERIFY },
+		VR_OPS_REPORT_LONGOPTS,
+		VR_OPS_COMMIT_STATUS_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int64_t ms;
-	int ch;
+	int ch, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -664,6 +694,11 @@ parse_args(struct watch *w, int argc, char **argv)
 				w->max_backoff_ms = ms;
 			break;
 		default:
+			/* --notify, --metrics-file, --commit-status... */
+			if ((rc = vr_ops_option(&w->oo, ch, optarg)) < 0)
+				return -1;
+			if (rc > 0)
+				break;
 			usage_err();
 			return -1;
 		}
@@ -676,6 +711,9 @@ parse_args(struct watch *w, int argc, char **argv)
 	}
 	if (w->max_backoff_ms < w->interval_ms)
 		w->max_backoff_ms = w->interval_ms;
+	/* one --ca-file for both TLS stacks: libgit2's (mbedTLS) for the
+	 * repository and libcurl's (OpenSSL) for webhooks and statuses */
+	w->oo.http.ca_file = w->go.ca_file;
 	return 0;
 }
 
@@ -719,12 +757,17 @@ setup(struct watch *w)
 	if (w->allowed_signers && access(w->allowed_signers, R_OK) != 0)
 		return vr_error_set(VR_ENOTFOUND, "cannot read allowed "
 		    "signers '%s': %s", w->allowed_signers, strerror(errno));
+	if ((rc = vr_ops_open(&w->ops, &w->oo)) < 0 ||
+	    (rc = vr_ops_commit_status_open(&w->cs, &w->oo, w->repo)) < 0)
+		return rc;
 	return vr_cli_backend_open(&w->b, &w->c);
 }
 
 static void
 teardown(struct watch *w)
 {
+	vr_commit_status_free(w->cs);
+	vr_ops_free(w->ops);
 	vr_gitsource_free(w->gs);
 	vr_backend_free(w->b);
 	vr_statedir_free(w->sd);
@@ -870,6 +913,7 @@ cmd_watch(int argc, char **argv)
 	w.self_heal = true;
 	w.vm_fp = json_object();
 	w.go = (struct vr_gitsource_options)VR_GITSOURCE_OPTIONS_INIT;
+	w.oo = (struct vr_ops_options)VR_OPS_OPTIONS_INIT;
 	if (getrandom(&w.rng, sizeof(w.rng), 0) != sizeof(w.rng) || !w.rng)
 		w.rng = (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
 	rc = parse_args(&w, argc, argv);

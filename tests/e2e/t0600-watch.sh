@@ -500,6 +500,40 @@ C
 		--token-file "$H/token" --ca-file "$H/tls/ca.crt"
 	expect_rc 0 "https:// with --ca-file and a token: applied"
 	expect_eq "$(sim_cpu)" 16 "over HTTPS"
+
+	# webhooks, metrics and commit statuses over HTTPS with the same CA:
+	# one --ca-file for libgit2 (mbedTLS) and libcurl (OpenSSL)
+	python3 "$VR_TOP/tests/httpd.py" --log "$H/hooks.log" --port-file "$H/hooks.port" \
+		--cert "$H/tls/srv.crt" --key "$H/tls/srv.key" &
+	PIDS="$PIDS $!"
+	wait_for 30 test -s "$H/hooks.port" || notok "hook server did not start"
+	HK=$(cat "$H/hooks.port")
+	printf 'cs-token\n' >"$H/cstoken"
+	spec 9
+	push "with notifications"
+	sha=$(git -C "$SRV" rev-parse main)
+	web_once "$H/s-https" "https://gitops@localhost:$SPORT2/git/fleet.git" \
+		--token-file "$H/token" --ca-file "$H/tls/ca.crt" \
+		--notify "https://localhost:$HK/hook" --metrics-file "$H/metrics.prom" \
+		--commit-status gitea --commit-status-url "https://localhost:$HK/api/v1" \
+		--commit-status-repo ops/fleet --commit-status-token-file "$H/cstoken"
+	expect_rc 0 "watch --once with --notify, --metrics-file and --commit-status"
+	python3 - "$H/hooks.log" "$sha" "$HOST" <<'PY' &&
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+hooks = [json.loads(r["body"]) for r in reqs if r["path"] == "/hook"]
+assert any(h["vm"] == "edge-01" and h["result"] == "converged" and
+           h["revision"] == "main@sha1:" + sys.argv[2] for h in hooks), hooks
+st = [json.loads(r["body"]) for r in reqs
+      if r["path"] == "/api/v1/repos/ops/fleet/statuses/" + sys.argv[2]]
+states = [x["state"] for x in st]
+assert "pending" in states and states[-1] == "success", states
+assert all(x["context"] == "vmrecon/" + sys.argv[3] for x in st), st
+PY
+		ok "the webhook and the Gitea commit statuses (pending, success) arrived" ||
+		notok "webhook or commit status missing: $(head -c 600 "$H/hooks.log")"
+	grep -q '^vmrecon_reconcile_total{result="converged"} ' "$H/metrics.prom" &&
+		ok "the metrics file was written" || notok "no metrics: $(head -5 "$H/metrics.prom" 2>&1)"
 	kill "$LPID" 2>/dev/null
 else
 	ok "skipped HTTP: no lighttpd, git-http-backend or openssl"

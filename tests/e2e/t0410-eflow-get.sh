@@ -1,0 +1,81 @@
+# t0410-eflow-get.sh - `vmrecon get` on the eflow backend (with the EFLOW
+# emulator): the adoption round trip, a GPU vmrecon cannot name left out
+# with a note (so applying the file keeps it), and --record making the GPU
+# known, after which get prints it and a later spec without gpu keeps it.
+. "$(dirname "$0")/../lib.sh"
+EMU=$VR_TOP/tests/eflow-emu/powershell
+BK="eflow:$EMU"
+S=$T/s
+export EFLOW_EMU_STATE=$T/emu.json EFLOW_EMU_LOG=$T/emu.log
+/usr/bin/python3 - "$EFLOW_EMU_STATE" <<'PY'
+import json, sys
+d = {"vm": {"name": "EDGE01-EFLOW", "power": "Running", "cpuCount": 4,
+            "memoryInMB": 8192,
+            "gpu": {"name": "NVIDIA A2", "type": "DirectDeviceAssignment", "count": 1}},
+     "host": {"logicalProcessors": 8, "freeMemoryInMB": 6000,
+              "totalMemoryInMB": 16384, "model": "OptiPlex 7090",
+              "buildNumber": "19044", "ubr": 1620,
+              "productName": "Windows 10 Enterprise",
+              "installationType": "Client",
+              "videoControllers": ["NVIDIA A2", "Intel(R) UHD Graphics 630"]},
+     "faults": {}}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+gpu_of_emu() { json_get "$EFLOW_EMU_STATE" "d['vm']['gpu'] and d['vm']['gpu']['name']"; }
+
+run "$VMRECON" get --backend "$BK" --state-dir "$S"
+expect_rc 0 "get the EFLOW VM (no name: all the backend has)"
+expect_in "$T/out" "name: EDGE01-EFLOW" "the VM's EFLOW name"
+expect_in "$T/out" "cpuCount: 4" "live CPU count"
+expect_in "$T/out" "# gpu: the VM has 1 GPU, but this backend cannot tell which" "unknown GPU explained"
+expect_in "$T/out" "'NVIDIA A2'" "the note names the host's GPUs"
+expect_not_in "$T/out" "gpu: none" "an unknown GPU is never written as none"
+cp "$T/out" "$T/adopt.yaml"
+run "$VMRECON" validate "$T/adopt.yaml"
+expect_rc 0 "get output validates"
+run "$VMRECON" diff -f "$T/adopt.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 0 "round trip: diff of the adopted file is in sync"
+: >"$EFLOW_EMU_LOG"
+run "$VMRECON" apply -f "$T/adopt.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 0 "apply of the adopted file"
+expect_eq "$(grep -c 'Set-EflowVM' "$EFLOW_EMU_LOG")" 0 "it sends no Set-EflowVM"
+expect_eq "$(gpu_of_emu)" "NVIDIA A2" "the GPU is still there"
+
+# record what the operator declares, then get knows the GPU
+cat >"$T/declared.yaml" <<'Y'
+apiVersion: vmrecon/v1
+kind: VirtualMachine
+metadata:
+  name: EDGE01-EFLOW
+spec:
+  cpuCount: 4
+  memoryInMB: 8192
+  gpu:
+    name: NVIDIA A2
+    passthroughType: DirectDeviceAssignment
+  restartPolicy: IfNeeded
+Y
+run "$VMRECON" apply -f "$T/declared.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 0 "declaring the GPU (one Set-EflowVM with every parameter)"
+run "$VMRECON" get EDGE01-EFLOW --backend "$BK" --state-dir "$S"
+expect_rc 0 "get after the GPU is known"
+expect_in "$T/out" "passthroughType: DirectDeviceAssignment" "get prints the recorded GPU"
+cp "$T/out" "$T/known.yaml"
+run "$VMRECON" diff -f "$T/known.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 0 "round trip with the known GPU"
+
+# --record on a fresh state dir, then a CPU-only change keeps the GPU
+run "$VMRECON" get -o json --record --backend "$BK" --state-dir "$T/s2"
+expect_rc 0 "get --record on a fresh state dir"
+cat >"$T/cpu.yaml" <<'Y'
+apiVersion: vmrecon/v1
+kind: VirtualMachine
+metadata:
+  name: EDGE01-EFLOW
+spec:
+  cpuCount: 2
+  restartPolicy: IfNeeded
+Y
+run "$VMRECON" apply -f "$T/cpu.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 0 "CPU-only apply with the GPU known from the record"
+expect_eq "$(json_get "$EFLOW_EMU_STATE" "d['vm']['cpuCount']"),$(gpu_of_emu)" "2,NVIDIA A2" "CPU changed, GPU kept"
