@@ -6,6 +6,8 @@
 #                   (plain `make test` reruns the fast tests under them too)
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
 #   make demo       diff, apply, diff an example on the built-in sim backend
+#   make bench      measure speed and footprint (tests/bench/run); reports,
+#                   never fails (not part of make test)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -21,6 +23,8 @@ TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
 	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv \
 	clang libclang-rt-dev
+BENCH_PKGS = time binutils python3 git \
+	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
 PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
 
@@ -158,6 +162,25 @@ test: test-deps
 	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=1 test-bins)
 	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) tests/run
 
+# bench: what it measures and how is in tests/bench/README.md.  A failed
+# measurement is a row that says so, never a failed make.
+BENCH_BIN = $(B)/bench/yaml_events $(B)/bench/plan_driver
+
+$(B)/bench/yaml_events: tests/bench/yaml_events.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(shell pkg-config --libs yaml-0.1 2>/dev/null)
+
+$(B)/bench/plan_driver: tests/bench/plan_driver.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+bench: deps
+	$(call ensure-packages,$(BENCH_PKGS))
+	@$(MAKE) --no-print-directory vmrecon $(BENCH_BIN)
+	@VR_BUILD=$(B) tests/bench/run || \
+		echo "bench: tests/bench/run failed (exit $$?); not a test failure"
+
 demo: all
 	@tests/demo
 
@@ -176,8 +199,8 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test test-bins demo demo-qemu install clean \
-	fuzz fuzz-build FORCE
+.PHONY: all deps test-deps test test-bins bench demo demo-qemu install \
+	clean fuzz fuzz-build FORCE
 
 FORCE:
 
