@@ -28,6 +28,7 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "backend.h"
 #include "hostpci.h"
@@ -91,29 +92,6 @@ lv_state_clear(struct lv_state *s)
 	free(s->dimms);
 	vr_strv_free(s->gpus, s->ngpus);
 	memset(s, 0, sizeof(*s));
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double
-secs_since(long long t0)
-{
-	return (double)(now_ms() - t0) / 1000.0;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static void
@@ -1131,7 +1109,7 @@ static int
 wait_live(struct lvconn *c, bool (*done)(const struct lv_state *, void *),
     void *arg, const char *what)
 {
-	long long deadline = now_ms() + c->timeout_ms;
+	long long deadline = vr_clock_ms() + c->timeout_ms;
 	struct lv_state s;
 	char *xml;
 	bool ok;
@@ -1149,10 +1127,10 @@ wait_live(struct lvconn *c, bool (*done)(const struct lv_state *, void *),
 		lv_state_clear(&s);
 		if (ok)
 			return 0;
-		if (now_ms() > deadline)
+		if (vr_clock_ms() > deadline)
 			return vr_error_set(VR_ETIMEOUT, "%s: not done after "
 			    "%d ms", what, c->timeout_ms);
-		sleep_ms(POLL_MS);
+		vr_sleep_ms(POLL_MS);
 	}
 }
 
@@ -1190,7 +1168,7 @@ dimm_gone(const struct lv_state *s, void *arg)
 static int
 balloon(struct lvconn *c, int64_t mb)
 {
-	long long t0 = now_ms();
+	long long t0 = vr_clock_ms();
 	int rc;
 
 	note(c, "setting the balloon to %lld MB ...", (long long)mb);
@@ -1207,14 +1185,14 @@ balloon(struct lvconn *c, int64_t mb)
 	if (rc < 0)
 		return rc;
 	note(c, "balloon at %lld MB in %.3f s", (long long)mb,
-	    secs_since(t0));
+	    vr_clock_since_s(t0));
 	return 0;
 }
 
 static int
 dimm_add(struct lvconn *c, int64_t mb)
 {
-	long long t0 = now_ms();
+	long long t0 = vr_clock_ms();
 	char xml[256];
 
 	snprintf(xml, sizeof(xml), "<memory model='dimm'><target><size "
@@ -1226,7 +1204,7 @@ dimm_add(struct lvconn *c, int64_t mb)
 		return lv_fail(VR_EBACKEND, "virDomainAttachDeviceFlags of a "
 		    "%lld MB DIMM", (long long)mb);
 	note(c, "added a %lld MB DIMM in %.3f s", (long long)mb,
-	    secs_since(t0));
+	    vr_clock_since_s(t0));
 	return 0;
 }
 
@@ -1269,7 +1247,7 @@ static int
 dimm_remove(struct lvconn *c, const struct lv_dimm *d)
 {
 	struct alias_arg a = { d->alias, d->size_mb, 0 };
-	long long t0 = now_ms();
+	long long t0 = vr_clock_ms();
 	char *cfg;
 	size_t i;
 	int rc;
@@ -1287,7 +1265,7 @@ dimm_remove(struct lvconn *c, const struct lv_dimm *d)
 	if (rc < 0)
 		return rc;
 	note(c, "removed a %lld MB DIMM in %.3f s", (long long)d->size_mb,
-	    secs_since(t0));
+	    vr_clock_since_s(t0));
 	cfg = config_dimm_xml(d->xml);
 	if (cfg && virDomainDetachDeviceFlags(c->dom, cfg,
 	    VIR_DOMAIN_AFFECT_CONFIG) < 0 &&
@@ -1304,13 +1282,13 @@ dimm_remove(struct lvconn *c, const struct lv_dimm *d)
 static int
 set_vcpus(struct lvconn *c, int n)
 {
-	long long t0 = now_ms();
+	long long t0 = vr_clock_ms();
 
 	note(c, "setting vCPUs to %d ...", n);
 	if (virDomainSetVcpusFlags(c->dom, (unsigned)n,
 	    VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0)
 		return lv_fail(VR_EBACKEND, "virDomainSetVcpusFlags %d", n);
-	note(c, "vCPUs set to %d in %.3f s", n, secs_since(t0));
+	note(c, "vCPUs set to %d in %.3f s", n, vr_clock_since_s(t0));
 	return 0;
 }
 
@@ -1363,7 +1341,7 @@ state_of(struct lvconn *c, int *state)
 static int
 power_off(struct lvconn *c)
 {
-	long long t0 = now_ms(), deadline = t0 + c->shutdown_ms;
+	long long t0 = vr_clock_ms(), deadline = t0 + c->shutdown_ms;
 	int st, rc;
 
 	note(c, "shutting '%s' down (at most %d ms) ...", c->name,
@@ -1380,12 +1358,12 @@ power_off(struct lvconn *c)
 			return rc;
 		if (st == VIR_DOMAIN_SHUTOFF) {
 			note(c, "'%s' shut down in %.2f s", c->name,
-			    secs_since(t0));
+			    vr_clock_since_s(t0));
 			return 0;
 		}
-		if (now_ms() > deadline)
+		if (vr_clock_ms() > deadline)
 			break;
-		sleep_ms(POLL_MS);
+		vr_sleep_ms(POLL_MS);
 	}
 	note(c, "'%s' did not shut down in %d ms: destroying it", c->name,
 	    c->shutdown_ms);
@@ -1396,20 +1374,20 @@ power_off(struct lvconn *c)
 			return lv_fail(VR_EBACKEND, "cannot destroy '%s'",
 			    c->name);
 	}
-	note(c, "'%s' off in %.2f s", c->name, secs_since(t0));
+	note(c, "'%s' off in %.2f s", c->name, vr_clock_since_s(t0));
 	return 0;
 }
 
 static int
 start(struct lvconn *c)
 {
-	long long t0 = now_ms();
+	long long t0 = vr_clock_ms();
 
 	note(c, "starting '%s' ...", c->name);
 	if (virDomainCreate(c->dom) < 0)
 		return lv_fail(VR_EBACKEND, "libvirt cannot start '%s' with "
 		    "the new definition", c->name);
-	note(c, "'%s' started in %.2f s", c->name, secs_since(t0));
+	note(c, "'%s' started in %.2f s", c->name, vr_clock_since_s(t0));
 	return 0;
 }
 
@@ -1424,7 +1402,7 @@ apply_definition(struct lvconn *c, struct vr_change **ch, size_t n)
 	char *old = NULL, *xml = NULL;
 	char msg[sizeof(vr_error_last()->msg)];
 	bool was_running = c->running;
-	long long t0 = now_ms();
+	long long t0 = vr_clock_ms();
 	size_t i;
 	int rc;
 
@@ -1459,7 +1437,7 @@ apply_definition(struct lvconn *c, struct vr_change **ch, size_t n)
 				    "again", msg, c->name);
 			goto out;
 		}
-		note(c, "restarted '%s' in %.2f s", c->name, secs_since(t0));
+		note(c, "restarted '%s' in %.2f s", c->name, vr_clock_since_s(t0));
 	}
 	for (i = 0; i < n; i++)
 		ch[i]->applied = true;

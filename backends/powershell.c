@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "powershell.h"
 
@@ -192,15 +193,6 @@ vr_ps_quote(const char *s)
 	return q;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Read what is available on b->fd; close it at EOF. */
 static void
 obuf_read(struct obuf *b)
@@ -293,7 +285,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 		goto out;
 	}
 	ps->calls++;
-	deadline = now_ms() + ps->timeout_ms;
+	deadline = vr_clock_ms() + ps->timeout_ms;
 	pid = fork();
 	if (pid < 0) {
 		rc = vr_error_set(VR_ERROR, "cannot run '%s': fork: %s", what,
@@ -328,7 +320,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 	outp[0] = errp[0] = -1;
 	while (ob.fd >= 0 || eb.fd >= 0) {
 		struct pollfd pf[2];
-		long long left = deadline - now_ms();
+		long long left = deadline - vr_clock_ms();
 		int np = 0, pr;
 
 		if (left <= 0) {
@@ -378,7 +370,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 			    strerror(errno));
 			goto out;
 		}
-		if (now_ms() >= deadline)
+		if (vr_clock_ms() >= deadline)
 			timed_out = 1;
 		else
 			poll(NULL, 0, 10);

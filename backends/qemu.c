@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "../schema/fileio.h"
 #include "backend.h"
@@ -881,17 +882,11 @@ is_deleted(const json_t *ev, void *arg)
 	    dev && strcmp(dev, (const char *)arg) == 0;
 }
 
-static double
-secs_since(long long t0)
-{
-	return (double)(vr_qmp_now_ms() - t0) / 1000.0;
-}
-
 /* device_del, then wait for DEVICE_DELETED. */
 static int
 unplug(struct qconn *c, const char *id, const char *what)
 {
-	long long t0 = vr_qmp_now_ms();
+	long long t0 = vr_clock_ms();
 	int rc;
 
 	note(c, "removing %s %s ...", what, id);
@@ -906,7 +901,7 @@ unplug(struct qconn *c, const char *id, const char *what)
 		    c->timeout_ms);
 	if (rc < 0)
 		return rc;
-	note(c, "removed %s %s in %.2f s", what, id, secs_since(t0));
+	note(c, "removed %s %s in %.2f s", what, id, vr_clock_since_s(t0));
 	return 0;
 }
 
@@ -915,7 +910,7 @@ gpu_add(struct qconn *c, const char *addr, size_t *port)
 {
 	const char *bus = c->st.ports[(*port)++];
 	char *id = gpu_id_for(addr);
-	long long t0 = vr_qmp_now_ms();
+	long long t0 = vr_clock_ms();
 	json_t *args;
 	int rc;
 
@@ -936,7 +931,7 @@ gpu_add(struct qconn *c, const char *addr, size_t *port)
 		vr_error_wrap(rc, "device_add %s,host=%s,bus=%s refused by "
 		    "QEMU", c->standin ? c->standin : "vfio-pci", addr, bus);
 	else
-		note(c, "added GPU %s in %.3f s", addr, secs_since(t0));
+		note(c, "added GPU %s in %.3f s", addr, vr_clock_since_s(t0));
 	free(id);
 	return rc;
 }
@@ -956,7 +951,7 @@ id_used(const struct qstate *s, const char *id)
 static int
 memory_add(struct qconn *c, int64_t mb)
 {
-	long long t0 = vr_qmp_now_ms();
+	long long t0 = vr_clock_ms();
 	char mem[32], dimm[32];
 	int i, rc;
 
@@ -983,7 +978,7 @@ memory_add(struct qconn *c, int64_t mb)
 		return vr_error_set(rc, "device_add pc-dimm %s refused by "
 		    "QEMU: %s", dimm, msg);
 	}
-	note(c, "added %lld MB in %.3f s", (long long)mb, secs_since(t0));
+	note(c, "added %lld MB in %.3f s", (long long)mb, vr_clock_since_s(t0));
 	return 0;
 }
 
@@ -1024,7 +1019,7 @@ cpus_add(struct qconn *c, int n)
 		json_t *props, *args, *v;
 		const char *k, *type;
 		char id[96] = "vrcpu";
-		long long t0 = vr_qmp_now_ms();
+		long long t0 = vr_clock_ms();
 		size_t len = strlen(id);
 
 		e = json_array_get(c->st.hotcpus, i);
@@ -1048,7 +1043,7 @@ cpus_add(struct qconn *c, int n)
 		if (rc < 0)
 			return vr_error_wrap(rc, "device_add %s,id=%s refused "
 			    "by QEMU", type, id);
-		note(c, "added vCPU %s in %.3f s", id, secs_since(t0));
+		note(c, "added vCPU %s in %.3f s", id, vr_clock_since_s(t0));
 		n--;
 	}
 	if (n > 0)
@@ -1088,7 +1083,7 @@ cpus_remove(struct qconn *c, int n)
 	for (i = 0; i < json_array_size(c->st.hotcpus) && n > 0; i++) {
 		json_t *e = json_array_get(c->st.hotcpus, i);
 		const char *qp = json_str(e, "qom-path");
-		long long t0 = vr_qmp_now_ms(), deadline;
+		long long t0 = vr_clock_ms(), deadline;
 		struct ost_match m;
 		char *path;
 
@@ -1105,7 +1100,7 @@ cpus_remove(struct qconn *c, int n)
 			free(path);
 			return rc;
 		}
-		deadline = vr_qmp_now_ms() + c->timeout_ms;
+		deadline = vr_clock_ms() + c->timeout_ms;
 		for (;;) {
 			rc = vr_qmp_wait_event(NULL, c->q, is_cpu_ejected, &m,
 			    200);
@@ -1113,7 +1108,7 @@ cpus_remove(struct qconn *c, int n)
 				break;
 			if (!cpu_present(c, path, &rc) || rc < 0)
 				break;
-			if (vr_qmp_now_ms() > deadline) {
+			if (vr_clock_ms() > deadline) {
 				rc = vr_error_set(VR_ETIMEOUT, "vCPU %s was "
 				    "not removed within %d ms (does the "
 				    "guest handle ACPI CPU hot-unplug?)",
@@ -1125,7 +1120,7 @@ cpus_remove(struct qconn *c, int n)
 			free(path);
 			return rc;
 		}
-		note(c, "removed vCPU %s in %.2f s", m.id, secs_since(t0));
+		note(c, "removed vCPU %s in %.2f s", m.id, vr_clock_since_s(t0));
 		free(path);
 		n--;
 	}

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "qmp.h"
 
@@ -29,15 +30,6 @@ struct vr_qmp {
 	json_t *events[VR_QMP_MAX_EVENTS];
 	size_t nevents;
 };
-
-long long
-vr_qmp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Mark the stream unusable and record why; returns code. */
 static int
@@ -62,7 +54,7 @@ clean_text(char *dst, size_t dstsz, const char *src)
 static int
 remaining(long long deadline)
 {
-	long long left = deadline - vr_qmp_now_ms();
+	long long left = deadline - vr_clock_ms();
 
 	return left < 0 ? 0 : (int)left;
 }
@@ -209,7 +201,7 @@ is_event(const json_t *o)
 int
 vr_qmp_exec(json_t **out, struct vr_qmp *q, const char *cmd, json_t *args)
 {
-	long long deadline = vr_qmp_now_ms() + q->timeout_ms, id;
+	long long deadline = vr_clock_ms() + q->timeout_ms, id;
 	json_t *req, *reply = NULL, *v, *err;
 	char *text;
 	int rc;
@@ -305,7 +297,7 @@ int
 vr_qmp_wait_event(json_t **out, struct vr_qmp *q, vr_qmp_event_pred pred,
     void *arg, int timeout_ms)
 {
-	long long deadline = vr_qmp_now_ms() + timeout_ms;
+	long long deadline = vr_clock_ms() + timeout_ms;
 	json_t *o = NULL;
 	size_t i;
 	int rc;
@@ -385,7 +377,7 @@ vr_qmp_open_fd(struct vr_qmp **out, int fd, int timeout_ms)
 		    strerror(errno));
 		goto fail;
 	}
-	rc = read_object(&greeting, q, vr_qmp_now_ms() + q->timeout_ms);
+	rc = read_object(&greeting, q, vr_clock_ms() + q->timeout_ms);
 	if (rc < 0) {
 		vr_error_wrap(rc, "qmp: no greeting");
 		goto fail;

@@ -54,7 +54,4 @@ int vr_qmp_wait_event(json_t **out, struct vr_qmp *q, vr_qmp_event_pred pred,
 /* Events queued now (for tests). */
 size_t vr_qmp_queued_events(const struct vr_qmp *q);
 
-/* Monotonic milliseconds, for deadlines and timings. */
-long long vr_qmp_now_ms(void);
-
 #endif

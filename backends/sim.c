@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -88,15 +89,21 @@ struct sim_file {
 };
 
 /*
- * The file is read afresh on every call; only when its bytes are exactly
- * those of the last read is the last parse reused (parsing a 10,000-VM file
- * takes tens of milliseconds, reading and comparing it a fraction of one).
- * Same bytes, same parse: an edit behind our back is always seen.
+ * The file is read afresh on every call, and when its bytes are exactly
+ * those of the last read the last parse is reused (parsing a 10,000-VM file
+ * takes tens of milliseconds).  Reading is skipped too when the file's
+ * identity (device, inode, size, mtime, ctime) is that of the last read and
+ * that read was not racy: its mtime was older than the read by more than
+ * a timestamp tick, so any later write would have moved the mtime (git's
+ * "racily clean" rule).  Without that, observing N VMs read the whole file
+ * N times.  An edit behind our back is always seen.
  */
 struct sim_conn {
 	char *path;      /* the JSON file */
 	char *last_text; /* the bytes `last` was parsed from, or NULL */
 	size_t last_len;
+	struct stat last_st; /* the file as it was when last_text was read */
+	bool last_st_ok;     /* last_st is set and was not racy */
 	struct sim_file last;
 };
 
@@ -560,6 +567,7 @@ sim_forget(struct sim_conn *c)
 	free(c->last_text);
 	c->last_text = NULL;
 	c->last_len = 0;
+	c->last_st_ok = false;
 }
 
 /* Read the file afresh and check it, into `f` owned by the caller (who
@@ -579,33 +587,63 @@ sim_load_own(struct sim_file *f, const struct sim_conn *c)
 	return rc;
 }
 
-/* Read the file afresh and check it; *out is valid until the next call
- * on `c` and must not be changed. */
+/* Longer than any file system's timestamp granularity we care about. */
+#define RACY_NS (50 * 1000000LL)
+
+static bool
+same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Read the file afresh (unless its stat shows it unchanged since a read
+ * that was not racy) and check it; *out is valid until the next call on
+ * `c` and must not be changed. */
 static int
 sim_load(const struct sim_file **out, struct sim_conn *c)
 {
+	struct timespec read_at;
 	struct sim_file f;
+	struct stat st;
 	char *buf = NULL;
 	size_t len;
+	bool have_st;
 	int rc;
 
 	*out = NULL;
+	if (stat(c->path, &st) == 0 && c->last_text && c->last_st_ok &&
+	    same_file_state(&st, &c->last_st)) {
+		*out = &c->last;
+		return 0;
+	}
+	clock_gettime(CLOCK_REALTIME, &read_at);
+	have_st = stat(c->path, &st) == 0;
 	if ((rc = sim_read(&buf, &len, c)) < 0)
 		return rc;
 	if (c->last_text && len == c->last_len &&
 	    memcmp(buf, c->last_text, len) == 0) {
 		free(buf);
-		*out = &c->last;
-		return 0;
+	} else {
+		if ((rc = sim_parse(&f, buf, len, c->path)) < 0) {
+			free(buf);
+			return rc;
+		}
+		sim_forget(c);
+		c->last = f;
+		c->last_text = buf;
+		c->last_len = len;
 	}
-	if ((rc = sim_parse(&f, buf, len, c->path)) < 0) {
-		free(buf);
-		return rc;
-	}
-	sim_forget(c);
-	c->last = f;
-	c->last_text = buf;
-	c->last_len = len;
+	/* trust the stat next time only if the file was older than the read
+	 * by more than a timestamp tick; sim_read may also have created it */
+	c->last_st_ok = have_st && (int64_t)(read_at.tv_sec -
+	    st.st_mtim.tv_sec) * 1000000000 + (read_at.tv_nsec -
+	    st.st_mtim.tv_nsec) > RACY_NS;
+	c->last_st = st;
 	*out = &c->last;
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "../schema/load.h"
 #include "cmd.h"
@@ -80,15 +81,6 @@ struct watch {
 };
 
 /* --- small helpers ------------------------------------------------------ */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t
 rnd(struct watch *w)
@@ -790,7 +782,7 @@ teardown(struct watch *w)
 static void
 wait_until(int64_t until, const sigset_t *unblocked)
 {
-	int64_t left = until - mono_ms();
+	int64_t left = until - vr_clock_ms();
 	struct timespec ts;
 
 	if (left <= 0 || got_stop || got_hup)
@@ -839,16 +831,16 @@ run(struct watch *w, const sigset_t *unblocked)
 	    "state_dir", w->c.state_dir, "self_heal", w->self_heal ? "true" :
 	    "false", NULL);
 	free(iv);
-	next_fetch = next_observe = mono_ms();
+	next_fetch = next_observe = vr_clock_ms();
 	for (;;) {
 		if (got_stop)
 			break;
 		if (got_hup) {
 			got_hup = 0;
 			force = true;
-			next_fetch = mono_ms();
+			next_fetch = vr_clock_ms();
 		}
-		now = mono_ms();
+		now = vr_clock_ms();
 		if (now >= next_fetch) {
 			exit_code = VR_EXIT_OK;
 			rc = fetch_step(w, force, &passed, &exit_code);
@@ -857,17 +849,17 @@ run(struct watch *w, const sigset_t *unblocked)
 				code = rc < 0 ? VR_EXIT_ERROR : exit_code;
 				break;
 			}
-			next_fetch = mono_ms() + (w->fetch_failures ?
+			next_fetch = vr_clock_ms() + (w->fetch_failures ?
 			    w->retry_ms : jitter(w, w->interval_ms, 10));
 			if (passed) {
 				w->apply_failures = rc < 0 ?
 				    w->apply_failures + 1 : 0;
-				next_observe = mono_ms() + (rc < 0 ?
+				next_observe = vr_clock_ms() + (rc < 0 ?
 				    backoff(w, w->apply_failures) :
 				    w->interval_ms);
 			}
 		}
-		now = mono_ms();
+		now = vr_clock_ms();
 		if (now >= next_observe && !got_stop && !got_hup) {
 			rc = 0;
 			if (w->spec) {
@@ -878,7 +870,7 @@ run(struct watch *w, const sigset_t *unblocked)
 			}
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
 			    0;
-			next_observe = mono_ms() + (rc < 0 ?
+			next_observe = vr_clock_ms() + (rc < 0 ?
 			    backoff(w, w->apply_failures) : w->interval_ms);
 		}
 		wait_until(next_fetch < next_observe ? next_fetch :

@@ -26,6 +26,7 @@
 
 #include <git2.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "../schema/fileio.h"
 #include "gitsource.h"
@@ -64,15 +65,6 @@ struct vr_gitsource {
 static volatile sig_atomic_t alarm_fired;
 
 static void mirror_close(struct vr_gitsource *gs);
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 git_fail(int code, const char *what)
@@ -403,7 +395,7 @@ on_alarm(int sig)
 static bool
 past_deadline(struct vr_gitsource *gs)
 {
-	if (alarm_fired || now_ms() >= gs->deadline) {
+	if (alarm_fired || vr_clock_ms() >= gs->deadline) {
 		gs->timed_out = true;
 		git_error_set_str(GIT_ERROR_NET, "deadline passed");
 		return true;
@@ -461,7 +453,7 @@ run_tool(char **out, char *const argv[], const char *in_path, int timeout_ms)
 	int pfd[2], status, rc = VR_ERROR, in;
 	size_t len = 0, cap = 4096;
 	char *buf = vr_malloc(cap);
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = vr_clock_ms() + timeout_ms;
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
@@ -493,7 +485,7 @@ run_tool(char **out, char *const argv[], const char *in_path, int timeout_ms)
 	close(pfd[1]);
 	for (;;) {
 		struct pollfd p = { pfd[0], POLLIN, 0 };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - vr_clock_ms();
 		ssize_t n;
 
 		if (left <= 0) {
@@ -721,7 +713,7 @@ fetch_once(struct vr_gitsource *gs)
 	fo.update_fetchhead = 0;
 	gs->timed_out = false;
 	gs->cred_attempts = 0;
-	gs->deadline = now_ms() + gs->timeout_ms;
+	gs->deadline = vr_clock_ms() + gs->timeout_ms;
 	alarm_arm(&old, gs->timeout_ms);
 	rc = git_remote_fetch(remote, &refspecs, &fo, NULL);
 	alarm_disarm(&old);

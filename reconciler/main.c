@@ -2,7 +2,6 @@
  * main.c - vmrecon's entry point: find the command in the table and run it.
  * Only reconciler/ exits; everything below returns codes.
  */
-#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +30,6 @@ main(int argc, char **argv)
 		vr_usage(stderr);
 		return 1;
 	}
-	git_libgit2_init();
 	rc = c->run(argc - 1, argv + 1);
-	git_libgit2_shutdown();
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "notify.h"
 
@@ -46,15 +47,6 @@ struct vr_poster {
 	size_t nlogged;
 	size_t enqueued, sent, failed, dropped;
 };
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static struct timespec
 mono_at(double t)
@@ -204,7 +196,7 @@ requeue(struct vr_poster *p, struct post *r)
 		p->failed++;
 		return r;
 	}
-	r->due = mono_now() + (double)(VR_POSTER_BACKOFF_MS <<
+	r->due = vr_clock_s() + (double)(VR_POSTER_BACKOFF_MS <<
 	    (r->attempts - 1)) / 1000.0;
 	p->q[p->n++] = r;
 	return NULL;
@@ -227,7 +219,7 @@ poster_main(void *arg)
 			pthread_cond_wait(&p->cv, &p->mu);
 			continue;
 		}
-		if (p->q[i]->due > mono_now()) {
+		if (p->q[i]->due > vr_clock_s()) {
 			at = mono_at(p->q[i]->due);
 			pthread_cond_timedwait(&p->cv, &p->mu, &at);
 			continue;
@@ -303,7 +295,7 @@ vr_poster_enqueue(struct vr_poster *p, const char *url,
 	r->key = key ? vr_strdup(key) : NULL;
 	for (i = 0; i < nheaders; i++)
 		r->headers = curl_slist_append(r->headers, headers[i]);
-	r->due = mono_now();
+	r->due = vr_clock_s();
 	pthread_mutex_lock(&p->mu);
 	for (i = 0; key && i < p->n; i++)
 		if (p->q[i]->key && strcmp(p->q[i]->key, key) == 0) {
@@ -356,10 +348,10 @@ vr_poster_free(struct vr_poster *p, long wait_ms)
 
 	if (!p)
 		return;
-	deadline = mono_now() + (double)wait_ms / 1000.0;
+	deadline = vr_clock_s() + (double)wait_ms / 1000.0;
 	at = mono_at(deadline);
 	pthread_mutex_lock(&p->mu);
-	while ((p->n > 0 || p->sending) && mono_now() < deadline)
+	while ((p->n > 0 || p->sending) && vr_clock_s() < deadline)
 		pthread_cond_timedwait(&p->cv, &p->mu, &at);
 	atomic_store(&p->stop, true);
 	pthread_cond_broadcast(&p->cv);

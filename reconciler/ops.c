@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "cmd.h"
 #include "commitstatus.h"
@@ -90,15 +91,6 @@ struct vr_ops {
 	size_t vm_events; /* in this pass */
 };
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int
 vr_ops_open(struct vr_ops **out, const struct vr_ops_options *o)
 {
@@ -139,7 +131,7 @@ vr_ops_pass_begin(struct vr_ops *ops)
 {
 	if (!ops)
 		return;
-	ops->t0 = mono_now();
+	ops->t0 = vr_clock_s();
 	ops->vm_events = 0;
 	if (ops->metrics)
 		vr_metrics_pass_begin(ops->metrics);
@@ -188,7 +180,7 @@ vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
 			vr_metrics_count(ops->metrics, VR_RESULT_FAILED, n);
 	}
 	if (ops->metrics && vr_metrics_pass_end(ops->metrics, ok,
-	    ok && apply ? revision : NULL, mono_now() - ops->t0) < 0)
+	    ok && apply ? revision : NULL, vr_clock_s() - ops->t0) < 0)
 		fprintf(stderr, "vmrecon: warning: %s\n", vr_error_msg());
 }
 

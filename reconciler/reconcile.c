@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../schema/clock.h"
 #include "../schema/error.h"
 #include "plan.h"
 #include "reconcile.h"
@@ -21,15 +22,6 @@ struct vm_outcome {
 	char *message;
 	size_t applied, pending;
 };
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* "cpuCount, gpu" of the changes whose ->applied equals `applied`. */
 static char *
@@ -123,7 +115,7 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 	bool sel[VR_FIELD__COUNT] = { false };
 	bool restart = false, ifneeded;
 	size_t i, j, nsel = 0, nleft;
-	double t0 = now_s();
+	double t0 = vr_clock_s();
 	int rc;
 
 	memset(o, 0, sizeof(*o));
@@ -205,7 +197,7 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			    "Never)", o->pending, o->pending == 1 ? "" : "s");
 		else
 			o->message = vr_asprintf("converged in %.2f s (%zu "
-			    "change%s applied)", now_s() - t0, o->applied,
+			    "change%s applied)", vr_clock_s() - t0, o->applied,
 			    o->applied == 1 ? "" : "s");
 		record_from_live(&rec, &after, &prov);
 		if (sd && (!vp->has_record || !record_equal(&rec, &vp->record))
@@ -321,11 +313,11 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	    NULL;
 	for (i = 0; i < plan->nvms; i++) {
 		struct vm_outcome oc;
-		double t0 = now_s();
+		double t0 = vr_clock_s();
 
 		apply_vm(&oc, &plan->vms[i], b, sd, o);
 		notify_vm(o, &plan->vms[i], b, oc.result, oc.message,
-		    oc.applied, oc.pending, now_s() - t0);
+		    oc.applied, oc.pending, vr_clock_s() - t0);
 		res->applied += oc.applied;
 		res->pending += oc.pending;
 		failed += oc.result == VR_RESULT_FAILED;

@@ -27,6 +27,8 @@
 struct vr_statedir {
 	char *path;
 	int lock_fd;
+	json_t *applied; /* last-applied.json, read once per open: only this
+	                  * handle writes it while reconciling (the lock) */
 };
 
 char *
@@ -114,6 +116,7 @@ vr_statedir_free(struct vr_statedir *sd)
 		return;
 	if (sd->lock_fd >= 0)
 		close(sd->lock_fd); /* releases the flock */
+	json_decref(sd->applied);
 	free(sd->path);
 	free(sd);
 }
@@ -213,13 +216,13 @@ vr_statedir_record_get(struct vr_statedir *sd, const char *name,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = doc_load(&doc, sd, "last-applied.json")) < 0)
+	if (!sd->applied &&
+	    (rc = doc_load(&sd->applied, sd, "last-applied.json")) < 0)
 		return rc;
+	doc = sd->applied;
 	vm = json_object_get(json_object_get(doc, "vms"), name);
-	if (!vm) {
-		json_decref(doc);
+	if (!vm)
 		return VR_ENOTFOUND;
-	}
 	rc = VR_EINVALID;
 	if (!json_is_object(vm)) {
 		vr_error_set(rc, "last-applied.json: '%s' is not an object",
@@ -260,7 +263,6 @@ vr_statedir_record_get(struct vr_statedir *sd, const char *name,
 out:
 	if (rc < 0)
 		vr_vm_spec_clear(out);
-	json_decref(doc);
 	return rc;
 }
 
@@ -270,8 +272,10 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 	json_t *doc, *vm;
 	int rc;
 
-	if ((rc = doc_load(&doc, sd, "last-applied.json")) < 0)
+	if (!sd->applied &&
+	    (rc = doc_load(&sd->applied, sd, "last-applied.json")) < 0)
 		return rc;
+	doc = sd->applied;
 	vm = json_object();
 	if (r->has_cpu_count)
 		json_object_set_new(vm, "cpuCount", json_integer(r->cpu_count));
@@ -285,9 +289,7 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 		    "name", r->gpu.name, "passthroughType",
 		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
 	json_object_set_new(json_object_get(doc, "vms"), r->name, vm);
-	rc = doc_save(sd, "last-applied.json", doc);
-	json_decref(doc);
-	return rc;
+	return doc_save(sd, "last-applied.json", doc);
 }
 
 const char *
