@@ -3,6 +3,8 @@
 #   make            install missing build packages, build ./vmrecon
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#                   (plain `make test` reruns the fast tests under them too)
+#   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
 #   make demo       diff, apply, diff an example on the built-in sim backend
 #   make bench      measure speed and footprint (tests/bench/run); reports,
 #                   never fails (not part of make test)
@@ -19,7 +21,8 @@ TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
 	lighttpd lighttpd-mod-openssl openssh-server openssh-client \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
-	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv
+	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv \
+	clang libclang-rt-dev
 BENCH_PKGS = time binutils python3 git \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
@@ -63,6 +66,19 @@ UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
 TOOLS = $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang into build/fuzz
+# from the same sources with the fuzzer's coverage and ASan + UBSan.
+FUZZ_CC = clang
+FB = build/fuzz
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) -O1 -g $(FUZZ_FLAGS) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FB)/%.o)
+FUZZ_SECONDS ?= 60
+
 # ensure-packages: install the Debian packages in $(1) that are missing,
 # with apt-get, and only when something is missing.
 define ensure-packages
@@ -102,6 +118,25 @@ $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 
 $(B)/reconciler/main.o: VERSION
 
+$(FB)/.cflags: FORCE
+	@mkdir -p $(FB); echo '$(FUZZ_CFLAGS)' | cmp -s - $@ || \
+	echo '$(FUZZ_CFLAGS)' > $@
+
+$(FB)/%.o: %.c $(FB)/.cflags
+	@mkdir -p $(dir $@)
+	@echo "  CC [fuzz] $<"; $(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FB)/fuzz_%: $(FB)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	@echo "  LD $@"; $(FUZZ_CC) -fsanitize=fuzzer,address,undefined \
+	-o $@ $^ $(LDLIBS)
+
+fuzz-build: deps
+	$(call ensure-packages,clang libclang-rt-dev)
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/e2e/t0800-fuzz.sh
+
 # Objects depend on the flags: when libvirt appears (make test installs it
 # after a first build), every object is rebuilt with -DVR_HAVE_LIBVIRT.
 $(B)/.cflags: FORCE
@@ -112,9 +147,20 @@ $(B)/%.o: %.c $(B)/.cflags
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(ALL_CFLAGS) -DVR_VERSION='"$(VERSION)"' -c -o $@ $<
 
+# `make test` also rebuilds everything with ASan + UBSan into build/san and
+# reruns the unit tests and the fast end-to-end scripts on it (tests/run,
+# VR_SAN_BUILD); SAN_CHECK=0 skips that, SANITIZE=1 runs everything there.
+SAN_CHECK ?= 1
+ifeq ($(SANITIZE)$(SAN_CHECK),1)
+SAN_BUILD = build/san
+endif
+
+test-bins: $(B)/vmrecon $(B)/unit $(TOOLS)
+
 test: test-deps
-	@$(MAKE) --no-print-directory $(B)/vmrecon $(B)/unit $(TOOLS)
-	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) tests/run
+	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
+	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=1 test-bins)
+	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) tests/run
 
 # bench: what it measures and how is in tests/bench/README.md.  A failed
 # measurement is a row that says so, never a failed make.
@@ -153,7 +199,8 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test bench demo demo-qemu install clean FORCE
+.PHONY: all deps test-deps test test-bins bench demo demo-qemu install \
+	clean fuzz fuzz-build FORCE
 
 FORCE:
 

@@ -90,6 +90,9 @@ struct eflow {
 	int cpus;        /* NumberOfLogicalProcessors */
 	int have_host;
 	struct vr_host host;
+	/* set by vr_eflow_parse_outputs: the next pipeline's output */
+	const char *replay;
+	size_t replay_len;
 };
 
 /* What Get-EflowVm says about the VM. */
@@ -268,6 +271,9 @@ run_json(struct eflow *e, json_t **out, const char *pipeline, int empty_ok)
 	int rc;
 
 	*out = NULL;
+	if (e->replay)
+		return parse_json(out, pipeline, e->replay, e->replay_len,
+		    empty_ok);
 	rc = vr_ps_run(e->ps, pipeline, &text, &len);
 	if (rc == 0)
 		rc = parse_json(out, pipeline, text, len, empty_ok);
@@ -612,6 +618,46 @@ eflow_close(void *conn)
 	vr_ps_free(e->ps);
 	vr_host_clear(&e->host);
 	free(e);
+}
+
+int
+vr_eflow_parse_outputs(struct vr_host *host,
+    const char *const text[VR_EFLOW_NOUTPUTS],
+    const size_t len[VR_EFLOW_NOUTPUTS])
+{
+	struct eflow e = { 0 };
+	struct vm_info vi;
+	int rc, first = 0, step;
+
+	memset(host, 0, sizeof(*host));
+	for (step = 0; step < VR_EFLOW_NOUTPUTS; step++) {
+		e.replay = text[step] ? text[step] : "";
+		e.replay_len = text[step] ? len[step] : 0;
+		switch (step) {
+		case 0:
+			rc = ensure_cfg(&e);
+			break;
+		case 1:
+			rc = read_gpus(&e, &e.host);
+			break;
+		case 2:
+			rc = read_system(&e, &e.host);
+			break;
+		case 3:
+			rc = read_osversion(&e, &e.host.gpu_blocker);
+			break;
+		default:
+			rc = get_vm(&e, &vi);
+			if (rc == 0)
+				vm_info_clear(&vi);
+			break;
+		}
+		if (rc < 0 && first == 0)
+			first = rc;
+	}
+	e.host.cpus = e.cpus;
+	*host = e.host;
+	return first;
 }
 
 unsigned long

@@ -29,6 +29,7 @@
 #include "../schema/error.h"
 #include "../schema/fileio.h"
 #include "gitsource.h"
+#include "source_http.h"
 
 #define DEFAULT_TIMEOUT_MS 60000
 #define MAX_PACK_OBJECT (64UL * 1024 * 1024)
@@ -190,6 +191,24 @@ is_ssh_url(const char *url)
 	    strchr(url, '@') && strchr(url, '@') < strchr(url, ':');
 }
 
+/* A password in the URL would be logged and kept in status.json: refused
+ * without echoing it.  A user alone (ssh://git@host, http://gitops@host
+ * with --token-file) stays fine. */
+static int
+refuse_credentials(const char *url)
+{
+	bool user, password;
+	char *shown = vr_url_redact(url, &user, &password);
+	int rc = 0;
+
+	if (password)
+		rc = vr_error_set(VR_EINVALID, "'%s': credentials in the "
+		    "repository URL are refused; put a token in a file "
+		    "(--token-file) or use an ssh key", shown);
+	free(shown);
+	return rc;
+}
+
 static int
 read_token(char **out, const char *path)
 {
@@ -223,6 +242,8 @@ vr_gitsource_new(struct vr_gitsource **out,
 	if (!opts->url || !*opts->url || !opts->mirror || !*opts->mirror)
 		return vr_error_set(VR_EINVALID, "a repository url and a "
 		    "mirror directory are required");
+	if ((err = refuse_credentials(opts->url)) < 0)
+		return err;
 	git_libgit2_init();
 	git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECT_SIZE, MAX_PACK_OBJECT);
 	git_libgit2_opts(GIT_OPT_SET_PACK_MAX_OBJECTS, MAX_PACK_OBJECTS);
@@ -361,6 +382,11 @@ mirror_open(struct vr_gitsource *gs, bool fresh)
 		}
 	}
 	free(parent);
+	/* private like the rest of the state dir, whatever the umask
+	 * (libgit2 keeps an existing directory's mode) */
+	if (mkdir(gs->mirror, 0700) != 0 && errno != EEXIST)
+		return vr_error_set(VR_ERROR, "cannot create the mirror "
+		    "'%s': %s", gs->mirror, strerror(errno));
 	if (git_repository_init(&gs->repo, gs->mirror, 1) < 0)
 		return git_fail(VR_ERROR, "cannot create the mirror");
 	return 0;

@@ -52,13 +52,43 @@ vr_http_is_url(const char *where)
 	return p > where && strncmp(p, "://", 3) == 0;
 }
 
+char *
+vr_url_redact(const char *url, bool *has_user, bool *has_password)
+{
+	const char *p = strstr(url, "://"), *auth, *at = NULL, *q;
+	size_t end;
+
+	*has_user = *has_password = false;
+	if (!p)
+		return vr_strdup(url);
+	auth = p + 3;
+	end = strcspn(auth, "/?#");
+	for (q = auth; q < auth + end; q++)
+		if (*q == '@')
+			at = q;
+	if (!at)
+		return vr_strdup(url);
+	*has_user = true;
+	*has_password = memchr(auth, ':', (size_t)(at - auth)) != NULL;
+	return vr_asprintf("%.*s***%s", (int)(auth - url), url, at);
+}
+
 int
 vr_http_url_check(const char *url)
 {
 	CURLU *u = curl_url();
-	char *scheme = NULL, *user = NULL, *host = NULL;
+	char *scheme = NULL, *user = NULL, *host = NULL, *shown;
+	bool has_user, has_password;
 	int rc = 0;
 
+	/* never echo credentials, not even to refuse them */
+	shown = vr_url_redact(url, &has_user, &has_password);
+	url = shown;
+	if (has_user) {
+		rc = vr_error_set(VR_EINVALID, "'%s': credentials in the URL "
+		    "are refused; put a token in a file (--token-file)", url);
+		goto out;
+	}
 	if (strncasecmp(url, "http://", 7) == 0) {
 		rc = vr_error_set(VR_EINVALID, "'%s': plain http is refused; "
 		    "use https (certificates are always verified)", url);
@@ -85,6 +115,7 @@ out:
 	curl_free(user);
 	curl_free(host);
 	curl_url_cleanup(u);
+	free(shown);
 	return rc;
 }
 

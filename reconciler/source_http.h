@@ -31,6 +31,10 @@ void vr_http_global_init(void);
 /* True if `where` looks like a URL ("scheme://..."), not a path. */
 bool vr_http_is_url(const char *where);
 
+/* `url` with any user:password@ part shown as ***@, for messages
+ * (malloc'd); says whether it had a user and a password. */
+char *vr_url_redact(const char *url, bool *has_user, bool *has_password);
+
 /* 0 if `url` may be used: https, with a host, without user:password
  * (credentials belong in files); else VR_EINVALID with a message. */
 int vr_http_url_check(const char *url);

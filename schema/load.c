@@ -200,8 +200,8 @@ static bool
 is_sneaky(uint32_t c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x200e ||
-	    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
-	    (c >= 0x2066 && c <= 0x2069);
+	    c == 0x200f || c == 0x2028 || c == 0x2029 ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
 /* A user's string made safe to print inside '...': control, bidi and (for

@@ -1,7 +1,8 @@
 # t0300-sim-atomic.sh - kill -9 during `vmrecon apply` on the sim backend,
 # again and again: sim.json must always parse and hold one whole state (all
 # of a spec's fields or none: never CPUs from one spec and memory from the
-# other), restarts never go back, and the lock is never left stuck (the next
+# other), the state dir's JSON files always parse, restarts never go back,
+# and the lock is never left stuck (the next
 # apply succeeds at once).  VR_KILLS sets the number of kills (default 100;
 # each costs two applies).
 . "$(dirname "$0")/../lib.sh"
@@ -28,8 +29,18 @@ spec b 4 4096 none
 # $st: the state of edge-01 as "cpu/mem/gpu/restarts", or "BAD: why"; one
 # python3 for the whole run answers a line for each line it is sent
 coproc CHECK { /usr/bin/python3 -u -c '
-import json, sys
+import glob, json, os, sys
 for line in sys.stdin:
+    if line.startswith("S "):  # the state dir: its JSON files all parse
+        bad = []
+        for f in glob.glob(os.path.join(line[2:].strip(), "*.json")):
+            try:
+                d = json.load(open(f))
+                assert d["formatVersion"] == 1 and isinstance(d["vms"], dict)
+            except Exception as e:
+                bad.append("%s: %r" % (os.path.basename(f), e))
+        print("; ".join(bad) or "ok")
+        continue
     try:
         d = json.load(open(line.strip()))
         vm = d["vms"]["edge-01"]
@@ -42,6 +53,10 @@ for line in sys.stdin:
 state() { # sets $st
 	echo "$SIM" >&"${CHECK[1]}"
 	read -r st <&"${CHECK[0]}" || st="BAD: the checker died"
+}
+statefiles() { # sets $sf: "ok" or what is wrong with the state dir's files
+	echo "S $S" >&"${CHECK[1]}"
+	read -r sf <&"${CHECK[0]}" || sf="the checker died"
 }
 whole() { # STATE: one of the three states edge-01 may ever be in
 	case ${1%/*} in
@@ -82,6 +97,11 @@ while [ $i -lt "$N" ]; do
 		echo "# after kill $i: sim.json edge-01 is '$st'"
 		cp "$SIM" "$T/bad-$i.json" 2>/dev/null
 	fi
+	statefiles
+	if [ "$sf" != ok ]; then
+		bad=$((bad + 1))
+		echo "# after kill $i: state dir: $sf"
+	fi
 	r=${st##*/}
 	case $r in *[!0-9]* | '') r=$last ;; esac
 	if [ "$r" -lt "$last" ]; then
@@ -119,7 +139,7 @@ while [ $i -lt "$N" ]; do
 done
 
 temps=$(find "$T" -maxdepth 1 -name 'sim.json.tmp.*' | wc -l)
-expect_eq "$bad" 0 "sim.json parsed and held one whole state after every kill"
+expect_eq "$bad" 0 "sim.json parsed and held one whole state, and the state dir's files parsed, after every kill"
 expect_eq "$stuck" 0 "the apply after every kill got the lock and converged"
 expect_eq "$back" 0 "restarts never went back"
 if [ "$bad$stuck$back" = 000 ] && [ "$midway" -gt 0 ]; then

@@ -89,6 +89,13 @@ run "$VMRECON" apply -f "$T/s1.yaml" "${B[@]}"
 expect_rc 0 "second apply"
 expect_not_in "$T/err" "qemu: add" "second apply changes nothing"
 expect_in "$T/out" "in sync" "second apply says in sync"
+# vmrecon get: the live VM as a file, and diff of that file is in sync
+run "$VMRECON" get "${B[@]}"
+expect_rc 0 "get (every VM the backend has)"
+expect_in "$T/out" "name: edge-01" "get prints the VM"
+cp "$T/out" "$T/adopted.yaml"
+run "$VMRECON" diff -f "$T/adopted.yaml" "${B[@]}"
+expect_rc 0 "round trip: diff of get's output is in sync"
 
 # ---- memory grow and shrink through DIMMs -------------------------------
 spec "$T/s2.yaml" edge-01 2 1792

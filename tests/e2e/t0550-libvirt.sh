@@ -189,6 +189,13 @@ run "$VMRECON" apply -f "$T/s1.yaml" "${B[@]}"
 expect_rc 0 "second apply"
 expect_in "$T/out" "in sync" "second apply says in sync"
 expect_not_in "$T/err" "libvirt: " "second apply calls nothing in libvirt"
+# vmrecon get: the live VM as a file, and diff of that file is in sync
+run "$VMRECON" get "${B[@]}"
+expect_rc 0 "get (every VM the backend has)"
+expect_in "$T/out" "name: $dom" "get prints the domain"
+cp "$T/out" "$T/adopted.yaml"
+run "$VMRECON" diff -f "$T/adopted.yaml" "${B[@]}"
+expect_rc 0 "round trip: diff of get's output is in sync"
 if command -v valgrind >/dev/null && [ "${SANITIZE:-}" != 1 ]; then
 	valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
