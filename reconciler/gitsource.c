@@ -518,8 +518,25 @@ run_tool(char **out, char *const argv[], const char *in_path, int timeout_ms)
 		len += (size_t)n;
 	}
 	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* Closing its output is not exiting: the deadline holds for the
+	 * wait too, so a tool that hangs on after EOF cannot stall watch. */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (w == 0 && vr_clock_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			if (rc == 0)
+				rc = vr_error_set(VR_ETIMEOUT, "%s took longer "
+				    "than %d ms", argv[0], timeout_ms);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		if (w == 0)
+			vr_sleep_ms(5);
+	}
 	buf[len] = '\0';
 	if (rc == 0) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
