@@ -138,25 +138,6 @@ out:
 	return rc;
 }
 
-/* The spec `get` prints for a live VM: every field it knows for sure. */
-static void
-spec_of_live(struct vr_vm_spec *r, const char *name,
-    const struct vr_vm_live *l)
-{
-	memset(r, 0, sizeof(*r));
-	r->name = vr_strdup(name);
-	r->has_cpu_count = true;
-	r->cpu_count = l->cpu_count;
-	r->has_memory = true;
-	r->memory_mb = l->memory_mb;
-	if (l->gpu.count == 0) {
-		r->gpu_want = VR_GPU_NONE;
-	} else if (l->gpu.name && l->gpu.type != VR_GPU_TYPE_NONE) {
-		r->gpu_want = VR_GPU_WANT;
-		vr_gpu_copy(&r->gpu, &l->gpu);
-	} /* else unknown: left unmanaged, explained in a comment */
-}
-
 static void
 unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
     const struct vr_host *h)
@@ -303,7 +284,7 @@ cmd_get(int argc, char **argv)
 				vr_vm_spec_clear(&rec);
 			goto out;
 		}
-		spec_of_live(&out, names[i], &live);
+		vr_vm_spec_from_live(&out, names[i], &live);
 		if (yaml) {
 			char *hdr = vr_asprintf("# %s on %s, observed %s by "
 			    "vmrecon get\n", names[i], vr_backend_desc(b), now);

@@ -74,18 +74,9 @@ static void
 record_from_live(struct vr_vm_spec *r, const struct vr_vm_live *l,
     const struct vr_vm_spec *prev)
 {
-	memset(r, 0, sizeof(*r));
-	r->name = vr_strdup(prev->name);
-	r->has_cpu_count = true;
-	r->cpu_count = l->cpu_count;
-	r->has_memory = true;
-	r->memory_mb = l->memory_mb;
-	if (l->gpu.count == 0) {
-		r->gpu_want = VR_GPU_NONE;
-	} else if (l->gpu.name && l->gpu.type != VR_GPU_TYPE_NONE) {
-		r->gpu_want = VR_GPU_WANT;
-		vr_gpu_copy(&r->gpu, &l->gpu);
-	} else if (prev->gpu_want == VR_GPU_WANT &&
+	vr_vm_spec_from_live(r, prev->name, l);
+	/* a GPU the backend cannot name keeps the name vmrecon gave it */
+	if (r->gpu_want == VR_GPU_UNMANAGED && prev->gpu_want == VR_GPU_WANT &&
 	    prev->gpu.count == l->gpu.count) {
 		r->gpu_want = VR_GPU_WANT;
 		vr_gpu_copy(&r->gpu, &prev->gpu);

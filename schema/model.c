@@ -157,6 +157,24 @@ vr_change_clear(struct vr_change *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void
+vr_vm_spec_from_live(struct vr_vm_spec *r, const char *name,
+    const struct vr_vm_live *l)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = vr_strdup(name);
+	r->has_cpu_count = true;
+	r->cpu_count = l->cpu_count;
+	r->has_memory = true;
+	r->memory_mb = l->memory_mb;
+	if (l->gpu.count == 0) {
+		r->gpu_want = VR_GPU_NONE;
+	} else if (l->gpu.name && l->gpu.type != VR_GPU_TYPE_NONE) {
+		r->gpu_want = VR_GPU_WANT;
+		vr_gpu_copy(&r->gpu, &l->gpu);
+	}
+}
+
 const struct vr_host_gpu *
 vr_host_find_gpu(const struct vr_host *h, const char *name)
 {

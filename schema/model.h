@@ -148,6 +148,11 @@ void vr_host_clear(struct vr_host *h);
 void vr_vm_live_clear(struct vr_vm_live *l);
 void vr_change_clear(struct vr_change *c);
 
+/* The spec of what `live` certainly has: cpuCount, memoryInMB, and the GPU
+ * when there is none or its name and type are known (else unmanaged). */
+void vr_vm_spec_from_live(struct vr_vm_spec *out, const char *name,
+    const struct vr_vm_live *live);
+
 /* The host GPU of that name, or NULL. */
 const struct vr_host_gpu *vr_host_find_gpu(const struct vr_host *h,
     const char *name);
