@@ -1,4 +1,6 @@
 /* backend.c - the table of built-in drivers and dispatch to them. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,4 +189,18 @@ vr_strv_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+void
+vr_progress(bool on, const char *who, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!on)
+		return;
+	fprintf(stderr, "%s: ", who);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }

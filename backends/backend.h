@@ -107,4 +107,9 @@ const struct vr_driver *const *vr_backend_drivers(void);
 
 void vr_strv_free(char **v, size_t n);
 
+/* A progress line "WHO: message" on stderr, only when `on` (a backend's
+ * opts->progress, or its VERBOSE setting). */
+void vr_progress(bool on, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -94,24 +94,8 @@ lv_state_clear(struct lv_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void
-note(struct lvconn *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* Progress on stderr (a TTY, or VMRECON_LIBVIRT_VERBOSE set). */
-static void
-note(struct lvconn *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!c->progress)
-		return;
-	fputs("libvirt: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define note(c, ...) vr_progress((c)->progress, "libvirt", __VA_ARGS__)
 
 static int
 lv_fail(int code, const char *fmt, ...)

@@ -102,24 +102,8 @@ qstate_clear(struct qstate *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void
-note(struct qconn *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* Progress on stderr (a TTY, or VMRECON_QEMU_VERBOSE set). */
-static void
-note(struct qconn *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!c->progress)
-		return;
-	fputs("qemu: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define note(c, ...) vr_progress((c)->progress, "qemu", __VA_ARGS__)
 
 static int
 qemu_open(void **out, const char *target, const struct vr_backend_options *o)
