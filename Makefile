@@ -26,12 +26,20 @@ TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 BENCH_PKGS = time binutils python3 git \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
-PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
+# The core binary links libyaml and jansson only; the heavier libraries
+# are linked into modules (schema/module.h), opened when a command needs
+# them: vmrecon-git.so (libgit2: watch), vmrecon-http.so (libcurl and
+# libcrypto: HTTPS sources, --notify, --commit-status), vmrecon-libvirt.so.
+CORE_PKGS = yaml-0.1 jansson
+GIT_PKGS = libgit2
+HTTP_PKGS = libcurl libcrypto
+PKGS = $(CORE_PKGS) $(GIT_PKGS) $(HTTP_PKGS)
 
-# The libvirt backend is built only where libvirt (and its libxml2) is found.
-HAVE_LIBVIRT := $(shell pkg-config --exists libvirt libxml-2.0 && echo 1)
+# The libvirt backend is built only where libvirt (and its libxml2) is
+# found; `make HAVE_LIBVIRT=0` builds as if it were not.
+HAVE_LIBVIRT ?= $(shell pkg-config --exists libvirt libxml-2.0 && echo 1)
 ifeq ($(HAVE_LIBVIRT),1)
-PKGS += libvirt libxml-2.0
+VIRT_PKGS = libvirt libxml-2.0
 LIBVIRT_DEF = -DVR_HAVE_LIBVIRT
 endif
 
@@ -47,20 +55,43 @@ endif
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(LIBVIRT_DEF) $(WARN) $(CFLAGS) \
 	$(SANFLAGS) \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+	$(shell pkg-config --cflags $(PKGS) $(VIRT_PKGS) 2>/dev/null) -MMD -MP
+libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+CORE_LIBS = $(call libs,$(CORE_PKGS))
+LDLIBS = $(call libs,$(PKGS))
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+# executables export their symbols to the modules they open; a module binds
+# its own names to itself (modules.h)
+EXE_LDFLAGS = $(ALL_LDFLAGS) -rdynamic
+MOD_LDFLAGS = $(ALL_LDFLAGS) -shared -Wl,-Bsymbolic
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-LIB_SRC = $(sort $(wildcard schema/*.c backends/*.c) \
-	$(filter-out reconciler/main.c,$(wildcard reconciler/*.c)))
-ifneq ($(HAVE_LIBVIRT),1)
-LIB_SRC := $(filter-out backends/libvirt.c,$(LIB_SRC))
+# Sources: each module's, the module entries (mod_*.c), the core's
+# stand-ins for the git and http modules (*_load.c), and the core.
+GIT_SRC = reconciler/gitsource.c reconciler/cmd_watch.c
+HTTP_SRC = reconciler/source_http.c reconciler/notify.c \
+	reconciler/commitstatus.c
+VIRT_SRC = backends/libvirt.c
+ENTRY_SRC = reconciler/mod_git.c reconciler/mod_http.c backends/mod_libvirt.c
+LOAD_SRC = reconciler/git_load.c reconciler/http_load.c
+CORE_SRC = $(filter-out $(GIT_SRC) $(HTTP_SRC) $(VIRT_SRC) $(ENTRY_SRC) \
+	$(LOAD_SRC) reconciler/main.c, $(sort $(wildcard schema/*.c \
+	backends/*.c reconciler/*.c)))
+o = $(1:%.c=$(B)/%.o)
+CORE_OBJ = $(call o,$(CORE_SRC))
+# the objects unit tests and tools link directly (no module for git, http)
+LIB_SRC = $(CORE_SRC) $(GIT_SRC) $(HTTP_SRC)
+LIB_OBJ = $(call o,$(LIB_SRC))
+
+MODDIR = $(B)/lib/vmrecon
+MODULES = $(MODDIR)/vmrecon-git.so $(MODDIR)/vmrecon-http.so
+ifeq ($(HAVE_LIBVIRT),1)
+MODULES += $(MODDIR)/vmrecon-libvirt.so
 endif
-LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
@@ -72,7 +103,7 @@ FUZZ_CC = clang
 FB = build/fuzz
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) -O1 -g $(FUZZ_FLAGS) \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_FLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
@@ -95,7 +126,7 @@ fi
 endef
 
 all: deps
-	@$(MAKE) --no-print-directory vmrecon
+	@$(MAKE) --no-print-directory vmrecon modules
 
 deps:
 	$(call ensure-packages,$(BUILD_PKGS))
@@ -106,15 +137,35 @@ test-deps: deps
 vmrecon: $(B)/vmrecon
 	cp $< $@
 
-$(B)/vmrecon: $(LIB_OBJ) $(B)/reconciler/main.o
-	@echo "  LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+modules: $(MODULES)
 
-$(B)/unit: $(LIB_OBJ) $(UNIT_OBJ)
-	@echo "  LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/vmrecon: $(CORE_OBJ) $(call o,$(LOAD_SRC)) $(B)/reconciler/main.o
+	@echo "  LD $@"; $(CC) $(EXE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
+
+$(MODDIR)/vmrecon-git.so: $(call o,$(GIT_SRC) reconciler/mod_git.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(GIT_PKGS))
+
+$(MODDIR)/vmrecon-http.so: $(call o,$(HTTP_SRC) reconciler/mod_http.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(HTTP_PKGS))
+
+$(MODDIR)/vmrecon-libvirt.so: $(call o,$(VIRT_SRC) backends/mod_libvirt.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(VIRT_PKGS))
+
+# unit tests link git and http directly and open the libvirt module
+$(B)/unit: $(LIB_OBJ) $(UNIT_OBJ) $(filter %libvirt.so,$(MODULES))
+	@echo "  LD $@"; $(CC) $(EXE_LDFLAGS) -o $@ $(LIB_OBJ) $(UNIT_OBJ) \
+		$(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# where a binary run from the tree finds the modules (schema/module.c)
+$(B)/schema/module.o: ALL_CFLAGS += -DVR_BUILD_DIR='"$(abspath $(B))"' \
+	-DVR_SRC_DIR='"$(abspath .)"'
 
 $(B)/reconciler/main.o: VERSION
 
@@ -155,7 +206,7 @@ ifeq ($(SANITIZE)$(SAN_CHECK),1)
 SAN_BUILD = build/san
 endif
 
-test-bins: $(B)/vmrecon $(B)/unit $(TOOLS)
+test-bins: $(B)/vmrecon $(MODULES) $(B)/unit $(TOOLS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
@@ -171,9 +222,10 @@ $(B)/bench/yaml_events: tests/bench/yaml_events.c
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(shell pkg-config --libs yaml-0.1 2>/dev/null)
 
-$(B)/bench/plan_driver: tests/bench/plan_driver.c $(LIB_OBJ)
+$(B)/bench/plan_driver: tests/bench/plan_driver.c $(CORE_OBJ) \
+		$(call o,$(LOAD_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
 bench: deps
 	$(call ensure-packages,$(BENCH_PKGS))
@@ -192,6 +244,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+	install -d $(DESTDIR)$(PREFIX)/lib/vmrecon
+	install -m 644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/vmrecon/
 	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
 	install -m 644 examples/vmrecon.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
@@ -199,7 +253,7 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test test-bins bench demo demo-qemu install \
+.PHONY: all deps test-deps test test-bins modules bench demo demo-qemu install \
 	clean fuzz fuzz-build FORCE
 
 FORCE:

@@ -37,8 +37,8 @@ const struct vr_cmd vr_commands[] = {
 	  "               [--ca-file FILE] [--token-file FILE] "
 	  "[--ssh-key KEY --known-hosts FILE]",
 	  "follow a Git repository: reconcile on new commits and on drift" },
-	{ "version", cmd_version, "version",
-	  "print the version and the backends built in" },
+	{ "version", cmd_version, "version [-v]",
+	  "print the version, the backends and modules found" },
 	{ "help", cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL }
 };
