@@ -109,10 +109,10 @@ open_checked(const char *name)
 	if (info->abi != VR_MODULE_ABI || !info->version ||
 	    strcmp(info->version, VR_VERSION) != 0 || !info->name ||
 	    strcmp(info->name, name) != 0 || !info->api) {
-		vr_error_set(VR_EINVALID, "refusing module %s: it is %s %s "
-		    "from vmrecon %s (layout %u), this is vmrecon %s (layout "
-		    "%d); install the modules built with this vmrecon", path,
-		    info->name ? info->name : "?", "module",
+		vr_error_set(VR_EINVALID, "refusing module %s: it is the %s "
+		    "module of vmrecon %s (layout %u), this is vmrecon %s "
+		    "(layout %d); install the modules built with this vmrecon",
+		    path, info->name ? info->name : "?",
 		    info->version ? info->version : "?", info->abi,
 		    VR_VERSION, VR_MODULE_ABI);
 		dlclose(h);
