@@ -225,7 +225,7 @@ $(B)/bench/yaml_events: tests/bench/yaml_events.c
 $(B)/bench/plan_driver: tests/bench/plan_driver.c $(CORE_OBJ) \
 		$(call o,$(LOAD_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
+	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(CORE_LIBS)
 
 bench: deps
 	$(call ensure-packages,$(BENCH_PKGS))
