@@ -251,10 +251,12 @@ demo-qemu: test-deps
 	@$(MAKE) --no-print-directory vmrecon
 	@tests/demo-qemu
 
-install: all
+# installs from $(B) (not ./vmrecon, which the last build of any kind wrote)
+install: deps
+	@$(MAKE) --no-print-directory $(B)/vmrecon modules
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	install -m 755 vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+	install -m 755 $(B)/vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
 	install -d $(DESTDIR)$(PREFIX)/lib/vmrecon
 	install -m 644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/vmrecon/
 	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1

@@ -2,6 +2,7 @@
  * (module.h).  Each module is opened at most once per process. */
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct loaded {
 
 static struct loaded *loaded; /* never unloaded: a module's code may sit in
                                * callbacks and thread stacks until exit */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The directory of the running executable, "" if unknown. */
 static void
@@ -125,18 +127,20 @@ const struct vr_module_info *
 vr_module_info(const char *name)
 {
 	struct loaded *l;
-	const struct vr_module_info *info;
+	const struct vr_module_info *info = NULL;
 
+	pthread_mutex_lock(&lock);
 	for (l = loaded; l; l = l->next)
 		if (strcmp(l->name, name) == 0)
-			return l->info;
-	if (!(info = open_checked(name)))
-		return NULL;
-	l = vr_malloc(sizeof(*l) + strlen(name) + 1);
-	strcpy(l->name, name);
-	l->info = info;
-	l->next = loaded;
-	loaded = l;
+			info = l->info;
+	if (!info && (info = open_checked(name))) {
+		l = vr_malloc(sizeof(*l) + strlen(name) + 1);
+		strcpy(l->name, name);
+		l->info = info;
+		l->next = loaded;
+		loaded = l;
+	}
+	pthread_mutex_unlock(&lock);
 	return info;
 }
 
