@@ -16,6 +16,19 @@ for lib in libcurl libgit2 libvirt libcrypto libssl libxml2; do
 	expect_not_in "$T/needed" "$lib" "the core does not link $lib"
 done
 
+# --- every module links: each symbol it needs is the core's or its
+# libraries' (LD_BIND_NOW resolves them all at dlopen, not at first call)
+run env LD_BIND_NOW=1 "$VMRECON" version -v
+expect_rc 0 "version -v with every symbol bound at load"
+expect_in "$T/out" "(watch): libgit2 " "the git module loads and names libgit2"
+expect_in "$T/out" "(https sources, --notify, --commit-status): libcurl " \
+	"the http module loads and names libcurl"
+if [ $lv = 1 ]; then
+	expect_in "$T/out" "(--backend): libvirt " \
+		"the libvirt module loads and names libvirt"
+fi
+expect_not_in "$T/out" "refused" "no module is refused"
+
 # --- a command without git, HTTP or libvirt needs no module at all
 mkdir -p "$T/empty"
 run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" diff -f "$spec" \
