@@ -7,6 +7,7 @@
 #include <yaml.h>
 
 #include "cmd.h"
+#include "options.h"
 
 #ifndef VR_VERSION
 #define VR_VERSION "0.0.0"
@@ -16,16 +17,14 @@ int
 cmd_version(int argc, char **argv)
 {
 	const struct vr_driver *const *d;
-	int maj, min, rev;
+	struct vr_opts p;
+	int maj, min, rev, rc;
 
-	if (argc > 1) {
-		if (argv[1][0] == '-' && argv[1][1] == 'h') {
-			vr_cmd_usage("version", stdout);
-			return 0;
-		}
-		vr_cmd_usage("version", stderr);
-		return 1;
-	}
+	vr_opts_init(&p, "version", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0)
+		;
+	if (rc < 0)
+		return vr_opts_exit(rc);
 	printf("vmrecon %s\nbackends:", VR_VERSION);
 	for (d = vr_backend_drivers(); *d; d++)
 		printf(" %s", (*d)->name);
