@@ -3,8 +3,10 @@
  * can carry: a duration, a size, a count.  Each takes the option's own
  * bounds, refuses anything outside its grammar (no sign, no space, no
  * fraction, no hex), and names the option in its message.  The option
- * table (options.c) calls them; vmrecon.1 repeats the grammars under
- * DURATIONS, SIZES AND COUNTS.  Modelled on OpenSSH's convtime().
+ * table (options.c) calls them for VR_ARG_DURATION, _SIZE and _COUNT.
+ * vmrecon.1 repeats the duration grammar under DURATIONS; the first option
+ * that takes a size or a count adds its grammar there.  Modelled on
+ * OpenSSH's convtime() and its TIME FORMATS.
  */
 #ifndef VR_UNITS_H
 #define VR_UNITS_H
