@@ -1,6 +1,5 @@
 /* duration.c - vr_parse_duration and vr_duration_format (grammar in
  * units.h). */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,12 +43,9 @@ parse(int64_t *out_ms, const char *s, const char *what)
 		int digits = 0;
 		size_t u, len = 0;
 
-		while (isdigit((unsigned char)*p)) {
-			if (++digits > 9)
-				return vr_error_set(VR_EINVALID, "%s: '%s' is "
-				    "too long", what, s);
-			n = n * 10 + (*p++ - '0');
-		}
+		if ((digits = vr_units__digits(&p, 9, &n)) < 0)
+			return vr_error_set(VR_EINVALID, "%s: '%s' is too "
+			    "long", what, s);
 		if (digits == 0)
 			return vr_error_set(VR_EINVALID, "%s: '%s' is not a "
 			    "duration (like 30, 500ms, 30s, 1m, 1h30m)",

@@ -151,14 +151,6 @@ vr_opts_init(struct vr_opts *p, const char *cmd, int argc, char **argv)
 	optind = 0; /* glibc: start afresh, even after an earlier parse */
 }
 
-/* "--name" or "-x" as the user may have typed it, for messages. */
-static const char *
-opt_label(const struct vr_option *o, char *buf, size_t size)
-{
-	snprintf(buf, size, "--%s", o->name);
-	return buf;
-}
-
 /* The enum value's index in meta ("text|json"), or -1. */
 static int
 enum_index(const char *meta, const char *v)
@@ -187,7 +179,7 @@ opt_value(struct vr_opts *p)
 	char what[64];
 	int i;
 
-	opt_label(o, what, sizeof(what));
+	snprintf(what, sizeof(what), "--%s", o->name);
 	switch (o->arg) {
 	case VR_ARG_NONE:
 		return 0;

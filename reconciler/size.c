@@ -1,5 +1,4 @@
 /* size.c - vr_parse_size (grammar in units.h). */
-#include <ctype.h>
 #include <string.h>
 
 #include "../schema/error.h"
@@ -22,12 +21,9 @@ vr_parse_size(int64_t *out, const char *s, int64_t min, int64_t max,
 	*out = 0;
 	if (!s || !*s)
 		return vr_error_set(VR_EINVALID, "%s: empty size", what);
-	while (isdigit((unsigned char)*p)) {
-		if (++digits > 15)
-			return vr_error_set(VR_EINVALID, "%s: '%s' is too "
-			    "long", what, s);
-		n = n * 10 + (*p++ - '0');
-	}
+	if ((digits = vr_units__digits(&p, 15, &n)) < 0)
+		return vr_error_set(VR_EINVALID, "%s: '%s' is too long", what,
+		    s);
 	if (digits == 0)
 		return vr_error_set(VR_EINVALID, "%s: '%s' is not a size "
 		    "(like 4096, 512KiB, 1MiB)", what, s);

@@ -62,4 +62,9 @@ int vr_parse_size(int64_t *out, const char *s, int64_t min, int64_t max,
 int vr_parse_count(int64_t *out, const char *s, int64_t min, int64_t max,
     const char *what);
 
+/* Semi-private, for the parsers above: read the decimal digits at *p into
+ * *n and move *p past them.  Returns how many there were (0: none), or -1
+ * if more than `max` (then *n is not set). */
+int vr_units__digits(const char **p, int max, int64_t *n);
+
 #endif
