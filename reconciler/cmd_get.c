@@ -7,7 +7,6 @@
  * YAML goes through libyaml's emitter, so any GPU name is quoted correctly;
  * only the comments are written by hand, outside the emitted nodes.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "../schema/error.h"
 #include "cmd.h"
+#include "options.h"
 
 struct out_buf {
 	char *p;
@@ -189,18 +189,11 @@ json_of(const struct vr_vm_spec *r)
 int
 cmd_get(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "backend", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "record", no_argument, NULL, 'r' },
-		{ "state-dir", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct vr_statedir *sd = NULL;
 	struct vr_backend *b = NULL;
 	struct vr_host host;
 	struct vr_cli_common c;
+	struct vr_opts p;
 	struct out_buf o = { NULL, 0, 0 };
 	json_t *items = json_array();
 	bool record = false, yaml = true;
@@ -208,42 +201,22 @@ cmd_get(int argc, char **argv)
 	size_t i, n = 0;
 	time_t t = time(NULL);
 	struct tm tm;
-	int ch, rc, code = VR_EXIT_ERROR;
+	int rc, code = VR_EXIT_ERROR;
 
 	memset(&host, 0, sizeof(host));
 	vr_cli_common_init(&c);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:ho:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			c.backend = optarg;
-			break;
-		case 'h':
-			vr_cmd_usage("get", stdout);
-			code = 0;
-			goto out;
-		case 'o':
-			if (strcmp(optarg, "yaml") == 0)
-				yaml = true;
-			else if (strcmp(optarg, "json") == 0)
-				yaml = false;
-			else {
-				vr_cli_error("-o must be yaml or json, not "
-				    "'%s'", optarg);
-				goto out;
-			}
-			break;
-		case 'r':
+	vr_opts_init(&p, "get", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0) {
+		if (rc == VR_OPT_OUTPUT) /* the yaml|json row */
+			yaml = strcmp(p.arg, "yaml") == 0;
+		else if (rc == VR_OPT_RECORD)
 			record = true;
-			break;
-		case 'S':
-			free(c.state_dir);
-			c.state_dir = vr_strdup(optarg);
-			break;
-		default:
-			vr_cmd_usage("get", stderr);
-			goto out;
-		}
+		else
+			vr_cli_common_option(&c, &p);
+	}
+	if (rc < 0) {
+		code = vr_opts_exit(rc);
+		goto out;
 	}
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
@@ -252,16 +225,16 @@ cmd_get(int argc, char **argv)
 		vr_cli_error("%s", vr_error_msg());
 		goto out;
 	}
-	if (optind == argc) {
+	if (p.ind == argc) {
 		if (vr_backend_list(b, &names, &n) < 0) {
 			vr_cli_error("%s", vr_error_msg());
 			goto out;
 		}
 	} else {
-		n = (size_t)(argc - optind);
+		n = (size_t)(argc - p.ind);
 		names = vr_calloc(n, sizeof(*names));
 		for (i = 0; i < n; i++)
-			names[i] = vr_strdup(argv[optind + (int)i]);
+			names[i] = vr_strdup(argv[p.ind + (int)i]);
 	}
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -6,12 +6,12 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <yaml.h>
 
 #include "../schema/error.h"
 #include "../schema/module.h"
 #include "cmd.h"
+#include "options.h"
 
 struct mod_row {
 	const char *name;
@@ -56,19 +56,15 @@ cmd_version(int argc, char **argv)
 	};
 	const struct mod_row *m;
 	char path[PATH_MAX];
-	int verbose = 0;
+	struct vr_opts p;
+	int verbose = 0, rc;
 
-	if (argc > 1 && (strcmp(argv[1], "-v") == 0 ||
-	    strcmp(argv[1], "--verbose") == 0))
-		verbose = 1, argc--, argv++;
-	if (argc > 1) {
-		if (argv[1][0] == '-' && argv[1][1] == 'h') {
-			vr_cmd_usage("version", stdout);
-			return 0;
-		}
-		vr_cmd_usage("version", stderr);
-		return 1;
-	}
+	vr_opts_init(&p, "version", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0)
+		if (rc == VR_OPT_VERBOSE)
+			verbose = 1;
+	if (rc < 0)
+		return vr_opts_exit(rc);
 	printf("vmrecon %s\nbackends:", VR_VERSION);
 	for (e = vr_backend_registry(); e->name; e++)
 		if (e->driver || (!e->not_built &&
