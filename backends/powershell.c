@@ -330,11 +330,15 @@ vr_ps_argv(char ***out, size_t *argc, const struct vr_ps *ps,
 		return vr_error_set(VR_EINVALID, "a PowerShell script encodes "
 		    "to %zu characters, more than %d", k, VR_PS_MAX_ENCODED);
 	}
-	v = vr_calloc(ps->argc + 5, sizeof(*v));
+	v = vr_calloc(ps->argc + 7, sizeof(*v));
 	for (k = 0; k < ps->argc; k++)
 		v[k] = vr_strdup(ps->argv[k]);
 	v[k++] = vr_strdup("-NoProfile");
 	v[k++] = vr_strdup("-NonInteractive");
+	/* without it, a redirected pwsh also writes Write-Host lines to
+	 * stderr as #< CLIXML (seen with pwsh 7.6.9) */
+	v[k++] = vr_strdup("-OutputFormat");
+	v[k++] = vr_strdup("Text");
 	v[k++] = vr_strdup("-EncodedCommand");
 	v[k++] = b64;
 	*out = v;

@@ -4,8 +4,8 @@
  * collect its result, bounded in size and time.
  *
  * The launcher is split on blanks into argv and executed directly (never by
- * a shell); vmrecon appends `-NoProfile -NonInteractive -EncodedCommand B`
- * where B is the base64 of the script in UTF-16LE, so every word it adds is
+ * a shell); vmrecon appends `-NoProfile -NonInteractive -OutputFormat Text
+ * -EncodedCommand B` where B is the base64 of the script in UTF-16LE, so every word it adds is
  * made of [A-Za-z0-9+/=-] only: nothing a remote shell (cmd.exe, the
  * PowerShell behind ssh) or WSL's command-line quoting re-parses.
  *
@@ -47,8 +47,8 @@ char *vr_ps_script(const char *body);
 
 /* The argv vmrecon executes for `script` (a whole script, as from
  * vr_ps_script): the launcher's words, then -NoProfile -NonInteractive
- * -EncodedCommand BASE64(UTF-16LE(script)); NULL-terminated, *argc words.
- * VR_EINVALID if the script is not valid UTF-8 or encodes to more than
+ * -OutputFormat Text -EncodedCommand BASE64(UTF-16LE(script));
+ * NULL-terminated, *argc words.  VR_EINVALID if the script is not valid UTF-8 or encodes to more than
  * VR_PS_MAX_ENCODED characters.  Free with vr_ps_argv_free. */
 int vr_ps_argv(char ***out, size_t *argc, const struct vr_ps *ps,
     const char *script);

@@ -59,7 +59,7 @@ vmr() { run "$VMRECON" "$1" -f "$2" --backend "$BK" --state-dir "$S"; }
 
 # --- the pitfall, reproduced on the emulator directly -----------------------
 emu_reset
-"$EMU" -NoProfile -NonInteractive -EncodedCommand "$(echo "\$r = Set-EflowVM \
+"$EMU" -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand "$(echo "\$r = Set-EflowVM \
 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 \
 -headless 6>&1" | "$EMU" --wrap)" >/dev/null
 expect_eq "$(vmtuple)" "1,1024,NVIDIA A2" \
@@ -298,11 +298,11 @@ expect_in "$T/err" "cannot run PowerShell launcher '$T/no-such-powershell'" "is 
 
 # --- nothing but the two scripts was ever sent -------------------------------
 # (the emulator refuses anything else; this checks the last log's shapes)
-/usr/bin/python3 - "$EFLOW_EMU_LOG" <<'PY' && ok "every logged call is -NoProfile -NonInteractive -EncodedCommand BASE64" || notok "unexpected call shape"
+/usr/bin/python3 - "$EFLOW_EMU_LOG" <<'PY' && ok "every logged call is -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand BASE64" || notok "unexpected call shape"
 import json, sys
 for line in open(sys.argv[1]):
     a = json.loads(line)
-    assert a["argv"] == ["-NoProfile", "-NonInteractive", "-EncodedCommand"], a
+    assert a["argv"] == ["-NoProfile", "-NonInteractive", "-OutputFormat", "Text", "-EncodedCommand"], a
     assert a["kind"] in ("observe", "set"), a
 PY
 

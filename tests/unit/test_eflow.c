@@ -399,18 +399,19 @@ TEST(eflow_argv_is_inert)
 	script = vr_ps_script("$x = 'it''s \xe2\x80\x99 \"q\" | ; & $(a) "
 	    "`n \xf0\x9f\x98\x80'\n");
 	CHECK_INT(vr_ps_argv(&v, &n, ps, script), 0);
-	CHECK_INT(n, 7);
+	CHECK_INT(n, 9);
 	CHECK_STR(v[0], "ssh");
 	CHECK_STR(v[2], "powershell");
 	CHECK_STR(v[3], "-NoProfile");
 	CHECK_STR(v[4], "-NonInteractive");
-	CHECK_STR(v[5], "-EncodedCommand");
-	CHECK(v[7] == NULL);
+	CHECK_STR(v[5], "-OutputFormat");
+	CHECK_STR(v[6], "Text");
+	CHECK_STR(v[7], "-EncodedCommand");
+	CHECK(v[9] == NULL);
 	for (i = 3; i < n; i++)
 		CHECK_INT(strspn(v[i], b64), strlen(v[i]));
-	/* "$E" in UTF-16LE: JABFAA== starts every script */
-	CHECK(strncmp(v[6], "JABFAHIAcgBvAHIA", 16) == 0);
-	/* the emoji is one surrogate pair: D83D DE00 -> 3D D8 00 DE */
+	/* "$Error..." in UTF-16LE starts every script */
+	CHECK(strncmp(v[8], "JABFAHIAcgBvAHIA", 16) == 0);
 	vr_ps_argv_free(v);
 	free(script);
 	CHECK_INT(vr_ps_argv(&v, &n, ps, "bad \xff utf-8"), VR_EINVALID);
