@@ -214,8 +214,9 @@ kill_loop() {
 	done
 	echo "# $name: kills by the last step logged:$(printf '%s\n' $phases | sort | uniq -c | awk '{printf " %s %s", $2, $1}')"
 	for p in fetch reconcile status; do
-		printf '%s\n' $phases | grep -qx $p && ok "$name: killed during $p" ||
-			notok "$name: no kill landed during $p"
+		if printf '%s\n' $phases | grep -qx $p; then ok "$name: killed during $p"
+		elif [ "$KILLS" -lt 30 ]; then skip "$name: no kill landed during $p (only $KILLS kills)"
+		else notok "$name: no kill landed during $p"; fi
 	done
 	expect_eq "$bad" 0 "$name: after each of $KILLS kills every state file parses and no revision is recorded as applied that the sim does not hold"
 	expect_eq "$lockbad" 0 "$name: the lock was free after each kill"
@@ -246,6 +247,20 @@ kill_loop() {
 }
 
 kill_loop file "file://$SRV"
+
+# What a kill during libgit2's fetch leaves (seen in this loop under ASan):
+# a ref lock file in the mirror, on which every later fetch failed
+# ("failed to lock file ... main.lock for writing") and the watch never
+# converged again.  The next start removes it.
+S=$T/state-file
+: >"$S/mirror.git/refs/remotes/origin/main.lock"
+: >"$S/mirror.git/packed-refs.lock"
+push_rev
+run "$VMRECON" watch --once --repo "file://$SRV" --path hosts/kill-host.yaml --state-dir "$S"
+expect_rc 0 "a ref lock left by a killed fetch: the next start fetches and applies"
+expect_in "$T/err" "removed a stale git lock" "and says it removed the stale locks"
+expect_eq "$(json_get "$S/sim.json" "d['vms']['edge-01']['memoryInMB']")" \
+	"$((1024 + 2 * k))" "the sim holds the revision pushed then"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 git daemon --reuseaddr --listen=127.0.0.1 --port="$PORT" --export-all \
