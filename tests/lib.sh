@@ -8,7 +8,16 @@ set -u
 : "${VMRECON:=$VR_TOP/build/rel/vmrecon}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/vr-e2e-XXXXXX")
 _failed=0
-trap '[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
+# PIDS: background processes a script started; at exit they get SIGTERM
+# (which `git daemon` passes on to its git-daemon) and are waited for
+PIDS=""
+_vr_exit() {
+	local p
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
+}
+trap _vr_exit EXIT
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; _failed=1; }
