@@ -10,14 +10,7 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
 export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 
-PIDS=""
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
-}
-trap cleanup EXIT
+# PIDS (tests/lib.sh): the daemons and servers started here, stopped at exit
 
 HOST=$(uname -n)
 SRV=$T/srv/fleet.git
