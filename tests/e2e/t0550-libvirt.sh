@@ -415,5 +415,5 @@ tail -n +"$((logmark + 1))" "$R/libvirtd.log" |
 	grep -E 'Creating data for|Outdated cached capabilities|but it is not available now' >"$T/reprobe"
 [ ! -s "$T/reprobe" ] && ok "libvirt never probed QEMU again after its start" || {
 	notok "libvirt probed QEMU again $(grep -c 'Creating data' "$T/reprobe") times:"
-	sort "$T/reprobe" | cut -d: -f4- | uniq -c | head -5 | sed 's/^/#   /'
+	cut -d: -f5- "$T/reprobe" | sort | uniq -c | sort -rn | head -5 | sed 's/^/#   /'
 }
