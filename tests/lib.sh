@@ -1,15 +1,30 @@
 # tests/lib.sh - helpers for the end-to-end scripts in tests/e2e/.
 # Source it; it makes a temporary directory $T removed at exit (kept on
-# failure) and gives assertions that print "ok - ..." / "not ok - ...".
+# failure) and gives assertions that print "ok - ..." / "not ok - ...";
+# a check that cannot run here prints "skip - ..." (tests/run counts it as
+# skipped, never as passed).
 set -u
 : "${VR_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${VMRECON:=$VR_TOP/build/rel/vmrecon}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/vr-e2e-XXXXXX")
 _failed=0
-trap '[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
+# PIDS: background processes a script started; at exit they get SIGTERM
+# (which `git daemon` passes on to its git-daemon) and are waited for
+PIDS=""
+_vr_exit() {
+	local p
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
+}
+trap _vr_exit EXIT
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; _failed=1; }
+# skip REASON: one check that cannot run here; skip_all REASON: the whole
+# script cannot run (prints the line and exits 0)
+skip() { echo "skip - $*"; }
+skip_all() { skip "$@"; exit 0; }
 
 # run CMD...: runs it, stdout in $T/out, stderr in $T/err, code in $RC
 run() {

@@ -276,4 +276,6 @@ if [ "${SANITIZE:-}" != 1 ] && command -v valgrind >/dev/null; then
 			{ notok "memcheck: eflow apply $f"; sed 's/^/#   /' "$T/err" | head -30; }
 	done
 	expect_in "$T/err" "Cannot process request, EFLOW VM is OFF!" "a Set-EflowVM refusal is quoted"
+else
+	skip "memcheck: SANITIZE=1 or no valgrind"
 fi
