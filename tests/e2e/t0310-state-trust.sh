@@ -7,15 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 SECRET="top-secret-$$-content"
 
-cat >"$T/vm.yaml" <<'Y'
-apiVersion: vmrecon/v1
-kind: VirtualMachine
-metadata:
-  name: edge-01
-spec:
-  cpuCount: 2
-  restartPolicy: IfNeeded
-Y
+vm_yaml "$T/vm.yaml" edge-01 2
 victim() { printf '%s\n' "$SECRET" >"$T/victim.txt"; }
 victim_intact() { [ "$(cat "$T/victim.txt")" = "$SECRET" ]; }
 no_secret() { # DESC: nothing vmrecon printed quotes the victim

@@ -11,15 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 
-{
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vr-test-ca \
-		-keyout "$T/ca.key" -out "$T/ca.pem" &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
-		-keyout "$T/srv.key" -out "$T/srv.csr" &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext" &&
-	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-		-CAcreateserial -days 2 -extfile "$T/ext" -out "$T/srv.pem"
-} 2>/dev/null || { notok "openssl could not make a test CA"; exit 1; }
+test_ca || { notok "openssl could not make a test CA"; exit 1; }
 $PY "$VR_TOP/tests/httpd.py" --log "$T/hooks.log" --port-file "$T/port" \
 	--cert "$T/srv.pem" --key "$T/srv.key" &
 HPID=$!
@@ -28,23 +20,9 @@ for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 [ -s "$T/port" ] || { notok "the webhook server did not start"; exit 1; }
 HOOK=https://localhost:$(cat "$T/port")/hook
 
-cat >"$T/two.yaml" <<'Y'
-apiVersion: vmrecon/v1
-kind: VirtualMachine
-metadata:
-  name: edge-01
-spec:
-  cpuCount: 2
-  restartPolicy: IfNeeded
----
-apiVersion: vmrecon/v1
-kind: VirtualMachine
-metadata:
-  name: edge-02
-spec:
-  cpuCount: 2
-  restartPolicy: IfNeeded
-Y
+vm_yaml "$T/1.yaml" edge-01 2
+vm_yaml "$T/2.yaml" edge-02 2
+{ cat "$T/1.yaml"; echo ---; cat "$T/2.yaml"; } >"$T/two.yaml"
 
 # sim FILE FAULTS-JSON: a sim file with edge-01 and edge-02 and the faults
 sim() {

@@ -12,11 +12,7 @@ cat >"$SIM" <<'J'
  "vms": {"a": {"cpuCount": 1, "memoryInMB": 1024},
          "b": {"cpuCount": 1, "memoryInMB": 1024}}}
 J
-spec() { # FILE VM CPU
-	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: %s\nspec:\n  cpuCount: %s\n  restartPolicy: IfNeeded\n' \
-		"$2" "$3" >"$1"
-}
-for v in a b; do for c in 2 3; do spec "$T/$v$c.yaml" "$v" "$c"; done; done
+for v in a b; do for c in 2 3; do vm_yaml "$T/$v$c.yaml" "$v" "$c"; done; done
 # state: "cpu-a/restarts-a cpu-b/restarts-b"
 state() {
 	json_get "$SIM" "'%d/%d %d/%d' % tuple(x for v in 'ab' for x in (d['vms'][v]['cpuCount'], d['vms'][v].get('restarts', 0)))"

@@ -5,15 +5,7 @@
 # status and folded in by the next apply.
 . "$(dirname "$0")/../lib.sh"
 
-cat >"$T/vm.yaml" <<'Y'
-apiVersion: vmrecon/v1
-kind: VirtualMachine
-metadata:
-  name: edge-01
-spec:
-  cpuCount: 2
-  restartPolicy: IfNeeded
-Y
+vm_yaml "$T/vm.yaml" edge-01 2
 # snap DIR: every entry under DIR with its inode, size, mtime and hash
 snap() {
 	[ -e "$1" ] || { echo "absent"; return; }

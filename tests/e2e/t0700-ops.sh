@@ -13,13 +13,7 @@ TOOLS=${VMRECON%/vmrecon}/tools
 
 # ---- a test CA, a localhost certificate, and a self-signed impostor ----
 mkcerts() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vr-test-ca \
-		-keyout "$T/ca.key" -out "$T/ca.pem" &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
-		-keyout "$T/srv.key" -out "$T/srv.csr" &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext" &&
-	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-		-CAcreateserial -days 2 -extfile "$T/ext" -out "$T/srv.pem" &&
+	test_ca &&
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 		-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
 		-keyout "$T/bad.key" -out "$T/bad.pem"
