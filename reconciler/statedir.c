@@ -404,6 +404,7 @@ journal_add(struct vr_statedir *sd, const char *name, const char *kind,
 int
 vr_statedir_sync(struct vr_statedir *sd)
 {
+	struct stat st;
 	char *p;
 	size_t off = 0;
 	int fd, rc = 0;
@@ -418,6 +419,8 @@ vr_statedir_sync(struct vr_statedir *sd)
 		return fd;
 	}
 	sd->journal = true;
+	if (fstat(fd, &st) < 0)
+		st.st_size = -1;
 	while (off < sd->npending) {
 		ssize_t w = write(fd, sd->pending + off, sd->npending - off);
 
@@ -430,9 +433,10 @@ vr_statedir_sync(struct vr_statedir *sd)
 	if (off < sd->npending || fdatasync(fd) < 0) {
 		rc = vr_error_set(VR_ERROR, "cannot write '%s': %s", p,
 		    strerror(errno));
-		/* a line cut short would glue to the next: end it (a line
-		 * that does not parse is left out on replay) */
-		if (off > 0 && off < sd->npending && write(fd, "\n", 1) < 0) {
+		/* take back what was cut short: it would glue to the next
+		 * line (the lines stay pending for the next try) */
+		if (st.st_size >= 0 && ftruncate(fd, st.st_size) < 0) {
+			/* replay leaves out a line that does not parse */
 		}
 	} else {
 		sd->journal_bytes += sd->npending;
