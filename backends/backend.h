@@ -112,8 +112,18 @@ int vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req);
 int vr_backend_flush(struct vr_backend *b);
 bool vr_backend_buffers(const struct vr_backend *b);
 
-/* The built-in drivers, NULL-terminated (for `vmrecon version`). */
-const struct vr_driver *const *vr_backend_drivers(void);
+/* One backend vmrecon knows: built in (driver set) or a module (module
+ * set: its driver is the api of vmrecon-MODULE.so, schema/module.h). */
+struct vr_backend_entry {
+	const char *name;
+	const struct vr_driver *driver; /* built in; NULL for a module */
+	const char *module;             /* module name, or NULL */
+	const char *not_built;          /* why the module was not built */
+};
+
+/* Every backend, ended by an entry whose name is NULL (for `version`,
+ * --help and the unknown-backend message). */
+const struct vr_backend_entry *vr_backend_registry(void);
 
 void vr_strv_free(char **v, size_t n);
 

@@ -7,15 +7,7 @@
 
 #include "../schema/error.h"
 #include "cmd.h"
-
-void
-vr_cmd_usage(const char *name, FILE *fp)
-{
-	const struct vr_cmd *c = vr_cmd_find(name);
-
-	if (c)
-		fprintf(fp, "usage: vmrecon %s\n", c->usage);
-}
+#include "options.h"
 
 void
 vr_cli_error(const char *fmt, ...)
@@ -48,17 +40,23 @@ vr_cli_common_clear(struct vr_cli_common *c)
 }
 
 int
-vr_cli_output_parse(struct vr_cli_common *c, const char *arg)
+vr_cli_common_option(struct vr_cli_common *c, const struct vr_opts *p)
 {
-	if (strcmp(arg, "text") == 0)
-		c->output = VR_OUTPUT_TEXT;
-	else if (strcmp(arg, "json") == 0)
-		c->output = VR_OUTPUT_JSON;
-	else {
-		vr_cli_error("-o must be text or json, not '%s'", arg);
-		return -1;
+	switch (p->opt->id) {
+	case VR_OPT_BACKEND:
+		c->backend = p->arg;
+		return 1;
+	case VR_OPT_STATE_DIR:
+		free(c->state_dir);
+		c->state_dir = vr_strdup(p->arg);
+		return 1;
+	case VR_OPT_OUTPUT: /* the text|json row; get has its own */
+		c->output = strcmp(p->arg, "json") == 0 ? VR_OUTPUT_JSON :
+		    VR_OUTPUT_TEXT;
+		return 1;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 int

@@ -5,11 +5,14 @@
  * Adding a command:
  *   1. write reconciler/cmd_<name>.c with `int cmd_<name>(int argc,
  *      char **argv)`; argv[0] is the command name; return an exit code
- *      (enum vr_exit); parse options with getopt_long, `-h`/`--help` prints
- *      the usage to stdout and returns 0, a bad option prints it to stderr
- *      and returns 1;
- *   2. declare it below and add a line to `vr_commands[]` in commands.c;
- *   3. document it in README.md and add tests in tests/e2e/.
+ *      (enum vr_exit); parse options with vr_opts_init/vr_opts_next
+ *      (options.h), which print --help on stdout (exit 0) and usage errors
+ *      on stderr (exit 1);
+ *   2. declare it below, add a line to `vr_commands[]` in commands.c, and
+ *      give it a VR_C_* bit in options.h and vr_opts_cmds[] in options.c;
+ *      mark the table rows of the options it takes (at least --help);
+ *   3. document it in README.md, in vmrecon.1 (SYNOPSIS and COMMANDS) and
+ *      in examples/vmrecon.bash-completion, and add tests in tests/e2e/.
  */
 #ifndef VR_CMD_H
 #define VR_CMD_H
@@ -24,8 +27,11 @@
 struct vr_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *usage;   /* the synopsis line(s), without "usage: " */
-	const char *summary; /* one line for `vmrecon help` */
+	const char *args;    /* the operands in the usage ("FILE|URL..."), the
+	                      * options come from options.c */
+	int min_args;        /* operands it needs */
+	int max_args;        /* operands it takes; -1: any number */
+	const char *summary; /* one line for `vmrecon help` and --help */
 };
 
 int cmd_validate(int argc, char **argv);
@@ -44,9 +50,6 @@ const struct vr_cmd *vr_cmd_find(const char *name);
 /* The top-level usage: every command with its summary. */
 void vr_usage(FILE *fp);
 
-/* Print "usage: vmrecon <usage>" of command `name` to fp. */
-void vr_cmd_usage(const char *name, FILE *fp);
-
 /* Shared by commands: "vmrecon: msg" on stderr (the last error). */
 void vr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -61,8 +64,10 @@ struct vr_cli_common {
 
 void vr_cli_common_init(struct vr_cli_common *c);
 void vr_cli_common_clear(struct vr_cli_common *c);
-/* "-o" argument; prints an error and returns -1 if not text|json. */
-int vr_cli_output_parse(struct vr_cli_common *c, const char *arg);
+struct vr_opts;
+/* --backend, --state-dir and -o text|json (options.h): 1 handled, 0 not
+ * one of these. */
+int vr_cli_common_option(struct vr_cli_common *c, const struct vr_opts *p);
 /* Open the backend named by c->backend with c->state_dir. */
 int vr_cli_backend_open(struct vr_backend **out,
     const struct vr_cli_common *c);

@@ -1,83 +1,47 @@
 /* cmd_reconcile.c - the part of `diff` and `apply` they share. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../schema/error.h"
 #include "cmd.h"
 #include "ops.h"
+#include "options.h"
 #include "source.h"
 
 int
 vr_cli_reconcile(int argc, char **argv, bool apply)
 {
-	static const struct option longopts[] = {
-		{ "backend", required_argument, NULL, 'b' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "state-dir", required_argument, NULL, 'S' },
-		VR_OPS_HTTP_LONGOPTS,
-		VR_OPS_REPORT_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *name = apply ? "apply" : "diff", *file = NULL;
 	struct vr_reconcile_options ro = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
 	struct vr_diags diags = VR_DIAGS_INIT;
 	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
 	struct vr_cli_common c;
+	struct vr_opts p;
 	struct vr_statedir *sd = NULL;
 	struct vr_backend *b = NULL;
 	struct vr_spec *spec = NULL;
 	struct vr_ops *ops = NULL;
 	char *rev = NULL, *cache = NULL, *failed = NULL;
 	bool ended = false;
-	int ch, rc, code = VR_EXIT_ERROR;
+	int rc, code = VR_EXIT_ERROR;
 
 	vr_cli_common_init(&c);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:f:ho:", longopts, NULL)) !=
-	    -1) {
-		switch (ch) {
-		case 'b':
-			c.backend = optarg;
-			break;
-		case 'f':
+	vr_opts_init(&p, name, argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0) {
+		if (rc == VR_OPT_FILE) {
 			if (file) {
 				vr_cli_error("%s takes one -f", name);
 				goto out;
 			}
-			file = optarg;
-			break;
-		case 'h':
-			vr_cmd_usage(name, stdout);
-			code = 0;
-			goto out;
-		case 'o':
-			if (vr_cli_output_parse(&c, optarg) < 0)
-				goto out;
-			break;
-		case 'S':
-			free(c.state_dir);
-			c.state_dir = vr_strdup(optarg);
-			break;
-		default:
-			if ((rc = vr_ops_option(&oo, ch, optarg)) < 0)
-				goto out;
-			if (rc > 0)
-				break;
-			vr_cmd_usage(name, stderr);
+			file = p.arg;
+		} else if (!vr_cli_common_option(&c, &p) &&
+		    vr_ops_option(&oo, &p) < 0) {
 			goto out;
 		}
 	}
-	if (optind != argc || !file) {
-		if (!file)
-			vr_cli_error("%s needs the desired state: -f FILE "
-			    "(or -f - for stdin)", name);
-		else
-			vr_cli_error("unexpected argument '%s'", argv[optind]);
-		vr_cmd_usage(name, stderr);
+	if (rc < 0) {
+		code = vr_opts_exit(rc);
 		goto out;
 	}
 	if (!c.state_dir)

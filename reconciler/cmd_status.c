@@ -1,6 +1,5 @@
 /* cmd_status.c - `vmrecon status`: what the last reconciles did, from the
  * state dir's status.json. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "../schema/error.h"
 #include "cmd.h"
+#include "options.h"
 
 /* A string field, or "-" where it is missing or not a string. */
 static const char *
@@ -37,42 +37,20 @@ print_text(json_t *doc)
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "state-dir", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct vr_statedir *sd = NULL;
 	struct vr_cli_common c;
+	struct vr_opts p;
 	json_error_t jerr;
 	json_t *doc = NULL;
 	char *text = NULL;
-	int ch, rc, code = VR_EXIT_ERROR;
+	int rc, code = VR_EXIT_ERROR;
 
 	vr_cli_common_init(&c);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			vr_cmd_usage("status", stdout);
-			code = 0;
-			goto out;
-		case 'o':
-			if (vr_cli_output_parse(&c, optarg) < 0)
-				goto out;
-			break;
-		case 'S':
-			free(c.state_dir);
-			c.state_dir = vr_strdup(optarg);
-			break;
-		default:
-			vr_cmd_usage("status", stderr);
-			goto out;
-		}
-	}
-	if (optind != argc) {
-		vr_cmd_usage("status", stderr);
+	vr_opts_init(&p, "status", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0)
+		vr_cli_common_option(&c, &p);
+	if (rc < 0) {
+		code = vr_opts_exit(rc);
 		goto out;
 	}
 	if (!c.state_dir)

@@ -1,41 +1,27 @@
 /* cmd_validate.c - `vmrecon validate FILE...`: check files, touch nothing. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../schema/error.h"
 #include "cmd.h"
 #include "ops.h"
+#include "options.h"
 #include "source.h"
 
 int
 cmd_validate(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		VR_OPS_HTTP_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
-	int ch, i, rc, bad = 0;
+	struct vr_opts p;
+	int i, rc, bad = 0;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (ch == 'h') {
-			vr_cmd_usage("validate", stdout);
-			return 0;
-		}
-		if ((rc = vr_ops_option(&oo, ch, optarg)) > 0)
-			continue;
-		if (rc == 0)
-			vr_cmd_usage("validate", stderr);
-		return 1;
-	}
-	if (optind == argc) {
-		vr_cmd_usage("validate", stderr);
-		return 1;
-	}
-	for (i = optind; i < argc; i++) {
+	vr_opts_init(&p, "validate", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0)
+		if (vr_ops_option(&oo, &p) < 0)
+			return VR_EXIT_ERROR;
+	if (rc < 0)
+		return vr_opts_exit(rc);
+	for (i = p.ind; i < argc; i++) {
 		struct vr_diags d = VR_DIAGS_INIT;
 		struct vr_spec *spec = NULL;
 		char *rev = NULL;

@@ -14,7 +14,6 @@
  * daemon per state dir.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,14 +30,11 @@
 #include "../schema/load.h"
 #include "cmd.h"
 #include "commitstatus.h"
-#include "duration.h"
 #include "gitsource.h"
 #include "ops.h"
+#include "options.h"
 #include "watchstate.h"
 
-#define MIN_INTERVAL_MS 200
-#define DEFAULT_INTERVAL_MS 60000
-#define DEFAULT_MAX_BACKOFF_MS (5 * 60000)
 #define SIGN_TIMEOUT_MS 10000
 
 static volatile sig_atomic_t got_stop, got_hup;
@@ -613,113 +609,45 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 
 /* --- setup ---------------------------------------------------------------- */
 
-static void
-usage_err(void)
-{
-	vr_cmd_usage("watch", stderr);
-}
-
+/* 0 parsed, 1 --help printed, -1 a usage error (printed). */
 static int
 parse_args(struct watch *w, int argc, char **argv)
 {
-	enum { O_REPO = 256, O_REF, O_PATH, O_INTERVAL, O_BACKEND, O_STATE,
-	    O_ONCE, O_NO_SELF_HEAL, O_ALLOW_REWRITE, O_VERIFY, O_TIMEOUT,
-	    O_MAX_BACKOFF, O_CA, O_TOKEN, O_SSH_KEY, O_KNOWN_HOSTS };
-	static const struct option longopts[] = {
-		{ "allow-rewrite", no_argument, NULL, O_ALLOW_REWRITE },
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "ca-file", required_argument, NULL, O_CA },
-		{ "help", no_argument, NULL, 'h' },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "known-hosts", required_argument, NULL, O_KNOWN_HOSTS },
-		{ "max-backoff", required_argument, NULL, O_MAX_BACKOFF },
-		{ "no-self-heal", no_argument, NULL, O_NO_SELF_HEAL },
-		{ "once", no_argument, NULL, O_ONCE },
-		{ "path", required_argument, NULL, O_PATH },
-		{ "ref", required_argument, NULL, O_REF },
-		{ "repo", required_argument, NULL, O_REPO },
-		{ "ssh-key", required_argument, NULL, O_SSH_KEY },
-		{ "state-dir", required_argument, NULL, O_STATE },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "token-file", required_argument, NULL, O_TOKEN },
-		{ "verify-signatures", required_argument, NULL, O_VERIFY },
-		VR_OPS_REPORT_LONGOPTS,
-		VR_OPS_COMMIT_STATUS_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	int64_t ms;
-	int ch, rc;
+	struct vr_opts p;
+	int rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			vr_cmd_usage("watch", stdout);
-			return 1;
-		case O_REPO: w->repo = optarg; break;
-		case O_REF: w->ref = optarg; break;
-		case O_PATH: w->path_tmpl = optarg; break;
-		case O_BACKEND: w->c.backend = optarg; break;
-		case O_STATE:
-			free(w->c.state_dir);
-			w->c.state_dir = vr_strdup(optarg);
-			break;
-		case O_ONCE: w->once = true; break;
-		case O_NO_SELF_HEAL: w->self_heal = false; break;
-		case O_ALLOW_REWRITE: w->allow_rewrite = true; break;
-		case O_VERIFY: w->allowed_signers = optarg; break;
-		case O_CA: w->go.ca_file = optarg; break;
-		case O_TOKEN: w->go.token_file = optarg; break;
-		case O_SSH_KEY: w->go.ssh_key = optarg; break;
-		case O_KNOWN_HOSTS: w->go.known_hosts = optarg; break;
-		case O_INTERVAL:
-		case O_TIMEOUT:
-		case O_MAX_BACKOFF:
-			if (vr_parse_duration(&ms, optarg, ch == O_INTERVAL ?
-			    "--interval" : ch == O_TIMEOUT ? "--timeout" :
-			    "--max-backoff") < 0) {
-				vr_cli_error("%s", vr_error_msg());
-				return -1;
-			}
-			if (ch != O_TIMEOUT && ms < MIN_INTERVAL_MS) {
-				vr_cli_error("%s must be at least %dms",
-				    ch == O_INTERVAL ? "--interval" :
-				    "--max-backoff", MIN_INTERVAL_MS);
-				return -1;
-			}
-			if (ch == O_TIMEOUT && ms < 100) {
-				vr_cli_error("--timeout must be at least "
-				    "100ms");
-				return -1;
-			}
-			if (ch == O_INTERVAL)
-				w->interval_ms = ms;
-			else if (ch == O_TIMEOUT)
-				w->go.timeout_ms = (int)ms;
-			else
-				w->max_backoff_ms = ms;
-			break;
+	vr_opts_init(&p, "watch", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0) {
+		switch (rc) {
+		case VR_OPT_REPO: w->repo = p.arg; break;
+		case VR_OPT_REF: w->ref = p.arg; break;
+		case VR_OPT_PATH: w->path_tmpl = p.arg; break;
+		case VR_OPT_ONCE: w->once = true; break;
+		case VR_OPT_NO_SELF_HEAL: w->self_heal = false; break;
+		case VR_OPT_ALLOW_REWRITE: w->allow_rewrite = true; break;
+		case VR_OPT_VERIFY_SIGNATURES: w->allowed_signers = p.arg; break;
+		case VR_OPT_SSH_KEY: w->go.ssh_key = p.arg; break;
+		case VR_OPT_KNOWN_HOSTS: w->go.known_hosts = p.arg; break;
+		case VR_OPT_INTERVAL: w->interval_ms = p.value; break;
+		case VR_OPT_TIMEOUT: w->go.timeout_ms = (int)p.value; break;
+		case VR_OPT_MAX_BACKOFF: w->max_backoff_ms = p.value; break;
 		default:
-			/* --notify, --metrics-file, --commit-status... */
-			if ((rc = vr_ops_option(&w->oo, ch, optarg)) < 0)
+			/* --backend, --state-dir; --ca-file, --token-file,
+			 * --notify, --metrics-file, --commit-status... */
+			if (!vr_cli_common_option(&w->c, &p) &&
+			    vr_ops_option(&w->oo, &p) < 0)
 				return -1;
-			if (rc > 0)
-				break;
-			usage_err();
-			return -1;
 		}
 	}
-	if (optind != argc || !w->repo || !w->path_tmpl) {
-		if (optind == argc)
-			vr_cli_error("--repo and --path are required");
-		usage_err();
-		return -1;
-	}
+	if (rc < 0)
+		return rc == VR_OPTS_HELP ? 1 : -1;
 	if (w->max_backoff_ms < w->interval_ms)
 		w->max_backoff_ms = w->interval_ms;
-	/* one --ca-file for both TLS stacks: libgit2's (mbedTLS) for the
-	 * repository and libcurl's (OpenSSL) for webhooks and statuses */
-	w->oo.http.ca_file = w->go.ca_file;
+	/* one --ca-file and --token-file, parsed where diff and apply parse
+	 * them, for both TLS stacks: libgit2's (mbedTLS) for the repository
+	 * and libcurl's (OpenSSL) for webhooks and statuses */
+	w->go.ca_file = w->oo.http.ca_file;
+	w->go.token_file = w->oo.http.token_file;
 	return 0;
 }
 
@@ -913,12 +841,13 @@ cmd_watch(int argc, char **argv)
 
 	memset(&w, 0, sizeof(w));
 	vr_cli_common_init(&w.c);
-	w.ref = "main";
-	w.interval_ms = DEFAULT_INTERVAL_MS;
-	w.max_backoff_ms = DEFAULT_MAX_BACKOFF_MS;
+	w.ref = vr_opts_find("watch", VR_OPT_REF)->def;
+	w.interval_ms = vr_opts_default("watch", VR_OPT_INTERVAL);
+	w.max_backoff_ms = vr_opts_default("watch", VR_OPT_MAX_BACKOFF);
 	w.self_heal = true;
 	w.vm_fp = json_object();
 	w.go = (struct vr_gitsource_options)VR_GITSOURCE_OPTIONS_INIT;
+	w.go.timeout_ms = (int)vr_opts_default("watch", VR_OPT_TIMEOUT);
 	w.oo = (struct vr_ops_options)VR_OPS_OPTIONS_INIT;
 	if (getrandom(&w.rng, sizeof(w.rng), 0) != sizeof(w.rng) || !w.rng)
 		w.rng = (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();

@@ -7,40 +7,24 @@
 
 #include "cmd.h"
 
+/* Their options are in options.c. */
 const struct vr_cmd vr_commands[] = {
-	{ "validate", cmd_validate, "validate [--ca-file FILE] [--token-file "
-	  "FILE] [--http-timeout SECONDS] FILE|URL...",
+	{ "validate", cmd_validate, "FILE|URL...", 1, -1,
 	  "check desired-state files; change nothing" },
-	{ "diff", cmd_diff, "diff -f FILE|URL [-o text|json] [--backend "
-	  "KIND[:TARGET]] [--state-dir DIR]\n\t[--ca-file FILE] "
-	  "[--token-file FILE] [--http-timeout SECONDS]\n\t[--notify URL "
-	  "[--notify-hmac-key FILE]] [--metrics-file PATH]",
+	{ "diff", cmd_diff, NULL, 0, 0,
 	  "show the plan; exit 2 if the VM differs from the file" },
-	{ "apply", cmd_apply, "apply -f FILE|URL [-o text|json] [--backend "
-	  "KIND[:TARGET]] [--state-dir DIR]\n\t[--ca-file FILE] "
-	  "[--token-file FILE] [--http-timeout SECONDS]\n\t[--notify URL "
-	  "[--notify-hmac-key FILE]] [--metrics-file PATH]",
+	{ "apply", cmd_apply, NULL, 0, 0,
 	  "make the VM match the file, verify, record" },
-	{ "get", cmd_get, "get [NAME...] [-o yaml|json] [--record] [--backend "
-	  "KIND[:TARGET]] [--state-dir DIR]",
+	{ "get", cmd_get, "[NAME...]", 0, -1,
 	  "print live VMs as desired-state files, to adopt them" },
-	{ "status", cmd_status, "status [-o text|json] [--state-dir DIR]",
+	{ "status", cmd_status, NULL, 0, 0,
 	  "show what the last reconciles did" },
-	{ "watch", cmd_watch, "watch --repo URL --path PATH [--ref BRANCH|"
-	  "tag:NAME|commit:SHA]\n"
-	  "               [--interval DURATION] [--timeout DURATION] "
-	  "[--max-backoff DURATION]\n"
-	  "               [--backend KIND[:TARGET]] [--state-dir DIR] "
-	  "[--once] [--no-self-heal]\n"
-	  "               [--allow-rewrite] [--verify-signatures "
-	  "ALLOWED_SIGNERS]\n"
-	  "               [--ca-file FILE] [--token-file FILE] "
-	  "[--ssh-key KEY --known-hosts FILE]",
+	{ "watch", cmd_watch, NULL, 0, 0,
 	  "follow a Git repository: reconcile on new commits and on drift" },
-	{ "version", cmd_version, "version",
-	  "print the version and the backends built in" },
-	{ "help", cmd_help, "help [COMMAND]", "show help" },
-	{ NULL, NULL, NULL, NULL }
+	{ "version", cmd_version, NULL, 0, 0,
+	  "print the version, the backends and modules found" },
+	{ "help", cmd_help, "[COMMAND]", 0, 1, "show help" },
+	{ NULL, NULL, NULL, 0, 0, NULL }
 };
 
 const struct vr_cmd *

@@ -1,6 +1,5 @@
 /* ops.c - the operator options of diff, apply and watch, and the glue that
  * feeds every pass to notifications and metrics. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +12,14 @@
 #include "metrics.h"
 #include "notify.h"
 #include "ops.h"
-
-long
-vr_ops_parse_seconds(const char *arg)
-{
-	char *end;
-	long v;
-
-	if (!arg[0] || arg[0] < '0' || arg[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || (end[0] && strcmp(end, "s") != 0) || v < 1 || v > 3600)
-		return -1;
-	return v * 1000;
-}
+#include "options.h"
 
 int
-vr_ops_option(struct vr_ops_options *o, int ch, const char *arg)
+vr_ops_option(struct vr_ops_options *o, const struct vr_opts *p)
 {
-	switch (ch) {
+	const char *arg = p->arg;
+
+	switch (p->opt->id) {
 	case VR_OPT_CA_FILE:
 		o->http.ca_file = arg;
 		return 1;
@@ -40,12 +27,7 @@ vr_ops_option(struct vr_ops_options *o, int ch, const char *arg)
 		o->http.token_file = arg;
 		return 1;
 	case VR_OPT_HTTP_TIMEOUT:
-		o->http.timeout_ms = vr_ops_parse_seconds(arg);
-		if (o->http.timeout_ms < 0) {
-			vr_cli_error("--http-timeout must be 1 to 3600 "
-			    "seconds, not '%s'", arg);
-			return -1;
-		}
+		o->http.timeout_ms = (long)p->value;
 		return 1;
 	case VR_OPT_NOTIFY:
 		if (vr_http_url_check(arg) < 0) {
@@ -60,16 +42,9 @@ vr_ops_option(struct vr_ops_options *o, int ch, const char *arg)
 	case VR_OPT_METRICS_FILE:
 		o->metrics_file = arg;
 		return 1;
-	case VR_OPT_COMMIT_STATUS: {
-		enum vr_cs_provider p;
-
-		if (vr_commit_status_provider_parse(&p, arg) < 0) {
-			vr_cli_error("%s", vr_error_msg());
-			return -1;
-		}
+	case VR_OPT_COMMIT_STATUS: /* the table checks the enum */
 		o->commit_status = arg;
 		return 1;
-	}
 	case VR_OPT_COMMIT_STATUS_TOKEN_FILE:
 		o->commit_status_token_file = arg;
 		return 1;

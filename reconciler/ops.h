@@ -6,8 +6,8 @@
  * status (--commit-status, --commit-status-token-file,
  * --commit-status-url, --commit-status-repo).
  *
- * A command splices VR_OPS_*_LONGOPTS into its getopt_long table and hands
- * every option it does not know to vr_ops_option().  Around each pass:
+ * A command hands each option (options.h) it does not take itself to
+ * vr_ops_option().  Around each pass:
  *
  *	vr_ops_open(&ops, &oo, daemon);
  *	vr_ops_pass_begin(ops);
@@ -19,43 +19,10 @@
 #ifndef VR_OPS_H
 #define VR_OPS_H
 
-#include <getopt.h>
 #include <stdbool.h>
 
 #include "reconcile.h"
 #include "source_http.h"
-
-enum {
-	VR_OPT_CA_FILE = 0x1000, /* above any command's own option codes */
-	VR_OPT_TOKEN_FILE,
-	VR_OPT_HTTP_TIMEOUT,
-	VR_OPT_NOTIFY,
-	VR_OPT_NOTIFY_HMAC_KEY,
-	VR_OPT_METRICS_FILE,
-	VR_OPT_COMMIT_STATUS,
-	VR_OPT_COMMIT_STATUS_TOKEN_FILE,
-	VR_OPT_COMMIT_STATUS_URL,
-	VR_OPT_COMMIT_STATUS_REPO,
-};
-
-#define VR_OPS_HTTP_LONGOPTS \
-	{ "ca-file", required_argument, NULL, VR_OPT_CA_FILE }, \
-	{ "http-timeout", required_argument, NULL, VR_OPT_HTTP_TIMEOUT }, \
-	{ "token-file", required_argument, NULL, VR_OPT_TOKEN_FILE }
-
-#define VR_OPS_REPORT_LONGOPTS \
-	{ "metrics-file", required_argument, NULL, VR_OPT_METRICS_FILE }, \
-	{ "notify", required_argument, NULL, VR_OPT_NOTIFY }, \
-	{ "notify-hmac-key", required_argument, NULL, VR_OPT_NOTIFY_HMAC_KEY }
-
-#define VR_OPS_COMMIT_STATUS_LONGOPTS \
-	{ "commit-status", required_argument, NULL, VR_OPT_COMMIT_STATUS }, \
-	{ "commit-status-repo", required_argument, NULL, \
-	  VR_OPT_COMMIT_STATUS_REPO }, \
-	{ "commit-status-token-file", required_argument, NULL, \
-	  VR_OPT_COMMIT_STATUS_TOKEN_FILE }, \
-	{ "commit-status-url", required_argument, NULL, \
-	  VR_OPT_COMMIT_STATUS_URL }
 
 struct vr_ops_options {
 	struct vr_http_options http; /* source fetches, and ca/timeout for
@@ -72,9 +39,10 @@ struct vr_ops_options {
 #define VR_OPS_OPTIONS_INIT { VR_HTTP_OPTIONS_INIT, NULL, NULL, NULL, \
 	NULL, NULL, NULL, NULL }
 
-/* Parse option `ch` (a VR_OPT_*): 1 handled, 0 not an ops option, -1 bad
- * value (the message is printed). */
-int vr_ops_option(struct vr_ops_options *o, int ch, const char *arg);
+struct vr_opts;
+/* Take option p->opt (parsed by options.c): 1 handled, 0 not an ops
+ * option, -1 bad value (the message is printed). */
+int vr_ops_option(struct vr_ops_options *o, const struct vr_opts *p);
 
 /* Notifications and metrics for a run of passes (NULL parts: off). */
 struct vr_ops;
@@ -109,8 +77,5 @@ struct vr_commit_status;
  * vr_commit_status_free(). */
 int vr_ops_commit_status_open(struct vr_commit_status **out,
     const struct vr_ops_options *o, const char *repo_url);
-
-/* "N" or "Ns" seconds, 1..3600, as milliseconds; -1 if malformed. */
-long vr_ops_parse_seconds(const char *arg);
 
 #endif

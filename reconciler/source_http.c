@@ -8,7 +8,6 @@
  * the recorded blob id is ignored, so a crash between the two writes only
  * costs one download.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -40,38 +39,6 @@ void
 vr_http_global_init(void)
 {
 	pthread_once(&init_once, global_init);
-}
-
-bool
-vr_http_is_url(const char *where)
-{
-	const char *p = where;
-
-	while (isalpha((unsigned char)*p) || *p == '+' || *p == '-' ||
-	    *p == '.')
-		p++;
-	return p > where && strncmp(p, "://", 3) == 0;
-}
-
-char *
-vr_url_redact(const char *url, bool *has_user, bool *has_password)
-{
-	const char *p = strstr(url, "://"), *auth, *at = NULL, *q;
-	size_t end;
-
-	*has_user = *has_password = false;
-	if (!p)
-		return vr_strdup(url);
-	auth = p + 3;
-	end = strcspn(auth, "/?#");
-	for (q = auth; q < auth + end; q++)
-		if (*q == '@')
-			at = q;
-	if (!at)
-		return vr_strdup(url);
-	*has_user = true;
-	*has_password = memchr(auth, ':', (size_t)(at - auth)) != NULL;
-	return vr_asprintf("%.*s***%s", (int)(auth - url), url, at);
 }
 
 int

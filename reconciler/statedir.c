@@ -692,7 +692,10 @@ vr_statedir_record_get(struct vr_statedir *sd, const char *name,
 	out->has_memory = has;
 	out->memory_mb = v;
 	gpu = json_object_get(vm, "gpu");
-	if (json_is_null(gpu)) {
+	if (json_is_true(json_object_get(vm, "gpuInFlight"))) {
+		/* a GPU change was sent and not seen through: unknown */
+		out->gpu_want = VR_GPU_UNMANAGED;
+	} else if (json_is_null(gpu)) {
 		out->gpu_want = VR_GPU_NONE;
 	} else if (json_is_object(gpu)) {
 		json_t *n = json_object_get(gpu, "name");
@@ -745,6 +748,31 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 		journal_add(sd, r->name, "record", vm);
 	json_decref(vm);
 	return changed(sd);
+}
+
+/* Written ahead of the backend call, so durable at once even inside a
+ * pass: the journal line is synced before this returns. */
+int
+vr_statedir_record_gpu_in_flight(struct vr_statedir *sd, const char *name)
+{
+	json_t *vm;
+	int rc;
+
+	if ((rc = load_applied(sd)) < 0)
+		return rc;
+	vm = json_object_get(json_object_get(sd->applied, "vms"), name);
+	if (!json_is_object(vm)) {
+		vm = json_object();
+		json_object_set_new(json_object_get(sd->applied, "vms"), name,
+		    vm);
+	}
+	json_object_del(vm, "gpu");
+	json_object_set_new(vm, "gpuInFlight", json_true());
+	sd->applied_dirty = true;
+	if (sd->depth == 0)
+		return save_dirty(sd);
+	journal_add(sd, name, "record", vm);
+	return vr_statedir_sync(sd);
 }
 
 /* --- status ------------------------------------------------------------ */

@@ -650,8 +650,8 @@ run "$VMRECON" validate "$VR_TOP"/examples/fleet/hosts/*.yaml
 expect_rc 0 "the fleet example's host files are valid"
 
 section "bad options"
-run "$VMRECON" watch --repo "$URL" --path a.yaml --interval 10
-expect_rc 1 "an interval without a unit is refused"
-expect_in "$T/err" "--interval: '10' needs a unit" "with the grammar's words"
+run "$VMRECON" watch --repo "$URL" --path a.yaml --interval 1m30
+expect_rc 1 "an interval with a unitless number after a unit is refused"
+expect_in "$T/err" "--interval: '1m30' needs a unit" "with the grammar's words"
 run "$VMRECON" watch --repo "$URL" --path '../etc/passwd' --state-dir "$T/s4"
 expect_rc 1 "a path escaping the repository is refused"

@@ -239,13 +239,6 @@ TEST(test_http__url_and_secret_checks)
 	    "token") == VR_EINVALID);
 	CHECK(vr_http_secret_read(&s, unit_write(dir, "crlf", "a\rX: y\n"),
 	    "token") == VR_EINVALID);
-
-	CHECK_INT(vr_ops_parse_seconds("5"), 5000);
-	CHECK_INT(vr_ops_parse_seconds("30s"), 30000);
-	CHECK_INT(vr_ops_parse_seconds("0"), -1);
-	CHECK_INT(vr_ops_parse_seconds("-1"), -1);
-	CHECK_INT(vr_ops_parse_seconds("5m"), -1);
-	CHECK_INT(vr_ops_parse_seconds("3601"), -1);
 }
 
 static double
