@@ -198,6 +198,18 @@ vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req)
 	return b->drv->apply(b->conn, req);
 }
 
+int
+vr_backend_flush(struct vr_backend *b)
+{
+	return b->drv->flush ? b->drv->flush(b->conn) : 0;
+}
+
+bool
+vr_backend_buffers(const struct vr_backend *b)
+{
+	return b->drv->flush != NULL;
+}
+
 void
 vr_strv_free(char **v, size_t n)
 {

@@ -251,11 +251,16 @@ cmd_get(int argc, char **argv)
 	}
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
-	if (vr_statedir_open(&sd, c.state_dir, record) < 0 ||
+	/* without --record get writes nothing: no dir, no sim file */
+	c.read_only = !record;
+	rc = vr_statedir_open(&sd, c.state_dir, record);
+	if ((rc < 0 && !(rc == VR_ENOTFOUND && !record)) ||
 	    vr_cli_backend_open(&b, &c) < 0 || vr_backend_host(b, &host) < 0) {
 		vr_cli_error("%s", vr_error_msg());
 		goto out;
 	}
+	if (record)
+		vr_statedir_pass_begin(sd);
 	if (p.ind == argc) {
 		if (vr_backend_list(b, &names, &n) < 0) {
 			vr_cli_error("%s", vr_error_msg());
@@ -274,7 +279,8 @@ cmd_get(int argc, char **argv)
 		struct vr_vm_live live;
 		bool has_rec;
 
-		rc = vr_statedir_record_get(sd, names[i], &rec);
+		rc = sd ? vr_statedir_record_get(sd, names[i], &rec) :
+		    VR_ENOTFOUND;
 		if (rc < 0 && rc != VR_ENOTFOUND) {
 			vr_cli_error("%s", vr_error_msg());
 			goto out;
@@ -284,7 +290,8 @@ cmd_get(int argc, char **argv)
 		    &live);
 		/* records are kept under the VM's own name (EFLOW: any case) */
 		if (rc == 0 && !has_rec && strcmp(live.name, names[i]) != 0) {
-			rc = vr_statedir_record_get(sd, live.name, &rec);
+			rc = sd ? vr_statedir_record_get(sd, live.name, &rec) :
+			    VR_ENOTFOUND;
 			has_rec = rc == 0;
 			if (rc == 0) {
 				vr_vm_live_clear(&live);
@@ -330,6 +337,10 @@ cmd_get(int argc, char **argv)
 			vr_cli_error("%s", vr_error_msg());
 			goto out;
 		}
+	}
+	if (record && vr_statedir_pass_end(sd) < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		goto out;
 	}
 	if (yaml) {
 		if (o.n)

@@ -9,6 +9,15 @@
 #include "cmd.h"
 #include "options.h"
 
+/* A string field, or "-" where it is missing or not a string. */
+static const char *
+field(json_t *vm, const char *key)
+{
+	const char *s = json_string_value(json_object_get(vm, key));
+
+	return s && s[0] ? s : "-";
+}
+
 static void
 print_text(json_t *doc)
 {
@@ -18,15 +27,10 @@ print_text(json_t *doc)
 	printf("%-20s %-10s %-22s %s\n", "VM", "RESULT", "HANDLED",
 	    "REVISION");
 	json_object_foreach(json_object_get(doc, "vms"), name, vm) {
-		const char *rev = json_string_value(json_object_get(vm,
-		    "lastAppliedRevision"));
-
-		printf("%-20s %-10s %-22s %s\n", name,
-		    json_string_value(json_object_get(vm, "result")),
-		    json_string_value(json_object_get(vm, "lastHandledAt")),
-		    rev ? rev : "-");
-		printf("  %s\n", json_string_value(json_object_get(vm,
-		    "message")));
+		printf("%-20s %-10s %-22s %s\n", name, field(vm, "result"),
+		    field(vm, "lastHandledAt"),
+		    field(vm, "lastAppliedRevision"));
+		printf("  %s\n", field(vm, "message"));
 	}
 }
 
@@ -51,7 +55,14 @@ cmd_status(int argc, char **argv)
 	}
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
-	if (vr_statedir_open(&sd, c.state_dir, false) < 0) {
+	/* status reads: it creates nothing, not even the dir */
+	rc = vr_statedir_open(&sd, c.state_dir, false);
+	if (rc == VR_ENOTFOUND) {
+		vr_cli_error("no state dir '%s': nothing was reconciled with "
+		    "it (or --state-dir names the wrong one)", c.state_dir);
+		goto out;
+	}
+	if (rc < 0) {
 		vr_cli_error("%s", vr_error_msg());
 		goto out;
 	}

@@ -213,9 +213,13 @@ refuse(struct watch *w, const char *revision, const char *reason,
 		vr_commit_status_post(w->cs, w->seen_commit, VR_CS_FAILURE,
 		    reason);
 	if (w->spec) {
+		vr_statedir_pass_begin(w->sd);
 		for (i = 0; i < w->spec->nvms; i++)
 			vr_statedir_status_put(w->sd, w->spec->vms[i].name,
 			    revision, VR_RESULT_FAILED, msg);
+		if (vr_statedir_pass_end(w->sd) < 0)
+			vr_wlog(stderr, "error", "cannot write status", "err",
+			    vr_error_msg(), NULL);
 		vm_ready(w, reason);
 		json_object_clear(w->vm_fp);
 	}
@@ -294,7 +298,7 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 {
 	struct vr_reconcile_options o = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
-	char *out_text = NULL, *err_text = NULL;
+	char *out_text = NULL, *err_text = NULL, *err;
 	size_t out_len = 0, err_len = 0, i;
 	json_t *doc = NULL;
 	bool wrote = false;
@@ -322,8 +326,8 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 	vr_ops_reconcile_options(w->ops, &o);
 	vr_error_clear();
 	rc = vr_reconcile(&res, w->spec, w->b, w->sd, &o);
-	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res,
-	    rc < 0 ? vr_error_msg() : NULL);
+	err = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
+	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res, err);
 	fclose(o.out);
 	fclose(o.err);
 	*exit_code = res.exit_code;
@@ -332,6 +336,7 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 		wrote = true;
 	}
 	doc = out_len ? json_loads(out_text, 0, NULL) : NULL;
+	vr_statedir_pass_begin(w->sd);
 	for (i = 0; i < json_array_size(json_object_get(doc, "vms")); i++) {
 		json_t *vm = json_array_get(json_object_get(doc, "vms"), i);
 		const char *name = json_string_value(json_object_get(vm,
@@ -380,11 +385,18 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 		free(fp);
 		free(text);
 	}
+	if (vr_statedir_pass_end(w->sd) < 0)
+		vr_wlog(stderr, "error", "cannot write status", "err",
+		    vr_error_msg(), NULL);
 	if (wrote)
 		vm_ready(w, NULL);
 	json_decref(doc);
 	free(out_text);
 	free(err_text);
+	/* the pass's own error for the caller, whatever ran since */
+	if (rc < 0)
+		vr_error_set(rc, "%s", err);
+	free(err);
 	return rc;
 }
 
@@ -518,6 +530,7 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		    "applying");
 	rc = reconcile_pass(w, true, force ? "SIGHUP" : "new revision",
 	    exit_code);
+	msg = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
 	if (w->cs)
 		vr_commit_status_post(w->cs, rev->commit, rc == 0 ?
 		    VR_CS_SUCCESS : VR_CS_FAILURE, rc == 0 ? "applied" :
@@ -528,10 +541,11 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		save_base(w, rev, blob);
 		commit_outcome(w, true, "Succeeded", "applied");
 	} else {
-		commit_outcome(w, false, "ReconciliationFailed",
-		    vr_error_msg());
+		commit_outcome(w, false, "ReconciliationFailed", msg);
 		w->retry_pending = true;
+		vr_error_set(rc, "%s", msg);
 	}
+	free(msg);
 	return rc;
 }
 

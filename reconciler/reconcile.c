@@ -245,13 +245,48 @@ static void
 status_all(struct vr_statedir *sd, const struct vr_spec *spec,
     const struct vr_reconcile_options *opts, const char *msg)
 {
+	char *copy;
 	size_t i;
 
 	if (!sd || !opts->apply)
 		return;
+	copy = vr_strdup(msg); /* msg may be vr_error_msg()'s buffer */
 	for (i = 0; i < spec->nvms; i++)
 		vr_statedir_status_put(sd, spec->vms[i].name, opts->revision,
-		    VR_RESULT_FAILED, msg);
+		    VR_RESULT_FAILED, copy);
+	free(copy);
+}
+
+/* After a VM is done: its record and result reach the journal now, unless
+ * the backend keeps its changes until flush (then the journal would claim
+ * what a kill could still undo; they go in after the flush).  If they
+ * cannot be kept, the VM did not converge as far as anyone can tell. */
+static void
+record_vm(struct vm_outcome *oc, const struct vr_vm_plan *vp,
+    struct vr_backend *b, struct vr_statedir *sd,
+    const struct vr_reconcile_options *o)
+{
+	/* under the VM's own name, as its record (EFLOW names ignore case) */
+	const char *name = vp->found && vp->live.name ? vp->live.name :
+	    vp->spec->name;
+	char *msg;
+
+	if (!sd)
+		return;
+	if (vp->nchanges || oc->result != VR_RESULT_CONVERGED ||
+	    !o->quiet_in_sync)
+		vr_statedir_status_put(sd, name, o->revision, oc->result,
+		    oc->message);
+	if (vr_backend_buffers(b) || vr_statedir_sync(sd) == 0 ||
+	    oc->result == VR_RESULT_FAILED)
+		return;
+	msg = vr_asprintf("converged, but cannot record it: %s",
+	    vr_error_msg());
+	free(oc->message);
+	oc->message = msg;
+	oc->result = VR_RESULT_FAILED;
+	vr_statedir_status_put(sd, name, o->revision, oc->result,
+	    oc->message);
 }
 
 int
@@ -262,15 +297,19 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	struct vr_diags problems = VR_DIAGS_INIT;
 	struct vr_plan *plan = NULL;
 	size_t i, restart, failed = 0;
+	char *err = NULL; /* what failed first, copied where it failed */
 	json_t *doc;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = VR_EXIT_ERROR;
+	if (sd && o->apply)
+		vr_statedir_pass_begin(sd);
 	rc = vr_plan_build(&plan, &problems, spec, b, sd);
 	if (rc < 0) {
-		fprintf(o->err, "vmrecon: %s\n", vr_error_msg());
-		status_all(sd, spec, o, vr_error_msg());
+		err = vr_strdup(vr_error_msg());
+		fprintf(o->err, "vmrecon: %s\n", err);
+		status_all(sd, spec, o, err);
 		goto out;
 	}
 	vr_plan_preflight(&problems, plan, spec, b);
@@ -284,7 +323,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		fprintf(o->err, "vmrecon: %zu problem%s; nothing was "
 		    "applied\n", problems.n, problems.n == 1 ? "" : "s");
 		status_all(sd, spec, o, msg);
-		free(msg);
+		err = msg;
 		rc = VR_EINVALID;
 		goto out;
 	}
@@ -319,6 +358,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		double t0 = vr_clock_s();
 
 		apply_vm(&oc, &plan->vms[i], b, sd, o);
+		record_vm(&oc, &plan->vms[i], b, sd, o);
 		notify_vm(o, &plan->vms[i], b, oc.result, oc.message,
 		    oc.applied, oc.pending, vr_clock_s() - t0);
 		res->applied += oc.applied;
@@ -346,15 +386,24 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 			json_object_set_new(vm, "message",
 			    json_string(oc.message));
 		}
-		if (sd && (plan->vms[i].nchanges || oc.result !=
-		    VR_RESULT_CONVERGED || !o->quiet_in_sync))
-			/* under the VM's own name, as its record (EFLOW
-			 * names ignore case) */
-			vr_statedir_status_put(sd, plan->vms[i].found &&
-			    plan->vms[i].live.name ? plan->vms[i].live.name :
-			    plan->vms[i].spec->name, o->revision, oc.result,
+		if (oc.result == VR_RESULT_FAILED && !err)
+			err = vr_asprintf("%s: %s", plan->vms[i].spec->name,
 			    oc.message);
 		free(oc.message);
+	}
+	if (vr_backend_buffers(b) && vr_backend_flush(b) < 0) {
+		/* none of the pass's changes is on the backend: no VM of it
+		 * may be recorded as applied */
+		char *why = vr_asprintf("%s: cannot keep the changes: %s",
+		    vr_backend_desc(b), vr_error_msg());
+
+		fprintf(o->err, "vmrecon: %s\n", why);
+		if (sd)
+			vr_statedir_pass_drop(sd);
+		status_all(sd, spec, o, why);
+		failed = plan->nvms;
+		free(err);
+		err = why;
 	}
 	if (doc) {
 		json_dumpf(doc, o->out, JSON_INDENT(2));
@@ -369,6 +418,24 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	    VR_EXIT_PENDING : VR_EXIT_OK;
 	rc = failed ? VR_EBACKEND : 0;
 out:
+	if (sd && o->apply && vr_statedir_pass_end(sd) < 0) {
+		char *why = vr_asprintf("the pass ran, but cannot record it "
+		    "in the state dir: %s", vr_error_msg());
+
+		fprintf(o->err, "vmrecon: %s\n", why);
+		res->exit_code = VR_EXIT_ERROR;
+		if (!err) {
+			err = why;
+			rc = VR_ERROR;
+		} else {
+			free(why);
+		}
+	}
+	/* the caller reads the error now: what failed first, whatever the
+	 * calls since have set or cleared */
+	if (rc < 0)
+		vr_error_set(rc, "%s", err ? err : "the pass failed");
+	free(err);
 	vr_diags_free(&problems);
 	vr_plan_free(plan);
 	return rc;

@@ -66,3 +66,25 @@ expect_eq() {
 json_get() {
 	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# test_ca: a test CA ($T/ca.pem) and a certificate for localhost and
+# 127.0.0.1 signed by it ($T/srv.pem, $T/srv.key), made by openssl
+test_ca() {
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+			-subj /CN=vr-test-ca -keyout "$T/ca.key" -out "$T/ca.pem" &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+			-keyout "$T/srv.key" -out "$T/srv.csr" &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext" &&
+		openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" \
+			-CAkey "$T/ca.key" -CAcreateserial -days 2 \
+			-extfile "$T/ext" -out "$T/srv.pem"
+	} 2>/dev/null
+}
+
+# vm_yaml FILE NAME CPU: a vmrecon/v1 document for VM NAME with CPU CPUs
+# that may restart it
+vm_yaml() {
+	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: %s\nspec:\n  cpuCount: %s\n  restartPolicy: IfNeeded\n' \
+		"$2" "$3" >"$1"
+}
