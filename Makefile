@@ -168,7 +168,7 @@ $(B)/unit: $(LIB_OBJ) $(UNIT_OBJ) $(filter %libvirt.so,$(MODULES))
 
 $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 # where a binary run from the tree finds the modules (schema/module.c)
 $(B)/schema/module.o: ALL_CFLAGS += -DVR_BUILD_DIR='"$(abspath $(B))"' \

@@ -565,6 +565,24 @@ sim_create_default(const char *path)
 	return rc;
 }
 
+/* Under FILE.lock: drop the temporary files a killed writer left. */
+static void
+sweep_tmp(const char *path)
+{
+	char *dir = vr_strdup(path), *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
+	int dfd;
+
+	if (slash)
+		slash[slash == dir] = '\0'; /* "/sim.json" keeps "/" */
+	dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		vr_file_sweep_tmp(dfd, base);
+		close(dfd);
+	}
+	free(dir);
+}
+
 /* Take FILE.lock (waiting for another writer to finish its pass). */
 static int
 sim_lock(struct sim_conn *c)
@@ -590,6 +608,7 @@ sim_lock(struct sim_conn *c)
 	if (fd < 0)
 		return fd;
 	c->lock_fd = fd;
+	sweep_tmp(c->path);
 	return 0;
 }
 

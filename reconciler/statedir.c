@@ -185,6 +185,11 @@ vr_statedir_open(struct vr_statedir **out, const char *path, bool lock)
 	    AT_SYMLINK_NOFOLLOW) == 0;
 	if (lock && (rc = take_lock(sd)) < 0)
 		goto fail;
+	if (lock) { /* what a killed writer left; the lock guards all three */
+		vr_file_sweep_tmp(sd->dir_fd, "status.json");
+		vr_file_sweep_tmp(sd->dir_fd, "last-applied.json");
+		vr_file_sweep_tmp(sd->dir_fd, "watch.json");
+	}
 	/* a pass that was killed: fold its journal in now */
 	if (lock && sd->journal && (rc = fold(sd)) < 0)
 		goto fail;

@@ -1,4 +1,5 @@
 /* fileio.c - bounded reads and atomic writes (temp, fsync, rename). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -154,6 +155,35 @@ tmp_name(char *out, size_t n, const char *name)
 		sfx[i] = digits[r[i] % 32];
 	sfx[8] = '\0';
 	snprintf(out, n, "%s.tmp.%s", name, sfx);
+}
+
+void
+vr_file_sweep_tmp(int dirfd, const char *name)
+{
+	size_t n = strlen(name);
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		const char *s = e->d_name;
+
+		if (strncmp(s, name, n) != 0 || strncmp(s + n, ".tmp.", 5) ||
+		    strlen(s + n + 5) != 8 ||
+		    strspn(s + n + 5, "0123456789abcdefghijklmnopqrstuv") != 8)
+			continue;
+		if (fstatat(dirfd, s, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid())
+			unlinkat(dirfd, s, 0);
+	}
+	closedir(d);
 }
 
 int

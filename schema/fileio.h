@@ -37,6 +37,11 @@ int vr_file_write_at(int dirfd, const char *name, const char *shown,
 int vr_file_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode);
 
+/* Remove what a writer killed between create and rename left of `name`
+ * in `dirfd`: regular files of ours named NAME.tmp.XXXXXXXX.  Call it only
+ * while holding the lock that guards `name`'s writers. */
+void vr_file_sweep_tmp(int dirfd, const char *name);
+
 /* mkdir -p with `mode` for every directory it creates. */
 int vr_mkdir_p(const char *path, mode_t mode);
 

@@ -126,3 +126,30 @@ expect_eq "$(stat -c %a "$S")" 700 "the new dir is 0700"
 bad=$(find "$S" -type f ! -perm 600 | wc -l)
 expect_eq "$bad" 0 "every file in it is 0600"
 expect_eq "$(find "$S" -name '*.tmp.*' | wc -l)" 0 "no temporary file is left"
+
+# 7. a writer killed between creating its temporary file and renaming it
+# leaves NAME.tmp.XXXXXXXX: the next holder of the lock that guards NAME
+# removes it, and nothing else (another name, a symlink)
+S=$T/s8
+apply "$S"
+for n in status.json last-applied.json watch.json; do
+	: >"$S/$n.tmp.abcdefgh"
+done
+: >"$T/sim.json.tmp.0123abcd"
+: >"$S/other.tmp.abcdefgh"
+ln -s "$T/victim.txt" "$S/status.json.tmp.zzzzzzzz"
+victim
+vm_yaml "$T/vm.yaml" edge-01 3 # a change, so the sim file's writer locks it
+apply "$S"
+expect_rc 0 "apply after a killed writer's leftovers"
+for n in status.json last-applied.json watch.json; do
+	[ -e "$S/$n.tmp.abcdefgh" ] && notok "$n's temporary file is left" ||
+		ok "$n's temporary file was removed under the state dir's lock"
+done
+[ -e "$T/sim.json.tmp.0123abcd" ] && notok "the sim file's temporary file is left" ||
+	ok "the sim file's temporary file was removed under its lock"
+[ -e "$S/other.tmp.abcdefgh" ] && ok "a file of another name is kept" ||
+	notok "a file of another name was removed"
+[ -L "$S/status.json.tmp.zzzzzzzz" ] && victim_intact &&
+	ok "a symlink with a temporary name is neither removed nor followed" ||
+	notok "the symlink or its target was touched"
