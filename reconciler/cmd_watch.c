@@ -3,7 +3,8 @@
  * host's VMs as the file at PATH in the tracked ref says (Flux's
  * GitRepository + Kustomization for one host, without Kubernetes).
  *
- * The loop: fetch every interval (with jitter) into a bare mirror; when the
+ * The loop: fetch every interval (the first time at a random point of it,
+ * see schedule.h) into a bare mirror; when the
  * new commit changes this host's file (its blob id), check the history
  * (fast-forward only) and the signature, load the file and reconcile; every
  * interval re-observe the VMs and correct drift (or only report it with
@@ -34,6 +35,7 @@
 #include "duration.h"
 #include "gitsource.h"
 #include "ops.h"
+#include "schedule.h"
 #include "watchstate.h"
 
 #define MIN_INTERVAL_MS 200
@@ -45,7 +47,7 @@ static volatile sig_atomic_t got_stop, got_hup;
 
 struct watch {
 	/* options */
-	const char *repo, *ref, *path_tmpl, *allowed_signers;
+	const char *repo, *ref, *path_tmpl, *allowed_signers, *hostname;
 	int64_t interval_ms, max_backoff_ms;
 	bool once, self_heal, allow_rewrite;
 	struct vr_cli_common c;
@@ -77,44 +79,10 @@ struct watch {
 	char *commit_msg;
 	char *source_fp;               /* what status.json's source says */
 	json_t *vm_fp;                 /* per VM: the last logged outcome */
-	uint64_t rng;
+	struct vr_schedule sched;      /* when to poll next */
 };
 
 /* --- small helpers ------------------------------------------------------ */
-
-static uint64_t
-rnd(struct watch *w)
-{
-	/* xorshift64: jitter needs spread, not secrecy */
-	w->rng ^= w->rng << 13;
-	w->rng ^= w->rng >> 7;
-	w->rng ^= w->rng << 17;
-	return w->rng;
-}
-
-/* d scaled by a random factor in [1 - pct/100, 1 + pct/100). */
-static int64_t
-jitter(struct watch *w, int64_t d, int pct)
-{
-	int64_t span = d * pct / 100;
-
-	if (span <= 0)
-		return d;
-	return d - span + (int64_t)(rnd(w) % (uint64_t)(2 * span));
-}
-
-/* interval * 2^n, capped, with +-20% jitter. */
-static int64_t
-backoff(struct watch *w, int n)
-{
-	int64_t d = w->interval_ms;
-
-	while (n-- > 0 && d < w->max_backoff_ms)
-		d *= 2;
-	if (d > w->max_backoff_ms)
-		d = w->max_backoff_ms;
-	return jitter(w, d, 20);
-}
 
 static char *
 fmt_ms(int64_t ms)
@@ -571,7 +539,7 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 
 		w->fetch_failures++;
 		snprintf(n, sizeof(n), "%d", w->fetch_failures);
-		w->retry_ms = backoff(w, w->fetch_failures);
+		w->retry_ms = vr_schedule_retry(&w->sched, w->fetch_failures);
 		retry = w->once ? NULL : fmt_ms(w->retry_ms);
 		vr_wlog(stderr, "error", "fetch failed", "url", w->repo,
 		    "err", vr_error_msg(), "failures", n, "retry_in", retry,
@@ -597,6 +565,26 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 	return rc;
 }
 
+/* At start, before the first (delayed) fetch: when the mirror still has
+ * the last applied commit, handle it as a fetch would have found it, so
+ * the VMs are held to it at once and the first fetch of an unmoved ref
+ * changes nothing. */
+static bool
+resume_from_mirror(struct watch *w)
+{
+	struct vr_git_rev rev;
+	bool passed = false;
+	int exit_code;
+
+	if (!w->base.commit[0] || !w->base.revision ||
+	    !vr_gitsource_has_commit(w->gs, w->base.commit))
+		return false;
+	memcpy(rev.commit, w->base.commit, VR_GIT_HEX);
+	rev.revision = w->base.revision;
+	handle_commit(w, &rev, false, &passed, &exit_code);
+	return passed;
+}
+
 /* --- setup ---------------------------------------------------------------- */
 
 static void
@@ -610,12 +598,14 @@ parse_args(struct watch *w, int argc, char **argv)
 {
 	enum { O_REPO = 256, O_REF, O_PATH, O_INTERVAL, O_BACKEND, O_STATE,
 	    O_ONCE, O_NO_SELF_HEAL, O_ALLOW_REWRITE, O_VERIFY, O_TIMEOUT,
-	    O_MAX_BACKOFF, O_CA, O_TOKEN, O_SSH_KEY, O_KNOWN_HOSTS };
+	    O_MAX_BACKOFF, O_CA, O_TOKEN, O_SSH_KEY, O_KNOWN_HOSTS,
+	    O_HOSTNAME };
 	static const struct option longopts[] = {
 		{ "allow-rewrite", no_argument, NULL, O_ALLOW_REWRITE },
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "ca-file", required_argument, NULL, O_CA },
 		{ "help", no_argument, NULL, 'h' },
+		{ "hostname", required_argument, NULL, O_HOSTNAME },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "known-hosts", required_argument, NULL, O_KNOWN_HOSTS },
 		{ "max-backoff", required_argument, NULL, O_MAX_BACKOFF },
@@ -645,6 +635,7 @@ parse_args(struct watch *w, int argc, char **argv)
 		case O_REPO: w->repo = optarg; break;
 		case O_REF: w->ref = optarg; break;
 		case O_PATH: w->path_tmpl = optarg; break;
+		case O_HOSTNAME: w->hostname = optarg; break;
 		case O_BACKEND: w->c.backend = optarg; break;
 		case O_STATE:
 			free(w->c.state_dir);
@@ -706,6 +697,7 @@ parse_args(struct watch *w, int argc, char **argv)
 	/* one --ca-file for both TLS stacks: libgit2's (mbedTLS) for the
 	 * repository and libcurl's (OpenSSL) for webhooks and statuses */
 	w->oo.http.ca_file = w->go.ca_file;
+	w->oo.hostname = w->hostname;
 	return 0;
 }
 
@@ -718,7 +710,7 @@ setup(struct watch *w)
 
 	if (!w->c.state_dir)
 		w->c.state_dir = vr_statedir_default();
-	if ((rc = vr_git_path_expand(&w->path, w->path_tmpl, NULL,
+	if ((rc = vr_git_path_expand(&w->path, w->path_tmpl, w->hostname,
 	    NULL)) < 0)
 		return rc;
 	if ((rc = vr_statedir_open(&w->sd, w->c.state_dir, true)) < 0)
@@ -831,7 +823,17 @@ run(struct watch *w, const sigset_t *unblocked)
 	    "state_dir", w->c.state_dir, "self_heal", w->self_heal ? "true" :
 	    "false", NULL);
 	free(iv);
+	vr_schedule_init(&w->sched, w->interval_ms, w->max_backoff_ms,
+	    w->sched.rng);
 	next_fetch = next_observe = vr_clock_ms();
+	if (!w->once) {
+		/* hosts started together must not poll together: the first
+		 * fetch at a random point of the interval; meanwhile the last
+		 * applied commit, if the mirror has it, holds (no network) */
+		next_fetch += vr_schedule_first(&w->sched);
+		if (resume_from_mirror(w))
+			next_observe = vr_clock_ms() + w->interval_ms;
+	}
 	for (;;) {
 		if (got_stop)
 			break;
@@ -850,13 +852,13 @@ run(struct watch *w, const sigset_t *unblocked)
 				break;
 			}
 			next_fetch = vr_clock_ms() + (w->fetch_failures ?
-			    w->retry_ms : jitter(w, w->interval_ms, 10));
+			    w->retry_ms : vr_schedule_next(&w->sched));
 			if (passed) {
 				w->apply_failures = rc < 0 ?
 				    w->apply_failures + 1 : 0;
 				next_observe = vr_clock_ms() + (rc < 0 ?
-				    backoff(w, w->apply_failures) :
-				    w->interval_ms);
+				    vr_schedule_retry(&w->sched,
+				    w->apply_failures) : w->interval_ms);
 			}
 		}
 		now = vr_clock_ms();
@@ -871,7 +873,8 @@ run(struct watch *w, const sigset_t *unblocked)
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
 			    0;
 			next_observe = vr_clock_ms() + (rc < 0 ?
-			    backoff(w, w->apply_failures) : w->interval_ms);
+			    vr_schedule_retry(&w->sched, w->apply_failures) :
+			    w->interval_ms);
 		}
 		wait_until(next_fetch < next_observe ? next_fetch :
 		    next_observe, unblocked);
@@ -906,8 +909,10 @@ cmd_watch(int argc, char **argv)
 	w.vm_fp = json_object();
 	w.go = (struct vr_gitsource_options)VR_GITSOURCE_OPTIONS_INIT;
 	w.oo = (struct vr_ops_options)VR_OPS_OPTIONS_INIT;
-	if (getrandom(&w.rng, sizeof(w.rng), 0) != sizeof(w.rng) || !w.rng)
-		w.rng = (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
+	if (getrandom(&w.sched.rng, sizeof(w.sched.rng), 0) !=
+	    sizeof(w.sched.rng))
+		w.sched.rng = (uint64_t)time(NULL) * 2654435761u +
+		    (uint64_t)getpid();
 	rc = parse_args(&w, argc, argv);
 	if (rc != 0) {
 		code = rc > 0 ? VR_EXIT_OK : VR_EXIT_ERROR;

@@ -28,14 +28,14 @@ const struct vr_cmd vr_commands[] = {
 	  "show what the last reconciles did" },
 	{ "watch", cmd_watch, "watch --repo URL --path PATH [--ref BRANCH|"
 	  "tag:NAME|commit:SHA]\n"
-	  "               [--interval DURATION] [--timeout DURATION] "
-	  "[--max-backoff DURATION]\n"
-	  "               [--backend KIND[:TARGET]] [--state-dir DIR] "
-	  "[--once] [--no-self-heal]\n"
-	  "               [--allow-rewrite] [--verify-signatures "
-	  "ALLOWED_SIGNERS]\n"
-	  "               [--ca-file FILE] [--token-file FILE] "
-	  "[--ssh-key KEY --known-hosts FILE]",
+	  "               [--hostname NAME] [--interval DURATION] "
+	  "[--timeout DURATION]\n"
+	  "               [--max-backoff DURATION] [--backend KIND[:TARGET]] "
+	  "[--state-dir DIR]\n"
+	  "               [--once] [--no-self-heal] [--allow-rewrite]\n"
+	  "               [--verify-signatures ALLOWED_SIGNERS] "
+	  "[--ca-file FILE] [--token-file FILE]\n"
+	  "               [--ssh-key KEY --known-hosts FILE]",
 	  "follow a Git repository: reconcile on new commits and on drift" },
 	{ "version", cmd_version, "version",
 	  "print the version and the backends built in" },
