@@ -580,8 +580,10 @@ resume_from_mirror(struct watch *w)
 	    !vr_gitsource_has_commit(w->gs, w->base.commit))
 		return false;
 	memcpy(rev.commit, w->base.commit, VR_GIT_HEX);
-	rev.revision = w->base.revision;
+	/* a copy: handling it saves the baseline, which frees the old */
+	rev.revision = vr_strdup(w->base.revision);
 	handle_commit(w, &rev, false, &passed, &exit_code);
+	vr_git_rev_clear(&rev);
 	return passed;
 }
 
