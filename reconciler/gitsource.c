@@ -753,6 +753,13 @@ fetch_once(struct vr_gitsource *gs)
 	git_fetch_options fo;
 	char *specs[1] = { gs->refspec };
 	git_strarray refspecs = { specs, 1 };
+	/* HTTP: libgit2 1.5 keeps the kept remote's keep-alive socket
+	 * across polls and writes the next poll's request into it after the
+	 * server has closed it for idleness (lighttpd: 5 s), failing every
+	 * poll that follows a fetch with "unexpected EOF".  One connection
+	 * per request instead; a no-op poll is one request anyway. */
+	char *hdrs[1] = { "Connection: close" };
+	git_strarray close_hdr = { hdrs, 1 };
 	struct sigaction old;
 	int err = 0, rc;
 
@@ -778,11 +785,13 @@ fetch_once(struct vr_gitsource *gs)
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
+	fo.custom_headers = close_hdr;
 	gs->timed_out = false;
 	gs->cred_attempts = 0;
 	gs->deadline = vr_clock_ms() + gs->timeout_ms;
 	alarm_arm(&old, gs->timeout_ms);
-	rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL);
+	rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL,
+	    &close_hdr);
 	if (rc == 0) {
 		rc = ref_is_current(gs, remote);
 		if (rc < 0)

@@ -109,7 +109,7 @@ class Servers:
     """lighttpd + git http-backend and git daemon on fixed ports, so that
     they can be stopped and started again at the same URLs."""
 
-    def __init__(self, top, srv):
+    def __init__(self, top, srv, keep_alive_idle):
         self.top, self.srv = top, srv
         self.hport, self.gport = free_port(), free_port()
         self.access = os.path.join(top, "access.log")
@@ -125,6 +125,7 @@ server.port = %(port)d
 server.errorlog = "%(top)s/lighttpd-error.log"
 server.max-connections = 4096
 server.max-fds = 8192
+server.max-keep-alive-idle = %(idle)d
 accesslog.filename = "%(access)s"
 alias.url = ( "/git/" => "%(backend)s/" )
 $HTTP["url"] =~ "^/git/" {
@@ -133,7 +134,7 @@ $HTTP["url"] =~ "^/git/" {
 		"GIT_HTTP_EXPORT_ALL" => "1" )
 }
 """ % {"srv": srv, "port": self.hport, "top": top, "access": self.access,
-                "backend": BACKEND})
+                "backend": BACKEND, "idle": keep_alive_idle})
         self.http_url = "http://127.0.0.1:%d/git/fleet.git" % self.hport
         self.git_url = "git://127.0.0.1:%d/fleet.git" % self.gport
         self.lighttpd = self.daemon = None
@@ -233,7 +234,9 @@ class Fleet:
         self.results = {"hosts": self.n, "interval_s": self.interval,
                         "load_start": os.getloadavg()[0]}
         self.failed = []
-        self.servers = Servers(self.t, self.srv)
+        # --test: idle keep-alive connections closed after 1 s, shorter
+        # than the interval, as a real server does with a real interval
+        self.servers = Servers(self.t, self.srv, 1 if args.test else 5)
 
     # --- the repository ---------------------------------------------------
 
@@ -445,6 +448,9 @@ class Fleet:
             self.disk()
 
     def outage(self, busy):
+        # while the servers were up, no poll may have failed
+        self.results["fetch_failures_while_up"] = sum(
+            self.count_log(i, '"fetch failed"') for i in range(self.n))
         down = time.time()
         self.servers.stop()
         sha = self.commit(4, "while the server is down")

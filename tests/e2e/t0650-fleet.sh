@@ -12,7 +12,7 @@ if ! command -v lighttpd >/dev/null || [ ! -x /usr/lib/git-core/git-http-backend
 	exit 0
 fi
 R=$T/fleet.json
-python3 "$VR_TOP/tests/bench/fleet.py" --test --hosts 10 --interval 1s \
+python3 "$VR_TOP/tests/bench/fleet.py" --test --hosts 10 --interval 2s \
 	--max-backoff 4s --timeout 5s --window 4 --json "$R" 2>"$T/fleet.log"
 rc=$?
 sed -e 's/^# //' -e 's/^/# fleet: /' "$T/fleet.log"
@@ -24,6 +24,8 @@ expect_eq "$(get "d['once']['http']['requests_per_noop_poll']")" 1.0 \
 	"a no-op poll over smart HTTP is one request (GET info/refs)"
 expect_eq "$(get "d['once']['git']['requests_per_noop_poll']")" 1.0 \
 	"a no-op poll over git:// is one upload-pack connection"
+expect_eq "$(get "d['fetch_failures_while_up']")" 0 \
+	"no poll failed while the servers were up (keep-alive closed after 1 s)"
 expect_eq "$(get "d['outage_failed_hosts']")" 10 \
 	"servers stopped: every host saw its fetch fail"
 expect_eq "$(get "'outage' in d")" True \
