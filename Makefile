@@ -23,7 +23,7 @@ TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
 	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv \
 	clang libclang-rt-dev
-BENCH_PKGS = time binutils python3 git \
+BENCH_PKGS = time binutils python3 git lighttpd \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
 PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
@@ -163,7 +163,8 @@ test: test-deps
 	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) tests/run
 
 # bench: what it measures and how is in tests/bench/README.md.  A failed
-# measurement is a row that says so, never a failed make.
+# measurement is a row that says so; only the fleet rows (row 8), which
+# the issue asks to be measured, fail make when missing (exit 3).
 BENCH_BIN = $(B)/bench/yaml_events $(B)/bench/plan_driver
 
 $(B)/bench/yaml_events: tests/bench/yaml_events.c
@@ -178,8 +179,11 @@ $(B)/bench/plan_driver: tests/bench/plan_driver.c $(LIB_OBJ)
 bench: deps
 	$(call ensure-packages,$(BENCH_PKGS))
 	@$(MAKE) --no-print-directory vmrecon $(BENCH_BIN)
-	@VR_BUILD=$(B) tests/bench/run || \
-		echo "bench: tests/bench/run failed (exit $$?); not a test failure"
+	@rc=0; VR_BUILD=$(B) tests/bench/run || rc=$$?; \
+	if [ $$rc -eq 3 ]; then echo "bench: a fleet row was not measured"; \
+		exit 1; fi; \
+	[ $$rc -eq 0 ] || \
+		echo "bench: tests/bench/run failed (exit $$rc); not a test failure"
 
 demo: all
 	@tests/demo

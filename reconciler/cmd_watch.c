@@ -699,6 +699,18 @@ parse_args(struct watch *w, int argc, char **argv)
 	/* one --ca-file for both TLS stacks: libgit2's (mbedTLS) for the
 	 * repository and libcurl's (OpenSSL) for webhooks and statuses */
 	w->oo.http.ca_file = w->go.ca_file;
+	if (w->hostname) {
+		char *p = NULL;
+
+		/* the rules of {hostname}, even when --path does not use it:
+		 * the name also goes into statuses and metric labels */
+		if (vr_git_path_expand(&p, "{hostname}", w->hostname,
+		    NULL) < 0) {
+			vr_cli_error("--hostname: %s", vr_error_msg());
+			return -1;
+		}
+		free(p);
+	}
 	w->oo.hostname = w->hostname;
 	return 0;
 }

@@ -246,7 +246,7 @@ class Fleet:
                       "w") as f:
                 f.write(host_yaml(cpus))
         git("add", "-A", cwd=self.work)
-        git("commit", "-qm", msg, cwd=self.work)
+        git("commit", "-q", "--allow-empty", "-m", msg, cwd=self.work)
         git("push", "-q", self.bare, "HEAD:main", cwd=self.work)
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.work,
                               env=ENV, check=True, text=True,
@@ -407,11 +407,14 @@ class Fleet:
 
         # commit -> converged
         t0 = time.time()
+        c0 = self.servers.cpu()
         sha = self.commit(3, "every host: 3 CPUs")
         got = self.wait_applied(sha, 3 * self.interval + busy,
                                 "convergence")
         if len(got) == self.n:
             lat = [got[i] - t0 for i in range(self.n)]
+            self.results["converge_server_cpu_s"] = round(
+                self.servers.cpu() - c0, 3)
             self.results["converge_s"] = {
                 "p50": round(pct(lat, 50), 3), "p95": round(pct(lat, 95), 3),
                 "max": round(max(lat), 3), "min": round(min(lat), 3)}
@@ -501,7 +504,7 @@ class Fleet:
                        stderr=subprocess.DEVNULL, check=True)
         start = du_k(os.path.join(sd, "mirror.git"))
         for c in range(self.args.commits):
-            self.commit(2 + c % 7, "disk %d" % c, [self.names[c % self.n]])
+            self.commit(5 + c % 11, "disk %d" % c, [self.names[0]])
             subprocess.run(argv, env=ENV, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         end = du_k(os.path.join(sd, "mirror.git"))
