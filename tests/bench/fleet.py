@@ -448,7 +448,10 @@ class Fleet:
 
         self.outage(busy)
         if self.args.commits and not self.args.test:
-            self.disk()
+            self.fleet_kib = [du_k(os.path.join(self.state(i), "mirror.git"))
+                              for i in range(self.n)]
+            self.stop_hosts()  # alone: 200 daemons fetching every commit
+            self.disk()        # would measure the machine's load instead
 
     def outage(self, busy):
         # while the servers were up, no poll may have failed
@@ -510,13 +513,12 @@ class Fleet:
         end = du_k(os.path.join(sd, "mirror.git"))
         packs = len([f for f in os.listdir(os.path.join(
             sd, "mirror.git", "objects", "pack")) if f.endswith(".pack")])
-        fleet = [du_k(os.path.join(self.state(i), "mirror.git"))
-                 for i in range(self.n)]
+        fleet = sorted(self.fleet_kib)
         self.results["disk"] = {
             "commits": self.args.commits, "mirror_kib_before": start,
             "mirror_kib_after": end, "packs": packs,
             "server_repo_kib": du_k(self.bare),
-            "fleet_mirror_kib_median": sorted(fleet)[len(fleet) // 2]}
+            "fleet_mirror_kib_median": fleet[len(fleet) // 2]}
         log("disk: %s" % self.results["disk"])
 
     def labels(self):
@@ -535,6 +537,9 @@ class Fleet:
 
     def close(self):
         self.stop_hosts()
+        # SIGTERM: exit 0 (an ASan/LSan report would make it non-zero)
+        self.results["hosts_exit_nonzero"] = sum(
+            1 for p in self.procs if p.returncode != 0)
         self.results["metrics_host_labelled"] = self.labels()
         self.servers.stop()
         self.results["load_end"] = os.getloadavg()[0]

@@ -33,6 +33,8 @@ expect_eq "$(get "'outage' in d")" True \
 expect_eq "$(get "d['metrics_host_labelled']")" 10 \
 	"every host's metrics carry its --hostname as the host label"
 expect_eq "$(get "d['failed']")" "[]" "nothing left unmeasured"
+expect_eq "$(get "d['hosts_exit_nonzero']")" 0 \
+	"every daemon exited 0 on SIGTERM (under SANITIZE=1: no ASan or leak report)"
 
 # The fleet view from commit statuses: four hosts in the repository, three
 # run `watch --once --hostname ... --commit-status gitea` against a local
