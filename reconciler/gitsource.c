@@ -52,7 +52,7 @@ struct vr_gitsource {
 	int timeout_ms;
 	bool ssh_rsa;      /* the key is RSA: say why it fails (SHA-1) */
 	git_repository *repo;
-	git_remote *remote; /* kept: libgit2 1.5 leaks a little per create */
+	git_remote *remote; /* for one poll (see fetch_once) */
 
 	/* per fetch */
 	int64_t deadline;  /* monotonic ms */
@@ -753,13 +753,6 @@ fetch_once(struct vr_gitsource *gs)
 	git_fetch_options fo;
 	char *specs[1] = { gs->refspec };
 	git_strarray refspecs = { specs, 1 };
-	/* HTTP: libgit2 1.5 keeps the kept remote's keep-alive socket
-	 * across polls and writes the next poll's request into it after the
-	 * server has closed it for idleness (lighttpd: 5 s), failing every
-	 * poll that follows a fetch with "unexpected EOF".  One connection
-	 * per request instead; a no-op poll is one request anyway. */
-	char *hdrs[1] = { "Connection: close" };
-	git_strarray close_hdr = { hdrs, 1 };
 	struct sigaction old;
 	int err = 0, rc;
 
@@ -785,31 +778,36 @@ fetch_once(struct vr_gitsource *gs)
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
-	fo.custom_headers = close_hdr;
 	gs->timed_out = false;
 	gs->cred_attempts = 0;
 	gs->deadline = vr_clock_ms() + gs->timeout_ms;
 	alarm_arm(&old, gs->timeout_ms);
-	rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL,
-	    &close_hdr);
+	rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL);
 	if (rc == 0) {
 		rc = ref_is_current(gs, remote);
 		if (rc < 0)
 			err = rc;
 		else if (rc == 0) /* moved: negotiate on this connection */
 			rc = git_remote_fetch(remote, &refspecs, &fo, NULL);
-		else
-			rc = 0;
 	}
 	git_remote_disconnect(remote);
+	/*
+	 * Over HTTP libgit2 1.5 keeps the transport's keep-alive socket
+	 * after a disconnect and writes the next poll's request into it,
+	 * after the server has closed it for idleness (lighttpd: 5 s): the
+	 * poll after every fetch failed with "unexpected EOF".  So the
+	 * remote, and its socket, live for one poll.  (A "Connection: close"
+	 * custom header would do too, but 1.5 leaks its copies of custom
+	 * headers.)
+	 */
 	alarm_disarm(&old);
-	if (err < 0)
-		return err;
-	if (rc < 0 && (gs->timed_out || alarm_fired))
+	if (err == 0 && rc < 0 && (gs->timed_out || alarm_fired))
 		err = vr_error_set(VR_ETIMEOUT, "fetch %s: no answer within "
 		    "%d ms", gs->url, gs->timeout_ms);
-	else if (rc < 0)
+	else if (err == 0 && rc < 0)
 		err = git_fail(VR_ERROR, "fetch failed");
+	git_remote_free(gs->remote);
+	gs->remote = NULL;
 	return err;
 }
 
