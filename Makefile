@@ -30,7 +30,7 @@ TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
 	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv \
 	clang libclang-rt-dev
-BENCH_PKGS = time binutils libc-bin python3 git \
+BENCH_PKGS = time binutils libc-bin python3 git lighttpd \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
 # The core binary links libyaml and jansson only; the heavier libraries

@@ -3,7 +3,8 @@
  * host's VMs as the file at PATH in the tracked ref says (Flux's
  * GitRepository + Kustomization for one host, without Kubernetes).
  *
- * The loop: fetch every interval (with jitter) into a bare mirror; when the
+ * The loop: fetch every interval (the first time at a random point of it,
+ * see schedule.h) into a bare mirror; when the
  * new commit changes this host's file (its blob id), check the history
  * (fast-forward only) and the signature, load the file and reconcile; every
  * interval re-observe the VMs and correct drift (or only report it with
@@ -35,6 +36,7 @@
 #include "gitsource.h"
 #include "ops.h"
 #include "options.h"
+#include "schedule.h"
 #include "watchstate.h"
 
 #define SIGN_TIMEOUT_MS 10000
@@ -43,7 +45,7 @@ static volatile sig_atomic_t got_stop, got_hup;
 
 struct watch {
 	/* options */
-	const char *repo, *ref, *path_tmpl, *allowed_signers;
+	const char *repo, *ref, *path_tmpl, *allowed_signers, *hostname;
 	int64_t interval_ms, max_backoff_ms;
 	bool once, self_heal, allow_rewrite;
 	struct vr_cli_common c;
@@ -75,44 +77,10 @@ struct watch {
 	char *commit_msg;
 	char *source_fp;               /* what status.json's source says */
 	json_t *vm_fp;                 /* per VM: the last logged outcome */
-	uint64_t rng;
+	struct vr_schedule sched;      /* when to poll next */
 };
 
 /* --- small helpers ------------------------------------------------------ */
-
-static uint64_t
-rnd(struct watch *w)
-{
-	/* xorshift64: jitter needs spread, not secrecy */
-	w->rng ^= w->rng << 13;
-	w->rng ^= w->rng >> 7;
-	w->rng ^= w->rng << 17;
-	return w->rng;
-}
-
-/* d scaled by a random factor in [1 - pct/100, 1 + pct/100). */
-static int64_t
-jitter(struct watch *w, int64_t d, int pct)
-{
-	int64_t span = d * pct / 100;
-
-	if (span <= 0)
-		return d;
-	return d - span + (int64_t)(rnd(w) % (uint64_t)(2 * span));
-}
-
-/* interval * 2^n, capped, with +-20% jitter. */
-static int64_t
-backoff(struct watch *w, int n)
-{
-	int64_t d = w->interval_ms;
-
-	while (n-- > 0 && d < w->max_backoff_ms)
-		d *= 2;
-	if (d > w->max_backoff_ms)
-		d = w->max_backoff_ms;
-	return jitter(w, d, 20);
-}
 
 static char *
 fmt_ms(int64_t ms)
@@ -583,7 +551,7 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 
 		w->fetch_failures++;
 		snprintf(n, sizeof(n), "%d", w->fetch_failures);
-		w->retry_ms = backoff(w, w->fetch_failures);
+		w->retry_ms = vr_schedule_retry(&w->sched, w->fetch_failures);
 		retry = w->once ? NULL : fmt_ms(w->retry_ms);
 		vr_wlog(stderr, "error", "fetch failed", "url", w->repo,
 		    "err", vr_error_msg(), "failures", n, "retry_in", retry,
@@ -609,6 +577,28 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 	return rc;
 }
 
+/* At start, before the first (delayed) fetch: when the mirror still has
+ * the last applied commit, handle it as a fetch would have found it, so
+ * the VMs are held to it at once and the first fetch of an unmoved ref
+ * changes nothing. */
+static bool
+resume_from_mirror(struct watch *w)
+{
+	struct vr_git_rev rev;
+	bool passed = false;
+	int exit_code;
+
+	if (!w->base.commit[0] || !w->base.revision ||
+	    !vr_gitsource_has_commit(w->gs, w->base.commit))
+		return false;
+	memcpy(rev.commit, w->base.commit, VR_GIT_HEX);
+	/* a copy: handling it saves the baseline, which frees the old */
+	rev.revision = vr_strdup(w->base.revision);
+	handle_commit(w, &rev, false, &passed, &exit_code);
+	vr_git_rev_clear(&rev);
+	return passed;
+}
+
 /* --- setup ---------------------------------------------------------------- */
 
 /* 0 parsed, 1 --help printed, -1 a usage error (printed). */
@@ -624,6 +614,7 @@ parse_args(struct watch *w, int argc, char **argv)
 		case VR_OPT_REPO: w->repo = p.arg; break;
 		case VR_OPT_REF: w->ref = p.arg; break;
 		case VR_OPT_PATH: w->path_tmpl = p.arg; break;
+		case VR_OPT_HOSTNAME: w->hostname = p.arg; break;
 		case VR_OPT_ONCE: w->once = true; break;
 		case VR_OPT_NO_SELF_HEAL: w->self_heal = false; break;
 		case VR_OPT_ALLOW_REWRITE: w->allow_rewrite = true; break;
@@ -650,6 +641,19 @@ parse_args(struct watch *w, int argc, char **argv)
 	 * and libcurl's (OpenSSL) for webhooks and statuses */
 	w->go.ca_file = w->oo.http.ca_file;
 	w->go.token_file = w->oo.http.token_file;
+	if (w->hostname) {
+		char *p = NULL;
+
+		/* the rules of {hostname}, even when --path does not use it:
+		 * the name also goes into statuses and metric labels */
+		if (vr_git_path_expand(&p, "{hostname}", w->hostname,
+		    NULL) < 0) {
+			vr_cli_error("--hostname: %s", vr_error_msg());
+			return -1;
+		}
+		free(p);
+	}
+	w->oo.hostname = w->hostname;
 	return 0;
 }
 
@@ -687,7 +691,7 @@ setup(struct watch *w)
 
 	if (!w->c.state_dir)
 		w->c.state_dir = vr_statedir_default();
-	if ((rc = vr_git_path_expand(&w->path, w->path_tmpl, NULL,
+	if ((rc = vr_git_path_expand(&w->path, w->path_tmpl, w->hostname,
 	    NULL)) < 0)
 		return rc;
 	if ((rc = vr_statedir_open(&w->sd, w->c.state_dir, true)) < 0)
@@ -802,7 +806,17 @@ run(struct watch *w, const sigset_t *unblocked)
 	    "state_dir", w->c.state_dir, "self_heal", w->self_heal ? "true" :
 	    "false", NULL);
 	free(iv);
+	vr_schedule_init(&w->sched, w->interval_ms, w->max_backoff_ms,
+	    w->sched.rng);
 	next_fetch = next_observe = vr_clock_ms();
+	if (!w->once) {
+		/* hosts started together must not poll together: the first
+		 * fetch at a random point of the interval; meanwhile the last
+		 * applied commit, if the mirror has it, holds (no network) */
+		next_fetch += vr_schedule_first(&w->sched);
+		if (resume_from_mirror(w))
+			next_observe = vr_clock_ms() + w->interval_ms;
+	}
 	for (;;) {
 		if (got_stop)
 			break;
@@ -821,13 +835,13 @@ run(struct watch *w, const sigset_t *unblocked)
 				break;
 			}
 			next_fetch = vr_clock_ms() + (w->fetch_failures ?
-			    w->retry_ms : jitter(w, w->interval_ms, 10));
+			    w->retry_ms : vr_schedule_next(&w->sched));
 			if (passed) {
 				w->apply_failures = rc < 0 ?
 				    w->apply_failures + 1 : 0;
 				next_observe = vr_clock_ms() + (rc < 0 ?
-				    backoff(w, w->apply_failures) :
-				    w->interval_ms);
+				    vr_schedule_retry(&w->sched,
+				    w->apply_failures) : w->interval_ms);
 			}
 		}
 		now = vr_clock_ms();
@@ -842,7 +856,8 @@ run(struct watch *w, const sigset_t *unblocked)
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
 			    0;
 			next_observe = vr_clock_ms() + (rc < 0 ?
-			    backoff(w, w->apply_failures) : w->interval_ms);
+			    vr_schedule_retry(&w->sched, w->apply_failures) :
+			    w->interval_ms);
 		}
 		wait_until(next_fetch < next_observe ? next_fetch :
 		    next_observe, unblocked);
@@ -878,8 +893,10 @@ cmd_watch(int argc, char **argv)
 	w.go = (struct vr_gitsource_options)VR_GITSOURCE_OPTIONS_INIT;
 	w.go.timeout_ms = (int)vr_opts_default("watch", VR_OPT_TIMEOUT);
 	w.oo = (struct vr_ops_options)VR_OPS_OPTIONS_INIT;
-	if (getrandom(&w.rng, sizeof(w.rng), 0) != sizeof(w.rng) || !w.rng)
-		w.rng = (uint64_t)time(NULL) * 2654435761u + (uint64_t)getpid();
+	if (getrandom(&w.sched.rng, sizeof(w.sched.rng), 0) !=
+	    sizeof(w.sched.rng))
+		w.sched.rng = (uint64_t)time(NULL) * 2654435761u +
+		    (uint64_t)getpid();
 	rc = parse_args(&w, argc, argv);
 	if (rc != 0) {
 		code = rc > 0 ? VR_EXIT_OK : VR_EXIT_ERROR;

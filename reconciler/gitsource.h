@@ -53,6 +53,9 @@ void vr_gitsource_free(struct vr_gitsource *gs);
 int vr_gitsource_fetch(struct vr_git_rev *out, struct vr_gitsource *gs);
 void vr_git_rev_clear(struct vr_git_rev *r);
 
+/* Does the mirror (opened if need be, never created) hold `commit`? */
+bool vr_gitsource_has_commit(struct vr_gitsource *gs, const char *commit);
+
 /* Read `path` from the tree of `commit` (40 hex): *buf is malloc'd and
  * NUL-terminated, blob_hex the blob's id.  A missing path is VR_ENOTFOUND,
  * something else than a file or a blob over VR_GIT_MAX_BLOB VR_EINVALID. */

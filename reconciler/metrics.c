@@ -41,6 +41,7 @@ struct vr_metrics {
 	double last_success;         /* unix seconds; 0 = never */
 	double duration;
 	char *revision;              /* last applied, or NULL */
+	char *host;                  /* the host label, or NULL: none */
 	struct vm_list vms, pass;    /* shown; gathered in this pass */
 };
 
@@ -276,8 +277,16 @@ vr_metrics_free(struct vr_metrics *m)
 	vm_list_clear(&m->vms);
 	vm_list_clear(&m->pass);
 	free(m->revision);
+	free(m->host);
 	free(m->path);
 	free(m);
+}
+
+void
+vr_metrics_set_host(struct vr_metrics *m, const char *host)
+{
+	free(m->host);
+	m->host = host ? vr_strdup(host) : NULL;
 }
 
 void
@@ -360,6 +369,22 @@ head(FILE *fp, const char *name, const char *type, const char *help)
 	fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Start a sample line: the name, and the host label when there is one;
+ * with `more` the line goes on with other labels and their closing brace,
+ * without it with the value. */
+static void
+sample(FILE *fp, const struct vr_metrics *m, const char *name, bool more)
+{
+	fputs(name, fp);
+	if (m->host) {
+		fputs("{host=\"", fp);
+		put_label(fp, m->host);
+		fputs(more ? "\"," : "\"}", fp);
+	} else if (more) {
+		fputc('{', fp);
+	}
+}
+
 char *
 vr_metrics_render(const struct vr_metrics *m)
 {
@@ -372,24 +397,28 @@ vr_metrics_render(const struct vr_metrics *m)
 		abort();
 	head(fp, "vmrecon_reconcile_total", "counter",
 	    "VM reconciles by result.");
-	for (r = 0; r < NRESULTS; r++)
-		fprintf(fp, "vmrecon_reconcile_total{result=\"%s\"} %.0f\n",
+	for (r = 0; r < NRESULTS; r++) {
+		sample(fp, m, "vmrecon_reconcile_total", true);
+		fprintf(fp, "result=\"%s\"} %.0f\n",
 		    vr_result_name((enum vr_result)r), m->reconciles[r]);
+	}
 	head(fp, "vmrecon_drift_total", "counter",
 	    "VMs found differing from their desired state.");
-	fprintf(fp, "vmrecon_drift_total %.0f\n", m->drift);
+	sample(fp, m, "vmrecon_drift_total", false);
+	fprintf(fp, " %.0f\n", m->drift);
 	head(fp, "vmrecon_last_success_timestamp_seconds", "gauge",
 	    "When a pass last ended without error (0: never).");
-	fprintf(fp, "vmrecon_last_success_timestamp_seconds %.3f\n",
-	    m->last_success);
+	sample(fp, m, "vmrecon_last_success_timestamp_seconds", false);
+	fprintf(fp, " %.3f\n", m->last_success);
 	head(fp, "vmrecon_last_reconcile_duration_seconds", "gauge",
 	    "How long the last pass took.");
-	fprintf(fp, "vmrecon_last_reconcile_duration_seconds %.6f\n",
-	    m->duration);
+	sample(fp, m, "vmrecon_last_reconcile_duration_seconds", false);
+	fprintf(fp, " %.6f\n", m->duration);
 	if (m->revision) {
 		head(fp, "vmrecon_applied_revision_info", "gauge",
 		    "The revision of the desired state last applied.");
-		fputs("vmrecon_applied_revision_info{revision=\"", fp);
+		sample(fp, m, "vmrecon_applied_revision_info", true);
+		fputs("revision=\"", fp);
 		put_label(fp, m->revision);
 		fputs("\"} 1\n", fp);
 	}
@@ -400,7 +429,8 @@ vr_metrics_render(const struct vr_metrics *m)
 			for (f = 0; f < NFIELDS; f++) {
 				if (!m->vms.v[i].has_desired[f])
 					continue;
-				fputs("vmrecon_desired{vm=\"", fp);
+				sample(fp, m, "vmrecon_desired", true);
+				fputs("vm=\"", fp);
 				put_label(fp, m->vms.v[i].name);
 				fprintf(fp, "\",field=\"%s\"} %lld\n",
 				    field_names[f], m->vms.v[i].desired[f]);
@@ -409,7 +439,8 @@ vr_metrics_render(const struct vr_metrics *m)
 		    "Live value of each field after the last pass.");
 		for (i = 0; i < m->vms.n; i++)
 			for (f = 0; f < NFIELDS; f++) {
-				fputs("vmrecon_live{vm=\"", fp);
+				sample(fp, m, "vmrecon_live", true);
+				fputs("vm=\"", fp);
 				put_label(fp, m->vms.v[i].name);
 				fprintf(fp, "\",field=\"%s\"} %lld\n",
 				    field_names[f], m->vms.v[i].live[f]);

@@ -9,6 +9,11 @@
  *   vmrecon_applied_revision_info{revision}  1, the last applied revision
  *   vmrecon_desired{vm,field}, vmrecon_live{vm,field}  per managed field
  *
+ * With a host name set (watch --hostname), every series also carries
+ * host="NAME", so the files of several daemons on one node_exporter (one
+ * per container) stay apart; otherwise Prometheus's `instance` label tells
+ * the hosts apart.
+ *
  * Counters survive between processes: opening reads the previous file
  * back, strictly (a file that is not valid text format restarts them at 0
  * with a warning, and is then replaced).
@@ -26,6 +31,9 @@ struct vr_metrics;
  * warning on stderr when it exists but cannot be used). */
 void vr_metrics_open(struct vr_metrics **out, const char *path);
 void vr_metrics_free(struct vr_metrics *m);
+
+/* Label every series with host="host" (NULL: no host label). */
+void vr_metrics_set_host(struct vr_metrics *m, const char *host);
 
 /* Start a pass: forget the per-VM values gathered so far. */
 void vr_metrics_pass_begin(struct vr_metrics *m);

@@ -428,6 +428,12 @@ vr_notify_new(struct vr_notify **out, const char *url,
 }
 
 void
+vr_notify_set_host(struct vr_notify *n, const char *host)
+{
+	snprintf(n->host, sizeof(n->host), "%s", host);
+}
+
+void
 vr_notify_send(struct vr_notify *n, const char *vm, const char *revision,
     const char *result, size_t changes, const char *message)
 {

@@ -52,6 +52,9 @@ struct vr_notify;
 int vr_notify_new(struct vr_notify **out, const char *url,
     const char *hmac_key_file, const struct vr_http_options *http);
 
+/* The "host" of the events (default: gethostname). */
+void vr_notify_set_host(struct vr_notify *n, const char *host);
+
 /* An on_vm callback (ctx is the struct vr_notify): queues an event when
  * the VM changed, failed, or drifted; nothing for an in-sync VM, nor for
  * the same drift/pending/failure as the VM's last event (a watch loop

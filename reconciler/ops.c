@@ -85,8 +85,12 @@ vr_ops_open(struct vr_ops **out, const struct vr_ops_options *o)
 		free(ops);
 		return rc;
 	}
-	if (o->metrics_file)
+	if (ops->notify && o->hostname)
+		vr_notify_set_host(ops->notify, o->hostname);
+	if (o->metrics_file) {
 		vr_metrics_open(&ops->metrics, o->metrics_file);
+		vr_metrics_set_host(ops->metrics, o->hostname);
+	}
 	*out = ops;
 	return 0;
 }
@@ -167,6 +171,8 @@ vr_ops_commit_status_open(struct vr_commit_status **out,
     const struct vr_ops_options *o, const char *repo_url)
 {
 	struct vr_commit_status_options co;
+	char *context;
+	int rc;
 
 	*out = NULL;
 	if (!o->commit_status) {
@@ -186,5 +192,9 @@ vr_ops_commit_status_open(struct vr_commit_status **out,
 	co.token_file = o->commit_status_token_file;
 	co.http.ca_file = o->http.ca_file;
 	co.http.timeout_ms = o->http.timeout_ms;
-	return vr_commit_status_new(out, &co);
+	context = o->hostname ? vr_asprintf("vmrecon/%s", o->hostname) : NULL;
+	co.context = context;
+	rc = vr_commit_status_new(out, &co);
+	free(context);
+	return rc;
 }

@@ -34,10 +34,14 @@ struct vr_ops_options {
 	const char *commit_status_token_file;
 	const char *commit_status_url;        /* API base */
 	const char *commit_status_repo;       /* owner/name */
+	const char *hostname;  /* watch --hostname: the "host" of webhook
+	                        * events, the commit status context
+	                        * vmrecon/NAME and a host label on every
+	                        * metric; NULL: gethostname, no label */
 };
 
 #define VR_OPS_OPTIONS_INIT { VR_HTTP_OPTIONS_INIT, NULL, NULL, NULL, \
-	NULL, NULL, NULL, NULL }
+	NULL, NULL, NULL, NULL, NULL }
 
 struct vr_opts;
 /* Take option p->opt (parsed by options.c): 1 handled, 0 not an ops

@@ -16,6 +16,10 @@ POST /hook           200 (records the body)
 POST /status/CODE    that status
 POST /hang           never answers (until the server stops)
 POST anything else   201 (commit-status APIs)
+GET .../repos/O/R/commits/SHA/status?page=P&limit=L
+                     Gitea's combined status of SHA, built from the
+                     statuses POSTed so far to .../repos/O/R/statuses/SHA
+                     (the newest per context, "status" for the state)
 """
 import argparse
 import json
@@ -96,10 +100,40 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass  # the client hung up: what the test wants
             return None
+        if len(parts) >= 6 and parts[-1] == "status" and \
+                parts[-3] == "commits" and "repos" in parts:
+            return self.combined(url, parts)
         if parts[0] == "redirect":
             to = urllib.parse.parse_qs(url.query)["to"][0]
             return self.answer(302, b"", [("Location", to)])
         return self.answer(404, b"not found\n")
+
+    def combined(self, url, parts):
+        r = parts.index("repos")
+        want = "/".join(parts[r:r + 3]) + "/statuses/" + parts[-2]
+        latest = {}
+        with LOCK, open(self.server.log) as f:
+            for line in f:
+                e = json.loads(line)
+                if e["method"] != "POST" or \
+                        not e["path"].split("?")[0].endswith(want):
+                    continue
+                b = json.loads(e["body"])
+                latest[b.get("context")] = {
+                    "status": b.get("state"), "context": b.get("context"),
+                    "description": b.get("description"),
+                    "updated_at": time.strftime(
+                        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(e["time"]))}
+        q = urllib.parse.parse_qs(url.query)
+        page = int(q.get("page", ["1"])[0])
+        limit = int(q.get("limit", ["50"])[0])
+        items = sorted(latest.values(), key=lambda x: x["context"])
+        doc = {"sha": parts[-2], "total_count": len(items),
+               "state": "success" if items and all(
+                   x["status"] == "success" for x in items) else "pending",
+               "statuses": items[(page - 1) * limit:page * limit]}
+        return self.answer(200, json.dumps(doc).encode(),
+                           [("Content-Type", "application/json")])
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)

@@ -88,3 +88,20 @@ vm_yaml() {
 	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: %s\nspec:\n  cpuCount: %s\n  restartPolicy: IfNeeded\n' \
 		"$2" "$3" >"$1"
 }
+
+# test_tls DIR: a test CA (DIR/ca.crt) and a server certificate for
+# localhost signed by it (DIR/srv.crt, DIR/srv.key, both in DIR/srv.pem);
+# a DNS name because libgit2's mbedTLS does not match IP addresses.
+test_tls() {
+	(
+		cd "$1" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-days 2 -subj "/CN=vmrecon test CA" -keyout ca.key -out ca.crt &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-subj "/CN=localhost" -keyout srv.key -out srv.csr &&
+		printf 'subjectAltName=DNS:localhost\n' >san.ext &&
+		openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			-days 2 -extfile san.ext -out srv.crt &&
+		cat srv.crt srv.key >srv.pem
+	) >/dev/null 2>&1
+}

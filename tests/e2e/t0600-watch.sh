@@ -420,17 +420,7 @@ if command -v lighttpd >/dev/null && [ -x /usr/lib/git-core/git-http-backend ] &
 	mkdir -p "$H/tls"
 	HPORT=$(free_port)
 	SPORT2=$(free_port)
-	(
-		cd "$H/tls" &&
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-days 2 -subj "/CN=vmrecon test CA" -keyout ca.key -out ca.crt &&
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-subj "/CN=localhost" -keyout srv.key -out srv.csr &&
-		printf 'subjectAltName=DNS:localhost\n' >san.ext &&
-		openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-			-days 2 -extfile san.ext -out srv.crt &&
-		cat srv.crt srv.key >srv.pem
-	) >/dev/null 2>&1 || notok "test certificate"
+	test_tls "$H/tls" || notok "test certificate"
 	printf 'gitops:s3cr3t-token\n' >"$H/users"
 	printf 's3cr3t-token\n' >"$H/token"
 	printf 'wrong-token\n' >"$H/badtoken"
