@@ -642,16 +642,16 @@ parse_args(struct watch *w, int argc, char **argv)
 	w->go.ca_file = w->oo.http.ca_file;
 	w->go.token_file = w->oo.http.token_file;
 	if (w->hostname) {
-		char *p = NULL;
+		char *expanded = NULL;
 
 		/* the rules of {hostname}, even when --path does not use it:
 		 * the name also goes into statuses and metric labels */
-		if (vr_git_path_expand(&p, "{hostname}", w->hostname,
+		if (vr_git_path_expand(&expanded, "{hostname}", w->hostname,
 		    NULL) < 0) {
 			vr_cli_error("--hostname: %s", vr_error_msg());
 			return -1;
 		}
-		free(p);
+		free(expanded);
 	}
 	w->oo.hostname = w->hostname;
 	return 0;

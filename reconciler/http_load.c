@@ -61,6 +61,13 @@ vr_notify_send(struct vr_notify *n, const char *vm, const char *revision,
 }
 
 void
+vr_notify_set_host(struct vr_notify *n, const char *host)
+{
+	if (n)
+		http()->notify_set_host(n, host);
+}
+
+void
 vr_notify_free(struct vr_notify *n)
 {
 	if (n)

@@ -13,6 +13,7 @@ static const struct vr_http_api api = {
 	.notify_on_vm = vr_notify_on_vm,
 	.notify_send = vr_notify_send,
 	.notify_free = vr_notify_free,
+	.notify_set_host = vr_notify_set_host,
 	.cs_provider_parse = vr_commit_status_provider_parse,
 	.cs_new = vr_commit_status_new,
 	.cs_post = vr_commit_status_post,

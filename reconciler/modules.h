@@ -38,6 +38,7 @@ struct vr_http_api {
 	void (*cs_post)(struct vr_commit_status *cs, const char *sha,
 	    enum vr_cs_state state, const char *description);
 	void (*cs_free)(struct vr_commit_status *cs);
+	void (*notify_set_host)(struct vr_notify *n, const char *host);
 };
 
 #endif
