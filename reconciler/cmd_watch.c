@@ -517,12 +517,21 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	rc = reconcile_pass(w, true, force ? "SIGHUP" : "new revision",
 	    exit_code);
 	if (w->cs)
-		vr_commit_status_post(w->cs, rev->commit, rc == 0 ?
-		    VR_CS_SUCCESS : VR_CS_FAILURE, rc == 0 ? "applied" :
-		    "apply failed; retrying");
+		vr_commit_status_post(w->cs, rev->commit, rc < 0 ?
+		    VR_CS_FAILURE : *exit_code == VR_EXIT_PENDING ?
+		    VR_CS_PENDING : VR_CS_SUCCESS, rc < 0 ?
+		    "apply failed; retrying" : *exit_code == VR_EXIT_PENDING ?
+		    "changes pending a restart (restartPolicy: Never)" :
+		    "applied");
 	*passed = true;
 	w->refused = false;
-	if (rc == 0) {
+	if (rc == 0 && *exit_code == VR_EXIT_PENDING) {
+		/* not applied until every change is: a drift pass that
+		 * converges (after a restart) applies it */
+		commit_outcome(w, false, "RestartPending", "changes pending "
+		    "a restart (restartPolicy: Never)");
+		w->retry_pending = true;
+	} else if (rc == 0) {
 		save_base(w, rev, blob);
 		commit_outcome(w, true, "Succeeded", "applied");
 	} else {
@@ -793,7 +802,8 @@ run(struct watch *w, const sigset_t *unblocked)
 			if (w->spec) {
 				rc = reconcile_pass(w, w->self_heal,
 				    "drift check", &exit_code);
-				if (rc == 0 && w->self_heal)
+				if (rc == 0 && w->self_heal &&
+				    exit_code == VR_EXIT_OK)
 					retry_succeeded(w);
 			}
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :

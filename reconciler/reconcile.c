@@ -183,9 +183,11 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 		o->result = o->pending ? VR_RESULT_PENDING :
 		    VR_RESULT_CONVERGED;
 		if (o->pending)
-			o->message = vr_asprintf("converged except %zu "
-			    "change%s pending a restart (restartPolicy: "
-			    "Never)", o->pending, o->pending == 1 ? "" : "s");
+			o->message = vr_asprintf("pending: %zu change%s "
+			    "wait%s for a restart (restartPolicy: Never; "
+			    "IfNeeded lets apply restart the VM once), %zu "
+			    "applied", o->pending, o->pending == 1 ? "" : "s",
+			    o->pending == 1 ? "s" : "", o->applied);
 		else
 			o->message = vr_asprintf("converged in %.2f s (%zu "
 			    "change%s applied)", vr_clock_s() - t0, o->applied,
@@ -346,7 +348,8 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		json_decref(doc);
 	} else if (res->changes || !o->quiet_in_sync) {
 		fprintf(o->out, "Apply %s: %zu applied, %zu pending, %zu VM%s "
-		    "failed.\n", failed ? "failed" : "complete", res->applied,
+		    "failed.\n", failed ? "failed" : res->pending ?
+		    "incomplete" : "complete", res->applied,
 		    res->pending, failed, failed == 1 ? "" : "s");
 	}
 	res->exit_code = failed ? VR_EXIT_ERROR : res->pending ?

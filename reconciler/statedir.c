@@ -341,8 +341,8 @@ vr_statedir_status_put(struct vr_statedir *sd, const char *name,
 	if (revision) {
 		json_object_set_new(vm, "lastAttemptedRevision",
 		    json_string(revision));
-		if (result == VR_RESULT_CONVERGED ||
-		    result == VR_RESULT_PENDING)
+		/* applied means every change of it: not pending */
+		if (result == VR_RESULT_CONVERGED)
 			json_object_set_new(vm, "lastAppliedRevision",
 			    json_string(revision));
 	}

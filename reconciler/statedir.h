@@ -40,7 +40,8 @@ enum vr_result {
 const char *vr_result_name(enum vr_result r);
 
 /* Record one reconcile of VM `name` in status.json.  `revision` may be NULL;
- * on VR_RESULT_CONVERGED or PENDING it becomes lastAppliedRevision. */
+ * on VR_RESULT_CONVERGED (every change applied, none pending) it becomes
+ * lastAppliedRevision. */
 int vr_statedir_status_put(struct vr_statedir *sd, const char *name,
     const char *revision, enum vr_result result, const char *message);
 

@@ -62,7 +62,7 @@ sed 's/IfNeeded/Never/; s/8192/2048/' "$T/mem.yaml" >"$T/never.yaml"
 run "$VMRECON" apply -f "$T/never.yaml" --state-dir "$S"
 expect_rc 3 "Never leaves restart changes pending"
 expect_eq "$(sim_vm "['memoryInMB']")" 8192 "pending change not applied"
-expect_in "$T/out" "pending a restart" "apply says what is pending"
+expect_in "$T/out" "pending: 1 change waits for a restart" "apply says what is pending"
 
 # status
 run "$VMRECON" status --state-dir "$S" -o json
