@@ -572,18 +572,19 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 	*passed = false;
 	rc = vr_gitsource_fetch(&rev, w->gs);
 	if (rc < 0) {
-		char *retry, n[16];
+		char *retry, n[16], *err = vr_strdup(vr_error_msg());
 
 		w->fetch_failures++;
 		snprintf(n, sizeof(n), "%d", w->fetch_failures);
 		w->retry_ms = backoff(w, w->fetch_failures);
 		retry = w->once ? NULL : fmt_ms(w->retry_ms);
 		vr_wlog(stderr, "error", "fetch failed", "url", w->repo,
-		    "err", vr_error_msg(), "failures", n, "retry_in", retry,
-		    NULL);
+		    "err", err, "failures", n, "retry_in", retry, NULL);
 		free(retry);
+		/* a copy: writing status.json resets the error */
 		source_status(w, false, rc == VR_ETIMEOUT ? "FetchTimeout" :
-		    "FetchFailed", vr_error_msg());
+		    "FetchFailed", err);
+		free(err);
 		return rc;
 	}
 	if (w->fetch_failures) {

@@ -694,6 +694,47 @@ remote_has_ref(git_remote *remote, const char *ref)
 	return false;
 }
 
+/* The error for a ref the remote lacks: name the branches (or tags) it
+ * has, at most 10, and suggest --ref with its default branch (HEAD's
+ * target) or the first one. */
+static int
+missing_ref(git_remote *remote, const char *ref)
+{
+	const char *prefix = strncmp(ref, "refs/tags/", 10) == 0 ?
+	    "refs/tags/" : "refs/heads/";
+	const git_remote_head **heads;
+	const char *suggest = NULL;
+	char list[512] = "";
+	size_t n = 0, i, shown = 0, plen = strlen(prefix);
+
+	if (git_remote_ls(&heads, &n, remote) < 0)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		const char *name = heads[i]->name;
+
+		if (strcmp(name, "HEAD") == 0 && heads[i]->symref_target &&
+		    strncmp(heads[i]->symref_target, prefix, plen) == 0)
+			suggest = heads[i]->symref_target + plen;
+		if (strncmp(name, prefix, plen) != 0)
+			continue;
+		if (!suggest)
+			suggest = name + plen;
+		if (shown++ < 10)
+			snprintf(list + strlen(list), sizeof(list) -
+			    strlen(list), "%s%s", shown > 1 ? ", " : "",
+			    name + plen);
+	}
+	if (shown > 10)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    " and %zu more", shown - 10);
+	if (!suggest)
+		return vr_error_set(VR_ENOTFOUND, "the repository has no %s, "
+		    "and no %s at all", ref, plen == 10 ? "tags" : "branches");
+	return vr_error_set(VR_ENOTFOUND, "the repository has no %s; its "
+	    "%s: %s (try --ref %s%s)", ref, plen == 10 ? "tags" : "branches",
+	    list, plen == 10 ? "tag:" : "", suggest);
+}
+
 static int
 fetch_once(struct vr_gitsource *gs)
 {
@@ -740,8 +781,7 @@ fetch_once(struct vr_gitsource *gs)
 	else if (rc < 0)
 		err = git_fail(VR_ERROR, "fetch failed");
 	else if (gs->remote_ref && !remote_has_ref(remote, gs->remote_ref))
-		err = vr_error_set(VR_ENOTFOUND, "the repository has no "
-		    "%s", gs->remote_ref);
+		err = missing_ref(remote, gs->remote_ref);
 	return err;
 }
 

@@ -66,7 +66,7 @@ expect_in "$T/out" "pending: 1 change waits for a restart" "apply says what is p
 
 # status
 run "$VMRECON" status --state-dir "$S" -o json
-expect_rc 0 "status -o json"
+expect_rc 2 "status -o json (a pending VM is not Ready: exit 2)"
 expect_eq "$(json_get "$T/out" "d['vms']['edge-01']['result']")" pending "status records the pending result"
 expect_eq "$(json_get "$T/out" "d['vms']['edge-01']['lastAttemptedRevision'][:5]")" "blob:" "status has a revision"
 run "$VMRECON" status --state-dir "$S"
