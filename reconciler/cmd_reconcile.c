@@ -7,11 +7,16 @@
 #include "ops.h"
 #include "options.h"
 #include "source.h"
+#include "specfiles.h"
 
 int
 vr_cli_reconcile(int argc, char **argv, bool apply)
 {
 	const char *name = apply ? "apply" : "diff", *file = NULL;
+	const char **files = NULL;
+	size_t nfiles = 0;
+	bool recursive = false;
+	struct vr_specfiles sf = { NULL, 0 };
 	struct vr_reconcile_options ro = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
 	struct vr_diags diags = VR_DIAGS_INIT;
@@ -30,11 +35,11 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	vr_opts_init(&p, name, argc, argv);
 	while ((rc = vr_opts_next(&p)) > 0) {
 		if (rc == VR_OPT_FILE) {
-			if (file) {
-				vr_cli_error("%s takes one -f", name);
-				goto out;
-			}
-			file = p.arg;
+			files = vr_realloc(files, (nfiles + 1) *
+			    sizeof(*files));
+			files[nfiles++] = p.arg;
+		} else if (rc == VR_OPT_RECURSIVE) {
+			recursive = true;
 		} else if (!vr_cli_common_option(&c, &p) &&
 		    vr_ops_option(&oo, &p) < 0) {
 			goto out;
@@ -44,6 +49,12 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		code = vr_opts_exit(rc);
 		goto out;
 	}
+	for (size_t i = 0; i < nfiles; i++)
+		if (vr_specfiles_add(&sf, files[i], recursive) < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			goto out;
+		}
+	file = nfiles == 1 ? files[0] : "the files";
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
 
@@ -57,7 +68,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	/* the whole file is checked before any backend is contacted */
 	cache = vr_asprintf("%s/http-cache", c.state_dir);
 	oo.http.cache_dir = cache;
-	rc = vr_source_load_with(&spec, &rev, &diags, file, &oo.http, NULL);
+	rc = vr_specfiles_load(&spec, &rev, &diags, &sf, &oo.http);
 	if (rc < 0) {
 		if (diags.n) {
 			vr_diags_sort(&diags);
@@ -114,5 +125,7 @@ out:
 	free(rev);
 	free(cache);
 	vr_cli_common_clear(&c);
+	vr_specfiles_clear(&sf);
+	free(files);
 	return code;
 }

@@ -9,7 +9,7 @@
 
 /* Their options are in options.c. */
 const struct vr_cmd vr_commands[] = {
-	{ "validate", cmd_validate, "FILE|URL...", 1, -1,
+	{ "validate", cmd_validate, "[FILE|DIR|URL...]", 0, -1,
 	  "check desired-state files; change nothing" },
 	{ "diff", cmd_diff, NULL, 0, 0,
 	  "show the plan; exit 2 if the VM differs from the file" },

@@ -118,7 +118,7 @@ vr_plan_build(struct vr_plan **out, struct vr_diags *problems,
 		rc = vr_backend_observe(b, vp->spec->name,
 		    vp->has_record ? &vp->record : NULL, &vp->live);
 		if (rc == VR_ENOTFOUND) {
-			vr_diags_add(problems, spec->path,
+			vr_diags_add(problems, VR_SPEC_FILE(spec, vp->spec),
 			    vp->spec->at_name.line, vp->spec->at_name.col,
 			    "%s", vr_error_msg());
 			continue;
@@ -235,7 +235,7 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 			switch (c->field) {
 			case VR_FIELD_CPU_COUNT:
 				if (h->cpus > 0 && c->to > h->cpus)
-					vr_diags_add(d, spec->path,
+					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_cpu_count.line,
 					    s->at_cpu_count.col,
 					    "cpuCount %lld is more than the "
@@ -244,7 +244,7 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 				break;
 			case VR_FIELD_MEMORY:
 				if (memlim > 0 && c->to > memlim)
-					vr_diags_add(d, spec->path,
+					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_memory.line, s->at_memory.col,
 					    "memoryInMB %lld is more than the "
 					    "%lld MB the host can give this VM",
@@ -252,7 +252,7 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 					    (long long)memlim);
 				if (h->min_memory_mb > 0 &&
 				    c->to < h->min_memory_mb)
-					vr_diags_add(d, spec->path,
+					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_memory.line, s->at_memory.col,
 					    "memoryInMB %lld is below this "
 					    "backend's minimum of %lld MB",
@@ -261,14 +261,15 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 				break;
 			case VR_FIELD_GPU:
 				if (c->action != VR_ACTION_DELETE)
-					check_gpu(d, spec->path, h, s);
+					check_gpu(d, VR_SPEC_FILE(spec, s), h,
+					    s);
 				break;
 			default:
 				break;
 			}
 		}
 		vr_backend_preflight(b, h, s, &vp->live, vp->changes,
-		    vp->nchanges, d, spec->path);
+		    vp->nchanges, d, VR_SPEC_FILE(spec, s));
 	}
 	return d->n - before;
 }

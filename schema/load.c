@@ -1135,6 +1135,44 @@ check_doc(struct loader *L, const struct doc *d, struct vr_vm_spec *vm)
 	return true;
 }
 
+/* `kind: List` with `items` (what `get -o json` prints for several VMs,
+ * as kubectl does): 1 and *items when d is one, 0 when it is not, -1 when
+ * it is one without a sequence of items (reported). */
+static int
+list_items(struct loader *L, const struct doc *d, const struct node **items,
+    bool report)
+{
+	const struct node *r = deref(d->root), *k, *v;
+	bool is_list = false;
+	size_t i;
+
+	*items = NULL;
+	if (!r || r->kind != N_MAP)
+		return 0;
+	for (i = 0; i + 1 < r->nkid; i += 2) {
+		k = deref(r->kid[i]);
+		v = deref(r->kid[i + 1]);
+		if (!k || !v || k->kind != N_SCALAR)
+			continue;
+		if (k->len == 4 && memcmp(k->s, "kind", 4) == 0 &&
+		    v->kind == N_SCALAR && v->len == 4 &&
+		    memcmp(v->s, "List", 4) == 0)
+			is_list = true;
+		else if (k->len == 5 && memcmp(k->s, "items", 5) == 0)
+			*items = v;
+	}
+	if (!is_list)
+		return 0;
+	if (!*items || (*items)->kind != N_SEQ) {
+		*items = NULL;
+		if (report)
+			bad(L, d->root->at, "a 'kind: List' needs 'items', "
+			    "a sequence of VirtualMachine documents");
+		return -1;
+	}
+	return 1;
+}
+
 struct nameref {
 	const struct vr_vm_spec *vm;
 	size_t i;
@@ -1203,7 +1241,8 @@ vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
 	struct loader L;
 	struct vr_vm_spec *vms = NULL;
 	struct vr_spec *spec;
-	size_t i, nvms = 0, ndocs = 0, before = diags->n;
+	const struct node *items;
+	size_t i, nvms = 0, ndocs = 0, slots, before = diags->n;
 	int rc = 0;
 
 	*out = NULL;
@@ -1226,15 +1265,30 @@ vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
 		}
 	}
 	parse(&L);
-	vms = vr_calloc(L.ndocs + 1, sizeof(*vms));
+	for (i = 0, slots = 1; i < L.ndocs; i++)
+		slots += list_items(&L, &L.docs[i], &items, false) == 1 ?
+		    items->nkid : 1;
+	vms = vr_calloc(slots, sizeof(*vms));
 	for (i = 0; i < L.ndocs; i++) {
-		struct vr_vm_spec *vm = &vms[nvms];
+		struct doc item;
+		size_t j;
 
-		memset(vm, 0, sizeof(*vm));
-		if (!check_doc(&L, &L.docs[i], vm))
+		if (list_items(&L, &L.docs[i], &items, true) == 0) {
+			memset(&vms[nvms], 0, sizeof(vms[nvms]));
+			if (!check_doc(&L, &L.docs[i], &vms[nvms]))
+				continue;
+			ndocs++;
+			nvms++;
 			continue;
-		ndocs++;
-		nvms++;
+		}
+		ndocs++; /* a List, even empty or bad, is not "no documents" */
+		for (j = 0; items && j < items->nkid; j++) {
+			item.root = items->kid[j];
+			item.at = items->kid[j]->at;
+			memset(&vms[nvms], 0, sizeof(vms[nvms]));
+			if (check_doc(&L, &item, &vms[nvms]))
+				nvms++;
+		}
 	}
 	if (ndocs == 0 && !L.fatal)
 		bad(&L, (struct vr_pos){ 0, 0 }, "no VirtualMachine documents");
