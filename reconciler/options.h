@@ -128,7 +128,7 @@ struct vr_opts {
 	int argc;
 	char **argv;
 	struct option longopts[VR_OPTS_MAX + 1];
-	char shortopts[2 * VR_OPTS_MAX + 2];
+	char shortopts[2 * VR_OPTS_MAX + 3]; /* ":" first: see vr_opts_next */
 	const struct vr_option *rows[VR_OPTS_MAX];
 	size_t nrows;
 	uint64_t seen;        /* bit i: rows[i] was given */
