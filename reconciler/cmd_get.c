@@ -17,6 +17,7 @@
 #include "../schema/error.h"
 #include "cmd.h"
 #include "options.h"
+#include "render.h"
 
 struct out_buf {
 	char *p;
@@ -207,29 +208,6 @@ restart_comment(struct vr_backend *b, const struct vr_vm_live *l)
 	    vr_backend_kind(b), need);
 }
 
-static json_t *
-json_of(const struct vr_vm_spec *r)
-{
-	json_t *spec = json_object();
-
-	if (r->has_cpu_count)
-		json_object_set_new(spec, "cpuCount", json_integer(r->cpu_count));
-	if (r->has_memory)
-		json_object_set_new(spec, "memoryInMB",
-		    json_integer(r->memory_mb));
-	if (r->gpu_want == VR_GPU_NONE)
-		json_object_set_new(spec, "gpu", json_string("none"));
-	else if (r->gpu_want == VR_GPU_WANT)
-		json_object_set_new(spec, "gpu", json_pack("{s:s, s:s, s:i}",
-		    "name", r->gpu.name, "passthroughType",
-		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
-	json_object_set_new(spec, "restartPolicy",
-	    json_string(vr_restart_policy_name(r->restart_policy)));
-	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion",
-	    VR_API_VERSION, "kind", VR_KIND, "metadata", "name", r->name,
-	    "spec", spec);
-}
-
 int
 cmd_get(int argc, char **argv)
 {
@@ -324,7 +302,7 @@ cmd_get(int argc, char **argv)
 			    VR_GPU_UNMANAGED)
 				unknown_gpu_comment(&o, &live, &host);
 		} else {
-			json_array_append_new(items, json_of(&out));
+			json_array_append_new(items, vr_render_vm_json(&out));
 			rc = 0;
 		}
 		if (rc == 0 && record && vr_statedir_record_put(sd, &out) < 0)

@@ -40,7 +40,7 @@ const struct vr_option vr_options[] = {
 	  VR_OPT_COMMIT_STATUS_URL, 0, 0,
 	  "the API base URL, if --repo does not tell" },
 	{ "file", 'f', VR_ARG_PATH, "FILE|DIR|URL", NULL,
-	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, VR_C_DIFF | VR_C_APPLY,
+	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, VR_C_DIFF,
 	  VR_OPT_FILE, 0, 0, "the desired state: a file, a directory of "
 	  ".yaml/.yml/.json files, - for stdin, or an https URL; repeatable" },
 	{ "help", 'h', VR_ARG_NONE, NULL, NULL, C_ALL, 0, VR_OPT_HELP, 0, 0,
@@ -70,6 +70,8 @@ const struct vr_option vr_options[] = {
 	  "sign the events with the HMAC-SHA256 key in this file" },
 	{ "once", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0, VR_OPT_ONCE, 0,
 	  0, "fetch and reconcile once, then exit" },
+	{ "out", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_DIFF, 0, VR_OPT_OUT, 0, 0,
+	  "also save the plan (JSON) for apply --plan" },
 	{ "output", 'o', VR_ARG_ENUM, "yaml|json", "yaml", VR_C_GET, 0,
 	  VR_OPT_OUTPUT, 0, 0, "output format" },
 	{ "output", 'o', VR_ARG_ENUM, "text|json", "text",
@@ -78,6 +80,9 @@ const struct vr_option vr_options[] = {
 	{ "path", 0, VR_ARG_STRING, "PATH", NULL, VR_C_WATCH, VR_C_WATCH,
 	  VR_OPT_PATH, 0, 0, "this host's file in the repository; "
 	  "{hostname} and {machine-id} are replaced" },
+	{ "plan", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_APPLY, 0, VR_OPT_PLAN,
+	  0, 0, "apply this saved plan (from diff --out), only if the VMs "
+	  "are as it saw them" },
 	{ "record", 0, VR_ARG_NONE, NULL, NULL, VR_C_GET, 0, VR_OPT_RECORD,
 	  0, 0, "also store what is printed as the last applied state" },
 	{ "recursive", 'R', VR_ARG_NONE, NULL, NULL,

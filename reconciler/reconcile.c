@@ -14,6 +14,7 @@
 #include "../schema/clock.h"
 #include "../schema/error.h"
 #include "plan.h"
+#include "planfile.h"
 #include "reconcile.h"
 #include "render.h"
 
@@ -263,6 +264,10 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		status_all(sd, spec, o, vr_error_msg());
 		goto out;
 	}
+	if (o->plan && (rc = vr_planfile_check(o->plan, plan, b)) < 0) {
+		fprintf(o->err, "vmrecon: %s\n", vr_error_msg());
+		goto out;
+	}
 	vr_plan_preflight(&problems, plan, spec, b);
 	if (problems.n) {
 		char *msg = vr_asprintf("%zu problem%s found before applying "
@@ -285,10 +290,19 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	fflush(o->out); /* the plan shows before any progress on stderr */
 
 	if (!o->apply) {
-		if (o->output == VR_OUTPUT_JSON) {
+		if (o->output == VR_OUTPUT_JSON || o->plan_out) {
 			doc = vr_render_plan_json(plan, b, false);
-			json_dumpf(doc, o->out, JSON_INDENT(2));
-			fputc('\n', o->out);
+			if (o->revision)
+				json_object_set_new(doc, "revision",
+				    json_string(o->revision));
+			if (o->output == VR_OUTPUT_JSON) {
+				json_dumpf(doc, o->out, JSON_INDENT(2));
+				fputc('\n', o->out);
+			}
+			if (o->plan_out) {
+				json_dumpf(doc, o->plan_out, JSON_INDENT(2));
+				fputc('\n', o->plan_out);
+			}
 			json_decref(doc);
 		}
 		for (i = 0; i < plan->nvms; i++)
