@@ -215,11 +215,13 @@ check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
 }
 
 size_t
-vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
+vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
     const struct vr_spec *spec, struct vr_backend *b)
 {
 	const struct vr_host *h = &p->host;
 	size_t i, j, before = d->n;
+	bool overcommit_ok = strcmp(vr_backend_kind(b), "qemu") == 0 ||
+	    strcmp(vr_backend_kind(b), "libvirt") == 0;
 
 	for (i = 0; i < p->nvms; i++) {
 		const struct vr_vm_plan *vp = &p->vms[i];
@@ -234,12 +236,28 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 
 			switch (c->field) {
 			case VR_FIELD_CPU_COUNT:
-				if (h->cpus > 0 && c->to > h->cpus)
+				if (h->cpus <= 0 || c->to <= h->cpus)
+					break;
+				/* KVM runs each vCPU as a host thread, so
+				 * QEMU and libvirt allow more than the host
+				 * has (overcommit); EFLOW's docs forbid it */
+				if (overcommit_ok)
+					vr_diags_add(&p->warnings,
+					    VR_SPEC_FILE(spec, s),
+					    s->at_cpu_count.line,
+					    s->at_cpu_count.col, "cpuCount "
+					    "%lld is more than the host's %d "
+					    "logical processors: %lld vCPUs "
+					    "overcommitted, which %s allows",
+					    (long long)c->to, h->cpus,
+					    (long long)(c->to - h->cpus),
+					    vr_backend_kind(b));
+				else
 					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_cpu_count.line,
-					    s->at_cpu_count.col,
-					    "cpuCount %lld is more than the "
-					    "host's %d logical processors",
+					    s->at_cpu_count.col, "cpuCount "
+					    "%lld is more than the host's %d "
+					    "logical processors",
 					    (long long)c->to, h->cpus);
 				break;
 			case VR_FIELD_MEMORY:
@@ -305,6 +323,7 @@ vr_plan_free(struct vr_plan *p)
 		vr_vm_spec_clear(&p->vms[i].record);
 	}
 	free(p->vms);
+	vr_diags_free(&p->warnings);
 	vr_host_clear(&p->host);
 	free(p);
 }

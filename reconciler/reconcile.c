@@ -269,6 +269,11 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		goto out;
 	}
 	vr_plan_preflight(&problems, plan, spec, b);
+	vr_diags_sort(&plan->warnings);
+	for (i = 0; i < plan->warnings.n; i++)
+		fprintf(o->err, "vmrecon: warning: %s:%d:%d: %s\n",
+		    plan->warnings.v[i].file, plan->warnings.v[i].line,
+		    plan->warnings.v[i].col, plan->warnings.v[i].msg);
 	if (problems.n) {
 		char *msg = vr_asprintf("%zu problem%s found before applying "
 		    "anything: %s", problems.n, problems.n == 1 ? "" : "s",
