@@ -33,6 +33,7 @@
 #include "gitsource.h"
 #include "ops.h"
 #include "options.h"
+#include "sdnotify.h"
 #include "watchstate.h"
 
 #define SIGN_TIMEOUT_MS 10000
@@ -759,7 +760,8 @@ signals_setup(sigset_t *unblocked)
 static int
 run(struct watch *w, const sigset_t *unblocked)
 {
-	int64_t next_fetch, next_observe, now;
+	int64_t next_fetch, next_observe, now, next_wd;
+	struct vr_sdnotify sdn;
 	char *iv = fmt_ms(w->interval_ms);
 	bool force = false, passed;
 	int rc, code = VR_EXIT_OK, exit_code;
@@ -769,8 +771,12 @@ run(struct watch *w, const sigset_t *unblocked)
 	    "state_dir", w->c.state_dir, "self_heal", w->self_heal ? "true" :
 	    "false", NULL);
 	free(iv);
+	if (vr_sdnotify_open(&sdn) < 0)
+		vr_wlog(stderr, "warn", "systemd notification off", "err",
+		    vr_error_msg(), NULL);
 	next_fetch = next_observe = vr_clock_ms();
 	for (;;) {
+		next_wd = vr_sdnotify_tick(&sdn, vr_clock_ms());
 		if (got_stop)
 			break;
 		if (got_hup) {
@@ -783,6 +789,10 @@ run(struct watch *w, const sigset_t *unblocked)
 			exit_code = VR_EXIT_OK;
 			rc = fetch_step(w, force, &passed, &exit_code);
 			force = false;
+			/* Type=notify: up once the first pass has ended */
+			vr_sdnotify_ready(&sdn, rc < 0 ? "first pass failed; "
+			    "retrying (vmrecon status says why)" :
+			    "first pass done");
 			if (w->once) {
 				code = rc < 0 ? VR_EXIT_ERROR : exit_code;
 				break;
@@ -812,8 +822,8 @@ run(struct watch *w, const sigset_t *unblocked)
 			next_observe = vr_clock_ms() + (rc < 0 ?
 			    backoff(w, w->apply_failures) : w->interval_ms);
 		}
-		wait_until(next_fetch < next_observe ? next_fetch :
-		    next_observe, unblocked);
+		now = next_fetch < next_observe ? next_fetch : next_observe;
+		wait_until(now < next_wd ? now : next_wd, unblocked);
 	}
 	if (!w->once) {
 		/* write status once more, whatever the dedup says */
@@ -826,6 +836,7 @@ run(struct watch *w, const sigset_t *unblocked)
 			    w->commit_msg);
 		vr_wlog(stderr, "info", "stopped", NULL);
 	}
+	vr_sdnotify_close(&sdn);
 	return code;
 }
 
