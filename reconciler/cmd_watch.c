@@ -284,8 +284,34 @@ seen_before(struct watch *w, const char *vm, const char *fp)
 	return false;
 }
 
-/* Reconcile w->spec once.  `why`: "new revision", "drift check",
- * "SIGHUP".  With apply false (--no-self-heal) only report drift.
+/* One line for what a pass did to a VM: the message says what happened
+ * (drift corrected or applied, pending, failed) and why= says why it ran
+ * (drift, new revision, retry, SIGHUP), so the two never disagree. */
+static void
+log_outcome(const char *vm, const char *result, const char *why,
+    const char *changes, const char *revision, const char *msg)
+{
+	bool drift = strcmp(why, "drift check") == 0;
+	const char *what, *level = "info";
+
+	if (!result)
+		result = "unknown";
+	if (strcmp(result, "converged") == 0) {
+		what = drift ? "drift corrected" : "applied";
+	} else if (strcmp(result, "pending") == 0) {
+		what = "pending a restart";
+		level = "warn";
+	} else {
+		what = "failed";
+		level = "error";
+	}
+	vr_wlog(stderr, level, what, "vm", vm, "why", drift ? "drift" : why,
+	    "result", result, "changes", changes, "revision", revision,
+	    "message", msg, NULL);
+}
+
+/* Reconcile w->spec once.  `why`: "new revision", "drift check", "retry",
+ * or "SIGHUP".  With apply false (--no-self-heal) only report drift.
  * Returns 0, or an error when the pass failed. */
 static int
 reconcile_pass(struct watch *w, bool apply, const char *why,
@@ -366,13 +392,8 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 			 * failing one only when it differs from last time */
 			if ((result && strcmp(result, "converged") == 0) ||
 			    !seen_before(w, name, fp))
-				vr_wlog(stderr, result && strcmp(result,
-				    "failed") == 0 ? "error" : "info",
-				    strcmp(why, "drift check") == 0 ?
-				    "drift corrected" : "applied", "vm", name,
-				    "result", result, "changes", text,
-				    "revision", w->spec_revision, "why", why,
-				    "message", msg, NULL);
+				log_outcome(name, result, why, text,
+				    w->spec_revision, msg);
 			if (result && strcmp(result, "converged") == 0)
 				json_object_del(w->vm_fp, name);
 		}
@@ -811,8 +832,10 @@ run(struct watch *w, const sigset_t *unblocked)
 		if (now >= next_observe && !got_stop && !got_hup) {
 			rc = 0;
 			if (w->spec) {
+				/* a failed or pending revision's pass: a retry */
 				rc = reconcile_pass(w, w->self_heal,
-				    "drift check", &exit_code);
+				    w->retry_pending ? "retry" : "drift check",
+				    &exit_code);
 				if (rc == 0 && w->self_heal &&
 				    exit_code == VR_EXIT_OK)
 					retry_succeeded(w);

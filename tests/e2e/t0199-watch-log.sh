@@ -1,0 +1,79 @@
+# t0199-watch-log.sh - watch's log says why a pass ran (why=new revision,
+# drift, retry) and what happened to the VM (applied / drift corrected,
+# pending a restart, failed), and the two never disagree: no "applied"
+# line with result=pending, no why="new revision" for a drift pass.
+. "$(dirname "$0")/../lib.sh"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
+export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
+HOST=$(uname -n)
+S=$T/state
+SIM=$S/sim.json
+SRV=$T/srv.git
+W=$T/work
+VPID=
+trap 'kill $VPID 2>/dev/null; [ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
+git init -q --bare -b main "$SRV"
+git init -q -b main "$W"
+mkdir -p "$W/hosts"
+spec() { # CPU POLICY
+	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: edge-01\nspec:\n  cpuCount: %s\n  restartPolicy: %s\n' "$1" "$2" >"$W/hosts/$HOST.yaml"
+	git -C "$W" add -A && git -C "$W" commit -qm "cpu $1 $2" && git -C "$W" push -q "file://$SRV" HEAD:main
+}
+sim_set() { # KEY JSON-VALUE (faults: "" clears)
+	python3 - "$SIM" "$1" "$2" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+if sys.argv[2] == "cpu":
+    d["vms"]["edge-01"]["cpuCount"] = int(sys.argv[3])
+elif sys.argv[3]:
+    d["faults"] = {"applyError": sys.argv[3]}
+else:
+    d.pop("faults", None)
+open(sys.argv[1] + ".t", "w").write(json.dumps(d))
+os.rename(sys.argv[1] + ".t", sys.argv[1])
+PY
+}
+log_has() { grep -E "$1" "$T/w.err" >/dev/null; }
+wait_for() { # SECONDS CMD...
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.05; done
+}
+
+spec 2 Never
+"$VMRECON" watch --repo "file://$SRV" --path "hosts/$HOST.yaml" --interval 300ms \
+	--state-dir "$S" 2>"$T/w.err" &
+VPID=$!
+wait_for 60 log_has 'warn "pending a restart" vm=edge-01 why="new revision" result=pending' &&
+	ok "a new revision left pending: 'pending a restart', why=\"new revision\", result=pending" ||
+	notok "pending line: $(grep edge-01 "$T/w.err" | tail -3)"
+
+spec 3 IfNeeded
+wait_for 60 log_has 'info applied vm=edge-01 why="new revision" result=converged' &&
+	ok "a new revision applied: applied, why=\"new revision\"" ||
+	notok "applied line: $(grep edge-01 "$T/w.err" | tail -3)"
+
+sim_set cpu 9
+wait_for 60 log_has 'info "drift corrected" vm=edge-01 why=drift result=converged' &&
+	ok "drift corrected by hand: why=drift" || notok "drift line: $(grep edge-01 "$T/w.err" | tail -3)"
+
+sim_set faults "injected failure"
+spec 5 IfNeeded
+wait_for 60 log_has 'error failed vm=edge-01 why="new revision" result=failed' &&
+	ok "a failing revision: failed, why=\"new revision\"" ||
+	notok "failed line: $(grep edge-01 "$T/w.err" | tail -3)"
+sim_set faults ""
+wait_for 60 log_has 'info applied vm=edge-01 why=retry result=converged' &&
+	ok "applied on a later pass: why=retry" || notok "retry line: $(grep edge-01 "$T/w.err" | tail -3)"
+
+kill -TERM "$VPID" && wait "$VPID"
+VPID=
+# no line contradicts itself
+if grep -E ' (applied|"drift corrected") .*result=(pending|failed)' "$T/w.err" >/dev/null ||
+	grep -E ' (failed|"pending a restart") .*result=converged' "$T/w.err" >/dev/null ||
+	grep -E 'why=drift.* result=' "$T/w.err" | grep -v '"drift corrected"\|"pending a restart"\|failed' >/dev/null; then
+	notok "a contradicting line: $(grep -E 'result=' "$T/w.err" | head -5)"
+else
+	ok "what happened always matches result=, and why= the pass"
+fi
