@@ -24,15 +24,8 @@ run "$VMRECON" get edge-01 -o json --state-dir "$S"
 expect_eq "$(json_get "$T/out" "d['spec']['restartPolicy']")" Never "get -o json has restartPolicy"
 
 # ---- a test CA and a local HTTPS server for the webhook and statuses ----
-{
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vr-test-ca \
-		-keyout "$T/ca.key" -out "$T/ca.pem" &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
-		-keyout "$T/srv.key" -out "$T/srv.csr" &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext" &&
-	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-		-CAcreateserial -days 2 -extfile "$T/ext" -out "$T/srv.pem"
-} 2>/dev/null || notok "openssl"
+. "$VR_TOP/tests/certs.sh"
+vr_test_certs "$T" || notok "openssl"
 $PY "$VR_TOP/tests/httpd.py" --log "$T/http.log" --port-file "$T/port" \
 	--cert "$T/srv.pem" --key "$T/srv.key" &
 HPID=$!

@@ -7,15 +7,7 @@
 S=$T/state
 SIM=$S/sim.json
 ex=$VR_TOP/examples
-set_cpu() {
-	python3 - "$SIM" "$1" <<'PY'
-import json, os, sys
-d = json.load(open(sys.argv[1]))
-d["vms"]["edge-01"]["cpuCount"] = int(sys.argv[2])
-open(sys.argv[1] + ".t", "w").write(json.dumps(d))
-os.rename(sys.argv[1] + ".t", sys.argv[1])
-PY
-}
+set_cpu() { python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-01 "$1"; }
 cpu() { json_get "$SIM" "d['vms']['edge-01']['cpuCount']"; }
 
 run "$VMRECON" diff -f "$ex/a2-dda.yaml" --state-dir "$S" -o json --out "$T/plan"

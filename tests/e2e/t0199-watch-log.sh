@@ -20,20 +20,7 @@ spec() { # CPU POLICY
 	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: edge-01\nspec:\n  cpuCount: %s\n  restartPolicy: %s\n' "$1" "$2" >"$W/hosts/$HOST.yaml"
 	git -C "$W" add -A && git -C "$W" commit -qm "cpu $1 $2" && git -C "$W" push -q "file://$SRV" HEAD:main
 }
-sim_set() { # KEY JSON-VALUE (faults: "" clears)
-	python3 - "$SIM" "$1" "$2" <<'PY'
-import json, os, sys
-d = json.load(open(sys.argv[1]))
-if sys.argv[2] == "cpu":
-    d["vms"]["edge-01"]["cpuCount"] = int(sys.argv[3])
-elif sys.argv[3]:
-    d["faults"] = {"applyError": sys.argv[3]}
-else:
-    d.pop("faults", None)
-open(sys.argv[1] + ".t", "w").write(json.dumps(d))
-os.rename(sys.argv[1] + ".t", sys.argv[1])
-PY
-}
+sim_set() { python3 "$VR_TOP/tests/simset.py" "$SIM" "$@"; }
 log_has() { grep -E "$1" "$T/w.err" >/dev/null; }
 wait_for() { # SECONDS CMD...
 	local end=$((SECONDS + $1))
@@ -54,16 +41,16 @@ wait_for 60 log_has 'info applied vm=edge-01 why="new revision" result=converged
 	ok "a new revision applied: applied, why=\"new revision\"" ||
 	notok "applied line: $(grep edge-01 "$T/w.err" | tail -3)"
 
-sim_set cpu 9
+sim_set cpu edge-01 9
 wait_for 60 log_has 'info "drift corrected" vm=edge-01 why=drift result=converged' &&
 	ok "drift corrected by hand: why=drift" || notok "drift line: $(grep edge-01 "$T/w.err" | tail -3)"
 
-sim_set faults "injected failure"
+sim_set fault "injected failure"
 spec 5 IfNeeded
 wait_for 60 log_has 'error failed vm=edge-01 why="new revision" result=failed' &&
 	ok "a failing revision: failed, why=\"new revision\"" ||
 	notok "failed line: $(grep edge-01 "$T/w.err" | tail -3)"
-sim_set faults ""
+sim_set fault ""
 wait_for 60 log_has 'info applied vm=edge-01 why=retry result=converged' &&
 	ok "applied on a later pass: why=retry" || notok "retry line: $(grep edge-01 "$T/w.err" | tail -3)"
 

@@ -12,18 +12,13 @@ ex=$VR_TOP/examples
 TOOLS=${VMRECON%/vmrecon}/tools
 
 # ---- a test CA, a localhost certificate, and a self-signed impostor ----
+. "$VR_TOP/tests/certs.sh"
 mkcerts() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vr-test-ca \
-		-keyout "$T/ca.key" -out "$T/ca.pem" &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
-		-keyout "$T/srv.key" -out "$T/srv.csr" &&
-	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext" &&
-	openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-		-CAcreateserial -days 2 -extfile "$T/ext" -out "$T/srv.pem" &&
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	vr_test_certs "$T" && openssl req -x509 -newkey rsa:2048 -nodes \
+		-days 2 -subj /CN=localhost \
 		-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
-		-keyout "$T/bad.key" -out "$T/bad.pem"
-} 2>/dev/null
+		-keyout "$T/bad.key" -out "$T/bad.pem" 2>/dev/null
+}
 mkcerts && ok "test CA and certificates made" || notok "openssl"
 
 pids=()
