@@ -1,14 +1,21 @@
-# Makefile - build ./vmrecon, run its tests, install it.  See README.md.
+# Makefile - build ./vmrecon and its modules, run the tests, install.
+# See README.md ("Modules", "Building and testing").
 #
-#   make            install missing build packages, build ./vmrecon
+#   make            install missing build packages, build ./vmrecon and
+#                   the modules in build/rel/lib/vmrecon/ (vmrecon-git.so,
+#                   vmrecon-http.so, vmrecon-libvirt.so where libvirt is)
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #                   (plain `make test` reruns the fast tests under them too)
+#   make HAVE_LIBVIRT=0 B=build/nolv test-bins   build as if libvirt were
+#                   not installed (no libvirt module)
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
 #   make demo       diff, apply, diff an example on the built-in sim backend
-#   make bench      measure speed and footprint (tests/bench/run); reports,
-#                   never fails (not part of make test)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make bench      measure speed and footprint (tests/bench/run); fails
+#                   when a row could not be measured (not part of make test)
+#   make install PREFIX=/usr/local DESTDIR=   bin/vmrecon, lib/vmrecon/*.so,
+#                   the man page and the completion; relocatable (the
+#                   binary finds its modules from /proc/self/exe)
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -23,15 +30,23 @@ TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
 	libvirt-clients libvirt-daemon-system libvirt-daemon-system-sysv \
 	clang libclang-rt-dev
-BENCH_PKGS = time binutils python3 git \
+BENCH_PKGS = time binutils libc-bin python3 git \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
-PKGS = yaml-0.1 jansson libcurl libgit2 libcrypto
+# The core binary links libyaml and jansson only; the heavier libraries
+# are linked into modules (schema/module.h), opened when a command needs
+# them: vmrecon-git.so (libgit2: watch), vmrecon-http.so (libcurl and
+# libcrypto: HTTPS sources, --notify, --commit-status), vmrecon-libvirt.so.
+CORE_PKGS = yaml-0.1 jansson
+GIT_PKGS = libgit2
+HTTP_PKGS = libcurl libcrypto
+PKGS = $(CORE_PKGS) $(GIT_PKGS) $(HTTP_PKGS)
 
-# The libvirt backend is built only where libvirt (and its libxml2) is found.
-HAVE_LIBVIRT := $(shell pkg-config --exists libvirt libxml-2.0 && echo 1)
+# The libvirt backend is built only where libvirt (and its libxml2) is
+# found; `make HAVE_LIBVIRT=0` builds as if it were not.
+HAVE_LIBVIRT ?= $(shell pkg-config --exists libvirt libxml-2.0 && echo 1)
 ifeq ($(HAVE_LIBVIRT),1)
-PKGS += libvirt libxml-2.0
+VIRT_PKGS = libvirt libxml-2.0
 LIBVIRT_DEF = -DVR_HAVE_LIBVIRT
 endif
 
@@ -47,20 +62,43 @@ endif
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(LIBVIRT_DEF) $(WARN) $(CFLAGS) \
 	$(SANFLAGS) \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+	$(shell pkg-config --cflags $(PKGS) $(VIRT_PKGS) 2>/dev/null) -MMD -MP
+libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+CORE_LIBS = $(call libs,$(CORE_PKGS))
+LDLIBS = $(call libs,$(PKGS))
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+# executables export their symbols to the modules they open; a module binds
+# its own names to itself (modules.h)
+EXE_LDFLAGS = $(ALL_LDFLAGS) -rdynamic
+MOD_LDFLAGS = $(ALL_LDFLAGS) -shared -Wl,-Bsymbolic
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-LIB_SRC = $(sort $(wildcard schema/*.c backends/*.c) \
-	$(filter-out reconciler/main.c,$(wildcard reconciler/*.c)))
-ifneq ($(HAVE_LIBVIRT),1)
-LIB_SRC := $(filter-out backends/libvirt.c,$(LIB_SRC))
+# Sources: each module's, the module entries (mod_*.c), the core's
+# stand-ins for the git and http modules (*_load.c), and the core.
+GIT_SRC = reconciler/gitsource.c reconciler/cmd_watch.c
+HTTP_SRC = reconciler/source_http.c reconciler/notify.c \
+	reconciler/commitstatus.c
+VIRT_SRC = backends/libvirt.c
+ENTRY_SRC = reconciler/mod_git.c reconciler/mod_http.c backends/mod_libvirt.c
+LOAD_SRC = reconciler/git_load.c reconciler/http_load.c
+CORE_SRC = $(filter-out $(GIT_SRC) $(HTTP_SRC) $(VIRT_SRC) $(ENTRY_SRC) \
+	$(LOAD_SRC) reconciler/main.c, $(sort $(wildcard schema/*.c \
+	backends/*.c reconciler/*.c)))
+o = $(1:%.c=$(B)/%.o)
+CORE_OBJ = $(call o,$(CORE_SRC))
+# the objects unit tests and tools link directly (no module for git, http)
+LIB_SRC = $(CORE_SRC) $(GIT_SRC) $(HTTP_SRC)
+LIB_OBJ = $(call o,$(LIB_SRC))
+
+MODDIR = $(B)/lib/vmrecon
+MODULES = $(MODDIR)/vmrecon-git.so $(MODDIR)/vmrecon-http.so
+ifeq ($(HAVE_LIBVIRT),1)
+MODULES += $(MODDIR)/vmrecon-libvirt.so
 endif
-LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ = $(UNIT_SRC:%.c=$(B)/%.o)
 TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
@@ -72,7 +110,7 @@ FUZZ_CC = clang
 FB = build/fuzz
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(LIBVIRT_DEF) $(WARN) -O1 -g $(FUZZ_FLAGS) \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g $(FUZZ_FLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
@@ -95,7 +133,7 @@ fi
 endef
 
 all: deps
-	@$(MAKE) --no-print-directory vmrecon
+	@$(MAKE) --no-print-directory vmrecon modules
 
 deps:
 	$(call ensure-packages,$(BUILD_PKGS))
@@ -106,15 +144,35 @@ test-deps: deps
 vmrecon: $(B)/vmrecon
 	cp $< $@
 
-$(B)/vmrecon: $(LIB_OBJ) $(B)/reconciler/main.o
-	@echo "  LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+modules: $(MODULES)
 
-$(B)/unit: $(LIB_OBJ) $(UNIT_OBJ)
-	@echo "  LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/vmrecon: $(CORE_OBJ) $(call o,$(LOAD_SRC)) $(B)/reconciler/main.o
+	@echo "  LD $@"; $(CC) $(EXE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
+
+$(MODDIR)/vmrecon-git.so: $(call o,$(GIT_SRC) reconciler/mod_git.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(GIT_PKGS))
+
+$(MODDIR)/vmrecon-http.so: $(call o,$(HTTP_SRC) reconciler/mod_http.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(HTTP_PKGS))
+
+$(MODDIR)/vmrecon-libvirt.so: $(call o,$(VIRT_SRC) backends/mod_libvirt.c)
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(VIRT_PKGS))
+
+# unit tests link git and http directly and open the libvirt module
+$(B)/unit: $(LIB_OBJ) $(UNIT_OBJ) $(filter %libvirt.so,$(MODULES))
+	@echo "  LD $@"; $(CC) $(EXE_LDFLAGS) -o $@ $(LIB_OBJ) $(UNIT_OBJ) \
+		$(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# where a binary run from the tree finds the modules (schema/module.c)
+$(B)/schema/module.o: ALL_CFLAGS += -DVR_BUILD_DIR='"$(abspath $(B))"' \
+	-DVR_SRC_DIR='"$(abspath .)"'
 
 $(B)/reconciler/main.o: VERSION
 
@@ -155,31 +213,36 @@ ifeq ($(SANITIZE)$(SAN_CHECK),1)
 SAN_BUILD = build/san
 endif
 
-test-bins: $(B)/vmrecon $(B)/unit $(TOOLS)
+test-bins: $(B)/vmrecon $(MODULES) $(B)/unit $(TOOLS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
 	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=1 test-bins)
 	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) tests/run
 
-# bench: what it measures and how is in tests/bench/README.md.  A failed
-# measurement is a row that says so, never a failed make.
-BENCH_BIN = $(B)/bench/yaml_events $(B)/bench/plan_driver
+# bench: what it measures and how is in tests/bench/README.md.  A row
+# that could not be measured says so, and makes `make bench` fail.
+BENCH_BIN = $(B)/bench/yaml_events $(B)/bench/plan_driver \
+	$(B)/bench/empty_yj
+
+$(B)/bench/empty_yj: tests/bench/empty_yj.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(CORE_LIBS)
 
 $(B)/bench/yaml_events: tests/bench/yaml_events.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 		$(shell pkg-config --libs yaml-0.1 2>/dev/null)
 
-$(B)/bench/plan_driver: tests/bench/plan_driver.c $(LIB_OBJ)
+$(B)/bench/plan_driver: tests/bench/plan_driver.c $(CORE_OBJ) \
+		$(call o,$(LOAD_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(CORE_LIBS)
 
 bench: deps
 	$(call ensure-packages,$(BENCH_PKGS))
-	@$(MAKE) --no-print-directory vmrecon $(BENCH_BIN)
-	@VR_BUILD=$(B) tests/bench/run || \
-		echo "bench: tests/bench/run failed (exit $$?); not a test failure"
+	@$(MAKE) --no-print-directory vmrecon modules $(BENCH_BIN)
+	@VR_BUILD=$(B) tests/bench/run
 
 demo: all
 	@tests/demo
@@ -188,10 +251,14 @@ demo-qemu: test-deps
 	@$(MAKE) --no-print-directory vmrecon
 	@tests/demo-qemu
 
-install: all
+# installs from $(B) (not ./vmrecon, which the last build of any kind wrote)
+install: deps
+	@$(MAKE) --no-print-directory $(B)/vmrecon modules
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	install -m 755 vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+	install -m 755 $(B)/vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
+	install -d $(DESTDIR)$(PREFIX)/lib/vmrecon
+	install -m 644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/vmrecon/
 	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
 	install -m 644 examples/vmrecon.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
@@ -199,7 +266,7 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test test-bins bench demo demo-qemu install \
+.PHONY: all deps test-deps test test-bins modules bench demo demo-qemu install \
 	clean fuzz fuzz-build FORCE
 
 FORCE:

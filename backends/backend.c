@@ -1,37 +1,37 @@
-/* backend.c - the table of built-in drivers and dispatch to them. */
+/* backend.c - the registry of backends (built in and modules) and
+ * dispatch to their drivers. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../schema/error.h"
+#include "../schema/module.h"
 #include "backend.h"
 
 /*
- * Every driver vmrecon knows.  A driver that was not built (libvirt without
- * libvirt-dev) is a weak reference left NULL and skipped.
+ * Every backend vmrecon knows, built in or a module (schema/module.h): a
+ * module backend's driver table is the api of module vmrecon-NAME.so,
+ * opened only when that backend is asked for.
  */
-extern const struct vr_driver vr_sim_driver __attribute__((weak));
-extern const struct vr_driver vr_eflow_driver __attribute__((weak));
-extern const struct vr_driver vr_qemu_driver __attribute__((weak));
-extern const struct vr_driver vr_libvirt_driver __attribute__((weak));
+extern const struct vr_driver vr_sim_driver;
+extern const struct vr_driver vr_eflow_driver;
+extern const struct vr_driver vr_qemu_driver;
 
-static const struct vr_driver *drivers[5];
+#ifdef VR_HAVE_LIBVIRT
+#define LIBVIRT_NOT_BUILT NULL
+#else
+#define LIBVIRT_NOT_BUILT "not built: pkg-config found no libvirt and " \
+	"libxml-2.0 when this vmrecon was built (install libvirt-dev)"
+#endif
 
-static void
-drivers_init(void)
-{
-	const struct vr_driver *all[] = { &vr_sim_driver, &vr_eflow_driver,
-	    &vr_qemu_driver, &vr_libvirt_driver };
-	size_t i, n = 0;
-
-	if (drivers[0])
-		return;
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (all[i])
-			drivers[n++] = all[i];
-	drivers[n] = NULL;
-}
+static const struct vr_backend_entry registry[] = {
+	{ "sim", &vr_sim_driver, NULL, NULL },
+	{ "eflow", &vr_eflow_driver, NULL, NULL },
+	{ "qemu", &vr_qemu_driver, NULL, NULL },
+	{ "libvirt", NULL, "libvirt", LIBVIRT_NOT_BUILT },
+	{ NULL, NULL, NULL, NULL },
+};
 
 struct vr_backend {
 	const struct vr_driver *drv;
@@ -39,11 +39,27 @@ struct vr_backend {
 	char *desc;
 };
 
-const struct vr_driver *const *
-vr_backend_drivers(void)
+const struct vr_backend_entry *
+vr_backend_registry(void)
 {
-	drivers_init();
-	return drivers;
+	return registry;
+}
+
+/* The driver of entry e, loading its module; NULL with the error set. */
+static const struct vr_driver *
+entry_driver(const struct vr_backend_entry *e)
+{
+	const struct vr_driver *drv;
+
+	if (e->driver)
+		return e->driver;
+	if (e->not_built)
+		return vr_error_set(VR_EUNSUPPORTED, "the %s backend is %s",
+		    e->name, e->not_built), NULL;
+	if (!(drv = vr_module_load(e->module)))
+		return vr_error_wrap(vr_error_last()->code, "the %s backend",
+		    e->name), NULL;
+	return drv;
 }
 
 int
@@ -53,32 +69,33 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 	const char *colon = strchr(kind_target, ':');
 	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
 	const char *target = colon ? colon + 1 : "";
-	const struct vr_driver *drv = NULL;
+	const struct vr_backend_entry *e;
+	const struct vr_driver *drv;
 	struct vr_backend *b;
-	size_t i;
 	int rc;
 
 	*out = NULL;
-	drivers_init();
 	if (opts && opts->version != VR_BACKEND_OPTIONS_VERSION)
 		return vr_error_set(VR_EINVALID, "backend options version %u "
 		    "is not %u", opts->version, VR_BACKEND_OPTIONS_VERSION);
-	for (i = 0; drivers[i]; i++)
-		if (strlen(drivers[i]->name) == klen &&
-		    strncmp(drivers[i]->name, kind_target, klen) == 0)
-			drv = drivers[i];
-	if (!drv) {
+	for (e = registry; e->name; e++)
+		if (strlen(e->name) == klen &&
+		    strncmp(e->name, kind_target, klen) == 0)
+			break;
+	if (!e->name) {
 		char names[256] = "";
 
-		for (i = 0; drivers[i]; i++) {
-			if (i)
+		for (e = registry; e->name; e++) {
+			if (e != registry)
 				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-			strncat(names, drivers[i]->name,
+			strncat(names, e->name,
 			    sizeof(names) - strlen(names) - 1);
 		}
 		return vr_error_set(VR_EINVALID, "unknown backend '%.*s' "
 		    "(this vmrecon has: %s)", (int)klen, kind_target, names);
 	}
+	if (!(drv = entry_driver(e)))
+		return vr_error_last()->code;
 	b = vr_calloc(1, sizeof(*b));
 	b->drv = drv;
 	rc = drv->open(&b->conn, target, opts);
@@ -179,6 +196,18 @@ vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req)
 	if (!b->drv->apply)
 		return unsupported(b, "apply changes");
 	return b->drv->apply(b->conn, req);
+}
+
+int
+vr_backend_flush(struct vr_backend *b)
+{
+	return b->drv->flush ? b->drv->flush(b->conn) : 0;
+}
+
+bool
+vr_backend_buffers(const struct vr_backend *b)
+{
+	return b->drv->flush != NULL;
 }
 
 void

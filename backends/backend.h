@@ -28,10 +28,11 @@ struct vr_backend_options {
 	int timeout_ms;        /* per backend operation; 0 = driver default */
 	bool progress;         /* may draw progress on stderr (a TTY) */
 	const char *sysfs_root; /* host PCI discovery root; NULL = "/sys" */
+	bool read_only;        /* diff, get: create and write nothing */
 };
 
 #define VR_BACKEND_OPTIONS_INIT { VR_BACKEND_OPTIONS_VERSION, NULL, 0, \
-	false, NULL }
+	false, NULL, false }
 
 /* What apply is asked to do for one VM. */
 struct vr_apply_request {
@@ -76,6 +77,12 @@ struct vr_driver {
 	/* Apply req->changes; mark each one done with ->applied = true.  On
 	 * failure return an error: the reconciler reports which were applied. */
 	int (*apply)(void *conn, struct vr_apply_request *req);
+
+	/* Make what apply did durable.  NULL: each apply is durable when it
+	 * returns.  A driver with flush may keep applied changes in memory
+	 * (observe sees them) until flush, which the reconciler calls once at
+	 * the end of a pass, before it records the pass. */
+	int (*flush)(void *conn);
 };
 
 /* An open backend: a driver and its connection. */
@@ -101,9 +108,22 @@ int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
     const struct vr_change *changes, size_t nchanges,
     struct vr_diags *diags, const char *path);
 int vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req);
+/* flush, or 0 for a driver without one; whether the driver has one */
+int vr_backend_flush(struct vr_backend *b);
+bool vr_backend_buffers(const struct vr_backend *b);
 
-/* The built-in drivers, NULL-terminated (for `vmrecon version`). */
-const struct vr_driver *const *vr_backend_drivers(void);
+/* One backend vmrecon knows: built in (driver set) or a module (module
+ * set: its driver is the api of vmrecon-MODULE.so, schema/module.h). */
+struct vr_backend_entry {
+	const char *name;
+	const struct vr_driver *driver; /* built in; NULL for a module */
+	const char *module;             /* module name, or NULL */
+	const char *not_built;          /* why the module was not built */
+};
+
+/* Every backend, ended by an entry whose name is NULL (for `version`,
+ * --help and the unknown-backend message). */
+const struct vr_backend_entry *vr_backend_registry(void);
 
 void vr_strv_free(char **v, size_t n);
 

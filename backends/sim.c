@@ -20,16 +20,30 @@
  * (null), running (true), restarts (0), faults.  Unknown keys, duplicate
  * keys and wrong types are errors naming the file and the JSON path.
  *
- * An apply is one atomic write of the whole file that changes only the
- * fields asked for: everything else, including keys order, stays as it was.
+ * Writers serialize on flock(2) of a side file, "FILE.lock": the first apply
+ * of a pass takes it and reads the file afresh, every apply of the pass
+ * changes that tree in memory (observe sees it), and flush, at the end of
+ * the pass, writes the whole file once, atomically, and lets the lock go.
+ * So a pass over N VMs writes N VMs once, not N times (linear, not
+ * quadratic), and two vmrecons on one file never lose each other's
+ * updates.  A kill -9 before the flush leaves the file as it was: nothing
+ * of that pass happened.  The write changes only the fields asked for:
+ * everything else, including keys order, stays as it was.
+ *
+ * Read-only (diff, get): a missing file is the default in memory; nothing
+ * is created.  The default file, in the state dir, is read only if it is a
+ * regular file of the user's (no symlink followed).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -105,6 +119,11 @@ struct sim_conn {
 	struct stat last_st; /* the file as it was when last_text was read */
 	bool last_st_ok;     /* last_st is set and was not racy */
 	struct sim_file last;
+	bool read_only;      /* create and write nothing */
+	bool own;            /* in the state dir: a regular file of ours */
+	int lock_fd;         /* FILE.lock, flock'ed; -1 when not held */
+	bool dirty;          /* `last` is the locked tree applies change */
+	bool changed;        /* ... and an apply changed it */
 };
 
 static void
@@ -546,17 +565,74 @@ sim_create_default(const char *path)
 	return rc;
 }
 
-/* The file's bytes, read now; a missing file is created first. */
+/* Take FILE.lock (waiting for another writer to finish its pass). */
 static int
-sim_read(char **buf, size_t *len, const struct sim_conn *c)
+sim_lock(struct sim_conn *c)
 {
-	int rc = vr_file_read(buf, len, c->path, SIM_MAX_BYTES);
+	char *lp;
+	int fd;
 
-	if (rc == VR_ENOTFOUND) {
-		if ((rc = sim_create_default(c->path)) < 0)
-			return rc;
-		rc = vr_file_read(buf, len, c->path, SIM_MAX_BYTES);
+	if (c->lock_fd >= 0)
+		return 0;
+	lp = vr_asprintf("%s.lock", c->path);
+	fd = vr_file_open_own(AT_FDCWD, lp, lp, O_RDWR | O_CREAT, 0600);
+	if (fd >= 0) {
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				close(fd);
+				fd = vr_error_set(VR_ERROR, "sim: cannot lock "
+				    "'%s': %s", lp, strerror(errno));
+				break;
+			}
+		}
 	}
+	free(lp);
+	if (fd < 0)
+		return fd;
+	c->lock_fd = fd;
+	return 0;
+}
+
+static void
+sim_unlock(struct sim_conn *c)
+{
+	if (c->lock_fd >= 0)
+		close(c->lock_fd); /* releases the flock */
+	c->lock_fd = -1;
+}
+
+static int
+sim_read_file(char **buf, size_t *len, const struct sim_conn *c)
+{
+	if (c->own)
+		return vr_file_read_own(buf, len, AT_FDCWD, c->path, c->path,
+		    SIM_MAX_BYTES);
+	return vr_file_read(buf, len, c->path, SIM_MAX_BYTES);
+}
+
+/* The file's bytes, read now.  A missing file is the default: created
+ * (under the lock, so it never replaces another writer's file), or, read
+ * only, just used. */
+static int
+sim_read(char **buf, size_t *len, struct sim_conn *c)
+{
+	bool held = c->lock_fd >= 0;
+	int rc = sim_read_file(buf, len, c);
+
+	if (rc != VR_ENOTFOUND)
+		return rc;
+	if (c->read_only) {
+		*buf = vr_strdup(sim_default_json);
+		*len = strlen(sim_default_json);
+		return 0;
+	}
+	if ((rc = sim_lock(c)) < 0)
+		return rc;
+	rc = sim_read_file(buf, len, c);
+	if (rc == VR_ENOTFOUND && (rc = sim_create_default(c->path)) == 0)
+		rc = sim_read_file(buf, len, c);
+	if (!held)
+		sim_unlock(c);
 	return rc;
 }
 
@@ -573,7 +649,7 @@ sim_forget(struct sim_conn *c)
 /* Read the file afresh and check it, into `f` owned by the caller (who
  * may change the tree). */
 static int
-sim_load_own(struct sim_file *f, const struct sim_conn *c)
+sim_load_own(struct sim_file *f, struct sim_conn *c)
 {
 	char *buf = NULL;
 	size_t len;
@@ -616,6 +692,10 @@ sim_load(const struct sim_file **out, struct sim_conn *c)
 	int rc;
 
 	*out = NULL;
+	if (c->dirty) { /* this pass's tree, under the lock */
+		*out = &c->last;
+		return 0;
+	}
 	if (stat(c->path, &st) == 0 && c->last_text && c->last_st_ok &&
 	    same_file_state(&st, &c->last_st)) {
 		*out = &c->last;
@@ -691,6 +771,8 @@ sim_open(void **out, const char *target, const struct vr_backend_options *opts)
 
 	*out = NULL;
 	c = vr_calloc(1, sizeof(*c));
+	c->lock_fd = -1;
+	c->read_only = opts && opts->read_only;
 	if (target && target[0]) {
 		c->path = vr_strdup(target);
 	} else {
@@ -699,9 +781,11 @@ sim_open(void **out, const char *target, const struct vr_backend_options *opts)
 			    "a file (sim:PATH) or a state dir");
 			goto fail;
 		}
-		if ((rc = vr_mkdir_p(opts->state_dir, 0700)) < 0)
+		if (!c->read_only &&
+		    (rc = vr_mkdir_p(opts->state_dir, 0700)) < 0)
 			goto fail;
 		c->path = vr_asprintf("%s/sim.json", opts->state_dir);
+		c->own = true;
 	}
 	if ((rc = sim_load(&f, c)) < 0)
 		goto fail;
@@ -709,8 +793,26 @@ sim_open(void **out, const char *target, const struct vr_backend_options *opts)
 	return 0;
 fail:
 	sim_forget(c);
+	sim_unlock(c);
 	free(c->path);
 	free(c);
+	return rc;
+}
+
+/* Write this pass's tree (if an apply changed it) and let the lock go. */
+static int
+sim_flush(void *conn)
+{
+	struct sim_conn *c = conn;
+	int rc = 0;
+
+	if (!c->dirty)
+		return 0;
+	if (c->changed)
+		rc = sim_write(c->path, c->last.root);
+	sim_forget(c); /* the file is new (or, on failure, unknown) */
+	c->dirty = c->changed = false;
+	sim_unlock(c);
 	return rc;
 }
 
@@ -721,7 +823,10 @@ sim_close(void *conn)
 
 	if (!c)
 		return;
+	if (sim_flush(c) < 0) /* the reconciler flushes; this is a backstop */
+		fprintf(stderr, "vmrecon: %s\n", vr_error_msg());
 	sim_forget(c);
+	sim_unlock(c);
 	free(c->path);
 	free(c);
 }
@@ -909,14 +1014,13 @@ static int
 sim_apply(void *conn, struct vr_apply_request *req)
 {
 	struct sim_conn *c = conn;
-	const struct sim_vm *vm;
+	struct sim_vm *vm;
 	const char *name = req->spec ? req->spec->name :
 	    req->live ? req->live->name : NULL;
-	struct sim_file f;
+	struct sim_file *f = &c->last, fresh;
 	size_t i;
 	int rc;
 
-	memset(&f, 0, sizeof(f));
 	if (!name)
 		return vr_error_set(VR_EINVALID, "sim: apply without a VM "
 		    "name");
@@ -929,19 +1033,28 @@ sim_apply(void *conn, struct vr_apply_request *req)
 			    "%s of VM '%s', which needs a restart, without "
 			    "leave to restart it",
 			    vr_field_name(req->changes[i].field), name);
-	if ((rc = sim_load_own(&f, c)) < 0)
-		return rc;
-	if (f.apply_error) {
-		rc = vr_error_set(VR_EBACKEND, "%s", f.apply_error);
-		goto out;
+	if (c->read_only)
+		return vr_error_set(VR_EINVALID, "sim: opened read-only");
+	if (!c->dirty) {
+		/* the pass's first apply: lock, then read what is there now
+		 * (another writer may have changed it since we observed) */
+		if ((rc = sim_lock(c)) < 0)
+			return rc;
+		if ((rc = sim_load_own(&fresh, c)) < 0) {
+			sim_unlock(c);
+			return rc;
+		}
+		sim_forget(c);
+		c->last = fresh;
+		c->dirty = true;
 	}
-	if (!(vm = sim_find(&f, name))) {
-		rc = not_found(c, &f, name);
-		goto out;
-	}
+	if (f->apply_error)
+		return vr_error_set(VR_EBACKEND, "%s", f->apply_error);
+	if (!(vm = (struct sim_vm *)sim_find(f, name)))
+		return not_found(c, f, name);
 	for (i = 0; i < req->nchanges; i++)
-		if ((rc = eflow_check(&f, name, &req->changes[i])) < 0)
-			goto out;
+		if ((rc = eflow_check(f, name, &req->changes[i])) < 0)
+			return rc;
 	/* Set-EflowVM needs the VM running; a restart leaves it running. */
 	if (!vm->running)
 		json_object_set_new(vm->obj, "running", json_true());
@@ -949,15 +1062,15 @@ sim_apply(void *conn, struct vr_apply_request *req)
 		set_field(vm->obj, &req->changes[i]);
 	json_object_set_new(vm->obj, "restarts", json_integer(
 	    vm->restarts < LLONG_MAX ? vm->restarts + 1 : vm->restarts));
-	rc = sim_write(c->path, f.root);
-	sim_forget(c); /* the file is new (or, on failure, unknown) */
-	if (rc < 0)
-		goto out;
+	c->changed = true;
+	/* index the VM again: what set_field wrote was checked above */
+	name = vm->name;
+	memset(&vm->gpu, 0, sizeof(vm->gpu));
+	if ((rc = parse_vm(vm, name, vm->obj, c->path)) < 0)
+		return rc;
 	for (i = 0; i < req->nchanges; i++)
 		req->changes[i].applied = true;
-out:
-	sim_file_clear(&f);
-	return rc;
+	return 0;
 }
 
 const struct vr_driver vr_sim_driver = {
@@ -972,4 +1085,5 @@ const struct vr_driver vr_sim_driver = {
 	.classify = sim_classify,
 	.preflight = NULL, /* the reconciler's generic checks suffice */
 	.apply = sim_apply,
+	.flush = sim_flush,
 };

@@ -68,5 +68,6 @@ vr_cli_backend_open(struct vr_backend **out, const struct vr_cli_common *c)
 
 	o.state_dir = c->state_dir;
 	o.progress = isatty(STDERR_FILENO);
+	o.read_only = c->read_only;
 	return vr_backend_open(out, c->backend, &o);
 }

@@ -61,6 +61,7 @@ struct vr_cli_common {
 	char *state_dir;       /* --state-dir, default vr_statedir_default() */
 	enum vr_output output; /* -o text|json */
 	bool color;            /* stdout is a TTY and NO_COLOR is unset */
+	bool read_only;        /* diff, status, get: write nothing */
 };
 
 void vr_cli_common_init(struct vr_cli_common *c);

@@ -107,18 +107,25 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		}
 		goto out;
 	}
-	if (vr_statedir_open(&sd, c.state_dir, apply) < 0) {
-		vr_cli_error("%s", vr_error_msg());
+	/* diff reads the records if there are any, and creates nothing */
+	rc = vr_statedir_open(&sd, c.state_dir, apply);
+	if (rc < 0 && !(rc == VR_ENOTFOUND && !apply)) {
 		failed = vr_strdup(vr_error_msg());
+		vr_cli_error("%s", failed);
 		goto out;
 	}
+	c.read_only = !apply;
 	if (vr_cli_backend_open(&b, &c) < 0) {
-		vr_cli_error("%s", vr_error_msg());
 		failed = vr_strdup(vr_error_msg());
-		if (apply)
+		vr_cli_error("%s", failed);
+		if (apply) {
+			vr_statedir_pass_begin(sd);
 			for (size_t i = 0; i < spec->nvms; i++)
 				vr_statedir_status_put(sd, spec->vms[i].name,
-				    rev, VR_RESULT_FAILED, vr_error_msg());
+				    rev, VR_RESULT_FAILED, failed);
+			if (vr_statedir_pass_end(sd) < 0)
+				vr_cli_error("%s", vr_error_msg());
+		}
 		goto out;
 	}
 	ro.apply = apply;
@@ -139,10 +146,9 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	vr_error_clear();
 	/* diff reads records only */
 	rc = vr_reconcile(&res, spec, b, sd, &ro);
-	if (rc == VR_EINVALID && !vr_error_last()->code)
-		vr_error_set(rc, "preflight found problems; nothing was "
-		    "applied");
-	vr_ops_pass_end(ops, spec, rev, apply, &res, vr_error_msg());
+	if (rc < 0)
+		failed = vr_strdup(vr_error_msg());
+	vr_ops_pass_end(ops, spec, rev, apply, &res, failed);
 	ended = true;
 	code = res.exit_code;
 out:

@@ -108,7 +108,14 @@ cmd_status(int argc, char **argv)
 	}
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
-	if (vr_statedir_open(&sd, c.state_dir, false) < 0) {
+	/* status reads: it creates nothing, not even the dir */
+	rc = vr_statedir_open(&sd, c.state_dir, false);
+	if (rc == VR_ENOTFOUND) {
+		vr_cli_error("no state dir '%s': nothing was reconciled with "
+		    "it (or --state-dir names the wrong one)", c.state_dir);
+		goto out;
+	}
+	if (rc < 0) {
 		vr_cli_error("%s", vr_error_msg());
 		goto out;
 	}

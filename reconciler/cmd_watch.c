@@ -14,6 +14,7 @@
  * daemon per state dir.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -212,9 +214,13 @@ refuse(struct watch *w, const char *revision, const char *reason,
 		vr_commit_status_post(w->cs, w->seen_commit, VR_CS_FAILURE,
 		    reason);
 	if (w->spec) {
+		vr_statedir_pass_begin(w->sd);
 		for (i = 0; i < w->spec->nvms; i++)
 			vr_statedir_status_put(w->sd, w->spec->vms[i].name,
 			    revision, VR_RESULT_FAILED, msg);
+		if (vr_statedir_pass_end(w->sd) < 0)
+			vr_wlog(stderr, "error", "cannot write status", "err",
+			    vr_error_msg(), NULL);
 		vm_ready(w, reason);
 		json_object_clear(w->vm_fp);
 	}
@@ -319,7 +325,7 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 {
 	struct vr_reconcile_options o = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
-	char *out_text = NULL, *err_text = NULL;
+	char *out_text = NULL, *err_text = NULL, *err;
 	size_t out_len = 0, err_len = 0, i;
 	json_t *doc = NULL;
 	bool wrote = false;
@@ -347,8 +353,8 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 	vr_ops_reconcile_options(w->ops, &o);
 	vr_error_clear();
 	rc = vr_reconcile(&res, w->spec, w->b, w->sd, &o);
-	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res,
-	    rc < 0 ? vr_error_msg() : NULL);
+	err = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
+	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res, err);
 	fclose(o.out);
 	fclose(o.err);
 	*exit_code = res.exit_code;
@@ -357,6 +363,7 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 		wrote = true;
 	}
 	doc = out_len ? json_loads(out_text, 0, NULL) : NULL;
+	vr_statedir_pass_begin(w->sd);
 	for (i = 0; i < json_array_size(json_object_get(doc, "vms")); i++) {
 		json_t *vm = json_array_get(json_object_get(doc, "vms"), i);
 		const char *name = json_string_value(json_object_get(vm,
@@ -400,11 +407,18 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 		free(fp);
 		free(text);
 	}
+	if (vr_statedir_pass_end(w->sd) < 0)
+		vr_wlog(stderr, "error", "cannot write status", "err",
+		    vr_error_msg(), NULL);
 	if (wrote)
 		vm_ready(w, NULL);
 	json_decref(doc);
 	free(out_text);
 	free(err_text);
+	/* the pass's own error for the caller, whatever ran since */
+	if (rc < 0)
+		vr_error_set(rc, "%s", err);
+	free(err);
 	return rc;
 }
 
@@ -538,6 +552,7 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		    "applying");
 	rc = reconcile_pass(w, true, force ? "SIGHUP" : "new revision",
 	    exit_code);
+	msg = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
 	if (w->cs)
 		vr_commit_status_post(w->cs, rev->commit, rc < 0 ?
 		    VR_CS_FAILURE : *exit_code == VR_EXIT_PENDING ?
@@ -557,10 +572,11 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		save_base(w, rev, blob);
 		commit_outcome(w, true, "Succeeded", "applied");
 	} else {
-		commit_outcome(w, false, "ReconciliationFailed",
-		    vr_error_msg());
+		commit_outcome(w, false, "ReconciliationFailed", msg);
 		w->retry_pending = true;
+		vr_error_set(rc, "%s", msg);
 	}
+	free(msg);
 	return rc;
 }
 
@@ -669,6 +685,31 @@ parse_args(struct watch *w, int argc, char **argv)
 	return 0;
 }
 
+/* A watch killed during a fetch leaves libgit2's lock files in the mirror
+ * (refs/remotes/origin/main.lock, ...), and every later fetch fails on
+ * them ("failed to lock file ... for writing").  Only a vmrecon holding the
+ * state dir lock writes the mirror, and Git refuses ref names ending in
+ * ".lock", so under that lock every such file is stale. */
+static int
+drop_git_lock(const char *path, const struct stat *st, int flag,
+    struct FTW *f)
+{
+	size_t n = strlen(path);
+
+	if (flag == FTW_F && S_ISREG(st->st_mode) && n > 5 &&
+	    strcmp(path + n - 5, ".lock") == 0) {
+		if (unlink(path) == 0)
+			vr_wlog(stderr, "warn", "removed a stale git lock "
+			    "(a watch was killed during a fetch)", "path",
+			    path, NULL);
+		else
+			vr_wlog(stderr, "error", "cannot remove a stale git "
+			    "lock", "path", path, "err", strerror(errno),
+			    NULL);
+	}
+	return 0;
+}
+
 /* Open the state dir (locked), the baseline, the source, the backend. */
 static int
 setup(struct watch *w)
@@ -701,6 +742,8 @@ setup(struct watch *w)
 	free(w->base.path);
 	w->base.path = vr_strdup(w->path);
 	w->mirror = vr_asprintf("%s/mirror.git", w->c.state_dir);
+	if (access(w->mirror, F_OK) == 0)
+		nftw(w->mirror, drop_git_lock, 16, FTW_PHYS);
 	w->go.url = w->repo;
 	w->go.ref = w->ref;
 	w->go.mirror = w->mirror;

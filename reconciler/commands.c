@@ -23,7 +23,7 @@ const struct vr_cmd vr_commands[] = {
 	{ "watch", cmd_watch, NULL, 0, 0,
 	  "follow a Git repository: reconcile on new commits and on drift" },
 	{ "version", cmd_version, NULL, 0, 0,
-	  "print the version and the backends built in" },
+	  "print the version, the backends and modules found" },
 	{ "help", cmd_help, "[COMMAND]", 0, 1, "show help" },
 	{ NULL, NULL, NULL, 0, 0, NULL }
 };

@@ -139,18 +139,21 @@ vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
     const char *message)
 {
 	bool ok = res && res->exit_code != VR_EXIT_ERROR;
+	char *msg;
 	size_t i, n;
 
 	if (!ops)
 		return;
 	if (!ok && ops->vm_events == 0) {
 		n = spec && spec->nvms ? spec->nvms : 1;
-		if (!message || !message[0])
-			message = "the pass failed before reaching any VM";
+		/* a copy: sending may set (and so overwrite) the error */
+		msg = vr_strdup(message && message[0] ? message :
+		    "the pass failed before reaching any VM");
 		for (i = 0; ops->notify && i < n; i++)
 			vr_notify_send(ops->notify, spec && spec->nvms ?
 			    spec->vms[i].name : NULL, revision, "failed",
-			    0, message);
+			    0, msg);
+		free(msg);
 		if (ops->metrics)
 			vr_metrics_count(ops->metrics, VR_RESULT_FAILED, n);
 	}

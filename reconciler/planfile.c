@@ -1,21 +1,21 @@
 /* planfile.c - saved plans: the observed digest, reading PLAN back and
  * checking it against the VMs as they are now (planfile.h). */
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../schema/error.h"
 #include "../schema/fileio.h"
 #include "../schema/load.h"
+#include "../schema/sha1.h"
 #include "planfile.h"
 #include "source.h"
 
 char *
 vr_planfile_digest(const struct vr_vm_live *l)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned int n = 0, i;
+	unsigned char md[20];
+	char hex[41];
+	struct vr_sha1 c;
 	const char *t = vr_gpu_type_name(l->gpu.type);
 	/* one line, each field named, so no two states share the text */
 	char *text = vr_asprintf("running=%d cpuCount=%d memoryInMB=%lld "
@@ -23,14 +23,15 @@ vr_planfile_digest(const struct vr_vm_live *l)
 	    (long long)l->memory_mb, l->gpu.count, t ? t : "-",
 	    l->gpu.name ? strlen(l->gpu.name) : 0,
 	    l->gpu.name ? l->gpu.name : "");
+	size_t i;
 
-	if (!EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL))
-		n = 0;
+	vr_sha1_init(&c);
+	vr_sha1_update(&c, text, strlen(text));
+	vr_sha1_final(&c, md);
 	free(text);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[2 * n] = '\0';
-	return vr_asprintf("sha256:%s", hex);
+	return vr_asprintf("sha1:%s", hex);
 }
 
 void

@@ -16,8 +16,9 @@
 
 #define VR_PLANFILE_MAX (1024 * 1024)
 
-/* "sha256:<hex>" of what the backend observed of a VM (running, CPUs,
- * memory, GPU count, name and type). */
+/* "sha1:<hex>" of what the backend observed of a VM (running, CPUs,
+ * memory, GPU count, name and type): a check against change, as
+ * Proxmox's config digest (also SHA-1), not against an adversary. */
 char *vr_planfile_digest(const struct vr_vm_live *l);
 
 /* A saved plan, read back. */

@@ -51,10 +51,11 @@ provisional_record(struct vr_vm_spec *r, const struct vr_vm_plan *vp)
 
 	if (vp->has_record)
 		vr_vm_spec_copy(r, &vp->record);
-	else {
+	else
 		memset(r, 0, sizeof(*r));
-		r->name = vr_strdup(vp->spec->name);
-	}
+	/* kept under the VM's own name (EFLOW: any case in the spec) */
+	free(r->name);
+	r->name = vr_strdup(vp->live.name ? vp->live.name : vp->spec->name);
 	for (i = 0; i < vp->nchanges; i++) {
 		const struct vr_change *c = &vp->changes[i];
 
@@ -105,7 +106,7 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 	struct vr_apply_request req;
 	struct vr_vm_live after;
 	bool sel[VR_FIELD__COUNT] = { false };
-	bool restart = false, ifneeded;
+	bool restart = false, ifneeded, gpu_sent = false;
 	size_t i, j, nsel = 0, nleft;
 	double t0 = vr_clock_s();
 	int rc;
@@ -119,7 +120,17 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			continue;
 		}
 		restart |= vp->changes[i].mode == VR_MODE_RESTART;
+		gpu_sent |= vp->changes[i].field == VR_FIELD_GPU;
 		sel_changes[nsel++] = vp->changes[i]; /* shallow: see below */
+	}
+	/* The GPU record is written ahead: from here until the change is
+	 * seen through, the record knows no GPU (not the old one). */
+	if (gpu_sent && sd && vr_statedir_record_gpu_in_flight(sd,
+	    vp->live.name ? vp->live.name : vp->spec->name) < 0) {
+		o->result = VR_RESULT_FAILED;
+		o->message = vr_asprintf("nothing applied: cannot mark the GPU "
+		    "change in the record first: %s", vr_error_msg());
+		return;
 	}
 	if (nsel > 0) {
 		if (opts->output == VR_OUTPUT_TEXT)
@@ -194,8 +205,9 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			    "change%s applied)", vr_clock_s() - t0, o->applied,
 			    o->applied == 1 ? "" : "s");
 		record_from_live(&rec, &after, &prov);
-		if (sd && (!vp->has_record || !record_equal(&rec, &vp->record))
-		    && vr_statedir_record_put(sd, &rec) < 0) {
+		if (sd && (gpu_sent || !vp->has_record ||
+		    !record_equal(&rec, &vp->record)) &&
+		    vr_statedir_record_put(sd, &rec) < 0) {
 			free(o->message);
 			o->result = VR_RESULT_FAILED;
 			o->message = vr_asprintf("converged, but cannot record "
@@ -236,13 +248,48 @@ static void
 status_all(struct vr_statedir *sd, const struct vr_spec *spec,
     const struct vr_reconcile_options *opts, const char *msg)
 {
+	char *copy;
 	size_t i;
 
 	if (!sd || !opts->apply)
 		return;
+	copy = vr_strdup(msg); /* msg may be vr_error_msg()'s buffer */
 	for (i = 0; i < spec->nvms; i++)
 		vr_statedir_status_put(sd, spec->vms[i].name, opts->revision,
-		    VR_RESULT_FAILED, msg);
+		    VR_RESULT_FAILED, copy);
+	free(copy);
+}
+
+/* After a VM is done: its record and result reach the journal now, unless
+ * the backend keeps its changes until flush (then the journal would claim
+ * what a kill could still undo; they go in after the flush).  If they
+ * cannot be kept, the VM did not converge as far as anyone can tell. */
+static void
+record_vm(struct vm_outcome *oc, const struct vr_vm_plan *vp,
+    struct vr_backend *b, struct vr_statedir *sd,
+    const struct vr_reconcile_options *o)
+{
+	/* under the VM's own name, as its record (EFLOW names ignore case) */
+	const char *name = vp->found && vp->live.name ? vp->live.name :
+	    vp->spec->name;
+	char *msg;
+
+	if (!sd)
+		return;
+	if (vp->nchanges || oc->result != VR_RESULT_CONVERGED ||
+	    !o->quiet_in_sync)
+		vr_statedir_status_put(sd, name, o->revision, oc->result,
+		    oc->message);
+	if (vr_backend_buffers(b) || vr_statedir_sync(sd) == 0 ||
+	    oc->result == VR_RESULT_FAILED)
+		return;
+	msg = vr_asprintf("converged, but cannot record it: %s",
+	    vr_error_msg());
+	free(oc->message);
+	oc->message = msg;
+	oc->result = VR_RESULT_FAILED;
+	vr_statedir_status_put(sd, name, o->revision, oc->result,
+	    oc->message);
 }
 
 int
@@ -253,15 +300,19 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	struct vr_diags problems = VR_DIAGS_INIT;
 	struct vr_plan *plan = NULL;
 	size_t i, restart, failed = 0;
+	char *err = NULL; /* what failed first, copied where it failed */
 	json_t *doc;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = VR_EXIT_ERROR;
+	if (sd && o->apply)
+		vr_statedir_pass_begin(sd);
 	rc = vr_plan_build(&plan, &problems, spec, b, sd);
 	if (rc < 0) {
-		fprintf(o->err, "vmrecon: %s\n", vr_error_msg());
-		status_all(sd, spec, o, vr_error_msg());
+		err = vr_strdup(vr_error_msg());
+		fprintf(o->err, "vmrecon: %s\n", err);
+		status_all(sd, spec, o, err);
 		goto out;
 	}
 	if (o->plan && (rc = vr_planfile_check(o->plan, plan, b)) < 0) {
@@ -284,7 +335,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		fprintf(o->err, "vmrecon: %zu problem%s; nothing was "
 		    "applied\n", problems.n, problems.n == 1 ? "" : "s");
 		status_all(sd, spec, o, msg);
-		free(msg);
+		err = msg;
 		rc = VR_EINVALID;
 		goto out;
 	}
@@ -328,6 +379,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		double t0 = vr_clock_s();
 
 		apply_vm(&oc, &plan->vms[i], b, sd, o);
+		record_vm(&oc, &plan->vms[i], b, sd, o);
 		notify_vm(o, &plan->vms[i], b, oc.result, oc.message,
 		    oc.applied, oc.pending, vr_clock_s() - t0);
 		res->applied += oc.applied;
@@ -355,11 +407,24 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 			json_object_set_new(vm, "message",
 			    json_string(oc.message));
 		}
-		if (sd && (plan->vms[i].nchanges || oc.result !=
-		    VR_RESULT_CONVERGED || !o->quiet_in_sync))
-			vr_statedir_status_put(sd, plan->vms[i].spec->name,
-			    o->revision, oc.result, oc.message);
+		if (oc.result == VR_RESULT_FAILED && !err)
+			err = vr_asprintf("%s: %s", plan->vms[i].spec->name,
+			    oc.message);
 		free(oc.message);
+	}
+	if (vr_backend_buffers(b) && vr_backend_flush(b) < 0) {
+		/* none of the pass's changes is on the backend: no VM of it
+		 * may be recorded as applied */
+		char *why = vr_asprintf("%s: cannot keep the changes: %s",
+		    vr_backend_desc(b), vr_error_msg());
+
+		fprintf(o->err, "vmrecon: %s\n", why);
+		if (sd)
+			vr_statedir_pass_drop(sd);
+		status_all(sd, spec, o, why);
+		failed = plan->nvms;
+		free(err);
+		err = why;
 	}
 	if (doc) {
 		json_dumpf(doc, o->out, JSON_INDENT(2));
@@ -375,6 +440,24 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	    VR_EXIT_PENDING : VR_EXIT_OK;
 	rc = failed ? VR_EBACKEND : 0;
 out:
+	if (sd && o->apply && vr_statedir_pass_end(sd) < 0) {
+		char *why = vr_asprintf("the pass ran, but cannot record it "
+		    "in the state dir: %s", vr_error_msg());
+
+		fprintf(o->err, "vmrecon: %s\n", why);
+		res->exit_code = VR_EXIT_ERROR;
+		if (!err) {
+			err = why;
+			rc = VR_ERROR;
+		} else {
+			free(why);
+		}
+	}
+	/* the caller reads the error now: what failed first, whatever the
+	 * calls since have set or cleared */
+	if (rc < 0)
+		vr_error_set(rc, "%s", err ? err : "the pass failed");
+	free(err);
 	vr_diags_free(&problems);
 	vr_plan_free(plan);
 	return rc;

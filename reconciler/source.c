@@ -1,37 +1,31 @@
 /* source.c - reading desired state from a file, stdin or a URL, with a
  * revision. */
-#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../schema/error.h"
 #include "../schema/fileio.h"
 #include "../schema/load.h"
+#include "../schema/sha1.h"
 #include "source.h"
 
-/*
- * Git's blob id: SHA-1 of "blob <len>\0" and the bytes.  Computed with
- * libcrypto rather than libgit2, so a command that never touches Git does
- * not pay for git_libgit2_init() (which loads a CA bundle here).
- */
+/* Git's blob id: SHA-1 of "blob <len>\0" and the bytes, computed here
+ * (schema/sha1.c) so that reading a file loads neither libgit2 nor
+ * libcrypto. */
 char *
 vr_source_revision(const char *buf, size_t len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char hdr[32], hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned int n = 0, i;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int hl = snprintf(hdr, sizeof(hdr), "blob %zu", len);
+	struct vr_sha1 c;
+	unsigned char md[20];
+	char hdr[32], hex[41];
+	int hl = snprintf(hdr, sizeof(hdr), "blob %zu", len), i;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) ||
-	    !EVP_DigestUpdate(ctx, hdr, (size_t)hl + 1) ||
-	    !EVP_DigestUpdate(ctx, buf, len) ||
-	    !EVP_DigestFinal_ex(ctx, md, &n)) {
-		EVP_MD_CTX_free(ctx);
-		return vr_strdup("blob:unknown");
-	}
-	EVP_MD_CTX_free(ctx);
-	for (i = 0; i < n; i++)
+	vr_sha1_init(&c);
+	vr_sha1_update(&c, hdr, (size_t)hl + 1);
+	vr_sha1_update(&c, buf, len);
+	vr_sha1_final(&c, md);
+	for (i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return vr_asprintf("blob:%s", hex);
 }

@@ -8,8 +8,8 @@
  * the recorded blob id is ignored, so a crash between the two writes only
  * costs one download.
  */
-#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -39,38 +39,6 @@ void
 vr_http_global_init(void)
 {
 	pthread_once(&init_once, global_init);
-}
-
-bool
-vr_http_is_url(const char *where)
-{
-	const char *p = where;
-
-	while (isalpha((unsigned char)*p) || *p == '+' || *p == '-' ||
-	    *p == '.')
-		p++;
-	return p > where && strncmp(p, "://", 3) == 0;
-}
-
-char *
-vr_url_redact(const char *url, bool *has_user, bool *has_password)
-{
-	const char *p = strstr(url, "://"), *auth, *at = NULL, *q;
-	size_t end;
-
-	*has_user = *has_password = false;
-	if (!p)
-		return vr_strdup(url);
-	auth = p + 3;
-	end = strcspn(auth, "/?#");
-	for (q = auth; q < auth + end; q++)
-		if (*q == '@')
-			at = q;
-	if (!at)
-		return vr_strdup(url);
-	*has_user = true;
-	*has_password = memchr(auth, ':', (size_t)(at - auth)) != NULL;
-	return vr_asprintf("%.*s***%s", (int)(auth - url), url, at);
 }
 
 int
@@ -217,7 +185,9 @@ cache_open(struct cache *c, const char *dir, const char *url, size_t max)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	c->meta_path = vr_asprintf("%s/%s.json", dir, hex);
 	c->body_path = vr_asprintf("%s/%s.body", dir, hex);
-	if (vr_file_read(&meta, &mlen, c->meta_path, META_MAX) < 0)
+	/* in the state dir: no symlink followed, only files of ours */
+	if (vr_file_read_own(&meta, &mlen, AT_FDCWD, c->meta_path,
+	    c->meta_path, META_MAX) < 0)
 		goto out;
 	doc = json_loadb(meta, mlen, 0, NULL);
 	u = json_string_value(json_object_get(doc, "url"));
@@ -225,7 +195,8 @@ cache_open(struct cache *c, const char *dir, const char *url, size_t max)
 	r = json_string_value(json_object_get(doc, "revision"));
 	if (!u || !e || !r || strcmp(u, url) != 0 || strlen(e) > ETAG_MAX)
 		goto out;
-	if (vr_file_read(&c->body, &c->len, c->body_path, max) < 0)
+	if (vr_file_read_own(&c->body, &c->len, AT_FDCWD, c->body_path,
+	    c->body_path, max) < 0)
 		goto out;
 	rev = vr_source_revision(c->body, c->len);
 	if (strcmp(rev, r) != 0) {

@@ -3,6 +3,7 @@
  * logfmt log lines (see watchstate.h).
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,7 +79,8 @@ vr_watch_baseline_load(struct vr_watch_baseline *out, const char *state_dir)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = vr_file_read(&buf, &len, p, BASELINE_MAX);
+	/* a state dir file: no symlink followed, ours or refused */
+	rc = vr_file_read_own(&buf, &len, AT_FDCWD, p, p, BASELINE_MAX);
 	if (rc < 0)
 		goto out;
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);

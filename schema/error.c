@@ -55,6 +55,9 @@ vr_error_last(void)
 const char *
 vr_error_msg(void)
 {
+	/* asked for a message where none was recorded: never "success" */
+	if (!last.msg[0] && last.code == VR_OK)
+		return "error (no message was recorded for it)";
 	return last.msg[0] ? last.msg : vr_strerror(last.code);
 }
 

@@ -39,7 +39,9 @@ int vr_error__set(int code, const char *file, int line, const char *fmt, ...)
 int vr_error_wrap(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The last error of this thread; never NULL (code 0 and "" when none). */
+/* The last error of this thread; never NULL (code 0 and "" when none).
+ * vr_error_msg() reads a buffer the next vr_error_set or clear changes:
+ * copy it at the point of failure before calling anything else. */
 const struct vr_error *vr_error_last(void);
 const char *vr_error_msg(void);
 void vr_error_clear(void);

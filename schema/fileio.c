@@ -6,25 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "fileio.h"
 
-int
-vr_file_read(char **out, size_t *len, const char *path, size_t max)
+/* Read at most `max` bytes from `fd` (`shown` names it in messages). */
+static int
+read_fd(char **out, size_t *len, int fd, const char *shown, size_t max)
 {
-	int fd, stdin_ = strcmp(path, "-") == 0;
 	size_t n = 0, cap = 4096;
 	char *buf;
 	ssize_t r;
 
-	*out = NULL;
-	*len = 0;
-	fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vr_error_set(errno == ENOENT ? VR_ENOTFOUND : VR_ERROR,
-		    "cannot open '%s': %s", path, strerror(errno));
 	buf = vr_malloc(cap + 1);
 	for (;;) {
 		if (n == cap) {
@@ -40,10 +35,8 @@ vr_file_read(char **out, size_t *len, const char *path, size_t max)
 			int e = errno;
 
 			free(buf);
-			if (!stdin_)
-				close(fd);
 			return vr_error_set(VR_ERROR, "cannot read '%s': %s",
-			    path, strerror(e));
+			    shown, strerror(e));
 		}
 		if (r == 0)
 			break;
@@ -51,12 +44,10 @@ vr_file_read(char **out, size_t *len, const char *path, size_t max)
 		if (n > max)
 			break;
 	}
-	if (!stdin_)
-		close(fd);
 	if (n > max) {
 		free(buf);
 		return vr_error_set(VR_EINVALID,
-		    "'%s' is larger than the limit of %zu bytes", path, max);
+		    "'%s' is larger than the limit of %zu bytes", shown, max);
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -64,43 +55,128 @@ vr_file_read(char **out, size_t *len, const char *path, size_t max)
 	return 0;
 }
 
-static int
-fsync_dir_of(const char *path)
+int
+vr_file_read(char **out, size_t *len, const char *path, size_t max)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
+	int fd, rc, stdin_ = strcmp(path, "-") == 0;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*out = NULL;
+	*len = 0;
+	fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
-	fsync(fd);
-	close(fd);
+		return vr_error_set(errno == ENOENT ? VR_ENOTFOUND : VR_ERROR,
+		    "cannot open '%s': %s", path, strerror(errno));
+	rc = read_fd(out, len, fd, path, max);
+	if (!stdin_)
+		close(fd);
+	return rc;
+}
+
+int
+vr_file_check_own(int fd, const char *shown)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return vr_error_set(VR_ERROR, "cannot stat '%s': %s", shown,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vr_error_set(VR_EINVALID, "'%s' is not a regular file; "
+		    "not used (remove it)", shown);
+	if (st.st_uid != geteuid())
+		return vr_error_set(VR_EINVALID, "'%s' is owned by uid %ld, "
+		    "not by the user running vmrecon (uid %ld); not used "
+		    "(remove it, or chown it)", shown, (long)st.st_uid,
+		    (long)geteuid());
 	return 0;
 }
 
 int
-vr_file_write_atomic(const char *path, const void *buf, size_t len,
+vr_file_open_own(int dirfd, const char *name, const char *shown, int flags,
     mode_t mode)
+{
+	int fd, rc;
+
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+	    mode);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return vr_error_set(VR_ENOTFOUND, "cannot open '%s': "
+			    "%s", shown, strerror(errno));
+		if (errno == ELOOP)
+			return vr_error_set(VR_EINVALID, "'%s' is a symbolic "
+			    "link; not followed (remove it)", shown);
+		return vr_error_set(VR_ERROR, "cannot open '%s': %s", shown,
+		    strerror(errno));
+	}
+	if ((rc = vr_file_check_own(fd, shown)) < 0) {
+		close(fd);
+		return rc;
+	}
+	/* back to blocking I/O: O_NONBLOCK only kept a FIFO from hanging */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+int
+vr_file_read_own(char **out, size_t *len, int dirfd, const char *name,
+    const char *shown, size_t max)
+{
+	int fd, rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = vr_file_open_own(dirfd, name, shown, O_RDONLY, 0)) < 0)
+		return fd;
+	rc = read_fd(out, len, fd, shown, max);
+	close(fd);
+	return rc;
+}
+
+/* A name for a temporary file beside `name` that nobody guesses. */
+static void
+tmp_name(char *out, size_t n, const char *name)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+	unsigned char r[8];
+	char sfx[9];
+	size_t i;
+
+	if (getentropy(r, sizeof(r)) < 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)((ts.tv_nsec >> (i * 3)) ^
+			    getpid() >> i);
+	}
+	for (i = 0; i < 8; i++)
+		sfx[i] = digits[r[i] % 32];
+	sfx[8] = '\0';
+	snprintf(out, n, "%s.tmp.%s", name, sfx);
+}
+
+int
+vr_file_write_at(int dirfd, const char *name, const char *shown,
+    const void *buf, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX];
 	const char *p = buf;
 	size_t off = 0;
-	int fd, e;
+	int fd = -1, e, tries;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >=
-	    (int)sizeof(tmp))
-		return vr_error_set(VR_EINVALID, "path too long: '%s'", path);
-	fd = mkstemp(tmp);
+	if (strlen(name) + 16 >= sizeof(tmp))
+		return vr_error_set(VR_EINVALID, "path too long: '%s'", shown);
+	for (tries = 0; tries < 100 && fd < 0; tries++) {
+		tmp_name(tmp, sizeof(tmp), name);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0)
 		return vr_error_set(VR_ERROR, "cannot create a file beside "
-		    "'%s': %s", path, strerror(errno));
+		    "'%s': %s", shown, strerror(errno));
 	if (fchmod(fd, mode) < 0)
 		goto fail;
 	while (off < len) {
@@ -119,17 +195,43 @@ vr_file_write_atomic(const char *path, const void *buf, size_t len,
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) < 0)
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
 		goto fail;
-	fsync_dir_of(path);
+	fsync(dirfd);
 	return 0;
 fail:
 	e = errno;
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
-	return vr_error_set(VR_ERROR, "cannot write '%s': %s", path,
+	unlinkat(dirfd, tmp, 0);
+	return vr_error_set(VR_ERROR, "cannot write '%s': %s", shown,
 	    strerror(e));
+}
+
+int
+vr_file_write_atomic(const char *path, const void *buf, size_t len,
+    mode_t mode)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int dfd, rc;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return vr_error_set(VR_EINVALID, "path too long: '%s'", path);
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return vr_error_set(VR_ERROR, "cannot write '%s': %s", path,
+		    strerror(errno));
+	rc = vr_file_write_at(dfd, slash ? slash + 1 : path, path, buf, len,
+	    mode);
+	close(dfd);
+	return rc;
 }
 
 int

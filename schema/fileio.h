@@ -14,6 +14,25 @@
  * buffer.  VR_ENOTFOUND if missing, VR_EINVALID if larger than max. */
 int vr_file_read(char **out, size_t *len, const char *path, size_t max);
 
+/* Open `name` in directory `dirfd` without following a symbolic link
+ * (O_NOFOLLOW, O_CLOEXEC) and only if it is a regular file owned by the
+ * effective user; `shown` names it in messages, which never quote its
+ * content.  Returns the fd, or VR_ENOTFOUND / VR_EINVALID / VR_ERROR. */
+int vr_file_open_own(int dirfd, const char *name, const char *shown,
+    int flags, mode_t mode);
+
+/* vr_file_check_own's test on an open fd: a regular file of ours. */
+int vr_file_check_own(int fd, const char *shown);
+
+/* vr_file_read for a file of ours in `dirfd` (vr_file_open_own's rules). */
+int vr_file_read_own(char **out, size_t *len, int dirfd, const char *name,
+    const char *shown, size_t max);
+
+/* Replace `name` in `dirfd` atomically: a temporary file created there with
+ * O_EXCL | O_NOFOLLOW, fsync, renameat, fsync of the directory. */
+int vr_file_write_at(int dirfd, const char *name, const char *shown,
+    const void *buf, size_t len, mode_t mode);
+
 /* Replace `path` atomically with `len` bytes of `buf`, created with `mode`. */
 int vr_file_write_atomic(const char *path, const void *buf, size_t len,
     mode_t mode);

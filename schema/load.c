@@ -2,8 +2,10 @@
  * load.c - desired-state YAML (vmrecon/v1) into a struct vr_spec, with
  * every problem reported as FILE:LINE:COL.
  *
- * Two passes.  The first reads libyaml's *events* into a small tree of our
- * own; the second checks the tree and fills the model.  Why events rather
+ * Two passes per document.  The first reads libyaml's *events* into a
+ * small tree of our own; the second, when the document ends, checks the
+ * tree and fills the model, and the tree is freed: memory stays that of
+ * one document, however many the file holds.  Why events rather
  * than yaml_parser_load()'s document API: the document API gives every
  * untagged scalar the default tag, so `!!str 4` and `4` look alike, and it
  * resolves aliases into a shared graph whose expansion we could only bound
@@ -21,6 +23,7 @@
  * decimal without sign or leading zero is taken (`-1` reads as an integer
  * out of range).
  */
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -98,21 +101,53 @@ struct loader {
 	const char *buf;
 	size_t len;
 	struct vr_diags *diags;
-	size_t ndiags;
-	bool capped;
+	/* Problems found while parsing (pd) and while checking (cd), merged
+	 * in that order at the end (diags_merge) as if the whole stream had
+	 * been parsed before the first check; each keeps one more than
+	 * MAX_DIAGS to know whether the cap was passed. */
+	struct vr_diags pd, cd;
+	bool checking;
+	bool capped; /* the current list is full: skip costly hints */
 	bool fatal; /* syntax error or a limit: the stream was cut short */
 
-	struct node **all; /* every node, to free them */
+	struct node **all; /* every node of the current document */
 	size_t nall, capall;
-	struct doc *docs;
-	size_t ndocs, capdocs;
 	struct anchor *anchors; /* of the current document */
 	size_t nanchors, capanchors;
 	size_t naliases, expansion;
 
-	regex_t rx[RX__N];
-	int nrx;
+	struct vr_vm_spec *vms; /* one per document that is not empty */
+	size_t nvms, capvms;
 };
+
+/* The resolver's patterns, compiled once per process. */
+static regex_t rx[RX__N];
+static bool rx_ok;
+static pthread_once_t rx_once = PTHREAD_ONCE_INIT;
+
+static void
+rx_compile(void)
+{
+	int i;
+
+	for (i = 0; i < RX__N; i++)
+		if (regcomp(&rx[i], rx_src[i], REG_EXTENDED | REG_NOSUB)) {
+			while (i-- > 0)
+				regfree(&rx[i]);
+			return;
+		}
+	rx_ok = true;
+}
+
+__attribute__((destructor)) static void
+rx_free(void)
+{
+	int i;
+
+	for (i = 0; rx_ok && i < RX__N; i++)
+		regfree(&rx[i]);
+	rx_ok = false;
+}
 
 static const char *const root_keys[] = {
 	"apiVersion", "kind", "metadata", "spec", NULL };
@@ -145,22 +180,41 @@ bad(struct loader *L, struct vr_pos at, const char *fmt, ...)
 static void
 bad(struct loader *L, struct vr_pos at, const char *fmt, ...)
 {
+	struct vr_diags *d = L->checking ? &L->cd : &L->pd;
 	char msg[768];
 	va_list ap;
 
-	if (L->capped)
-		return;
-	if (L->ndiags == MAX_DIAGS) {
-		vr_diags_add(L->diags, L->path, 0, 0, "too many problems; "
-		    "stopped after %d", MAX_DIAGS);
+	if (d->n > MAX_DIAGS) {
 		L->capped = true;
 		return;
 	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	vr_diags_add(L->diags, L->path, at.line, at.col, "%s", msg);
-	L->ndiags++;
+	vr_diags_add(d, L->path, at.line, at.col, "%s", msg);
+}
+
+/* The parse problems, then the check problems, into L->diags; after
+ * MAX_DIAGS of them, one line says the list stops there. */
+static void
+diags_merge(struct loader *L)
+{
+	const struct vr_diags *src[2] = { &L->pd, &L->cd };
+	size_t i, k, n = 0;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < src[k]->n; i++, n++) {
+			const struct vr_diag *g = &src[k]->v[i];
+
+			if (n == MAX_DIAGS) {
+				vr_diags_add(L->diags, L->path, 0, 0, "too "
+				    "many problems; stopped after %d",
+				    MAX_DIAGS);
+				return;
+			}
+			vr_diags_add(L->diags, g->file, g->line, g->col, "%s",
+			    g->msg);
+		}
 }
 
 static struct vr_pos
@@ -383,8 +437,74 @@ alias_node(struct loader *L, const yaml_event_t *ev, int depth)
 	return n;
 }
 
-/* Read the whole stream into L->docs.  Stops at the first syntax error
- * or limit (L->fatal); documents completed before it are kept. */
+static bool check_doc(struct loader *L, const struct doc *d,
+    struct vr_vm_spec *vm);
+static int list_items(struct loader *L, const struct doc *d,
+    const struct node **items);
+
+/* Free the current document's nodes and anchors. */
+static void
+nodes_free(struct loader *L)
+{
+	size_t i;
+
+	for (i = 0; i < L->nall; i++) {
+		free(L->all[i]->s);
+		free(L->all[i]->kid);
+		free(L->all[i]->anchor);
+		free(L->all[i]);
+	}
+	L->nall = 0;
+	anchors_reset(L);
+}
+
+/* Check one document into the next VM. */
+static void
+check_next(struct loader *L, const struct doc *d)
+{
+	if (L->nvms == L->capvms) {
+		L->capvms = L->capvms ? L->capvms * 2 : 4;
+		L->vms = vr_realloc(L->vms, L->capvms * sizeof(*L->vms));
+	}
+	memset(&L->vms[L->nvms], 0, sizeof(L->vms[L->nvms]));
+	if (check_doc(L, d, &L->vms[L->nvms]))
+		L->nvms++;
+}
+
+/* A document ended: check it (or each item of a `kind: List`) into the
+ * next VM, then free its tree. */
+static void
+doc_end(struct loader *L, struct node *root, struct vr_pos at)
+{
+	struct doc d = { root, at };
+	const struct node *items;
+	size_t j;
+
+	L->checking = true;
+	L->capped = L->cd.n > MAX_DIAGS;
+	switch (list_items(L, &d, &items)) {
+	case 0:
+		check_next(L, &d);
+		break;
+	case 1:
+		for (j = 0; j < items->nkid; j++) {
+			struct doc item = { items->kid[j],
+			    items->kid[j]->at };
+
+			check_next(L, &item);
+		}
+		break;
+	default: /* reported */
+		break;
+	}
+	L->checking = false;
+	L->capped = L->pd.n > MAX_DIAGS;
+	nodes_free(L);
+}
+
+/* Read the stream, checking each document as it ends (doc_end).  Stops
+ * at the first syntax error or limit (L->fatal); documents completed
+ * before it are kept. */
 static void
 parse(struct loader *L)
 {
@@ -417,14 +537,8 @@ parse(struct loader *L)
 			doc_at = pos_of(ev.start_mark);
 			break;
 		case YAML_DOCUMENT_END_EVENT:
-			if (L->ndocs == L->capdocs) {
-				L->capdocs = L->capdocs ? L->capdocs * 2 : 4;
-				L->docs = vr_realloc(L->docs,
-				    L->capdocs * sizeof(*L->docs));
-			}
-			L->docs[L->ndocs].root = root;
-			L->docs[L->ndocs].at = doc_at;
-			L->ndocs++;
+			doc_end(L, root, doc_at);
+			root = NULL;
 			break;
 		case YAML_SCALAR_EVENT:
 			n = node_new(L, N_SCALAR, ev.start_mark);
@@ -510,16 +624,34 @@ resolve(struct loader *L, const struct node *n)
 {
 	static const enum rtype t[RX__N] = { R_NULL, R_BOOL, R_INT, R_FLOAT,
 	    R_TIME, R_OTHER };
+	size_t k;
 	int i;
 
 	if (!n->plain)
 		return R_STR;
 	if (n->len == 0)
 		return R_NULL;
+	/* Shortcuts that give what the patterns give: every pattern but
+	 * the empty null starts with one of these characters, and a
+	 * decimal without sign or leading zero is RX_INT's and no earlier
+	 * pattern's. */
+	if (!strchr("~nNyYtTfFoO+-.0123456789<=", n->s[0]))
+		return R_STR;
+	if (n->s[0] >= '1' && n->s[0] <= '9') {
+		for (k = 1; k < n->len && n->s[k] >= '0' && n->s[k] <= '9'; k++)
+			;
+		if (k == n->len)
+			return R_INT;
+	}
 	if (memchr(n->s, '\0', n->len))
 		return R_STR;
-	for (i = 0; i < L->nrx; i++)
-		if (regexec(&L->rx[i], n->s, 0, NULL, 0) == 0)
+	pthread_once(&rx_once, rx_compile);
+	if (!rx_ok) {
+		bad(L, n->at, "cannot compile the YAML resolver's patterns");
+		return R_OTHER;
+	}
+	for (i = 0; i < RX__N; i++)
+		if (regexec(&rx[i], n->s, 0, NULL, 0) == 0)
 			return t[i];
 	return R_STR;
 }
@@ -1050,8 +1182,7 @@ check_doc(struct loader *L, const struct doc *d, struct vr_vm_spec *vm)
  * as kubectl does): 1 and *items when d is one, 0 when it is not, -1 when
  * it is one without a sequence of items (reported). */
 static int
-list_items(struct loader *L, const struct doc *d, const struct node **items,
-    bool report)
+list_items(struct loader *L, const struct doc *d, const struct node **items)
 {
 	const struct node *r = deref(d->root), *k, *v;
 	bool is_list = false;
@@ -1076,9 +1207,8 @@ list_items(struct loader *L, const struct doc *d, const struct node **items,
 		return 0;
 	if (!*items || (*items)->kind != N_SEQ) {
 		*items = NULL;
-		if (report)
-			bad(L, d->root->at, "a 'kind: List' needs 'items', "
-			    "a sequence of VirtualMachine documents");
+		bad(L, d->root->at, "a 'kind: List' needs 'items', a "
+		    "sequence of VirtualMachine documents");
 		return -1;
 	}
 	return 1;
@@ -1128,21 +1258,11 @@ check_names(struct loader *L, const struct vr_vm_spec *vms, size_t n)
 static void
 loader_free(struct loader *L)
 {
-	size_t i;
-	int k;
-
-	for (i = 0; i < L->nall; i++) {
-		free(L->all[i]->s);
-		free(L->all[i]->kid);
-		free(L->all[i]->anchor);
-		free(L->all[i]);
-	}
+	nodes_free(L);
 	free(L->all);
-	free(L->docs);
-	anchors_reset(L);
 	free(L->anchors);
-	for (k = 0; k < L->nrx; k++)
-		regfree(&L->rx[k]);
+	vr_diags_free(&L->pd);
+	vr_diags_free(&L->cd);
 }
 
 int
@@ -1150,10 +1270,8 @@ vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
     const char *path, const char *buf, size_t len)
 {
 	struct loader L;
-	struct vr_vm_spec *vms = NULL;
 	struct vr_spec *spec;
-	const struct node *items;
-	size_t i, nvms = 0, ndocs = 0, slots, before = diags->n;
+	size_t i, before = diags->n;
 	int rc = 0;
 
 	*out = NULL;
@@ -1167,43 +1285,13 @@ vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
 	L.buf = buf;
 	L.len = len;
 	L.diags = diags;
-	for (L.nrx = 0; L.nrx < RX__N; L.nrx++) {
-		if (regcomp(&L.rx[L.nrx], rx_src[L.nrx],
-		    REG_EXTENDED | REG_NOSUB) != 0) {
-			rc = vr_error_set(VR_ERROR, "cannot compile a "
-			    "resolver pattern");
-			goto out;
-		}
-	}
 	parse(&L);
-	for (i = 0, slots = 1; i < L.ndocs; i++)
-		slots += list_items(&L, &L.docs[i], &items, false) == 1 ?
-		    items->nkid : 1;
-	vms = vr_calloc(slots, sizeof(*vms));
-	for (i = 0; i < L.ndocs; i++) {
-		struct doc item;
-		size_t j;
-
-		if (list_items(&L, &L.docs[i], &items, true) == 0) {
-			memset(&vms[nvms], 0, sizeof(vms[nvms]));
-			if (!check_doc(&L, &L.docs[i], &vms[nvms]))
-				continue;
-			ndocs++;
-			nvms++;
-			continue;
-		}
-		ndocs++; /* a List, even empty or bad, is not "no documents" */
-		for (j = 0; items && j < items->nkid; j++) {
-			item.root = items->kid[j];
-			item.at = items->kid[j]->at;
-			memset(&vms[nvms], 0, sizeof(vms[nvms]));
-			if (check_doc(&L, &item, &vms[nvms]))
-				nvms++;
-		}
-	}
-	if (ndocs == 0 && !L.fatal)
+	L.checking = true;
+	L.capped = L.cd.n > MAX_DIAGS;
+	if (L.nvms == 0 && !L.fatal)
 		bad(&L, (struct vr_pos){ 0, 0 }, "no VirtualMachine documents");
-	check_names(&L, vms, nvms);
+	check_names(&L, L.vms, L.nvms);
+	diags_merge(&L);
 	vr_diags_sort(diags);
 	if (diags->n > before) {
 		rc = vr_error_set(VR_EINVALID, "'%s' is not valid: %zu "
@@ -1213,15 +1301,15 @@ vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
 	}
 	spec = vr_calloc(1, sizeof(*spec));
 	spec->path = vr_strdup(path);
-	spec->vms = vms;
-	spec->nvms = nvms;
-	vms = NULL;
-	nvms = 0;
+	spec->vms = L.vms ? L.vms : vr_calloc(1, sizeof(*spec->vms));
+	spec->nvms = L.nvms;
+	L.vms = NULL;
+	L.nvms = 0;
 	*out = spec;
 out:
-	for (i = 0; i < nvms; i++)
-		vr_vm_spec_clear(&vms[i]);
-	free(vms);
+	for (i = 0; i < L.nvms; i++)
+		vr_vm_spec_clear(&L.vms[i]);
+	free(L.vms);
 	loader_free(&L);
 	return rc;
 }

@@ -16,7 +16,9 @@
 #include "diag.h"
 #include "model.h"
 
-#define VR_SPEC_MAX_BYTES (1024 * 1024)
+/* 4 MiB: room for a fleet file of 10,000 VMs (about 1.2 MB with
+ * restartPolicy, twice that with every field) */
+#define VR_SPEC_MAX_BYTES (4 * 1024 * 1024)
 
 /* 0 and *out set, or VR_EINVALID with every problem in diags. */
 int vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,

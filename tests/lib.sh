@@ -1,15 +1,30 @@
 # tests/lib.sh - helpers for the end-to-end scripts in tests/e2e/.
 # Source it; it makes a temporary directory $T removed at exit (kept on
-# failure) and gives assertions that print "ok - ..." / "not ok - ...".
+# failure) and gives assertions that print "ok - ..." / "not ok - ...";
+# a check that cannot run here prints "skip - ..." (tests/run counts it as
+# skipped, never as passed).
 set -u
 : "${VR_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${VMRECON:=$VR_TOP/build/rel/vmrecon}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/vr-e2e-XXXXXX")
 _failed=0
-trap '[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
+# PIDS: background processes a script started; at exit they get SIGTERM
+# (which `git daemon` passes on to its git-daemon) and are waited for
+PIDS=""
+_vr_exit() {
+	local p
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
+}
+trap _vr_exit EXIT
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; _failed=1; }
+# skip REASON: one check that cannot run here; skip_all REASON: the whole
+# script cannot run (prints the line and exits 0)
+skip() { echo "skip - $*"; }
+skip_all() { skip "$@"; exit 0; }
 
 # run CMD...: runs it, stdout in $T/out, stderr in $T/err, code in $RC
 run() {
@@ -50,4 +65,26 @@ expect_eq() {
 # jq-like field read without jq: json_get FILE PYTHON-EXPR (d is the doc)
 json_get() {
 	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# test_ca: a test CA ($T/ca.pem) and a certificate for localhost and
+# 127.0.0.1 signed by it ($T/srv.pem, $T/srv.key), made by openssl
+test_ca() {
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+			-subj /CN=vr-test-ca -keyout "$T/ca.key" -out "$T/ca.pem" &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
+			-keyout "$T/srv.key" -out "$T/srv.csr" &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext" &&
+		openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" \
+			-CAkey "$T/ca.key" -CAcreateserial -days 2 \
+			-extfile "$T/ext" -out "$T/srv.pem"
+	} 2>/dev/null
+}
+
+# vm_yaml FILE NAME CPU: a vmrecon/v1 document for VM NAME with CPU CPUs
+# that may restart it
+vm_yaml() {
+	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: %s\nspec:\n  cpuCount: %s\n  restartPolicy: IfNeeded\n' \
+		"$2" "$3" >"$1"
 }

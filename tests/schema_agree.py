@@ -222,7 +222,7 @@ def main():
         big = os.path.join(tmp, "oversize.yaml")
         with open("examples/a2-dda.yaml", "rb") as fp:
             data = fp.read()
-        data += b"#" + b"x" * (1024 * 1024 - len(data) - 1) + b"\n"
+        data += b"#" + b"x" * (4 * 1024 * 1024 - len(data) - 1) + b"\n"
         with open(big, "wb") as fp:
             fp.write(data)
         entry = next(m for m in manifest if m[0] == "@oversize")

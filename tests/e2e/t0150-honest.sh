@@ -24,12 +24,11 @@ run "$VMRECON" get edge-01 -o json --state-dir "$S"
 expect_eq "$(json_get "$T/out" "d['spec']['restartPolicy']")" Never "get -o json has restartPolicy"
 
 # ---- a test CA and a local HTTPS server for the webhook and statuses ----
-. "$VR_TOP/tests/certs.sh"
-vr_test_certs "$T" || notok "openssl"
+test_ca || notok "openssl"
 $PY "$VR_TOP/tests/httpd.py" --log "$T/http.log" --port-file "$T/port" \
 	--cert "$T/srv.pem" --key "$T/srv.key" &
 HPID=$!
-trap 'kill $HPID 2>/dev/null; [ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
+PIDS="$PIDS $HPID"
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.1; done
 U=https://localhost:$(cat "$T/port")
 touch "$T/http.log"

@@ -77,5 +77,5 @@ if command -v script >/dev/null; then
 		notok "NO_COLOR: $(head -3 "$T/tty" | cat -v)"
 	fi
 else
-	echo "ok - # SKIP colour checks need script(1)"
+	skip "colour checks need script(1)"
 fi

@@ -25,7 +25,7 @@ if grep -q libvirt "$T/out"; then
 	expect_rc 0 "apply goes on"
 	expect_in "$T/out" "converged" "and converges"
 else
-	echo "ok - # SKIP libvirt is not built in"
+	skip "libvirt is not built in"
 fi
 
 vm edge-01 512

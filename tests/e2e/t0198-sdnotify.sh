@@ -9,8 +9,6 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
 export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 HOST=$(uname -n)
-PIDS=""
-trap 'for p in $PIDS; do kill $p 2>/dev/null; done; [ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
 
 SRV=$T/srv.git
 W=$T/work

@@ -11,8 +11,6 @@ S=$T/state
 SIM=$S/sim.json
 SRV=$T/srv.git
 W=$T/work
-VPID=
-trap 'kill $VPID 2>/dev/null; [ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
 git init -q --bare -b main "$SRV"
 git init -q -b main "$W"
 mkdir -p "$W/hosts"
@@ -32,6 +30,7 @@ spec 2 Never
 "$VMRECON" watch --repo "file://$SRV" --path "hosts/$HOST.yaml" --interval 300ms \
 	--state-dir "$S" 2>"$T/w.err" &
 VPID=$!
+PIDS="$PIDS $VPID"
 wait_for 60 log_has 'warn "pending a restart" vm=edge-01 why="new revision" result=pending' &&
 	ok "a new revision left pending: 'pending a restart', why=\"new revision\", result=pending" ||
 	notok "pending line: $(grep edge-01 "$T/w.err" | tail -3)"
@@ -55,7 +54,6 @@ wait_for 60 log_has 'info applied vm=edge-01 why=retry result=converged' &&
 	ok "applied on a later pass: why=retry" || notok "retry line: $(grep edge-01 "$T/w.err" | tail -3)"
 
 kill -TERM "$VPID" && wait "$VPID"
-VPID=
 # no line contradicts itself
 if grep -E ' (applied|"drift corrected") .*result=(pending|failed)' "$T/w.err" >/dev/null ||
 	grep -E ' (failed|"pending a restart") .*result=converged' "$T/w.err" >/dev/null ||

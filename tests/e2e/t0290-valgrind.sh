@@ -2,8 +2,7 @@
 # (validate, diff, apply, get, status; good and bad input) under memcheck.
 . "$(dirname "$0")/../lib.sh"
 if [ "${SANITIZE:-}" = 1 ]; then
-	ok "skipped under SANITIZE=1 (ASan replaces memcheck there)"
-	exit 0
+	skip_all "under SANITIZE=1 (ASan replaces memcheck there)"
 fi
 S=$T/state
 ex=$VR_TOP/examples

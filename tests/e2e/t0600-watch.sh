@@ -10,14 +10,7 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
 export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 
-PIDS=""
-cleanup() {
-	local p
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
-}
-trap cleanup EXIT
+# PIDS (tests/lib.sh): the daemons and servers started here, stopped at exit
 
 HOST=$(uname -n)
 SRV=$T/srv/fleet.git
@@ -398,7 +391,7 @@ if command -v ssh-keygen >/dev/null; then
 	expect_in "$T/err" "signer=alice@example.com" "the signer is logged"
 	expect_eq "$(sim_cpu)" 14 "its spec is in force"
 else
-	ok "skipped signatures: no ssh-keygen"
+	skip "signatures: no ssh-keygen"
 fi
 
 section "smart HTTP and HTTPS with a token (lighttpd + git http-backend)"
@@ -517,7 +510,7 @@ PY
 		ok "the metrics file was written" || notok "no metrics: $(head -5 "$H/metrics.prom" 2>&1)"
 	kill "$LPID" 2>/dev/null
 else
-	ok "skipped HTTP: no lighttpd, git-http-backend or openssl"
+	skip "HTTP: no lighttpd, git-http-backend or openssl"
 fi
 
 section "ssh:// with a private sshd (ed25519, known_hosts)"
@@ -586,7 +579,7 @@ C
 	expect_eq "$(sim_cpu)" 12 "over ssh"
 	kill "$XPID" 2>/dev/null
 else
-	ok "skipped ssh: no sshd"
+	skip "ssh: no sshd"
 fi
 
 section "memcheck"
@@ -615,7 +608,7 @@ if [ "${SANITIZE:-}" != 1 ] && command -v valgrind >/dev/null; then
 	spec 13
 	push "repair after memcheck"
 else
-	ok "skipped memcheck"
+	skip "memcheck: SANITIZE=1 or no valgrind"
 fi
 
 section "the systemd unit"
@@ -625,7 +618,7 @@ if command -v systemd-analyze >/dev/null; then
 	run timeout 60 systemd-analyze verify "$T/vmrecon-watch.service"
 	expect_rc 0 "systemd-analyze verify accepts examples/vmrecon-watch.service"
 else
-	ok "skipped: no systemd-analyze"
+	skip "the systemd unit: no systemd-analyze"
 fi
 run "$VMRECON" validate "$VR_TOP"/examples/fleet/hosts/*.yaml
 expect_rc 0 "the fleet example's host files are valid"

@@ -12,10 +12,9 @@ ex=$VR_TOP/examples
 TOOLS=${VMRECON%/vmrecon}/tools
 
 # ---- a test CA, a localhost certificate, and a self-signed impostor ----
-. "$VR_TOP/tests/certs.sh"
 mkcerts() {
-	vr_test_certs "$T" && openssl req -x509 -newkey rsa:2048 -nodes \
-		-days 2 -subj /CN=localhost \
+	test_ca &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 		-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
 		-keyout "$T/bad.key" -out "$T/bad.pem" 2>/dev/null
 }
@@ -121,7 +120,7 @@ bad_source "404" "GET $U/files/nope.yaml: HTTP 404" "$U/files/nope.yaml"
 bad_source "500" "GET $U/status/500: HTTP 500" "$U/status/500"
 bad_source "timeout" "GET $U/slow/10: timed out after 1000 ms" "$U/slow/10" --http-timeout 1
 [ "$LAST_MS" -lt 3000 ] && ok "the timeout is kept (${LAST_MS} ms)" || notok "timeout took ${LAST_MS} ms"
-bad_source "oversized body" "larger than 1048576 bytes; transfer aborted" "$U/big/3000000"
+bad_source "oversized body" "larger than 4194304 bytes; transfer aborted" "$U/big/6000000"
 bad_source "redirect to http" "redirected to a URL that is not https; refused" \
 	"$U/redirect?to=http://127.0.0.1:$P/files/vm.yaml"
 bad_source "plain http" "plain http is refused" "http://127.0.0.1:$P/files/vm.yaml"

@@ -4,7 +4,7 @@
  * the host, the VM list and each VM (at most 8); the first VM that
  * observes fine gets an apply (2 CPUs, 2048 MB, one NVIDIA A2 by DDA),
  * and when that succeeds the file must read back with exactly those
- * values.
+ * values once the pass is flushed.
  */
 #include "../../backends/backend.h"
 #include "../../reconciler/plan.h"
@@ -39,8 +39,9 @@ apply_one(struct vr_backend *b, const struct vr_vm_live *live)
 	req.changes = ch;
 	req.nchanges = n;
 	req.may_restart = true;
-	if (vr_backend_apply(b, &req) < 0)
+	if (vr_backend_apply(b, &req) < 0 || vr_backend_flush(b) < 0)
 		goto out;
+	/* flushed: the observe below reads the file written */
 	if (vr_backend_observe(b, live->name, NULL, &after) < 0 ||
 	    after.cpu_count != 2 || after.memory_mb != 2048 ||
 	    after.gpu.count != 1 || after.gpu.type != VR_GPU_DDA ||

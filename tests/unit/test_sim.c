@@ -177,21 +177,28 @@ apply(struct vr_backend *b, const char *name, struct vr_change *ch, size_t n,
 	req.nchanges = n;
 	req.may_restart = may_restart;
 	rc = vr_backend_apply(b, &req);
+	/* one VM is one pass: the end of a pass writes the file */
+	if (vr_backend_flush(b) < 0 && rc == 0)
+		rc = vr_error_last()->code;
 	return rc;
 }
 
-/* Entries of `dir` other than . and .. */
+/* Entries of `dir` other than . and .. and the writers' lock files
+ * (FILE.lock, created by the first apply or create and kept). */
 static int
 count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	size_t len;
 	int n = 0;
 
 	if (!d)
 		return -1;
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    !((len = strlen(e->d_name)) > 5 &&
+		    strcmp(e->d_name + len - 5, ".lock") == 0))
 			n++;
 	closedir(d);
 	return n;

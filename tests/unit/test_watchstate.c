@@ -57,7 +57,7 @@ TEST(watchstate_status_ready_and_source)
 	json_error_t jerr;
 
 	snprintf(dir, sizeof(dir), "%s/ws", unit_tmpdir());
-	if (!CHECK(vr_statedir_open(&sd, dir, false) == 0))
+	if (!CHECK(vr_statedir_open(&sd, dir, true) == 0))
 		return;
 	CHECK_INT(vr_statedir_status_put(sd, "edge-01", "main@sha1:" HEX_A,
 	    VR_RESULT_CONVERGED, "converged"), 0);

@@ -1,0 +1,148 @@
+/*
+ * test_statedir.c - the state dir's pass journal: what a pass put and
+ * synced survives its process dying before the end of the pass (a handle
+ * freed without vr_statedir_pass_end is what kill -9 leaves on disk), a
+ * torn last line is left out, each file is written once per pass, and a
+ * read-only open neither creates nor folds anything.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../reconciler/statedir.h"
+#include "../../schema/error.h"
+#include "unit.h"
+
+static struct vr_vm_spec
+rec(const char *name, int cpus)
+{
+	struct vr_vm_spec r;
+
+	memset(&r, 0, sizeof(r));
+	r.name = (char *)name;
+	r.has_cpu_count = true;
+	r.cpu_count = cpus;
+	return r;
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	char p[1024];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return lstat(p, &st) == 0;
+}
+
+static ino_t
+inode(const char *dir, const char *name)
+{
+	char p[1024];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return lstat(p, &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(statedir_journal_survives_a_killed_pass)
+{
+	struct vr_statedir *sd = NULL;
+	struct vr_vm_spec r = rec("a", 2), got;
+	char dir[512];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/sd", unit_tmpdir());
+	if (!CHECK(vr_statedir_open(&sd, dir, true) == 0))
+		return;
+	vr_statedir_pass_begin(sd);
+	CHECK_INT(vr_statedir_record_put(sd, &r), 0);
+	CHECK_INT(vr_statedir_status_put(sd, "a", "rev-1",
+	    VR_RESULT_CONVERGED, "converged"), 0);
+	CHECK_INT(vr_statedir_sync(sd), 0);
+	r = rec("b", 3);
+	CHECK_INT(vr_statedir_record_put(sd, &r), 0); /* not synced: lost */
+	CHECK(exists(dir, "journal"));
+	CHECK(!exists(dir, "last-applied.json"));
+	vr_statedir_free(sd); /* the process dies here */
+
+	/* a writer killed mid-line left half a line */
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/journal");
+	fd = open(dir, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && write(fd, "{\"vm\": \"c\", \"rec", 16) == 16);
+	if (fd >= 0)
+		close(fd);
+	dir[strlen(dir) - strlen("/journal")] = '\0';
+
+	/* a read-only open sees the journal and changes nothing */
+	CHECK_INT(vr_statedir_open(&sd, dir, false), 0);
+	CHECK_INT(vr_statedir_record_get(sd, "a", &got), 0);
+	CHECK_INT(got.cpu_count, 2);
+	vr_vm_spec_clear(&got);
+	CHECK_INT(vr_statedir_record_get(sd, "b", &got), VR_ENOTFOUND);
+	CHECK_INT(vr_statedir_record_get(sd, "c", &got), VR_ENOTFOUND);
+	vr_statedir_free(sd);
+	CHECK(exists(dir, "journal") && !exists(dir, "last-applied.json"));
+
+	/* the next locking open folds it in */
+	CHECK_INT(vr_statedir_open(&sd, dir, true), 0);
+	CHECK(!exists(dir, "journal"));
+	CHECK(exists(dir, "last-applied.json") && exists(dir, "status.json"));
+	CHECK_INT(vr_statedir_record_get(sd, "a", &got), 0);
+	CHECK_INT(got.cpu_count, 2);
+	vr_vm_spec_clear(&got);
+	vr_statedir_free(sd);
+}
+
+TEST(statedir_one_write_per_pass)
+{
+	struct vr_statedir *sd = NULL;
+	struct vr_vm_spec r;
+	char dir[512], name[16];
+	ino_t la, st;
+	int i;
+
+	snprintf(dir, sizeof(dir), "%s/sd", unit_tmpdir());
+	if (!CHECK(vr_statedir_open(&sd, dir, true) == 0))
+		return;
+	vr_statedir_pass_begin(sd);
+	for (i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "vm-%02d", i);
+		r = rec(name, 1 + i % 4);
+		CHECK_INT(vr_statedir_record_put(sd, &r), 0);
+		CHECK_INT(vr_statedir_status_put(sd, name, NULL,
+		    VR_RESULT_CONVERGED, "ok"), 0);
+		CHECK_INT(vr_statedir_sync(sd), 0);
+	}
+	/* nothing but the journal was written during the pass */
+	CHECK(!exists(dir, "last-applied.json") && !exists(dir,
+	    "status.json"));
+	CHECK_INT(vr_statedir_pass_end(sd), 0);
+	CHECK(!exists(dir, "journal"));
+	la = inode(dir, "last-applied.json");
+	st = inode(dir, "status.json");
+	CHECK(la != 0 && st != 0);
+	/* a pass that puts nothing writes nothing */
+	vr_statedir_pass_begin(sd);
+	CHECK_INT(vr_statedir_pass_end(sd), 0);
+	CHECK(inode(dir, "last-applied.json") == la &&
+	    inode(dir, "status.json") == st);
+	vr_statedir_free(sd);
+}
+
+TEST(statedir_read_only_open_creates_nothing)
+{
+	struct vr_statedir *sd = NULL;
+	char dir[512];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/no/such/dir", unit_tmpdir());
+	CHECK_INT(vr_statedir_open(&sd, dir, false), VR_ENOTFOUND);
+	CHECK_CONTAINS(vr_error_msg(), "does not exist");
+	CHECK(sd == NULL);
+	snprintf(dir, sizeof(dir), "%s/no", unit_tmpdir());
+	CHECK(stat(dir, &st) != 0);
+}
