@@ -5,9 +5,6 @@
 # when every change of a revision was applied.  `get` writes restartPolicy
 # with a comment saying what it means on that backend.
 . "$(dirname "$0")/../lib.sh"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
-export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 PY=/usr/bin/python3
 S=$T/state
 
@@ -70,8 +67,7 @@ expect_eq "$(json_get "$S/status.json" "d['vms']['edge-01'].get('lastAppliedRevi
 # ---- watch: the commit status is pending, the source not applied ----
 W=$T/work
 SRV=$T/srv.git
-git init -q --bare -b main "$SRV"
-git init -q -b main "$W"
+git_fixture "$SRV" "$W"
 git -C "$W" remote add origin "file://$SRV"
 mkdir -p "$W/hosts"
 sed 's/cpuCount: .*/cpuCount: 6/' "$T/adopt.yaml" >"$W/hosts/$(uname -n).yaml"

@@ -3,9 +3,6 @@
 # revisions, since when; exit 2 when any of them is not Ready, 0 when all
 # are, for scripts.
 . "$(dirname "$0")/../lib.sh"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
-export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 S=$T/state
 ex=$VR_TOP/examples
 HOST=$(uname -n)
@@ -35,8 +32,7 @@ expect_rc 2 "status -o json exits 2 as well"
 # watch --once failures: the source's line says why
 SRV=$T/srv.git
 W=$T/work
-git init -q --bare -b main "$SRV"
-git init -q -b main "$W"
+git_fixture "$SRV" "$W"
 git -C "$W" remote add origin "file://$SRV"
 echo x >"$W/README" && git -C "$W" add -A && git -C "$W" commit -qm init &&
 	git -C "$W" push -q origin HEAD:main

@@ -3,14 +3,10 @@
 # --ref with its default branch, in the log and in status; with that --ref
 # it works.  A tag ref that is missing lists the tags.
 . "$(dirname "$0")/../lib.sh"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
-export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 HOST=$(uname -n)
 SRV=$T/srv.git
 W=$T/work
-git init -q --bare -b master "$SRV"
-git init -q -b master "$W"
+git_fixture "$SRV" "$W" master
 mkdir -p "$W/hosts" && cp "$VR_TOP/examples/a2-dda.yaml" "$W/hosts/$HOST.yaml"
 git -C "$W" add -A && git -C "$W" commit -qm init
 git -C "$W" push -q "file://$SRV" HEAD:master HEAD:dev HEAD:refs/tags/v1

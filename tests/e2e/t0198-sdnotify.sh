@@ -5,15 +5,11 @@
 # when WATCHDOG_PID names another process, and STOPPING=1 at SIGTERM.
 # Waits are polls with deadlines; no timing is asserted.
 . "$(dirname "$0")/../lib.sh"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
-export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 HOST=$(uname -n)
 
 SRV=$T/srv.git
 W=$T/work
-git init -q --bare -b main "$SRV"
-git init -q -b main "$W"
+git_fixture "$SRV" "$W"
 mkdir -p "$W/hosts" && cp "$VR_TOP/examples/a2-dda.yaml" "$W/hosts/$HOST.yaml"
 git -C "$W" add -A && git -C "$W" commit -qm init && git -C "$W" push -q "file://$SRV" HEAD:main
 

@@ -3,16 +3,12 @@
 # pending a restart, failed), and the two never disagree: no "applied"
 # line with result=pending, no why="new revision" for a drift pass.
 . "$(dirname "$0")/../lib.sh"
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
-export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 HOST=$(uname -n)
 S=$T/state
 SIM=$S/sim.json
 SRV=$T/srv.git
 W=$T/work
-git init -q --bare -b main "$SRV"
-git init -q -b main "$W"
+git_fixture "$SRV" "$W"
 mkdir -p "$W/hosts"
 spec() { # CPU POLICY
 	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: edge-01\nspec:\n  cpuCount: %s\n  restartPolicy: %s\n' "$1" "$2" >"$W/hosts/$HOST.yaml"
