@@ -24,12 +24,14 @@ vr_cli_error(const char *fmt, ...)
 void
 vr_cli_common_init(struct vr_cli_common *c)
 {
-	const char *nc = getenv("NO_COLOR");
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	memset(c, 0, sizeof(*c));
 	c->backend = "sim";
 	c->output = VR_OUTPUT_TEXT;
-	c->color = isatty(STDOUT_FILENO) && !(nc && nc[0]);
+	/* no-color.org's NO_COLOR, and a terminal that says it has none */
+	c->color = isatty(STDOUT_FILENO) && !(nc && nc[0]) &&
+	    !(term && strcmp(term, "dumb") == 0);
 }
 
 void

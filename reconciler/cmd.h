@@ -46,6 +46,8 @@ int cmd_help(int argc, char **argv);
 /* The command table (main.c), NULL-name terminated. */
 extern const struct vr_cmd vr_commands[];
 const struct vr_cmd *vr_cmd_find(const char *name);
+/* Say a command is unknown, with the one probably meant (suggest.h). */
+void vr_cmd_unknown(const char *name);
 
 /* The top-level usage: every command with its summary. */
 void vr_usage(FILE *fp);

@@ -1,6 +1,6 @@
 /* cmd_apply.c - `vmrecon apply`: make the VM match, verify, record.
  * Exit 0 converged, 1 error (saying what was applied before it), 3
- * converged except changes left pending by restartPolicy: Never. */
+ * pending: changes left by restartPolicy: Never (not converged). */
 #include "cmd.h"
 
 int

@@ -17,6 +17,7 @@
 #include "../schema/error.h"
 #include "cmd.h"
 #include "options.h"
+#include "render.h"
 
 struct out_buf {
 	char *p;
@@ -121,6 +122,10 @@ emit_doc(struct out_buf *o, const struct vr_vm_spec *r)
 	    emit_scalar(&e, "count", true) < 0 ||
 	    emit_int(&e, r->gpu.count) < 0 || emit_map(&e, false) < 0))
 		goto out;
+	if (emit_scalar(&e, "restartPolicy", true) < 0 ||
+	    emit_scalar(&e, vr_restart_policy_name(r->restart_policy),
+	    true) < 0)
+		goto out;
 	if (emit_map(&e, false) < 0 || emit_map(&e, false) < 0)
 		goto out;
 	yaml_document_end_event_initialize(&ev, 1);
@@ -196,25 +201,42 @@ unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
 	free(s);
 }
 
-static json_t *
-json_of(const struct vr_vm_spec *r)
+/* What restartPolicy means for this VM on this backend, in one line: which
+ * changes of cpuCount and memoryInMB the backend would make only with a
+ * restart (asked of its classify with a change of each), so the user
+ * knows what `Never` leaves pending. */
+static char *
+restart_comment(struct vr_backend *b, const struct vr_vm_live *l)
 {
-	json_t *spec = json_object();
+	static const enum vr_field fields[] = { VR_FIELD_CPU_COUNT,
+	    VR_FIELD_MEMORY };
+	int64_t from[] = { l->cpu_count, l->memory_mb };
+	char need[64] = "";
+	size_t i;
 
-	if (r->has_cpu_count)
-		json_object_set_new(spec, "cpuCount", json_integer(r->cpu_count));
-	if (r->has_memory)
-		json_object_set_new(spec, "memoryInMB",
-		    json_integer(r->memory_mb));
-	if (r->gpu_want == VR_GPU_NONE)
-		json_object_set_new(spec, "gpu", json_string("none"));
-	else if (r->gpu_want == VR_GPU_WANT)
-		json_object_set_new(spec, "gpu", json_pack("{s:s, s:s, s:i}",
-		    "name", r->gpu.name, "passthroughType",
-		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
-	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion",
-	    VR_API_VERSION, "kind", VR_KIND, "metadata", "name", r->name,
-	    "spec", spec);
+	for (i = 0; i < 2; i++) {
+		struct vr_change c;
+
+		memset(&c, 0, sizeof(c));
+		c.field = fields[i];
+		c.action = VR_ACTION_UPDATE;
+		c.from = from[i];
+		c.to = from[i] * 2;
+		if (vr_backend_classify(b, l, &c) == 0 &&
+		    c.mode == VR_MODE_RESTART)
+			snprintf(need + strlen(need), sizeof(need) -
+			    strlen(need), "%s%s", need[0] ? " and " : "",
+			    vr_field_name(c.field));
+		free(c.reason);
+	}
+	vr_error_clear();
+	if (!need[0])
+		return vr_asprintf("  # %s changes cpuCount and memoryInMB "
+		    "live; IfNeeded lets apply restart the VM for the rest\n",
+		    vr_backend_kind(b));
+	return vr_asprintf("  # on %s a change of %s needs a restart: Never "
+	    "leaves it pending, IfNeeded lets apply restart the VM once\n",
+	    vr_backend_kind(b), need);
 }
 
 int
@@ -315,16 +337,22 @@ cmd_get(int argc, char **argv)
 			out_write(&o, (unsigned char *)hdr, strlen(hdr));
 			free(hdr);
 			rc = emit_doc(&o, &out);
-			if (rc == 0 && (live.gpu.count || live.gpu_unknown) &&
-			    out.gpu_want == VR_GPU_UNMANAGED) {
-				/* drop the emitter's "...\n", comment, end */
-				if (o.n >= 4 && strcmp(o.p + o.n - 4,
-				    "...\n") == 0)
-					o.n -= 4;
-				unknown_gpu_comment(&o, &live, &host);
+			/* drop the emitter's "...\n"; comments follow the
+			 * last key, restartPolicy */
+			if (rc == 0 && o.n >= 4 && strcmp(o.p + o.n - 4,
+			    "...\n") == 0)
+				o.n -= 4;
+			if (rc == 0) {
+				char *cm = restart_comment(b, &live);
+
+				out_write(&o, (unsigned char *)cm, strlen(cm));
+				free(cm);
 			}
+			if (rc == 0 && (live.gpu.count || live.gpu_unknown) &&
+			    out.gpu_want == VR_GPU_UNMANAGED)
+				unknown_gpu_comment(&o, &live, &host);
 		} else {
-			json_array_append_new(items, json_of(&out));
+			json_array_append_new(items, vr_render_vm_json(&out));
 			rc = 0;
 		}
 		if (rc == 0 && record && vr_statedir_record_put(sd, &out) < 0)

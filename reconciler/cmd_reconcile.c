@@ -1,17 +1,28 @@
 /* cmd_reconcile.c - the part of `diff` and `apply` they share. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../schema/error.h"
 #include "cmd.h"
 #include "ops.h"
 #include "options.h"
 #include "source.h"
+#include "planfile.h"
+#include "specfiles.h"
 
 int
 vr_cli_reconcile(int argc, char **argv, bool apply)
 {
 	const char *name = apply ? "apply" : "diff", *file = NULL;
+	const char **files = NULL;
+	size_t nfiles = 0;
+	bool recursive = false;
+	struct vr_specfiles sf = { NULL, 0 };
+	struct vr_planfile pf;
+	const char *out_path = NULL, *plan_path = NULL;
+	FILE *plan_fp = NULL;
 	struct vr_reconcile_options ro = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
 	struct vr_diags diags = VR_DIAGS_INIT;
@@ -26,15 +37,20 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	bool ended = false;
 	int rc, code = VR_EXIT_ERROR;
 
+	memset(&pf, 0, sizeof(pf));
 	vr_cli_common_init(&c);
 	vr_opts_init(&p, name, argc, argv);
 	while ((rc = vr_opts_next(&p)) > 0) {
 		if (rc == VR_OPT_FILE) {
-			if (file) {
-				vr_cli_error("%s takes one -f", name);
-				goto out;
-			}
-			file = p.arg;
+			files = vr_realloc(files, (nfiles + 1) *
+			    sizeof(*files));
+			files[nfiles++] = p.arg;
+		} else if (rc == VR_OPT_RECURSIVE) {
+			recursive = true;
+		} else if (rc == VR_OPT_OUT) {
+			out_path = p.arg;
+		} else if (rc == VR_OPT_PLAN) {
+			plan_path = p.arg;
 		} else if (!vr_cli_common_option(&c, &p) &&
 		    vr_ops_option(&oo, &p) < 0) {
 			goto out;
@@ -44,6 +60,17 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		code = vr_opts_exit(rc);
 		goto out;
 	}
+	if (apply && (nfiles > 0) == (plan_path != NULL)) {
+		vr_cli_error(nfiles ? "apply takes -f or --plan, not both" :
+		    "apply needs -f FILE|DIR|URL or --plan PLAN");
+		goto out;
+	}
+	for (size_t i = 0; i < nfiles; i++)
+		if (vr_specfiles_add(&sf, files[i], recursive) < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			goto out;
+		}
+	file = plan_path ? plan_path : nfiles == 1 ? files[0] : "the files";
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
 
@@ -57,7 +84,16 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	/* the whole file is checked before any backend is contacted */
 	cache = vr_asprintf("%s/http-cache", c.state_dir);
 	oo.http.cache_dir = cache;
-	rc = vr_source_load_with(&spec, &rev, &diags, file, &oo.http, NULL);
+	if (plan_path) {
+		rc = vr_planfile_read(&pf, &diags, plan_path);
+		if (rc == 0) { /* the plan's desired state, owned here */
+			spec = pf.spec;
+			pf.spec = NULL;
+			rev = vr_strdup(pf.revision);
+		}
+	} else {
+		rc = vr_specfiles_load(&spec, &rev, &diags, &sf, &oo.http);
+	}
 	if (rc < 0) {
 		if (diags.n) {
 			vr_diags_sort(&diags);
@@ -98,6 +134,14 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	ro.out = stdout;
 	ro.err = stderr;
 	ro.revision = rev;
+	ro.plan = plan_path ? &pf : NULL;
+	if (out_path && !(plan_fp = fopen(out_path, "w"))) {
+		vr_cli_error("cannot write the plan '%s': %s", out_path,
+		    strerror(errno));
+		failed = vr_asprintf("cannot write '%s'", out_path);
+		goto out;
+	}
+	ro.plan_out = plan_fp;
 	vr_ops_reconcile_options(ops, &ro);
 	vr_error_clear();
 	/* diff reads records only */
@@ -120,5 +164,12 @@ out:
 	free(rev);
 	free(cache);
 	vr_cli_common_clear(&c);
+	vr_specfiles_clear(&sf);
+	vr_planfile_clear(&pf);
+	if (plan_fp && fclose(plan_fp) != 0 && code != VR_EXIT_ERROR) {
+		vr_cli_error("cannot write the plan '%s'", out_path);
+		code = VR_EXIT_ERROR;
+	}
+	free(files);
 	return code;
 }

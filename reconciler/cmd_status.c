@@ -1,5 +1,7 @@
 /* cmd_status.c - `vmrecon status`: what the last reconciles did, from the
- * state dir's status.json. */
+ * state dir's status.json: one line per VM and one for the Git source,
+ * Ready or not, why, the revisions applied and attempted or fetched, and
+ * since when (as `flux get`).  Exit 2 when any of them is not Ready. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,30 +10,81 @@
 #include "../schema/error.h"
 #include "cmd.h"
 #include "options.h"
+#include "watchstate.h"
 
-/* A string field, or "-" where it is missing or not a string. */
-static const char *
-field(json_t *vm, const char *key)
+#define LINE "%-6s %-16s %-5s %-23s %-22s %-22s %-20s %s\n"
+
+/* "main@sha1:<40 hex>" or "blob:<40 hex>" with 12 hex digits, as a
+ * terminal line needs; "-" for none. */
+static void
+short_rev(char *out, size_t n, const char *rev)
 {
-	const char *s = json_string_value(json_object_get(vm, key));
+	const char *at = rev ? strrchr(rev, ':') : NULL;
 
-	return s && s[0] ? s : "-";
+	if (!rev)
+		snprintf(out, n, "-");
+	else if (at && strlen(at + 1) > 12)
+		snprintf(out, n, "%.*s%.12s", (int)(at + 1 - rev), rev, at + 1);
+	else
+		snprintf(out, n, "%s", rev);
 }
 
-static void
-print_text(json_t *doc)
+static const char *
+str_of(json_t *o, const char *key)
 {
-	const char *name;
-	json_t *vm;
+	return json_string_value(json_object_get(o, key));
+}
 
-	printf("%-20s %-10s %-22s %s\n", "VM", "RESULT", "HANDLED",
-	    "REVISION");
-	json_object_foreach(json_object_get(doc, "vms"), name, vm) {
-		printf("%-20s %-10s %-22s %s\n", name, field(vm, "result"),
-		    field(vm, "lastHandledAt"),
-		    field(vm, "lastAppliedRevision"));
-		printf("  %s\n", field(vm, "message"));
+/* One `flux get`-like line on fp (none if NULL); returns whether the
+ * object is Ready. */
+static bool
+print_line(FILE *fp, const char *kind, const char *name, json_t *o)
+{
+	json_t *cond = json_array_get(json_object_get(o, "conditions"), 0);
+	const char *result = str_of(o, "result"), *reason, *msg, *when;
+	char applied[64], other[64];
+	bool ready;
+
+	if (cond) {
+		ready = json_is_string(json_object_get(cond, "status")) &&
+		    strcmp(str_of(cond, "status"), "True") == 0;
+		reason = str_of(cond, "reason");
+		msg = str_of(cond, "message");
+		when = str_of(cond, "lastTransitionTime");
+	} else {
+		ready = result && strcmp(result, "converged") == 0;
+		reason = result ? vr_watch_ready_reason(result, NULL) : NULL;
+		msg = str_of(o, "message");
+		when = str_of(o, "lastHandledAt");
 	}
+	short_rev(applied, sizeof(applied), str_of(o, "lastAppliedRevision"));
+	short_rev(other, sizeof(other), str_of(o, strcmp(kind, "vm") == 0 ?
+	    "lastAttemptedRevision" : "lastFetchedRevision"));
+	if (fp)
+		fprintf(fp, LINE, kind, name, ready ? "True" : "False",
+		    reason ? reason : "-", applied, other, when ? when : "-",
+		    msg && msg[0] ? msg : "-");
+	return ready;
+}
+
+/* Every VM, then the source, on fp (or NULL); returns how many are not
+ * Ready. */
+static size_t
+print_text(FILE *fp, json_t *doc)
+{
+	json_t *vm, *src = json_object_get(doc, "source");
+	const char *name;
+	size_t bad = 0;
+
+	if (fp)
+		fprintf(fp, LINE, "KIND", "NAME", "READY", "REASON", "APPLIED",
+		    "ATTEMPTED/FETCHED", "SINCE", "MESSAGE");
+	json_object_foreach(json_object_get(doc, "vms"), name, vm)
+		bad += !print_line(fp, "vm", name, vm);
+	if (json_is_object(src))
+		bad += !print_line(fp, "source", str_of(src, "url") ?
+		    str_of(src, "url") : "-", src);
+	return bad;
 }
 
 int
@@ -79,11 +132,14 @@ cmd_status(int argc, char **argv)
 		    rc < 0 ? vr_error_msg() : doc ? "no \"vms\"" : jerr.text);
 		goto out;
 	}
-	if (c.output == VR_OUTPUT_JSON)
+	/* like `kubectl wait`, scripts can test it: 2 when any VM or the
+	 * source is not Ready */
+	if (c.output == VR_OUTPUT_JSON) {
 		fputs(text, stdout), fputc('\n', stdout);
-	else
-		print_text(doc);
-	code = 0;
+		code = print_text(NULL, doc) ? VR_EXIT_DRIFT : VR_EXIT_OK;
+	} else {
+		code = print_text(stdout, doc) ? VR_EXIT_DRIFT : VR_EXIT_OK;
+	}
 out:
 	json_decref(doc);
 	free(text);

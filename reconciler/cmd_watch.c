@@ -37,6 +37,7 @@
 #include "ops.h"
 #include "options.h"
 #include "schedule.h"
+#include "sdnotify.h"
 #include "watchstate.h"
 
 #define SIGN_TIMEOUT_MS 10000
@@ -257,8 +258,34 @@ seen_before(struct watch *w, const char *vm, const char *fp)
 	return false;
 }
 
-/* Reconcile w->spec once.  `why`: "new revision", "drift check",
- * "SIGHUP".  With apply false (--no-self-heal) only report drift.
+/* One line for what a pass did to a VM: the message says what happened
+ * (drift corrected or applied, pending, failed) and why= says why it ran
+ * (drift, new revision, retry, SIGHUP), so the two never disagree. */
+static void
+log_outcome(const char *vm, const char *result, const char *why,
+    const char *changes, const char *revision, const char *msg)
+{
+	bool drift = strcmp(why, "drift check") == 0;
+	const char *what, *level = "info";
+
+	if (!result)
+		result = "unknown";
+	if (strcmp(result, "converged") == 0) {
+		what = drift ? "drift corrected" : "applied";
+	} else if (strcmp(result, "pending") == 0) {
+		what = "pending a restart";
+		level = "warn";
+	} else {
+		what = "failed";
+		level = "error";
+	}
+	vr_wlog(stderr, level, what, "vm", vm, "why", drift ? "drift" : why,
+	    "result", result, "changes", changes, "revision", revision,
+	    "message", msg, NULL);
+}
+
+/* Reconcile w->spec once.  `why`: "new revision", "drift check", "retry",
+ * or "SIGHUP".  With apply false (--no-self-heal) only report drift.
  * Returns 0, or an error when the pass failed. */
 static int
 reconcile_pass(struct watch *w, bool apply, const char *why,
@@ -340,13 +367,8 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 			 * failing one only when it differs from last time */
 			if ((result && strcmp(result, "converged") == 0) ||
 			    !seen_before(w, name, fp))
-				vr_wlog(stderr, result && strcmp(result,
-				    "failed") == 0 ? "error" : "info",
-				    strcmp(why, "drift check") == 0 ?
-				    "drift corrected" : "applied", "vm", name,
-				    "result", result, "changes", text,
-				    "revision", w->spec_revision, "why", why,
-				    "message", msg, NULL);
+				log_outcome(name, result, why, text,
+				    w->spec_revision, msg);
 			if (result && strcmp(result, "converged") == 0)
 				json_object_del(w->vm_fp, name);
 		}
@@ -500,12 +522,21 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	    exit_code);
 	msg = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
 	if (w->cs)
-		vr_commit_status_post(w->cs, rev->commit, rc == 0 ?
-		    VR_CS_SUCCESS : VR_CS_FAILURE, rc == 0 ? "applied" :
-		    "apply failed; retrying");
+		vr_commit_status_post(w->cs, rev->commit, rc < 0 ?
+		    VR_CS_FAILURE : *exit_code == VR_EXIT_PENDING ?
+		    VR_CS_PENDING : VR_CS_SUCCESS, rc < 0 ?
+		    "apply failed; retrying" : *exit_code == VR_EXIT_PENDING ?
+		    "changes pending a restart (restartPolicy: Never)" :
+		    "applied");
 	*passed = true;
 	w->refused = false;
-	if (rc == 0) {
+	if (rc == 0 && *exit_code == VR_EXIT_PENDING) {
+		/* not applied until every change is: a drift pass that
+		 * converges (after a restart) applies it */
+		commit_outcome(w, false, "RestartPending", "changes pending "
+		    "a restart (restartPolicy: Never)");
+		w->retry_pending = true;
+	} else if (rc == 0) {
 		save_base(w, rev, blob);
 		commit_outcome(w, true, "Succeeded", "applied");
 	} else {
@@ -547,18 +578,19 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 	*passed = false;
 	rc = vr_gitsource_fetch(&rev, w->gs);
 	if (rc < 0) {
-		char *retry, n[16];
+		char *retry, n[16], *err = vr_strdup(vr_error_msg());
 
 		w->fetch_failures++;
 		snprintf(n, sizeof(n), "%d", w->fetch_failures);
 		w->retry_ms = vr_schedule_retry(&w->sched, w->fetch_failures);
 		retry = w->once ? NULL : fmt_ms(w->retry_ms);
 		vr_wlog(stderr, "error", "fetch failed", "url", w->repo,
-		    "err", vr_error_msg(), "failures", n, "retry_in", retry,
-		    NULL);
+		    "err", err, "failures", n, "retry_in", retry, NULL);
 		free(retry);
+		/* a copy: writing status.json resets the error */
 		source_status(w, false, rc == VR_ETIMEOUT ? "FetchTimeout" :
-		    "FetchFailed", vr_error_msg());
+		    "FetchFailed", err);
+		free(err);
 		return rc;
 	}
 	if (w->fetch_failures) {
@@ -796,7 +828,8 @@ signals_setup(sigset_t *unblocked)
 static int
 run(struct watch *w, const sigset_t *unblocked)
 {
-	int64_t next_fetch, next_observe, now;
+	int64_t next_fetch, next_observe, now, next_wd;
+	struct vr_sdnotify sdn;
 	char *iv = fmt_ms(w->interval_ms);
 	bool force = false, passed;
 	int rc, code = VR_EXIT_OK, exit_code;
@@ -808,16 +841,25 @@ run(struct watch *w, const sigset_t *unblocked)
 	free(iv);
 	vr_schedule_init(&w->sched, w->interval_ms, w->max_backoff_ms,
 	    w->sched.rng);
+	if (vr_sdnotify_open(&sdn) < 0)
+		vr_wlog(stderr, "warn", "systemd notification off", "err",
+		    vr_error_msg(), NULL);
 	next_fetch = next_observe = vr_clock_ms();
 	if (!w->once) {
 		/* hosts started together must not poll together: the first
 		 * fetch at a random point of the interval; meanwhile the last
 		 * applied commit, if the mirror has it, holds (no network) */
 		next_fetch += vr_schedule_first(&w->sched);
-		if (resume_from_mirror(w))
+		if (resume_from_mirror(w)) {
 			next_observe = vr_clock_ms() + w->interval_ms;
+			/* the first pass is this one: a first fetch up to one
+			 * interval away must not hold back systemd's start */
+			vr_sdnotify_ready(&sdn, "the last applied commit "
+			    "holds; first fetch within one interval");
+		}
 	}
 	for (;;) {
+		next_wd = vr_sdnotify_tick(&sdn, vr_clock_ms());
 		if (got_stop)
 			break;
 		if (got_hup) {
@@ -830,6 +872,10 @@ run(struct watch *w, const sigset_t *unblocked)
 			exit_code = VR_EXIT_OK;
 			rc = fetch_step(w, force, &passed, &exit_code);
 			force = false;
+			/* Type=notify: up once the first pass has ended */
+			vr_sdnotify_ready(&sdn, rc < 0 ? "first pass failed; "
+			    "retrying (vmrecon status says why)" :
+			    "first pass done");
 			if (w->once) {
 				code = rc < 0 ? VR_EXIT_ERROR : exit_code;
 				break;
@@ -848,9 +894,12 @@ run(struct watch *w, const sigset_t *unblocked)
 		if (now >= next_observe && !got_stop && !got_hup) {
 			rc = 0;
 			if (w->spec) {
+				/* a failed or pending revision's pass: a retry */
 				rc = reconcile_pass(w, w->self_heal,
-				    "drift check", &exit_code);
-				if (rc == 0 && w->self_heal)
+				    w->retry_pending ? "retry" : "drift check",
+				    &exit_code);
+				if (rc == 0 && w->self_heal &&
+				    exit_code == VR_EXIT_OK)
 					retry_succeeded(w);
 			}
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
@@ -859,8 +908,8 @@ run(struct watch *w, const sigset_t *unblocked)
 			    vr_schedule_retry(&w->sched, w->apply_failures) :
 			    w->interval_ms);
 		}
-		wait_until(next_fetch < next_observe ? next_fetch :
-		    next_observe, unblocked);
+		now = next_fetch < next_observe ? next_fetch : next_observe;
+		wait_until(now < next_wd ? now : next_wd, unblocked);
 	}
 	if (!w->once) {
 		/* write status once more, whatever the dedup says */
@@ -873,6 +922,7 @@ run(struct watch *w, const sigset_t *unblocked)
 			    w->commit_msg);
 		vr_wlog(stderr, "info", "stopped", NULL);
 	}
+	vr_sdnotify_close(&sdn);
 	return code;
 }
 

@@ -5,11 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../schema/suggest.h"
 #include "cmd.h"
 
 /* Their options are in options.c. */
 const struct vr_cmd vr_commands[] = {
-	{ "validate", cmd_validate, "FILE|URL...", 1, -1,
+	{ "validate", cmd_validate, "[FILE|DIR|URL...]", 0, -1,
 	  "check desired-state files; change nothing" },
 	{ "diff", cmd_diff, NULL, 0, 0,
 	  "show the plan; exit 2 if the VM differs from the file" },
@@ -38,6 +39,34 @@ vr_cmd_find(const char *name)
 	return NULL;
 }
 
+/* Commands users of other tools type, and vmrecon's. */
+static const struct { const char *word, *cmd; } cmd_synonyms[] = {
+	{ "plan", "diff" }, { "import", "get" }, { "lint", "validate" },
+	{ "check", "validate" }, { "show", "get" }, { "sync", "apply" },
+};
+
+void
+vr_cmd_unknown(const char *name)
+{
+	const char *known[sizeof(vr_commands) / sizeof(vr_commands[0])];
+	const char *near;
+	size_t i;
+
+	for (i = 0; vr_commands[i].name; i++)
+		known[i] = vr_commands[i].name;
+	known[i] = NULL;
+	near = vr_suggest_near(name, strlen(name), known);
+	for (i = 0; !near && i < sizeof(cmd_synonyms) /
+	    sizeof(cmd_synonyms[0]); i++)
+		if (strcmp(name, cmd_synonyms[i].word) == 0)
+			near = cmd_synonyms[i].cmd;
+	if (near)
+		vr_cli_error("unknown command '%s'; did you mean '%s'?", name,
+		    near);
+	else
+		vr_cli_error("unknown command '%s'", name);
+}
+
 void
 vr_usage(FILE *fp)
 {
@@ -63,7 +92,7 @@ cmd_help(int argc, char **argv)
 	}
 	c = vr_cmd_find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "vmrecon: unknown command '%s'\n", argv[1]);
+		vr_cmd_unknown(argv[1]);
 		return 1;
 	}
 	{

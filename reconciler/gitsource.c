@@ -671,6 +671,8 @@ alarm_disarm(const struct sigaction *old)
  * count as "not a descendant".
  */
 
+static int missing_ref(git_remote *remote, const char *ref);
+
 /* 1 when the advertised tracked ref is already in the mirror, 0 when it
  * must be fetched; VR_ENOTFOUND when the remote does not have it. */
 static int
@@ -696,8 +698,7 @@ ref_is_current(struct vr_gitsource *gs, git_remote *remote)
 		if (strcmp(heads[i]->name, gs->remote_ref) == 0)
 			break;
 	if (i == n)
-		return vr_error_set(VR_ENOTFOUND, "the repository has no %s",
-		    gs->remote_ref);
+		return missing_ref(remote, gs->remote_ref);
 	if (git_reference_name_to_id(&local, gs->repo, gs->local_ref) < 0 ||
 	    !git_oid_equal(&local, &heads[i]->oid))
 		return 0;
@@ -715,6 +716,47 @@ set_callbacks(git_remote_callbacks *cb, struct vr_gitsource *gs)
 	cb->credentials = cb_credentials;
 	cb->certificate_check = cb_certificate;
 	cb->payload = gs;
+}
+
+/* The error for a ref the remote lacks: name the branches (or tags) it
+ * has, at most 10, and suggest --ref with its default branch (HEAD's
+ * target) or the first one. */
+static int
+missing_ref(git_remote *remote, const char *ref)
+{
+	const char *prefix = strncmp(ref, "refs/tags/", 10) == 0 ?
+	    "refs/tags/" : "refs/heads/";
+	const git_remote_head **heads;
+	const char *suggest = NULL;
+	char list[512] = "";
+	size_t n = 0, i, shown = 0, plen = strlen(prefix);
+
+	if (git_remote_ls(&heads, &n, remote) < 0)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		const char *name = heads[i]->name;
+
+		if (strcmp(name, "HEAD") == 0 && heads[i]->symref_target &&
+		    strncmp(heads[i]->symref_target, prefix, plen) == 0)
+			suggest = heads[i]->symref_target + plen;
+		if (strncmp(name, prefix, plen) != 0)
+			continue;
+		if (!suggest)
+			suggest = name + plen;
+		if (shown++ < 10)
+			snprintf(list + strlen(list), sizeof(list) -
+			    strlen(list), "%s%s", shown > 1 ? ", " : "",
+			    name + plen);
+	}
+	if (shown > 10)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    " and %zu more", shown - 10);
+	if (!suggest)
+		return vr_error_set(VR_ENOTFOUND, "the repository has no %s, "
+		    "and no %s at all", ref, plen == 10 ? "tags" : "branches");
+	return vr_error_set(VR_ENOTFOUND, "the repository has no %s; its "
+	    "%s: %s (try --ref %s%s)", ref, plen == 10 ? "tags" : "branches",
+	    list, plen == 10 ? "tag:" : "", suggest);
 }
 
 static int

@@ -26,7 +26,7 @@ main(int argc, char **argv)
 		argv[1] = "version";
 	c = vr_cmd_find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "vmrecon: unknown command '%s'\n", argv[1]);
+		vr_cmd_unknown(argv[1]);
 		vr_usage(stderr);
 		return 1;
 	}

@@ -162,7 +162,8 @@ vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
 			vr_metrics_count(ops->metrics, VR_RESULT_FAILED, n);
 	}
 	if (ops->metrics && vr_metrics_pass_end(ops->metrics, ok,
-	    ok && apply ? revision : NULL, vr_clock_s() - ops->t0) < 0)
+	    ok && apply && res->exit_code == VR_EXIT_OK ? revision : NULL,
+	    vr_clock_s() - ops->t0) < 0)
 		fprintf(stderr, "vmrecon: warning: %s\n", vr_error_msg());
 }
 

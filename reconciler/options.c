@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../schema/error.h"
+#include "../schema/suggest.h"
 #include "cmd.h"
 #include "options.h"
 #include "units.h"
@@ -38,9 +39,10 @@ const struct vr_option vr_options[] = {
 	{ "commit-status-url", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, 0,
 	  VR_OPT_COMMIT_STATUS_URL, 0, 0,
 	  "the API base URL, if --repo does not tell" },
-	{ "file", 'f', VR_ARG_PATH, "FILE|URL", NULL,
-	  VR_C_DIFF | VR_C_APPLY, VR_C_DIFF | VR_C_APPLY, VR_OPT_FILE, 0, 0,
-	  "the desired state: a file, - for stdin, or an https URL" },
+	{ "file", 'f', VR_ARG_PATH, "FILE|DIR|URL", NULL,
+	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, VR_C_DIFF,
+	  VR_OPT_FILE, 0, 0, "the desired state: a file, a directory of "
+	  ".yaml/.yml/.json files, - for stdin, or an https URL; repeatable" },
 	{ "help", 'h', VR_ARG_NONE, NULL, NULL, C_ALL, 0, VR_OPT_HELP, 0, 0,
 	  "print this help and exit" },
 	{ "hostname", 0, VR_ARG_STRING, "NAME", NULL, VR_C_WATCH, 0,
@@ -71,6 +73,8 @@ const struct vr_option vr_options[] = {
 	  "sign the events with the HMAC-SHA256 key in this file" },
 	{ "once", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0, VR_OPT_ONCE, 0,
 	  0, "fetch and reconcile once, then exit" },
+	{ "out", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_DIFF, 0, VR_OPT_OUT, 0, 0,
+	  "also save the plan (JSON) for apply --plan" },
 	{ "output", 'o', VR_ARG_ENUM, "yaml|json", "yaml", VR_C_GET, 0,
 	  VR_OPT_OUTPUT, 0, 0, "output format" },
 	{ "output", 'o', VR_ARG_ENUM, "text|json", "text",
@@ -79,8 +83,14 @@ const struct vr_option vr_options[] = {
 	{ "path", 0, VR_ARG_STRING, "PATH", NULL, VR_C_WATCH, VR_C_WATCH,
 	  VR_OPT_PATH, 0, 0, "this host's file in the repository; "
 	  "{hostname} and {machine-id} are replaced" },
+	{ "plan", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_APPLY, 0, VR_OPT_PLAN,
+	  0, 0, "apply this saved plan (from diff --out), only if the VMs "
+	  "are as it saw them" },
 	{ "record", 0, VR_ARG_NONE, NULL, NULL, VR_C_GET, 0, VR_OPT_RECORD,
 	  0, 0, "also store what is printed as the last applied state" },
+	{ "recursive", 'R', VR_ARG_NONE, NULL, NULL,
+	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, 0, VR_OPT_RECURSIVE, 0, 0,
+	  "with -f DIR, the files in its subdirectories too" },
 	{ "ref", 0, VR_ARG_STRING, "REF", "main", VR_C_WATCH, 0, VR_OPT_REF,
 	  0, 0, "what to follow: BRANCH, tag:NAME or commit:SHA" },
 	{ "repo", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, VR_C_WATCH,
@@ -132,6 +142,9 @@ vr_opts_init(struct vr_opts *p, const char *cmd, int argc, char **argv)
 	size_t n = 0, s = 0;
 
 	memset(p, 0, sizeof(*p));
+	/* ':' first: a missing argument returns ':', not '?', and getopt
+	 * prints nothing (opterr = 0): the messages are ours */
+	p->shortopts[s++] = ':';
 	p->cmd = cmd;
 	p->bit = vr_opts_cmd_bit(cmd);
 	p->argc = argc;
@@ -155,6 +168,7 @@ vr_opts_init(struct vr_opts *p, const char *cmd, int argc, char **argv)
 	}
 	p->nrows = n;
 	optind = 0; /* glibc: start afresh, even after an earlier parse */
+	opterr = 0;
 }
 
 /* The enum value's index in meta ("text|json"), or -1. */
@@ -277,6 +291,105 @@ opts_end(struct vr_opts *p)
 	return VR_OPTS_END;
 }
 
+/* Options users of other tools type, and what vmrecon has instead. */
+static const struct { const char *word, *hint; } option_hints[] = {
+	{ "dry-run", "'vmrecon diff' shows the plan and changes nothing" },
+	{ "plan", "'vmrecon diff' shows the plan and changes nothing" },
+	{ "no-color", "colour is off when NO_COLOR is set, TERM is dumb or "
+	  "the output is not a terminal" },
+	{ "no-colour", "colour is off when NO_COLOR is set, TERM is dumb or "
+	  "the output is not a terminal" },
+	{ "filename", "-f FILE|DIR" },
+	{ "verbose", "VMRECON_QEMU_VERBOSE=1 or VMRECON_LIBVIRT_VERBOSE=1 "
+	  "(see vmrecon(1), ENVIRONMENT)" },
+};
+
+/* getopt's '?' (unknown or ambiguous) or ':' (no argument): say which
+ * option, and what was probably meant (suggest.h): an option of this
+ * command, an option of another command, or a hint. */
+static void
+bad_option(const struct vr_opts *p, int ch)
+{
+	const char *word = optind > 0 && optind <= p->argc ?
+	    p->argv[optind - 1] : "?", *name, *eq, *near;
+	const char *known[VR_OPTS_MAX + 1];
+	const struct vr_option *o;
+	size_t i, len;
+
+	if (ch == ':') {
+		for (i = 0; i < p->nrows; i++)
+			if (p->rows[i]->id == optopt ||
+			    p->rows[i]->letter == optopt)
+				break;
+		if (i < p->nrows)
+			vr_cli_error("--%s needs %s", p->rows[i]->name,
+			    p->rows[i]->meta);
+		else
+			vr_cli_error("%s needs an argument", word);
+		return;
+	}
+	if (optopt && optopt < 0x100) {
+		vr_cli_error("%s has no option -%c", p->cmd, optopt);
+		return;
+	}
+	if (strncmp(word, "--", 2) != 0) {
+		vr_cli_error("%s has no option '%s'", p->cmd, word);
+		return;
+	}
+	name = word + 2;
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	for (i = 0; i < p->nrows; i++)
+		known[i] = p->rows[i]->name;
+	known[i] = NULL;
+	for (i = 0; i < p->nrows; i++)
+		if (strlen(known[i]) == len && strncmp(known[i], name, len) ==
+		    0) {
+			vr_cli_error("--%s takes no argument", known[i]);
+			return;
+		}
+	for (i = 0; i < p->nrows; i++) /* a prefix of two: ambiguous */
+		if (strncmp(known[i], name, len) == 0 && strlen(known[i]) > len)
+			break;
+	if (i < p->nrows && (near = known[i]) && len > 0) {
+		vr_cli_error("'--%.*s' is ambiguous for %s: --%s or "
+		    "another", (int)len, name, p->cmd, near);
+		return;
+	}
+	for (o = vr_options; o->name; o++)
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			break;
+	if (o->name) {
+		char cmds[128] = "";
+		const struct vr_opts_cmd *c;
+
+		for (c = vr_opts_cmds; c->name; c++)
+			if (o->cmds & c->bit)
+				snprintf(cmds + strlen(cmds), sizeof(cmds) -
+				    strlen(cmds), "%s%s", cmds[0] ? ", " : "",
+				    c->name);
+		vr_cli_error("--%.*s is an option of %s, not of %s",
+		    (int)len, name, cmds, p->cmd);
+		return;
+	}
+	for (i = 0; i < sizeof(option_hints) / sizeof(option_hints[0]); i++)
+		if (strlen(option_hints[i].word) == len &&
+		    strncmp(option_hints[i].word, name, len) == 0) {
+			vr_cli_error("%s has no option '--%.*s'; %s", p->cmd,
+			    (int)len, name, option_hints[i].hint);
+			return;
+		}
+	near = vr_suggest_near(name, len, known);
+	if (!near)
+		near = vr_suggest_prefix(name, len, known);
+	if (near)
+		vr_cli_error("%s has no option '--%.*s'; did you mean "
+		    "'--%s'?", p->cmd, (int)len, name, near);
+	else
+		vr_cli_error("%s has no option '--%.*s'", p->cmd, (int)len,
+		    name);
+}
+
 int
 vr_opts_next(struct vr_opts *p)
 {
@@ -290,7 +403,8 @@ vr_opts_next(struct vr_opts *p)
 		if (p->rows[i]->id == ch || (p->rows[i]->letter &&
 		    p->rows[i]->letter == ch))
 			break;
-	if (i == p->nrows) { /* getopt has said what was wrong */
+	if (i == p->nrows) {
+		bad_option(p, ch);
 		vr_opts_usage(stderr, p->cmd);
 		return VR_OPTS_ERROR;
 	}

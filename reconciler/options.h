@@ -88,9 +88,12 @@ enum vr_opt_id {
 	VR_OPT_NOTIFY,
 	VR_OPT_NOTIFY_HMAC_KEY,
 	VR_OPT_ONCE,
+	VR_OPT_OUT,
 	VR_OPT_OUTPUT,
 	VR_OPT_PATH,
+	VR_OPT_PLAN,
 	VR_OPT_RECORD,
+	VR_OPT_RECURSIVE,
 	VR_OPT_REF,
 	VR_OPT_REPO,
 	VR_OPT_SSH_KEY,
@@ -129,7 +132,7 @@ struct vr_opts {
 	int argc;
 	char **argv;
 	struct option longopts[VR_OPTS_MAX + 1];
-	char shortopts[2 * VR_OPTS_MAX + 2];
+	char shortopts[2 * VR_OPTS_MAX + 3]; /* ":" first: see vr_opts_next */
 	const struct vr_option *rows[VR_OPTS_MAX];
 	size_t nrows;
 	uint64_t seen;        /* bit i: rows[i] was given */

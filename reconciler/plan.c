@@ -119,7 +119,7 @@ vr_plan_build(struct vr_plan **out, struct vr_diags *problems,
 		rc = vr_backend_observe(b, vp->spec->name,
 		    vp->has_record ? &vp->record : NULL, &vp->live);
 		if (rc == VR_ENOTFOUND) {
-			vr_diags_add(problems, spec->path,
+			vr_diags_add(problems, VR_SPEC_FILE(spec, vp->spec),
 			    vp->spec->at_name.line, vp->spec->at_name.col,
 			    "%s", vr_error_msg());
 			continue;
@@ -241,11 +241,13 @@ check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
 }
 
 size_t
-vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
+vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
     const struct vr_spec *spec, struct vr_backend *b)
 {
 	const struct vr_host *h = &p->host;
 	size_t i, j, before = d->n;
+	bool overcommit_ok = strcmp(vr_backend_kind(b), "qemu") == 0 ||
+	    strcmp(vr_backend_kind(b), "libvirt") == 0;
 
 	for (i = 0; i < p->nvms; i++) {
 		const struct vr_vm_plan *vp = &p->vms[i];
@@ -259,7 +261,8 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 			if (p->vms[j].found && p->vms[j].live.name &&
 			    vp->live.name &&
 			    strcmp(p->vms[j].live.name, vp->live.name) == 0)
-				vr_diags_add(d, spec->path, s->at_name.line,
+				vr_diags_add(d, VR_SPEC_FILE(spec, s),
+				    s->at_name.line,
 				    s->at_name.col, "'%s' and '%s' name one "
 				    "VM, '%s' (%s compares VM names without "
 				    "regard to case): keep one document",
@@ -270,17 +273,33 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 
 			switch (c->field) {
 			case VR_FIELD_CPU_COUNT:
-				if (h->cpus > 0 && c->to > h->cpus)
-					vr_diags_add(d, spec->path,
+				if (h->cpus <= 0 || c->to <= h->cpus)
+					break;
+				/* KVM runs each vCPU as a host thread, so
+				 * QEMU and libvirt allow more than the host
+				 * has (overcommit); EFLOW's docs forbid it */
+				if (overcommit_ok)
+					vr_diags_add(&p->warnings,
+					    VR_SPEC_FILE(spec, s),
 					    s->at_cpu_count.line,
-					    s->at_cpu_count.col,
-					    "cpuCount %lld is more than the "
-					    "host's %d logical processors",
+					    s->at_cpu_count.col, "cpuCount "
+					    "%lld is more than the host's %d "
+					    "logical processors: %lld vCPUs "
+					    "overcommitted, which %s allows",
+					    (long long)c->to, h->cpus,
+					    (long long)(c->to - h->cpus),
+					    vr_backend_kind(b));
+				else
+					vr_diags_add(d, VR_SPEC_FILE(spec, s),
+					    s->at_cpu_count.line,
+					    s->at_cpu_count.col, "cpuCount "
+					    "%lld is more than the host's %d "
+					    "logical processors",
 					    (long long)c->to, h->cpus);
 				break;
 			case VR_FIELD_MEMORY:
 				if (memlim > 0 && c->to > memlim)
-					vr_diags_add(d, spec->path,
+					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_memory.line, s->at_memory.col,
 					    "memoryInMB %lld is more than the "
 					    "%lld MB the host can give this VM",
@@ -288,7 +307,7 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 					    (long long)memlim);
 				if (h->min_memory_mb > 0 &&
 				    c->to < h->min_memory_mb)
-					vr_diags_add(d, spec->path,
+					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_memory.line, s->at_memory.col,
 					    "memoryInMB %lld is below this "
 					    "backend's minimum of %lld MB",
@@ -297,15 +316,15 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 				break;
 			case VR_FIELD_GPU:
 				if (c->action != VR_ACTION_DELETE)
-					check_gpu(d, spec->path, h, s,
-					    &vp->live);
+					check_gpu(d, VR_SPEC_FILE(spec, s), h,
+					    s, &vp->live);
 				break;
 			default:
 				break;
 			}
 		}
 		vr_backend_preflight(b, h, s, &vp->live, vp->changes,
-		    vp->nchanges, d, spec->path);
+		    vp->nchanges, d, VR_SPEC_FILE(spec, s));
 	}
 	return d->n - before;
 }
@@ -341,6 +360,7 @@ vr_plan_free(struct vr_plan *p)
 		vr_vm_spec_clear(&p->vms[i].record);
 	}
 	free(p->vms);
+	vr_diags_free(&p->warnings);
 	vr_host_clear(&p->host);
 	free(p);
 }

@@ -28,6 +28,7 @@ struct vr_plan {
 	struct vr_host host;
 	struct vr_vm_plan *vms;
 	size_t nvms;
+	struct vr_diags warnings;    /* preflight's: allowed, but said */
 };
 
 /* The changes that turn `live` into `spec` (pure: no backend).  Fields the
@@ -43,8 +44,10 @@ int vr_plan_build(struct vr_plan **out, struct vr_diags *problems,
     struct vr_statedir *sd);
 
 /* Host limits and backend rules against every change; adds problems at the
- * spec's FILE:LINE:COL.  Returns how many it added. */
-size_t vr_plan_preflight(struct vr_diags *problems, const struct vr_plan *p,
+ * spec's FILE:LINE:COL.  Returns how many it added.  What is allowed but
+ * worth saying (vCPU overcommit on qemu and libvirt) goes to
+ * p->warnings. */
+size_t vr_plan_preflight(struct vr_diags *problems, struct vr_plan *p,
     const struct vr_spec *spec, struct vr_backend *b);
 
 /* Re-observe one VM into vp (after an apply).  `record` as for observe. */

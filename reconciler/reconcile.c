@@ -14,6 +14,7 @@
 #include "../schema/clock.h"
 #include "../schema/error.h"
 #include "plan.h"
+#include "planfile.h"
 #include "reconcile.h"
 #include "render.h"
 
@@ -194,9 +195,11 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 		o->result = o->pending ? VR_RESULT_PENDING :
 		    VR_RESULT_CONVERGED;
 		if (o->pending)
-			o->message = vr_asprintf("converged except %zu "
-			    "change%s pending a restart (restartPolicy: "
-			    "Never)", o->pending, o->pending == 1 ? "" : "s");
+			o->message = vr_asprintf("pending: %zu change%s "
+			    "wait%s for a restart (restartPolicy: Never; "
+			    "IfNeeded lets apply restart the VM once), %zu "
+			    "applied", o->pending, o->pending == 1 ? "" : "s",
+			    o->pending == 1 ? "s" : "", o->applied);
 		else
 			o->message = vr_asprintf("converged in %.2f s (%zu "
 			    "change%s applied)", vr_clock_s() - t0, o->applied,
@@ -312,7 +315,16 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		status_all(sd, spec, o, err);
 		goto out;
 	}
+	if (o->plan && (rc = vr_planfile_check(o->plan, plan, b)) < 0) {
+		fprintf(o->err, "vmrecon: %s\n", vr_error_msg());
+		goto out;
+	}
 	vr_plan_preflight(&problems, plan, spec, b);
+	vr_diags_sort(&plan->warnings);
+	for (i = 0; i < plan->warnings.n; i++)
+		fprintf(o->err, "vmrecon: warning: %s:%d:%d: %s\n",
+		    plan->warnings.v[i].file, plan->warnings.v[i].line,
+		    plan->warnings.v[i].col, plan->warnings.v[i].msg);
 	if (problems.n) {
 		char *msg = vr_asprintf("%zu problem%s found before applying "
 		    "anything: %s", problems.n, problems.n == 1 ? "" : "s",
@@ -334,10 +346,19 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	fflush(o->out); /* the plan shows before any progress on stderr */
 
 	if (!o->apply) {
-		if (o->output == VR_OUTPUT_JSON) {
+		if (o->output == VR_OUTPUT_JSON || o->plan_out) {
 			doc = vr_render_plan_json(plan, b, false);
-			json_dumpf(doc, o->out, JSON_INDENT(2));
-			fputc('\n', o->out);
+			if (o->revision)
+				json_object_set_new(doc, "revision",
+				    json_string(o->revision));
+			if (o->output == VR_OUTPUT_JSON) {
+				json_dumpf(doc, o->out, JSON_INDENT(2));
+				fputc('\n', o->out);
+			}
+			if (o->plan_out) {
+				json_dumpf(doc, o->plan_out, JSON_INDENT(2));
+				fputc('\n', o->plan_out);
+			}
 			json_decref(doc);
 		}
 		for (i = 0; i < plan->nvms; i++)
@@ -411,7 +432,8 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		json_decref(doc);
 	} else if (res->changes || !o->quiet_in_sync) {
 		fprintf(o->out, "Apply %s: %zu applied, %zu pending, %zu VM%s "
-		    "failed.\n", failed ? "failed" : "complete", res->applied,
+		    "failed.\n", failed ? "failed" : res->pending ?
+		    "incomplete" : "complete", res->applied,
 		    res->pending, failed, failed == 1 ? "" : "s");
 	}
 	res->exit_code = failed ? VR_EXIT_ERROR : res->pending ?

@@ -13,6 +13,8 @@
 #include "../schema/model.h"
 #include "statedir.h"
 
+struct vr_planfile;
+
 #define VR_RECONCILE_OPTIONS_VERSION 1
 
 /* What happened to one VM in a pass, for notifications and metrics. */
@@ -44,10 +46,13 @@ struct vr_reconcile_options {
 	 * (not on a preflight or observe failure, which affect every VM) */
 	void (*on_vm)(void *ctx, const struct vr_vm_event *ev);
 	void *ctx;
+	FILE *plan_out;         /* diff: also write the JSON plan here */
+	const struct vr_planfile *plan; /* apply: refuse unless it holds */
 };
 
 #define VR_RECONCILE_OPTIONS_INIT { VR_RECONCILE_OPTIONS_VERSION, false, \
-	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false, NULL, NULL }
+	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false, NULL, NULL, NULL, \
+	NULL }
 
 /* Exit codes (DESIGN §4). */
 enum vr_exit {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../schema/error.h"
+#include "planfile.h"
 #include "render.h"
 
 #define C_RESET "\033[0m"
@@ -173,6 +174,29 @@ gpu_json(const struct vr_gpu *g)
 }
 
 json_t *
+vr_render_vm_json(const struct vr_vm_spec *r)
+{
+	json_t *spec = json_object();
+
+	if (r->has_cpu_count)
+		json_object_set_new(spec, "cpuCount", json_integer(r->cpu_count));
+	if (r->has_memory)
+		json_object_set_new(spec, "memoryInMB",
+		    json_integer(r->memory_mb));
+	if (r->gpu_want == VR_GPU_NONE)
+		json_object_set_new(spec, "gpu", json_string("none"));
+	else if (r->gpu_want == VR_GPU_WANT)
+		json_object_set_new(spec, "gpu", json_pack("{s:s, s:s, s:i}",
+		    "name", r->gpu.name, "passthroughType",
+		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
+	json_object_set_new(spec, "restartPolicy",
+	    json_string(vr_restart_policy_name(r->restart_policy)));
+	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion",
+	    VR_API_VERSION, "kind", VR_KIND, "metadata", "name", r->name,
+	    "spec", spec);
+}
+
+json_t *
 vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
     bool applied)
 {
@@ -212,6 +236,18 @@ vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
 		vm = json_pack("{s:s, s:s, s:b, s:o}", "name", vp->spec->name,
 		    "backend", vr_backend_kind(b), "inSync",
 		    vp->found && vp->nchanges == 0, "changes", changes);
+		/* what a saved plan needs (planfile.h) */
+		if (vp->found) {
+			json_object_set_new(vm, "backendTarget",
+			    json_string(vr_backend_desc(b)));
+			char *dg = vr_planfile_digest(&vp->live);
+
+			json_object_set_new(vm, "observedDigest",
+			    json_string(dg));
+			free(dg);
+			json_object_set_new(vm, "desired",
+			    vr_render_vm_json(vp->spec));
+		}
 		json_array_append_new(vms, vm);
 	}
 	return json_pack("{s:i, s:o}", "formatVersion", 1, "vms", vms);

@@ -16,9 +16,15 @@ void vr_render_plan_text(FILE *fp, const struct vr_plan *p,
     const struct vr_backend *b, bool color);
 
 /* {"formatVersion": 1, "vms": [...]}; with `applied`, each change also
- * has "applied": true|false.  Caller json_decref()s. */
+ * has "applied": true|false.  A VM found on the backend also has
+ * "backendTarget", "observedDigest" and "desired" (planfile.h).  Caller
+ * json_decref()s. */
 json_t *vr_render_plan_json(const struct vr_plan *p,
     const struct vr_backend *b, bool applied);
+
+/* One VirtualMachine document (JSON) for a spec: what `get -o json`
+ * prints and a saved plan keeps as its desired state. */
+json_t *vr_render_vm_json(const struct vr_vm_spec *r);
 
 /* A GPU as text: "NVIDIA A2 (DirectDeviceAssignment, count 1)". */
 char *vr_render_gpu(const struct vr_gpu *g);

@@ -166,8 +166,16 @@ vr_statedir_open(struct vr_statedir **out, const char *path, bool lock)
 	int rc;
 
 	*out = NULL;
-	if (lock && (rc = vr_mkdir_p(path, 0700)) < 0)
-		return vr_error_wrap(rc, "state dir");
+	if (lock && (rc = vr_mkdir_p(path, 0700)) < 0) {
+		/* name the dir meant, not only the component that failed,
+		 * and how to choose another */
+		char *why = vr_strdup(vr_error_msg());
+
+		vr_error_set(rc, "state dir '%s': %s; choose another with "
+		    "--state-dir DIR", path, why);
+		free(why);
+		return rc;
+	}
 	sd = vr_calloc(1, sizeof(*sd));
 	sd->path = vr_strdup(path);
 	sd->lock_fd = -1;
@@ -304,8 +312,8 @@ status_apply(json_t *doc, const char *name, json_t *e)
 	if (rev) {
 		json_object_set_new(vm, "lastAttemptedRevision",
 		    json_string(rev));
-		if (result && (strcmp(result, "converged") == 0 ||
-		    strcmp(result, "pending") == 0))
+		/* applied means every change of it: not pending */
+		if (result && strcmp(result, "converged") == 0)
 			json_object_set_new(vm, "lastAppliedRevision",
 			    json_string(rev));
 	}

@@ -64,8 +64,9 @@ enum vr_result {
 const char *vr_result_name(enum vr_result r);
 
 /* Record one reconcile of VM `name` in status.json.  `revision` may be NULL;
- * on VR_RESULT_CONVERGED or PENDING it becomes lastAppliedRevision.
- * `message` is copied first, so vr_error_msg() may be passed. */
+ * on VR_RESULT_CONVERGED (every change applied, none pending) it becomes
+ * lastAppliedRevision.  `message` is copied first, so vr_error_msg() may
+ * be passed. */
 int vr_statedir_status_put(struct vr_statedir *sd, const char *name,
     const char *revision, enum vr_result result, const char *message);
 

@@ -204,6 +204,18 @@ vr_watch_status_source(struct vr_statedir *sd,
 	return vr_statedir_status_edit(sd, edit_source, (void *)s);
 }
 
+const char *
+vr_watch_ready_reason(const char *result, const char *fail_reason)
+{
+	if (strcmp(result, "converged") == 0)
+		return "ReconciliationSucceeded";
+	if (strcmp(result, "pending") == 0)
+		return "RestartPending";
+	if (strcmp(result, "drifted") == 0)
+		return "DriftDetected";
+	return fail_reason ? fail_reason : "ReconciliationFailed";
+}
+
 struct ready_args {
 	char *const *names;
 	size_t n;
@@ -226,15 +238,7 @@ edit_ready(json_t *doc, void *arg)
 		result = json_string_value(json_object_get(vm, "result"));
 		if (!result)
 			continue;
-		if (strcmp(result, "converged") == 0)
-			reason = "ReconciliationSucceeded";
-		else if (strcmp(result, "pending") == 0)
-			reason = "RestartPending";
-		else if (strcmp(result, "drifted") == 0)
-			reason = "DriftDetected";
-		else
-			reason = a->fail_reason ? a->fail_reason :
-			    "ReconciliationFailed";
+		reason = vr_watch_ready_reason(result, a->fail_reason);
 		set_ready(vm, strcmp(result, "converged") == 0, reason,
 		    json_string_value(json_object_get(vm, "message")));
 	}

@@ -49,6 +49,10 @@ int vr_watch_status_source(struct vr_statedir *sd,
  * RestartPending; drifted: False/DriftDetected; failed: False/`reason` or
  * ReconciliationFailed) and its "message".  lastTransitionTime changes
  * only when the condition's status does. */
+/* The Ready reason for a VM's "result" (as above). */
+const char *vr_watch_ready_reason(const char *result,
+    const char *fail_reason);
+
 int vr_watch_status_ready(struct vr_statedir *sd, char *const *names,
     size_t n, const char *fail_reason);
 

@@ -37,6 +37,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "load.h"
+#include "suggest.h"
 
 #define MAX_DEPTH 32
 #define MAX_ALIASES 64
@@ -224,30 +225,6 @@ pos_of(yaml_mark_t m)
 	return p;
 }
 
-/* Decode one UTF-8 code point at s (n bytes left); *w gets its width.
- * Bad sequences give U+FFFD with width 1 (libyaml rejects them anyway). */
-static uint32_t
-utf8_next(const unsigned char *s, size_t n, size_t *w)
-{
-	uint32_t c = s[0];
-	size_t k, i;
-
-	*w = 1;
-	if (c < 0x80)
-		return c;
-	k = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-	if (k == 0 || k >= n)
-		return 0xfffd;
-	c &= 0x3f >> k;
-	for (i = 1; i <= k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0xfffd;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	*w = k + 1;
-	return c;
-}
-
 /* Characters that hide or reorder text: shown escaped, refused in
  * names.  The JSON Schema lists the same set. */
 static bool
@@ -267,7 +244,7 @@ shown(char out[static 256], const char *s, size_t len, bool ascii)
 	size_t i = 0, o = 0, w, nch = 0;
 
 	while (i < len && o < 256 - 16) {
-		uint32_t c = utf8_next(u + i, len - i, &w);
+		uint32_t c = vr_utf8_next(u + i, len - i, &w);
 
 		if (nch++ == 48) {
 			memcpy(out + o, "...", 3);
@@ -462,6 +439,8 @@ alias_node(struct loader *L, const yaml_event_t *ev, int depth)
 
 static bool check_doc(struct loader *L, const struct doc *d,
     struct vr_vm_spec *vm);
+static int list_items(struct loader *L, const struct doc *d,
+    const struct node **items);
 
 /* Free the current document's nodes and anchors. */
 static void
@@ -479,21 +458,45 @@ nodes_free(struct loader *L)
 	anchors_reset(L);
 }
 
-/* A document ended: check it into the next VM, then free its tree. */
+/* Check one document into the next VM. */
 static void
-doc_end(struct loader *L, struct node *root, struct vr_pos at)
+check_next(struct loader *L, const struct doc *d)
 {
-	struct doc d = { root, at };
-
 	if (L->nvms == L->capvms) {
 		L->capvms = L->capvms ? L->capvms * 2 : 4;
 		L->vms = vr_realloc(L->vms, L->capvms * sizeof(*L->vms));
 	}
 	memset(&L->vms[L->nvms], 0, sizeof(L->vms[L->nvms]));
+	if (check_doc(L, d, &L->vms[L->nvms]))
+		L->nvms++;
+}
+
+/* A document ended: check it (or each item of a `kind: List`) into the
+ * next VM, then free its tree. */
+static void
+doc_end(struct loader *L, struct node *root, struct vr_pos at)
+{
+	struct doc d = { root, at };
+	const struct node *items;
+	size_t j;
+
 	L->checking = true;
 	L->capped = L->cd.n > MAX_DIAGS;
-	if (check_doc(L, &d, &L->vms[L->nvms]))
-		L->nvms++;
+	switch (list_items(L, &d, &items)) {
+	case 0:
+		check_next(L, &d);
+		break;
+	case 1:
+		for (j = 0; j < items->nkid; j++) {
+			struct doc item = { items->kid[j],
+			    items->kid[j]->at };
+
+			check_next(L, &item);
+		}
+		break;
+	default: /* reported */
+		break;
+	}
 	L->checking = false;
 	L->capped = L->pd.n > MAX_DIAGS;
 	nodes_free(L);
@@ -673,91 +676,25 @@ what(struct loader *L, const struct node *n)
 	}
 }
 
-static char
-lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Edit distance (with transpositions) between a user's word, as code
- * points folded to lower case, and a known ASCII word.  Bounded: words
- * longer than 64 characters get no suggestion. */
-static int
-distance(const char *s, size_t slen, const char *known)
-{
-	uint32_t a[65];
-	int d[66][66], n = 0, m = (int)strlen(known), i, j;
-	size_t off = 0, w;
-
-	while (off < slen) {
-		uint32_t c = utf8_next((const unsigned char *)s + off,
-		    slen - off, &w);
-
-		if (n == 64 || m > 64)
-			return 1000;
-		a[n++] = c < 0x80 ? (uint32_t)lower((char)c) : c;
-		off += w;
-	}
-	for (i = 0; i <= n; i++)
-		d[i][0] = i;
-	for (j = 0; j <= m; j++)
-		d[0][j] = j;
-	for (i = 1; i <= n; i++) {
-		for (j = 1; j <= m; j++) {
-			int cost = a[i - 1] != (uint32_t)lower(known[j - 1]);
-			int v = d[i - 1][j] + 1;
-
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] ==
-			    (uint32_t)lower(known[j - 2]) && a[i - 2] ==
-			    (uint32_t)lower(known[j - 1]) &&
-			    d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[n][m];
-}
-
-/* The known word a user probably meant by s, or NULL. */
+/* The known word a user probably meant by s, or NULL: a near one
+ * (suggest.h), a synonym, or one s begins. */
 static const char *
 suggest(const char *s, size_t len, const char *const *known)
 {
-	const char *best = NULL;
-	int bestd = 3, i;
+	const char *best = vr_suggest_near(s, len, known);
 	size_t k;
+	int i;
 
-	for (i = 0; known[i]; i++) {
-		int d = distance(s, len, known[i]);
-
-		if (d < bestd && (size_t)d < len) {
-			bestd = d;
-			best = known[i];
-		}
-	}
 	if (best)
 		return best;
 	for (k = 0; k < sizeof(synonyms) / sizeof(synonyms[0]); k++) {
-		if (distance(s, len, synonyms[k].word) != 0)
+		if (vr_suggest_distance(s, len, synonyms[k].word) != 0)
 			continue;
 		for (i = 0; known[i]; i++)
 			if (strcmp(known[i], synonyms[k].key) == 0)
 				return known[i];
 	}
-	/* a prefix of at least four characters: "memory" */
-	for (i = 0; known[i] && len >= 4; i++) {
-		size_t j;
-
-		for (j = 0; j < len && known[i][j] &&
-		    lower(s[j]) == lower(known[i][j]); j++)
-			;
-		if (j == len)
-			return known[i];
-	}
-	return NULL;
+	return vr_suggest_prefix(s, len, known);
 }
 
 static bool
@@ -1075,7 +1012,7 @@ check_gpu_name(struct loader *L, const struct node *v, struct vr_gpu *gpu)
 		return;
 	}
 	for (i = 0; i < n->len; i += w) {
-		uint32_t c = utf8_next((const unsigned char *)n->s + i,
+		uint32_t c = vr_utf8_next((const unsigned char *)n->s + i,
 		    n->len - i, &w);
 
 		if (is_sneaky(c)) {
@@ -1108,8 +1045,8 @@ check_gpu(struct loader *L, const struct node *keyn, const struct node *v,
 		} else {
 			shown(b, n->s, n->len, false);
 			bad(L, v->at, "'spec.gpu' must be a mapping or 'none', "
-			    "not '%s'%s", b, distance(n->s, n->len, "none")
-			    == 0 ? "; did you mean 'none'?" : "");
+			    "not '%s'%s", b, vr_suggest_distance(n->s, n->len,
+			    "none") == 0 ? "; did you mean 'none'?" : "");
 		}
 		return;
 	}
@@ -1239,6 +1176,42 @@ check_doc(struct loader *L, const struct doc *d, struct vr_vm_spec *vm)
 	else
 		check_spec(L, key[K_SPEC], val[K_SPEC], vm);
 	return true;
+}
+
+/* `kind: List` with `items` (what `get -o json` prints for several VMs,
+ * as kubectl does): 1 and *items when d is one, 0 when it is not, -1 when
+ * it is one without a sequence of items (reported). */
+static int
+list_items(struct loader *L, const struct doc *d, const struct node **items)
+{
+	const struct node *r = deref(d->root), *k, *v;
+	bool is_list = false;
+	size_t i;
+
+	*items = NULL;
+	if (!r || r->kind != N_MAP)
+		return 0;
+	for (i = 0; i + 1 < r->nkid; i += 2) {
+		k = deref(r->kid[i]);
+		v = deref(r->kid[i + 1]);
+		if (!k || !v || k->kind != N_SCALAR)
+			continue;
+		if (k->len == 4 && memcmp(k->s, "kind", 4) == 0 &&
+		    v->kind == N_SCALAR && v->len == 4 &&
+		    memcmp(v->s, "List", 4) == 0)
+			is_list = true;
+		else if (k->len == 5 && memcmp(k->s, "items", 5) == 0)
+			*items = v;
+	}
+	if (!is_list)
+		return 0;
+	if (!*items || (*items)->kind != N_SEQ) {
+		*items = NULL;
+		bad(L, d->root->at, "a 'kind: List' needs 'items', a "
+		    "sequence of VirtualMachine documents");
+		return -1;
+	}
+	return 1;
 }
 
 struct nameref {

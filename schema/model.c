@@ -122,6 +122,9 @@ vr_spec_free(struct vr_spec *spec)
 	for (i = 0; i < spec->nvms; i++)
 		vr_vm_spec_clear(&spec->vms[i]);
 	free(spec->vms);
+	for (i = 0; i < spec->nfiles; i++)
+		free(spec->files[i]);
+	free(spec->files);
 	free(spec->path);
 	free(spec);
 }

@@ -56,13 +56,21 @@ struct vr_vm_spec {
 	struct vr_gpu gpu; /* when gpu_want == VR_GPU_WANT; count >= 1 */
 	enum vr_restart_policy restart_policy;
 
+	/* the file it came from when a spec merges several (-f a -f DIR);
+	 * owned by the vr_spec's `files`; NULL: the spec's path */
+	const char *file;
 	/* where each value was written, for preflight messages */
 	struct vr_pos at_doc, at_name, at_cpu_count, at_memory, at_gpu,
 	    at_gpu_name, at_gpu_type, at_gpu_count, at_restart_policy;
 };
 
+/* The file a VM of `spec` was written in, for messages. */
+#define VR_SPEC_FILE(spec, vm) ((vm)->file ? (vm)->file : (spec)->path)
+
 struct vr_spec {
 	char *path; /* as given by the user, for messages ("-" = stdin) */
+	char **files; /* the files merged into it (see vm->file), or NULL */
+	size_t nfiles;
 	struct vr_vm_spec *vms;
 	size_t nvms;
 };

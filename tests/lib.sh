@@ -105,3 +105,14 @@ test_tls() {
 		cat srv.crt srv.key >srv.pem
 	) >/dev/null 2>&1
 }
+
+# git_fixture SRV WORK [BRANCH]: a bare repository SRV and a working
+# repository WORK on BRANCH (main), with a fixed identity and no user or
+# system git config, for the scripts that run `watch`
+git_fixture() {
+	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+	export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
+	export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
+	git init -q --bare -b "${3:-main}" "$1" &&
+		git init -q -b "${3:-main}" "$2"
+}

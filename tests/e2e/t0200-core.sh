@@ -62,11 +62,11 @@ sed 's/IfNeeded/Never/; s/8192/2048/' "$T/mem.yaml" >"$T/never.yaml"
 run "$VMRECON" apply -f "$T/never.yaml" --state-dir "$S"
 expect_rc 3 "Never leaves restart changes pending"
 expect_eq "$(sim_vm "['memoryInMB']")" 8192 "pending change not applied"
-expect_in "$T/out" "pending a restart" "apply says what is pending"
+expect_in "$T/out" "pending: 1 change waits for a restart" "apply says what is pending"
 
 # status
 run "$VMRECON" status --state-dir "$S" -o json
-expect_rc 0 "status -o json"
+expect_rc 2 "status -o json (a pending VM is not Ready: exit 2)"
 expect_eq "$(json_get "$T/out" "d['vms']['edge-01']['result']")" pending "status records the pending result"
 expect_eq "$(json_get "$T/out" "d['vms']['edge-01']['lastAttemptedRevision'][:5]")" "blob:" "status has a revision"
 run "$VMRECON" status --state-dir "$S"

@@ -39,27 +39,8 @@ push() { # MESSAGE [git-push options]
 		git -C "$W" push -q "$@" origin HEAD:main
 }
 sim_cpu() { json_get "$SIM" "d['vms']['edge-01']['cpuCount']" 2>/dev/null; }
-set_sim_cpu() {
-	python3 - "$SIM" "$1" <<'PY'
-import json, os, sys
-d = json.load(open(sys.argv[1]))
-d["vms"]["edge-01"]["cpuCount"] = int(sys.argv[2])
-open(sys.argv[1] + ".t", "w").write(json.dumps(d))
-os.rename(sys.argv[1] + ".t", sys.argv[1])
-PY
-}
-set_sim_fault() { # MESSAGE, or "" to clear
-	python3 - "$SIM" "$1" <<'PY'
-import json, os, sys
-d = json.load(open(sys.argv[1]))
-if sys.argv[2]:
-    d["faults"] = {"applyError": sys.argv[2]}
-else:
-    d.pop("faults", None)
-open(sys.argv[1] + ".t", "w").write(json.dumps(d))
-os.rename(sys.argv[1] + ".t", sys.argv[1])
-PY
-}
+set_sim_cpu() { python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-01 "$1"; }
+set_sim_fault() { python3 "$VR_TOP/tests/simset.py" "$SIM" fault "$1"; } # "" clears
 status_get() { json_get "$S/status.json" "$1" 2>/dev/null; }
 # wait_for SECONDS CMD...: poll every 50 ms until CMD succeeds
 wait_for() {

@@ -16,8 +16,8 @@ mkcerts() {
 	test_ca &&
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 		-addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
-		-keyout "$T/bad.key" -out "$T/bad.pem"
-} 2>/dev/null
+		-keyout "$T/bad.key" -out "$T/bad.pem" 2>/dev/null
+}
 mkcerts && ok "test CA and certificates made" || notok "openssl"
 
 pids=()

@@ -146,8 +146,10 @@ TEST(test_options__required_operands_and_getopt_habits)
 	CHECK_INT(parse("diff", "-o json", 0, NULL, NULL), VR_OPTS_ERROR);
 	CHECK_INT(parse("watch", "--repo r", 0, NULL, NULL), VR_OPTS_ERROR);
 	CHECK_INT(parse("status", "extra", 0, NULL, NULL), VR_OPTS_ERROR);
+	/* validate's files may come as -f: cmd_validate checks for one */
 	CHECK_INT(parse("validate", "--ca-file c", 0, NULL, NULL),
-	    VR_OPTS_ERROR);
+	    VR_OPTS_END);
+	CHECK_INT(parse("help", "a b", 0, NULL, NULL), VR_OPTS_ERROR);
 	CHECK_INT(parse("version", "-x", 0, NULL, NULL), VR_OPTS_ERROR);
 	CHECK_INT(parse("diff", "-f x --no-such-option", 0, NULL, NULL),
 	    VR_OPTS_ERROR);
