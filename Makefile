@@ -1,7 +1,8 @@
 # Makefile - build ./vmrecon, run its tests, install it.  See README.md.
 #
 #   make            install missing build packages, build ./vmrecon
-#   make test       build and run every test; ends with "N passed, N failed"
+#   make test       build and run every test; ends with "N passed, N failed,
+#                   N skipped"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #                   (plain `make test` reruns the fast tests under them too)
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
@@ -100,8 +101,23 @@ all: deps
 deps:
 	$(call ensure-packages,$(BUILD_PKGS))
 
-test-deps: deps
+test-deps: deps pwsh-tool
 	$(call ensure-packages,$(TEST_PKGS))
+
+# A real pwsh for the tests that run vmrecon's PowerShell (tests/eflow-pwsh):
+# the PowerShell .NET global tool, installed where the .NET SDK is and only
+# when ~/.dotnet/tools/pwsh does not run yet (NuGet serves only 7.6.9).
+# Where it cannot be had, those tests print skips saying why.
+PWSH_VERSION = 7.6.9
+pwsh-tool:
+	@if "$$HOME/.dotnet/tools/pwsh" -NoProfile -NonInteractive \
+		-Command exit >/dev/null 2>&1; then :; \
+	elif command -v dotnet >/dev/null; then \
+		echo "installing pwsh $(PWSH_VERSION) (dotnet tool install)"; \
+		dotnet tool install --global PowerShell \
+		--version $(PWSH_VERSION) >/dev/null || \
+		echo "pwsh: dotnet tool install failed; its tests will skip"; \
+	else echo "pwsh: no dotnet here; its tests will skip"; fi
 
 vmrecon: $(B)/vmrecon
 	cp $< $@
@@ -199,7 +215,7 @@ install: all
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test test-bins bench demo demo-qemu install \
+.PHONY: all deps test-deps pwsh-tool test test-bins bench demo demo-qemu install \
 	clean fuzz fuzz-build FORCE
 
 FORCE:
