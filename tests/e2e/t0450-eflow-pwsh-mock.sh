@@ -137,3 +137,12 @@ mock_reset 'd["host"]["videoControllers"] = ["NVIDIA \u2018Quadro\u2019 RTX"]'
 ps "Set-EflowVM -cpuCount 2 -memoryInMB 4096 -gpuName 'NVIDIA ‘‘Quadro’’ RTX' -gpuPassthroughType ParaVirtualization -gpuCount 1"
 expect_eq "$(tuple)" "2,4096,NVIDIA ‘Quadro’ RTX" "a doubled typographic quote in a literal stands for one"
 expect_in "$EFLOW_PWSH_TRACE" '"gpuName":"NVIDIA ‘Quadro’ RTX"' "the trace records the bound parameters"
+
+# --- a lost verify: the first call after a Set-EflowVM hangs ------------------
+mock_reset 'd["faults"]["hangAfterSet"] = True'
+ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096'
+expect_eq "$(tuple)" "2,4096,None" "hangAfterSet: the Set-EflowVM itself works"
+run timeout -k 10 30 "$PWL" -NoProfile -NonInteractive -OutputFormat Text -Command 'Get-EflowVm | Out-Null; "returned"'
+expect_rc 124 "hangAfterSet: the next call never returns (timed out)"
+ps '(Get-EflowVm).VmPowerState'
+expect_eq "$(tr -d '\r' <"$T/out")" "Running" "hangAfterSet: only that one call hangs"

@@ -50,6 +50,9 @@
 #   "powerAsNumber": true  VmPowerState as moc's enum (Running 1, Off 2)
 #   "lowercaseKeys": true  "hardwareprofile" as moc's SDK spells it
 #   "noGpuCount": true     customsize has no gpucount
+#   "hangAfterSet": true   the first call of any function here after a
+#                          Set-EflowVM that succeeded never returns (a lost
+#                          verify); the mock notes it in "hangPending"
 # Trace: with $env:EFLOW_PWSH_TRACE set, every call of a function here
 # appends one JSON line {"cmd": NAME, "args": {BOUND PARAMETERS}} to it.
 
@@ -67,6 +70,15 @@ function Read-MockState {
     $text = [System.IO.File]::ReadAllText($path,
         [System.Text.Encoding]::UTF8)
     return (ConvertFrom-Json -InputObject $text)
+}
+
+# A call that hangs (fault "hangAfterSet"): clear the flag, then sleep
+# until killed.
+function Enter-MockHang($st) {
+    if (-not (Get-Knob $st 'hangPending')) { return }
+    $st.faults.hangPending = $false
+    Save-MockState $st
+    while ($true) { Start-Sleep -Seconds 3600 }
 }
 
 function Save-MockState($st) {
@@ -159,6 +171,7 @@ function Get-EflowVm {
     param()
     Write-MockTrace 'Get-EflowVm' $PSBoundParameters
     $st = Read-MockState
+    Enter-MockHang $st
     try {
         Write-MockNoise $st 'Get-EflowVm'
         $vm = $st.vm
@@ -208,6 +221,7 @@ function Get-EflowHostConfiguration {
     param()
     Write-MockTrace 'Get-EflowHostConfiguration' $PSBoundParameters
     $st = Read-MockState
+    Enter-MockHang $st
     try {
         Write-MockNoise $st 'Get-EflowHostConfiguration'
         $sockets = Get-Sockets $st
@@ -248,6 +262,7 @@ function Set-EflowVM {
     )
     Write-MockTrace 'Set-EflowVM' $PSBoundParameters
     $st = Read-MockState
+    Enter-MockHang $st
     try {
         Write-MockNoise $st 'Set-EflowVM'
         $vm = $st.vm
@@ -332,6 +347,9 @@ function Set-EflowVM {
             throw ('Not enough memory in the system to start the virtual machine {0} with ram size {1} megabytes' -f
                 $vm.name, $mem)
         }
+        if (Get-Knob $st 'hangAfterSet') {
+            $st.faults | Add-Member -Force -NotePropertyName hangPending -NotePropertyValue $true
+        }
         Save-MockState $st
     } catch {
         Write-EflowException $_
@@ -344,6 +362,7 @@ function Start-EflowVm {
     param()
     Write-MockTrace 'Start-EflowVm' $PSBoundParameters
     $st = Read-MockState
+    Enter-MockHang $st
     try {
         Write-MockNoise $st 'Start-EflowVm'
         if ($st.vm.power -eq 'Running') { return }  # "no action is taken"
@@ -362,6 +381,7 @@ function Stop-EflowVm {
     param()
     Write-MockTrace 'Stop-EflowVm' $PSBoundParameters
     $st = Read-MockState
+    Enter-MockHang $st
     try {
         Write-MockNoise $st 'Stop-EflowVm'
         if ($st.vm.power -eq 'Off') { return }
@@ -384,6 +404,7 @@ function Get-CimInstance {
     )
     Write-MockTrace 'Get-CimInstance' $PSBoundParameters
     $st = Read-MockState
+    Enter-MockHang $st
     if ($Namespace -notin @('root/cimv2', 'root\cimv2')) {
         throw 'Invalid namespace'
     }
@@ -436,6 +457,7 @@ function Get-ItemProperty {
         return (Microsoft.PowerShell.Management\Get-ItemProperty @PSBoundParameters)
     }
     $st = Read-MockState
+    Enter-MockHang $st
     $h = $st.host
     $all = [ordered]@{ ProductName = $h.productName
         EditionID = 'Enterprise'; InstallationType = $h.installationType
