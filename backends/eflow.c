@@ -1,18 +1,34 @@
 /*
  * eflow.c - the eflow backend: Azure IoT Edge for Linux on Windows, driven
- * through its PowerShell module (one pipeline per invocation, see
+ * through its PowerShell module, one encoded script per launcher call (see
  * powershell.h).  Target: the launcher, default `powershell.exe`.
  *
  * The pitfall this backend exists to remove: Set-EflowVM resets every
  * parameter it is not given (CPU and memory to their defaults, the GPU is
- * removed).  So apply sends at most one Set-EflowVM, always with every
+ * removed; Microsoft, "GPU acceleration for Azure IoT Edge for Linux on
+ * Windows": "the default parameter is used for any argument you don't
+ * specify").  So apply sends at most one Set-EflowVM, always with every
  * parameter: the live value of each field the spec leaves out, the desired
  * value of the rest, and the GPU parameters whenever the VM must keep or
  * get a GPU.  Get-EflowVm shows only the GPU count; the GPU's name and
  * type come from the reconciler's record of the last applied spec.
  *
- * Every pipeline sent is one of the PS_* strings below or the Set-EflowVM
- * line built in apply; nothing else is ever sent.
+ * Two scripts are ever sent: OBSERVE_BODY (everything plan, diff, get and
+ * verify need, in one call, cached until the next apply) and the one
+ * built by set_body() (Start-EflowVm when needed, Set-EflowVM, the power
+ * state after each).  So a diff or an in-sync apply is 1 launcher call, an
+ * apply that changes something 3 (observe, set, verify).
+ *
+ * What a real host does that this code assumes (sources in README):
+ * AzureEFLOW functions catch their own exceptions, print
+ * "[time] Exception caught!!!" with Write-Host and return normally
+ * (Azure/iotedge-eflow #164, #223), so the set script captures what they
+ * print (6>&1) and fails on it; NumberOfLogicalProcessors may be an array
+ * on multi-socket hosts (NVIDIA's EFLOW user guide: {64, 64}); the host
+ * may print noise before the result (#105); output may come in an OEM code
+ * page; key case comes from a closed SDK; a numeric VmPowerState follows
+ * moc's enum.  The scripts normalize all of it with PowerShell's
+ * case-insensitive member access; this file checks what they print.
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,24 +43,120 @@
 #include "eflow.h"
 #include "powershell.h"
 
-#define PS_GET_VM "Get-EflowVm | ConvertTo-Json -Depth 8 -Compress"
-#define PS_GET_HOSTCFG \
-	"Get-EflowHostConfiguration | ConvertTo-Json -Depth 8 -Compress"
-#define PS_GET_VIDEO \
-	"Get-CimInstance Win32_VideoController | ConvertTo-Json -Compress"
-#define PS_GET_SYSTEM \
-	"Get-CimInstance Win32_ComputerSystem | ConvertTo-Json -Compress"
-#define PS_GET_OSVERSION "Get-ItemProperty " \
-	"'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion' | " \
-	"ConvertTo-Json -Compress"
-#define PS_START_VM "Start-EflowVm"
-
 #define EFLOW_MIN_MEMORY_MB 1024 /* Set-EflowVM: even, 1024 or more */
+/*
+ * Memory kept free on the host below what it reports free.  Set-EflowVM
+ * restarts the VM, and wssdagent refuses to start a VM that does not fit:
+ * Azure/iotedge-eflow #164 ("Not enough memory in the system to start the
+ * virtual machine ... with ram size 8192 megabytes" while "Host has 9267 MB
+ * free memory": 1075 MB to spare was not enough; 6144 MB started) and
+ * #273/#274 (a VM that no longer fits cannot even be started to shrink it).
+ * So vmrecon asks for no more than free + current - 2048 MB.
+ */
+#define EFLOW_MEMORY_MARGIN_MB 2048
 #define MAX_STR 1024             /* bytes of a name read from the host */
 #define MAX_GPUS 64              /* video controllers read from the host */
 #define MAX_CPUS 4096
 #define MAX_MEMORY_MB (INT64_C(1) << 32) /* 4 PiB: beyond any host */
 #define MAX_TIMEOUT_MS 86400000
+
+/*
+ * The observe script: one small object of exactly what vmrecon needs.
+ * PowerShell's member access ignores case, so the key case of the
+ * module's objects (moc writes "hardwareprofile", issue #105 shows
+ * "hardwareProfile") does not matter; [string] turns an enum into its name
+ * and a number into digits; NumberOfLogicalProcessors is summed over every
+ * Win32_Processor and every element (an array on multi-socket hosts),
+ * falling back to Win32_ComputerSystem, then to EFLOW's own figure; a
+ * missing gpucount stays null.  Windows PowerShell 5.1 syntax only.
+ */
+static const char OBSERVE_BODY[] =
+    "function VrNum($v) { if ($null -eq $v) { return $null }; "
+    "return [int64]$v }\n"
+    "function VrSum($a) { $t = [int64]0; foreach ($n in @($a)) { "
+    "if ($null -ne $n) { $t += [int64]$n } }; return $t }\n"
+    "$vm = Get-EflowVm\n"
+    "$cfg = Get-EflowHostConfiguration\n"
+    "$hp = $vm.VmConfiguration.properties.hardwareProfile\n"
+    "$cs = $hp.customsize\n"
+    "$sys = Get-CimInstance -ClassName Win32_ComputerSystem\n"
+    "$lp = [int64]0\n"
+    "foreach ($p in @(Get-CimInstance -ClassName Win32_Processor)) { "
+    "$lp += VrSum $p.NumberOfLogicalProcessors }\n"
+    "if ($lp -lt 1) { $lp = VrSum $sys.NumberOfLogicalProcessors }\n"
+    "if ($lp -lt 1) { $lp = VrSum $cfg.NumberOfLogicalProcessors }\n"
+    "$gpus = @()\n"
+    "foreach ($v in @(Get-CimInstance -ClassName Win32_VideoController)) {"
+    " $n = [string]$v.Name; if (-not $n) { $n = [string]$v.Caption }; "
+    "if ($n) { $gpus += $n } }\n"
+    "$types = @()\n"
+    "if ($null -ne $cfg.GpuInfo) { foreach ($t in "
+    "@($cfg.GpuInfo.SupportedPassthroughTypes)) { if ($null -ne $t) { "
+    "$types += [string]$t } } }\n"
+    "$os = Get-ItemProperty -Path "
+    "'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'\n"
+    "$r = [ordered]@{\n"
+    "name = [string]$vm.VmConfiguration.name\n"
+    "power = [string]$vm.VmPowerState\n"
+    "cpuCount = VrNum $cs.cpucount\n"
+    "memoryMB = VrNum $cs.memorymb\n"
+    "gpuCount = VrNum $cs.gpucount\n"
+    "vmSize = [string]$hp.vmSize\n"
+    "logicalProcessors = $lp\n"
+    "freeMemoryMB = VrNum $cfg.FreePhysicalMemoryInMB\n"
+    "totalMemoryBytes = VrNum $sys.TotalPhysicalMemory\n"
+    "gpus = $gpus\n"
+    "passthroughTypes = $types\n"
+    "model = [string]$sys.Model\n"
+    "build = [string]$os.CurrentBuildNumber\n"
+    "ubr = VrNum $os.UBR\n"
+    "productName = [string]$os.ProductName\n"
+    "installationType = [string]$os.InstallationType\n"
+    "}\n"
+    "$vrOut = ConvertTo-Json -InputObject $r -Compress -Depth 3";
+
+/*
+ * A module call in the set script (a printf format: %s is the call, with
+ * its arguments): what it returns and prints (Write-Host is the
+ * information stream, 6) is captured; "Exception caught" in it or an
+ * error record among it is a failure in the host's own words; then the
+ * power state is read again and must be Running (moc's enum: 1).
+ */
+#define CALL_CHECK(name) \
+	"$r = %s 6>&1\n" \
+	"$t = ($r | Out-String).Trim()\n" \
+	"if ($t) { $said += '" name ": ' + $t + \"`n\" }\n" \
+	"foreach ($x in @($r)) { if ($x -is " \
+	"[System.Management.Automation.ErrorRecord]) { " \
+	"throw ('" name " failed: ' + $t) } }\n" \
+	"if ($t -match 'Exception caught') { throw ('" name " failed: ' + " \
+	"$t) }\n" \
+	"$p = [string](Get-EflowVm).VmPowerState\n" \
+	"if ($p -ne 'Running' -and $p -ne '1') { throw ('after " name \
+	" the VM is ' + $p + $(if ($t) { ': ' + $t } else { '' })) }\n"
+
+static const char SET_HEAD[] = "$said = ''\n$p = ''\n";
+static const char SET_TAIL[] = "$vrOut = ConvertTo-Json -Compress "
+    "-InputObject ([ordered]@{ said = $said; power = $p })";
+
+/* One observation: the VM and its host, from one OBSERVE_BODY call. */
+struct snap {
+	char *name;
+	int running;
+	char *power; /* as the host said it */
+	int cpus;
+	int64_t memory_mb;
+	int gpus;        /* -1: Get-EflowVm has no gpucount */
+	int64_t free_mb; /* FreePhysicalMemoryInMB */
+	struct vr_host host;
+};
+
+struct eflow {
+	struct vr_ps *ps;
+	bool progress;
+	int have_snap;
+	struct snap snap;
+};
 
 /*
  * The GPUs EFLOW can pass through, and how.  Source: Microsoft, "GPU
@@ -81,27 +193,6 @@ static const struct build_need {
 } build_needs[] = {
 	{ 0, 19044, 1620, "Windows 10 needs build 19044.1620 or later" },
 	{ 1, 17763, 0, "Windows Server 2019 needs build 17763 or later" },
-};
-
-struct eflow {
-	struct vr_ps *ps;
-	int have_cfg;
-	int64_t free_mb; /* FreePhysicalMemoryInMB */
-	int cpus;        /* NumberOfLogicalProcessors */
-	int have_host;
-	struct vr_host host;
-	/* set by vr_eflow_parse_outputs: the next pipeline's output */
-	const char *replay;
-	size_t replay_len;
-};
-
-/* What Get-EflowVm says about the VM. */
-struct vm_info {
-	char *name;
-	int running;
-	int cpus;
-	int64_t memory_mb;
-	int gpus;
 };
 
 static int
@@ -142,232 +233,96 @@ vr_eflow_gpu_types(const char *name)
 	return 0;
 }
 
-static int
-prefixed(const char *text, size_t len, const char *prefix)
+static void
+snap_clear(struct snap *s)
 {
-	size_t pl = strlen(prefix);
-
-	return len >= pl && memcmp(text, prefix, pl) == 0;
+	free(s->name);
+	free(s->power);
+	vr_host_clear(&s->host);
+	memset(s, 0, sizeof(*s));
 }
 
-/* Parse `text`, the output of `pipeline`, as JSON; an empty output is
- * JSON null when `empty_ok`. */
-static int
-parse_json(json_t **out, const char *pipeline, const char *text, size_t len,
-    int empty_ok)
-{
-	char got[96];
-	json_error_t jerr;
-	size_t i;
-
-	*out = NULL;
-	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-		text += 3, len -= 3; /* a UTF-8 byte order mark */
-	/* powershell.exe writes the warning and verbose streams to stdout
-	 * when it is redirected: skip such lines before the JSON */
-	while (len > 0 && (prefixed(text, len, "WARNING: ") ||
-	    prefixed(text, len, "VERBOSE: ") || prefixed(text, len, "DEBUG: "))) {
-		const char *nl = memchr(text, '\n', len);
-
-		i = nl ? (size_t)(nl - text) + 1 : len;
-		text += i;
-		len -= i;
-	}
-	for (i = 0; i < len && strchr(" \t\r\n", text[i]); i++)
-		;
-	if (i == len) {
-		if (empty_ok) {
-			*out = json_null();
-			return 0;
-		}
-		return vr_error_set(VR_EBACKEND, "'%s' printed nothing",
-		    pipeline);
-	}
-	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (*out)
-		return 0;
-	vr_ps_excerpt(got, sizeof(got), text, len);
-	return vr_error_set(VR_EBACKEND, "'%s' printed no valid JSON (%s at "
-	    "line %d column %d): '%s'", pipeline, jerr.text, jerr.line,
-	    jerr.column, got);
-}
-
-/* The value at dotted `path` under `root`, or NULL. */
+/* The member `key` of the observe result, or NULL when it is absent. */
 static json_t *
-walk(json_t *root, const char *path)
+member(json_t *root, const char *key)
 {
-	char key[64];
-	const char *p = path;
-
-	while (root && *p) {
-		size_t n = strcspn(p, ".");
-
-		if (n >= sizeof(key) || !json_is_object(root))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		root = json_object_get(root, key);
-		p += n;
-		if (*p == '.')
-			p++;
-	}
-	return root;
+	return json_object_get(root, key);
 }
 
-/* A JSON number with an integral value in [lo, hi] at `path`. */
+/* An integral JSON number in [lo, hi]; null or absent gives `dflt` when
+ * `dflt_ok`. */
 static int
-get_int(int64_t *out, json_t *root, const char *path, int64_t lo,
-    int64_t hi, const char *pipeline)
+get_int(int64_t *out, json_t *root, const char *key, int64_t lo, int64_t hi,
+    int dflt_ok, int64_t dflt)
 {
-	json_t *v = walk(root, path);
-	double d;
+	json_t *v = member(root, key);
 
-	if (json_is_integer(v)) {
-		json_int_t i = json_integer_value(v);
-
-		if (i >= lo && i <= hi) {
-			*out = i;
-			return 0;
-		}
-	} else if (json_is_real(v)) {
-		d = json_real_value(v);
-		if (d >= (double)lo && d <= (double)hi &&
-		    d == (double)(int64_t)d) {
-			*out = (int64_t)d;
-			return 0;
-		}
-	}
-	return vr_error_set(VR_EBACKEND, "'%s' printed unexpected JSON: %s "
-	    "is %s, not an integer from %lld to %lld", pipeline, path,
-	    v ? "out of range or of another type" : "missing",
-	    (long long)lo, (long long)hi);
-}
-
-/* A JSON string at `path` of at most MAX_STR bytes; *out NULL if it is
- * missing or null and !required.  The caller frees *out. */
-static int
-get_str(char **out, json_t *root, const char *path, int required,
-    const char *pipeline)
-{
-	json_t *v = walk(root, path);
-
-	*out = NULL;
-	if (!required && (!v || json_is_null(v)))
+	if (dflt_ok && (!v || json_is_null(v))) {
+		*out = dflt;
 		return 0;
-	if (!json_is_string(v) || json_string_length(v) > MAX_STR ||
-	    json_string_length(v) == 0)
-		return vr_error_set(VR_EBACKEND, "'%s' printed unexpected "
-		    "JSON: %s is %s, not a string of 1 to %d bytes", pipeline,
-		    path, v ? "of another type or size" : "missing", MAX_STR);
-	*out = vr_strdup(json_string_value(v));
+	}
+	if (json_is_integer(v) && json_integer_value(v) >= lo &&
+	    json_integer_value(v) <= hi) {
+		*out = json_integer_value(v);
+		return 0;
+	}
+	return vr_error_set(VR_EBACKEND, "the observe script printed "
+	    "unexpected JSON: %s is %s, not an integer from %lld to %lld",
+	    key, v ? (json_is_null(v) ? "null" : "out of range or of another "
+	    "type") : "missing", (long long)lo, (long long)hi);
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
 	return 0;
 }
 
-static int
-run_json(struct eflow *e, json_t **out, const char *pipeline, int empty_ok)
+/* `s` with every control character written as \xNN (and a backslash as
+ * \\ only where it would read as such an escape), for a host string that
+ * is shown but never sent back.  Caller frees. */
+static char *
+escape_control(const char *s)
 {
-	char *text = NULL;
-	size_t len;
-	int rc;
+	char *o = vr_malloc(4 * strlen(s) + 1), *p = o;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			p += sprintf(p, "\\x%02x", c);
+		else
+			*p++ = (char)c;
+	}
+	*p = '\0';
+	return o;
+}
+
+/* A string member of 0 to MAX_STR bytes (JSON null and absent: NULL).
+ * With `required`, absent, null or empty is an error. */
+static int
+get_str(char **out, json_t *root, const char *key, int required)
+{
+	json_t *v = member(root, key);
 
 	*out = NULL;
-	if (e->replay)
-		return parse_json(out, pipeline, e->replay, e->replay_len,
-		    empty_ok);
-	rc = vr_ps_run(e->ps, pipeline, &text, &len);
-	if (rc == 0)
-		rc = parse_json(out, pipeline, text, len, empty_ok);
-	free(text);
-	return rc;
-}
-
-static void
-vm_info_clear(struct vm_info *vi)
-{
-	free(vi->name);
-	memset(vi, 0, sizeof(*vi));
-}
-
-/* Get-EflowVm: VmConfiguration.name, VmPowerState (a name such as
- * "Running", or a number as ConvertTo-Json writes enums: 2 is Running as
- * in Hyper-V's VMState), customsize {cpucount, memorymb, gpucount}. */
-static int
-get_vm(struct eflow *e, struct vm_info *vi)
-{
-	static const char *cs = "VmConfiguration.properties.hardwareProfile."
-	    "customsize.";
-	char path[128];
-	json_t *root = NULL, *power;
-	int64_t v;
-	int rc;
-
-	memset(vi, 0, sizeof(*vi));
-	rc = run_json(e, &root, PS_GET_VM, 0);
-	if (rc < 0)
-		goto out;
-	if (!json_is_object(root)) {
-		rc = vr_error_set(VR_EBACKEND, "'%s' printed unexpected JSON: "
-		    "not an object", PS_GET_VM);
-		goto out;
+	if (!v || json_is_null(v) || (json_is_string(v) &&
+	    json_string_length(v) == 0)) {
+		if (!required)
+			return 0;
+		return vr_error_set(VR_EBACKEND, "the observe script printed "
+		    "unexpected JSON: %s is missing or empty", key);
 	}
-	rc = get_str(&vi->name, root, "VmConfiguration.name", 1, PS_GET_VM);
-	if (rc < 0)
-		goto out;
-	snprintf(path, sizeof(path), "%scpucount", cs);
-	if ((rc = get_int(&v, root, path, 1, MAX_CPUS, PS_GET_VM)) < 0)
-		goto out;
-	vi->cpus = (int)v;
-	snprintf(path, sizeof(path), "%smemorymb", cs);
-	if ((rc = get_int(&v, root, path, 1, MAX_MEMORY_MB, PS_GET_VM)) < 0)
-		goto out;
-	vi->memory_mb = v;
-	snprintf(path, sizeof(path), "%sgpucount", cs);
-	if ((rc = get_int(&v, root, path, 0, MAX_GPUS, PS_GET_VM)) < 0)
-		goto out;
-	vi->gpus = (int)v;
-	power = json_object_get(root, "VmPowerState");
-	if (json_is_string(power))
-		vi->running = strcasecmp(json_string_value(power),
-		    "Running") == 0;
-	else if (json_is_integer(power))
-		vi->running = json_integer_value(power) == 2;
-	else {
-		rc = vr_error_set(VR_EBACKEND, "'%s' printed unexpected JSON: "
-		    "VmPowerState is neither a name nor a number", PS_GET_VM);
-		goto out;
-	}
-out:
-	if (rc < 0)
-		vm_info_clear(vi);
-	json_decref(root);
-	return rc;
-}
-
-static int
-ensure_cfg(struct eflow *e)
-{
-	json_t *root = NULL;
-	int64_t v;
-	int rc;
-
-	if (e->have_cfg)
-		return 0;
-	rc = run_json(e, &root, PS_GET_HOSTCFG, 0);
-	if (rc < 0)
-		goto out;
-	rc = get_int(&v, root, "NumberOfLogicalProcessors", 1, MAX_CPUS,
-	    PS_GET_HOSTCFG);
-	if (rc < 0)
-		goto out;
-	e->cpus = (int)v;
-	rc = get_int(&e->free_mb, root, "FreePhysicalMemoryInMB", 0,
-	    MAX_MEMORY_MB, PS_GET_HOSTCFG);
-	if (rc < 0)
-		goto out;
-	e->have_cfg = 1;
-out:
-	json_decref(root);
-	return rc;
+	if (!json_is_string(v) || json_string_length(v) > MAX_STR ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return vr_error_set(VR_EBACKEND, "the observe script printed "
+		    "unexpected JSON: %s is not a string of at most %d bytes "
+		    "without NUL", key, MAX_STR);
+	*out = vr_strdup(json_string_value(v));
+	return 0;
 }
 
 /* Add one video controller to h->gpus (counting duplicates). */
@@ -389,122 +344,82 @@ add_gpu(struct vr_host *h, const char *name)
 	h->ngpus++;
 }
 
-/* Win32_VideoController: one object, an array of them, or nothing. */
+/* An array member of at most `max` strings (null, absent: empty); each
+ * string goes to `each` with control characters escaped. */
 static int
-read_gpus(struct eflow *e, struct vr_host *h)
+get_names(json_t *root, const char *key, size_t max, struct vr_host *h)
 {
-	json_t *root = NULL, *one;
-	size_t i, n;
-	int rc;
+	json_t *v = member(root, key), *one;
+	size_t i;
 
-	rc = run_json(e, &root, PS_GET_VIDEO, 1);
-	if (rc < 0)
-		goto out;
-	n = json_is_array(root) ? json_array_size(root) :
-	    json_is_object(root) ? 1 : 0;
-	if (!json_is_array(root) && !json_is_object(root) &&
-	    !json_is_null(root)) {
-		rc = vr_error_set(VR_EBACKEND, "'%s' printed unexpected JSON: "
-		    "neither an object nor an array", PS_GET_VIDEO);
-		goto out;
-	}
-	if (n > MAX_GPUS) {
-		rc = vr_error_set(VR_EBACKEND, "'%s' listed %zu video "
-		    "controllers, more than %d", PS_GET_VIDEO, n, MAX_GPUS);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		char *name = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) /* one element, if a host ever unrolls it */
+		v = NULL;
+	if (v && (!json_is_array(v) || json_array_size(v) > max))
+		return vr_error_set(VR_EBACKEND, "the observe script printed "
+		    "unexpected JSON: %s is not an array of at most %zu "
+		    "strings", key, max);
+	for (i = 0; i < (v ? json_array_size(v) : 1); i++) {
+		char *esc;
 
-		one = json_is_array(root) ? json_array_get(root, i) : root;
-		if (!json_is_object(one)) {
-			rc = vr_error_set(VR_EBACKEND, "'%s' printed unexpected "
-			    "JSON: controller %zu is not an object",
-			    PS_GET_VIDEO, i);
-			goto out;
+		one = v ? json_array_get(v, i) : member(root, key);
+		if (!json_is_string(one) || json_string_length(one) == 0 ||
+		    json_string_length(one) > MAX_STR ||
+		    strlen(json_string_value(one)) != json_string_length(one))
+			return vr_error_set(VR_EBACKEND, "the observe script "
+			    "printed unexpected JSON: %s[%zu] is not a string "
+			    "of 1 to %d bytes without NUL", key, i, MAX_STR);
+		if (h) {
+			esc = escape_control(json_string_value(one));
+			add_gpu(h, esc);
+			free(esc);
 		}
-		rc = get_str(&name, one, "Name", 0, PS_GET_VIDEO);
-		if (rc == 0 && !name)
-			rc = get_str(&name, one, "Caption", 0, PS_GET_VIDEO);
-		if (rc < 0)
-			goto out;
-		if (name)
-			add_gpu(h, name);
-		free(name);
 	}
-out:
-	json_decref(root);
-	return rc;
+	return 0;
 }
 
-/* Win32_ComputerSystem: Model "Virtual Machine" is a nested host;
- * TotalPhysicalMemory (bytes) is the host's memory. */
+/* moc's PowerState (microsoft/moc rpc/common/moc_common_computecommon.proto:
+ * Unknown 0, Running 1, Off 2, Paused 3, Critical 4, Saved 5) when the
+ * host prints a number, else the name; only Running counts as running. */
 static int
-read_system(struct eflow *e, struct vr_host *h)
+power_running(const char *p)
 {
-	json_t *root = NULL;
-	char *model = NULL;
-	int64_t bytes;
-	int rc;
-
-	rc = run_json(e, &root, PS_GET_SYSTEM, 0);
-	if (rc < 0)
-		goto out;
-	if (!json_is_object(root)) {
-		rc = vr_error_set(VR_EBACKEND, "'%s' printed unexpected JSON: "
-		    "not an object", PS_GET_SYSTEM);
-		goto out;
-	}
-	rc = get_str(&model, root, "Model", 0, PS_GET_SYSTEM);
-	if (rc < 0)
-		goto out;
-	h->nested = model && strcasecmp(model, "Virtual Machine") == 0;
-	if (walk(root, "TotalPhysicalMemory")) {
-		rc = get_int(&bytes, root, "TotalPhysicalMemory", 0,
-		    MAX_MEMORY_MB * 1024 * 1024, PS_GET_SYSTEM);
-		if (rc < 0)
-			goto out;
-		h->memory_mb = bytes / (1024 * 1024);
-	}
-out:
-	free(model);
-	json_decref(root);
-	return rc;
+	if (p[0] >= '0' && p[0] <= '9')
+		return strcmp(p, "1") == 0;
+	return strcasecmp(p, "Running") == 0;
 }
 
-/* The Windows version from the registry; *blocker is set (malloc'd) when
- * the build is below what GPU passthrough needs. */
+/* The Windows version: *blocker is set (malloc'd) when the build is below
+ * what GPU passthrough needs. */
 static int
-read_osversion(struct eflow *e, char **blocker)
+check_build(json_t *root, char **blocker)
 {
-	json_t *root = NULL;
 	char *build = NULL, *product = NULL, *itype = NULL, *end;
-	int64_t ubr = 0;
+	int64_t ubr;
 	long nbuild;
 	size_t i;
 	int rc, server;
 
 	*blocker = NULL;
-	rc = run_json(e, &root, PS_GET_OSVERSION, 0);
-	if (rc < 0)
-		goto out;
-	if ((rc = get_str(&build, root, "CurrentBuildNumber", 1,
-	    PS_GET_OSVERSION)) < 0 ||
-	    (rc = get_str(&product, root, "ProductName", 0,
-	    PS_GET_OSVERSION)) < 0 ||
-	    (rc = get_str(&itype, root, "InstallationType", 0,
-	    PS_GET_OSVERSION)) < 0)
-		goto out;
-	if (walk(root, "UBR") && (rc = get_int(&ubr, root, "UBR", 0,
-	    INT32_MAX, PS_GET_OSVERSION)) < 0)
+	if ((rc = get_str(&build, root, "build", 1)) < 0 ||
+	    (rc = get_str(&product, root, "productName", 0)) < 0 ||
+	    (rc = get_str(&itype, root, "installationType", 0)) < 0 ||
+	    (rc = get_int(&ubr, root, "ubr", 0, INT32_MAX, 1, 0)) < 0)
 		goto out;
 	errno = 0;
 	nbuild = strtol(build, &end, 10);
-	if (errno || *end || end == build || nbuild < 0 || build[0] == '-' ||
-	    build[0] == '+' || build[0] == ' ') {
-		rc = vr_error_set(VR_EBACKEND, "'%s' printed unexpected JSON: "
-		    "CurrentBuildNumber is not a number", PS_GET_OSVERSION);
+	if (errno || *end || end == build || nbuild < 0 || build[0] < '0' ||
+	    build[0] > '9') {
+		rc = vr_error_set(VR_EBACKEND, "the observe script printed "
+		    "unexpected JSON: build is not a number");
 		goto out;
+	}
+	if (product && has_control(product)) {
+		char *esc = escape_control(product);
+
+		free(product);
+		product = esc;
 	}
 	server = itype ? strncasecmp(itype, "Server", 6) == 0 :
 	    product && has_word(product, "Server");
@@ -523,38 +438,128 @@ out:
 	free(build);
 	free(product);
 	free(itype);
+	return rc;
+}
+
+/* Parse the observe script's result into *s. */
+static int
+parse_snap(struct snap *s, const char *text, size_t len)
+{
+	json_t *root = NULL;
+	json_error_t jerr;
+	char got[96], *model = NULL, *vmsize = NULL, *old;
+	size_t fixed_len;
+	char *fixed = vr_ps_utf8_repair(text, len, &fixed_len);
+	int64_t v;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	root = json_loadb(fixed, fixed_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root || !json_is_object(root)) {
+		vr_ps_excerpt(got, sizeof(got), fixed, fixed_len);
+		rc = vr_error_set(VR_EBACKEND, "the observe script printed no "
+		    "JSON object (%s at line %d column %d): '%s'",
+		    root ? "not an object" : jerr.text, jerr.line, jerr.column,
+		    got);
+		goto out;
+	}
+	if ((rc = get_str(&s->name, root, "name", 1)) < 0)
+		goto out;
+	if (has_control(s->name)) {
+		char *esc = escape_control(s->name);
+
+		rc = vr_error_set(VR_EBACKEND, "the EFLOW VM's name '%s' has "
+		    "control characters; vmrecon refuses to manage it", esc);
+		free(esc);
+		goto out;
+	}
+	if ((rc = get_str(&s->power, root, "power", 1)) < 0)
+		goto out;
+	s->running = power_running(s->power);
+	if ((rc = get_int(&v, root, "cpuCount", 1, MAX_CPUS, 0, 0)) < 0)
+		goto out;
+	s->cpus = (int)v;
+	if ((rc = get_int(&v, root, "memoryMB", 1, MAX_MEMORY_MB, 0, 0)) < 0)
+		goto out;
+	s->memory_mb = v;
+	if ((rc = get_int(&v, root, "gpuCount", 0, MAX_GPUS, 1, -1)) < 0)
+		goto out;
+	s->gpus = (int)v;
+	if ((rc = get_str(&vmsize, root, "vmSize", 0)) < 0 ||
+	    (rc = get_int(&v, root, "logicalProcessors", 1, MAX_CPUS, 0,
+	    0)) < 0)
+		goto out;
+	s->host.cpus = (int)v;
+	if ((rc = get_int(&s->free_mb, root, "freeMemoryMB", 0, MAX_MEMORY_MB,
+	    0, 0)) < 0 ||
+	    (rc = get_int(&v, root, "totalMemoryBytes", 0,
+	    MAX_MEMORY_MB * 1024 * 1024, 1, 0)) < 0)
+		goto out;
+	s->host.memory_mb = v / (1024 * 1024);
+	if ((rc = get_names(root, "gpus", MAX_GPUS, &s->host)) < 0 ||
+	    (rc = get_names(root, "passthroughTypes", 16, NULL)) < 0 ||
+	    (rc = get_str(&model, root, "model", 0)) < 0 ||
+	    (rc = check_build(root, &s->host.gpu_blocker)) < 0)
+		goto out;
+	s->host.min_memory_mb = EFLOW_MIN_MEMORY_MB;
+	s->host.nested = model && strcasecmp(model, "Virtual Machine") == 0;
+	if (s->host.nested) {
+		old = s->host.gpu_blocker;
+		s->host.gpu_blocker = vr_asprintf("the host is itself a "
+		    "virtual machine (Win32_ComputerSystem Model 'Virtual "
+		    "Machine') and EFLOW does not support GPU passthrough with "
+		    "nested virtualization%s%s", old ? "; also " : "",
+		    old ? old : "");
+		free(old);
+	}
+out:
+	if (rc < 0)
+		snap_clear(s);
+	free(model);
+	free(vmsize);
+	free(fixed);
 	json_decref(root);
 	return rc;
 }
 
-static int
-ensure_host(struct eflow *e)
+int
+vr_eflow_parse_observe(struct vr_host *host, const char *text, size_t len)
 {
-	struct vr_host h = { 0 };
-	char *old = NULL;
+	const char *res;
+	size_t rlen, before;
+	struct snap s;
 	int rc;
 
-	if (e->have_host)
+	memset(host, 0, sizeof(*host));
+	rc = vr_ps_result("observe", text, len, &res, &rlen, &before);
+	if (rc == 0)
+		rc = parse_snap(&s, res, rlen);
+	if (rc < 0)
+		return rc;
+	*host = s.host;
+	memset(&s.host, 0, sizeof(s.host));
+	snap_clear(&s);
+	return 0;
+}
+
+/* The cached observation, running the observe script if there is none. */
+static int
+ensure_snap(struct eflow *e)
+{
+	char *text = NULL;
+	size_t len;
+	int rc;
+
+	if (e->have_snap)
 		return 0;
-	if ((rc = ensure_cfg(e)) < 0 || (rc = read_gpus(e, &h)) < 0 ||
-	    (rc = read_system(e, &h)) < 0 ||
-	    (rc = read_osversion(e, &h.gpu_blocker)) < 0)
-		goto out;
-	h.cpus = e->cpus;
-	h.min_memory_mb = EFLOW_MIN_MEMORY_MB;
-	if (h.nested) {
-		old = h.gpu_blocker;
-		h.gpu_blocker = vr_asprintf("the host is itself a virtual "
-		    "machine (Win32_ComputerSystem Model 'Virtual Machine') "
-		    "and EFLOW does not support GPU passthrough with nested "
-		    "virtualization%s%s", old ? "; also " : "", old ? old : "");
-	}
-	e->host = h;
-	memset(&h, 0, sizeof(h));
-	e->have_host = 1;
-out:
-	free(old);
-	vr_host_clear(&h);
+	rc = vr_ps_run(e->ps, "observe (Get-EflowVm, "
+	    "Get-EflowHostConfiguration, CIM, registry)", OBSERVE_BODY, &text,
+	    &len);
+	if (rc == 0)
+		rc = parse_snap(&e->snap, text, len);
+	free(text);
+	if (rc == 0)
+		e->have_snap = 1;
 	return rc;
 }
 
@@ -604,6 +609,7 @@ eflow_open(void **out, const char *target,
 		free(e);
 		return rc;
 	}
+	e->progress = opts && opts->progress;
 	*out = e;
 	return 0;
 }
@@ -616,48 +622,8 @@ eflow_close(void *conn)
 	if (!e)
 		return;
 	vr_ps_free(e->ps);
-	vr_host_clear(&e->host);
+	snap_clear(&e->snap);
 	free(e);
-}
-
-int
-vr_eflow_parse_outputs(struct vr_host *host,
-    const char *const text[VR_EFLOW_NOUTPUTS],
-    const size_t len[VR_EFLOW_NOUTPUTS])
-{
-	struct eflow e = { 0 };
-	struct vm_info vi;
-	int rc, first = 0, step;
-
-	memset(host, 0, sizeof(*host));
-	for (step = 0; step < VR_EFLOW_NOUTPUTS; step++) {
-		e.replay = text[step] ? text[step] : "";
-		e.replay_len = text[step] ? len[step] : 0;
-		switch (step) {
-		case 0:
-			rc = ensure_cfg(&e);
-			break;
-		case 1:
-			rc = read_gpus(&e, &e.host);
-			break;
-		case 2:
-			rc = read_system(&e, &e.host);
-			break;
-		case 3:
-			rc = read_osversion(&e, &e.host.gpu_blocker);
-			break;
-		default:
-			rc = get_vm(&e, &vi);
-			if (rc == 0)
-				vm_info_clear(&vi);
-			break;
-		}
-		if (rc < 0 && first == 0)
-			first = rc;
-	}
-	e.host.cpus = e.cpus;
-	*host = e.host;
-	return first;
 }
 
 unsigned long
@@ -672,26 +638,34 @@ static int
 eflow_host(void *conn, struct vr_host *out)
 {
 	struct eflow *e = conn;
-	int rc = ensure_host(e);
+	int rc = ensure_snap(e);
 
 	if (rc < 0)
 		return rc;
-	host_copy(out, &e->host);
+	host_copy(out, &e->snap.host);
 	return 0;
 }
 
 static int
 eflow_list(void *conn, char ***out, size_t *count)
 {
-	struct vm_info vi;
-	int rc = get_vm(conn, &vi);
+	struct eflow *e = conn;
+	int rc = ensure_snap(e);
 
 	if (rc < 0)
 		return rc;
 	*out = vr_calloc(2, sizeof(**out));
-	(*out)[0] = vi.name;
+	(*out)[0] = vr_strdup(e->snap.name);
 	*count = 1;
 	return 0;
+}
+
+/* The GPU the record says the VM has, when nothing contradicts it. */
+static int
+record_has_gpu(const struct vr_vm_spec *record, int count)
+{
+	return record && record->gpu_want == VR_GPU_WANT && record->gpu.name &&
+	    (count < 0 || record->gpu.count == count);
 }
 
 static int
@@ -699,37 +673,43 @@ eflow_observe(void *conn, const char *name, const struct vr_vm_spec *record,
     struct vr_vm_live *out)
 {
 	struct eflow *e = conn;
-	struct vm_info vi;
+	const struct snap *s;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = get_vm(e, &vi)) < 0)
+	if ((rc = ensure_snap(e)) < 0)
 		return rc;
-	if (strcasecmp(vi.name, name) != 0) {
-		rc = vr_error_set(VR_ENOTFOUND, "no EFLOW VM '%s' on this host: "
-		    "its EFLOW VM is '%s' (use that as metadata.name)", name,
-		    vi.name);
-		goto out;
-	}
-	if ((rc = ensure_cfg(e)) < 0)
-		goto out;
-	out->name = vi.name;
-	vi.name = NULL;
-	out->running = vi.running;
-	out->cpu_count = vi.cpus;
-	out->memory_mb = vi.memory_mb;
-	out->gpu.count = vi.gpus;
+	s = &e->snap;
+	/* Windows names compare without regard to case */
+	if (strcasecmp(s->name, name) != 0)
+		return vr_error_set(VR_ENOTFOUND, "no EFLOW VM '%s' on this "
+		    "host: its EFLOW VM is '%s' (use that as metadata.name)",
+		    name, s->name);
+	out->name = vr_strdup(s->name);
+	out->running = s->running;
+	out->cpu_count = s->cpus;
+	out->memory_mb = s->memory_mb;
+	out->gpu.count = s->gpus;
 	/* Only the count is observable: the name and type are the recorded
-	 * ones, and only while the count still matches the record. */
-	if (vi.gpus > 0 && record && record->gpu_want == VR_GPU_WANT &&
-	    record->gpu.count == vi.gpus && record->gpu.name) {
+	 * ones, and only while the count still matches the record.  Without
+	 * a gpucount at all, the record (if any) is all there is; with no
+	 * record either, whether there is a GPU is unknown, and preflight
+	 * refuses a spec that leaves gpu out (see eflow_preflight). */
+	if (s->gpus < 0) {
+		out->gpu.count = record_has_gpu(record, -1) ?
+		    record->gpu.count : 0;
+		out->gpu_unknown = !record_has_gpu(record, -1) &&
+		    !(record && record->gpu_want == VR_GPU_NONE);
+	}
+	if (out->gpu.count > 0 && record_has_gpu(record, out->gpu.count)) {
 		out->gpu.name = vr_strdup(record->gpu.name);
 		out->gpu.type = record->gpu.type;
 	}
-	out->memory_limit_mb = e->free_mb + vi.memory_mb;
-out:
-	vm_info_clear(&vi);
-	return rc;
+	out->memory_limit_mb = s->free_mb + s->memory_mb -
+	    EFLOW_MEMORY_MARGIN_MB;
+	if (out->memory_limit_mb < EFLOW_MIN_MEMORY_MB)
+		out->memory_limit_mb = EFLOW_MIN_MEMORY_MB;
+	return 0;
 }
 
 static int
@@ -772,27 +752,42 @@ eflow_preflight(void *conn, const struct vr_host *host,
 
 	/* The generic checks (CPUs, memory, the host's GPUs and their
 	 * types, gpu_blocker) are the reconciler's, and the loader's (even
-	 * memory, ParaVirtualization count 1); this is EFLOW's own rule. */
-	if (nchanges == 0)
+	 * memory, ParaVirtualization count 1); these are EFLOW's own. */
+	if (nchanges == 0 || spec->gpu_want != VR_GPU_UNMANAGED)
 		return 0;
-	if (spec->gpu_want == VR_GPU_UNMANAGED && live->gpu.count > 0 &&
-	    (!live->gpu.name || live->gpu.type == VR_GPU_TYPE_NONE)) {
-		names = host_gpu_names(host);
+	names = host_gpu_names(host);
+	if (live->gpu.count > 0 &&
+	    (!live->gpu.name || live->gpu.type == VR_GPU_TYPE_NONE))
 		vr_diags_add(diags, path, spec->at_doc.line, spec->at_doc.col,
 		    "VM '%s' has %d GPU%s whose name and passthrough type "
 		    "vmrecon has no record of, and Set-EflowVM removes a GPU "
 		    "it is not given: declare the GPU in the spec (gpu: name, "
-		    "passthroughType, count; this host has %s) or write "
-		    "'gpu: none' to remove it", spec->name, live->gpu.count,
-		    live->gpu.count == 1 ? "" : "s", names);
-		free(names);
-	}
+		    "passthroughType, count; this host has %s; a GPU assigned "
+		    "by DirectDeviceAssignment may no longer be listed) or "
+		    "write 'gpu: none' to remove it", spec->name,
+		    live->gpu.count, live->gpu.count == 1 ? "" : "s", names);
+	else if (live->gpu_unknown)
+		vr_diags_add(diags, path, spec->at_doc.line, spec->at_doc.col,
+		    "Get-EflowVm on this host reports no gpucount, so vmrecon "
+		    "cannot see whether VM '%s' has a GPU, and Set-EflowVM "
+		    "removes a GPU it is not given: declare the GPU in the "
+		    "spec (this host has %s) or write 'gpu: none'", spec->name,
+		    names);
+	free(names);
 	return 0;
 }
 
-/* The one Set-EflowVM line for this result: every parameter given. */
+/* The Set-EflowVM call for this result: every parameter given.
+ * gpuCount with ParaVirtualization: Microsoft's sources disagree (the
+ * Set-EflowVM table says gpuCount is "only valid when using
+ * DirectDeviceAssignment"; Deploy-Eflow's says "If using
+ * ParaVirtualization, make sure to set gpuCount = 1", and the GPU guide's
+ * own example passes -gpuCount 1 with ParaVirtualization).  vmrecon sends
+ * -gpuCount 1 with ParaVirtualization: the example is a command Microsoft
+ * ran, and an omitted parameter takes its default (the pitfall), which
+ * for gpuCount is undocumented. */
 static char *
-set_pipeline(int cpus, int64_t memory_mb, const struct vr_gpu *gpu)
+set_call(int cpus, int64_t memory_mb, const struct vr_gpu *gpu)
 {
 	char *name, *type, *s;
 
@@ -801,18 +796,64 @@ set_pipeline(int cpus, int64_t memory_mb, const struct vr_gpu *gpu)
 		    "-headless", cpus, (long long)memory_mb);
 	name = vr_ps_quote(gpu->name);
 	type = vr_ps_quote(vr_gpu_type_name(gpu->type));
-	if (gpu->type == VR_GPU_DDA)
-		s = vr_asprintf("Set-EflowVM -cpuCount %d -memoryInMB %lld "
-		    "-gpuName %s -gpuPassthroughType %s -gpuCount %d "
-		    "-headless", cpus, (long long)memory_mb, name, type,
-		    gpu->count);
-	else
-		s = vr_asprintf("Set-EflowVM -cpuCount %d -memoryInMB %lld "
-		    "-gpuName %s -gpuPassthroughType %s -headless", cpus,
-		    (long long)memory_mb, name, type);
+	s = vr_asprintf("Set-EflowVM -cpuCount %d -memoryInMB %lld "
+	    "-gpuName %s -gpuPassthroughType %s -gpuCount %d -headless", cpus,
+	    (long long)memory_mb, name, type,
+	    gpu->type == VR_GPU_DDA ? gpu->count : 1);
 	free(name);
 	free(type);
 	return s;
+}
+
+/* The whole set body: Start-EflowVm first when `start`. */
+static char *
+set_body(int start, const char *call)
+{
+	char *st = start ? vr_asprintf(CALL_CHECK("Start-EflowVm"),
+	    "Start-EflowVm") : vr_strdup("");
+	char *set = vr_asprintf(CALL_CHECK("Set-EflowVM"), call);
+	char *s = vr_asprintf("%s%s%s%s", SET_HEAD, st, set, SET_TAIL);
+
+	free(st);
+	free(set);
+	return s;
+}
+
+/* What the set script printed after its sentinel: what the module said
+ * (shown as progress) and the power state after it. */
+static int
+set_result(struct eflow *e, const char *text, size_t len)
+{
+	json_t *root;
+	json_error_t jerr;
+	json_t *said, *power;
+	char got[400];
+	size_t flen;
+	char *fixed = vr_ps_utf8_repair(text, len, &flen);
+	int rc = 0;
+
+	root = json_loadb(fixed, flen, 0, &jerr);
+	said = json_object_get(root, "said");
+	power = json_object_get(root, "power");
+	if (!json_is_object(root) || !json_is_string(said) ||
+	    !json_is_string(power)) {
+		vr_ps_excerpt(got, sizeof(got), fixed, flen);
+		rc = vr_error_set(VR_EBACKEND, "Set-EflowVM: the script printed "
+		    "an unexpected result: '%s'", got);
+	} else if (!power_running(json_string_value(power))) {
+		vr_ps_excerpt(got, sizeof(got), json_string_value(said),
+		    json_string_length(said));
+		rc = vr_error_set(VR_EBACKEND, "after Set-EflowVM the VM is "
+		    "'%s'%s%s", json_string_value(power), got[0] ? ": " : "",
+		    got);
+	} else if (json_string_length(said)) {
+		vr_ps_excerpt(got, sizeof(got), json_string_value(said),
+		    json_string_length(said));
+		vr_progress(e->progress, "eflow", "%s", got);
+	}
+	json_decref(root);
+	free(fixed);
+	return rc;
 }
 
 static int
@@ -822,7 +863,7 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 	const struct vr_vm_live *live = req->live;
 	const struct vr_gpu *gpu = &live->gpu;
 	int64_t cpus = live->cpu_count, memory_mb = live->memory_mb;
-	char *pipeline = NULL, *text = NULL;
+	char *call = NULL, *body = NULL, *text = NULL;
 	size_t i, len;
 	int rc = 0;
 
@@ -853,28 +894,29 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 		    (long long)memory_mb);
 		goto out;
 	}
-	if (!live->running) {
-		if (!req->may_restart) {
-			rc = vr_error_set(VR_EBACKEND, "the EFLOW VM '%s' is off "
-			    "and Set-EflowVM needs it running (restartPolicy: "
-			    "IfNeeded lets vmrecon start it)", live->name);
-			goto out;
-		}
-		rc = vr_ps_run(e->ps, PS_START_VM, &text, &len);
-		free(text);
-		text = NULL;
-		if (rc < 0)
-			goto out;
+	if (!live->running && !req->may_restart) {
+		rc = vr_error_set(VR_EBACKEND, "the EFLOW VM '%s' is off and "
+		    "Set-EflowVM needs it running (restartPolicy: IfNeeded "
+		    "lets vmrecon start it)", live->name);
+		goto out;
 	}
-	pipeline = set_pipeline((int)cpus, memory_mb, gpu);
-	rc = vr_ps_run(e->ps, pipeline, &text, &len);
+	call = set_call((int)cpus, memory_mb, gpu);
+	body = set_body(!live->running, call);
+	/* whatever happens now, the next observe must ask the host again */
+	e->have_snap = 0;
+	snap_clear(&e->snap);
+	rc = vr_ps_run(e->ps, live->running ? "Set-EflowVM" :
+	    "Start-EflowVm and Set-EflowVM", body, &text, &len);
+	if (rc == 0)
+		rc = set_result(e, text, len);
 	if (rc < 0)
 		goto out;
 	for (i = 0; i < req->nchanges; i++)
 		req->changes[i].applied = true;
 out:
 	free(text);
-	free(pipeline);
+	free(body);
+	free(call);
 	return rc;
 }
 

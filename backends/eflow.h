@@ -1,7 +1,7 @@
 /*
  * eflow.h - what the eflow backend offers besides its driver table
- * (vr_eflow_driver): its GPU support matrix and a count of PowerShell
- * invocations, for tests and benchmarks.
+ * (vr_eflow_driver): its GPU support matrix, a count of PowerShell
+ * invocations and its observe parser, for tests, fuzzing and benchmarks.
  */
 #ifndef VR_EFLOW_H
 #define VR_EFLOW_H
@@ -18,15 +18,11 @@ unsigned vr_eflow_gpu_types(const char *name);
  * pointer the driver's open returned). */
 unsigned long vr_eflow_invocations(const void *conn);
 
-/* For the fuzzer and tests: parse the outputs of the five queries the
- * backend sends (Get-EflowHostConfiguration, Win32_VideoController,
- * Win32_ComputerSystem, the registry's CurrentVersion, Get-EflowVm; NULL
- * is an empty output) exactly as it parses PowerShell's, without running
- * anything.  *host gets what they say (vr_host_clear it); returns 0 or
- * the first step's error. */
-#define VR_EFLOW_NOUTPUTS 5
-int vr_eflow_parse_outputs(struct vr_host *host,
-    const char *const text[VR_EFLOW_NOUTPUTS],
-    const size_t len[VR_EFLOW_NOUTPUTS]);
+/* For the fuzzer and tests: parse `text`, the whole stdout of the observe
+ * script (host noise, the sentinel line, the result), exactly as the
+ * backend parses PowerShell's, without running anything.  *host gets what
+ * it says (vr_host_clear it); returns 0 or the error. */
+int vr_eflow_parse_observe(struct vr_host *host, const char *text,
+    size_t len);
 
 #endif

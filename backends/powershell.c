@@ -1,19 +1,23 @@
 /*
- * powershell.c - run one PowerShell pipeline through a launcher with
- * fork/execvp: stdin is /dev/null, stdout and stderr are read with poll()
- * into bounded buffers, a deadline kills the child's process group.
+ * powershell.c - build one encoded PowerShell script and run it through a
+ * launcher with fork/execvp: stdin is /dev/null, stdout and stderr are read
+ * with poll() into bounded buffers, a deadline kills the child's process
+ * group, and the child dies with vmrecon (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../schema/base64.h"
 #include "../schema/clock.h"
 #include "../schema/error.h"
 #include "powershell.h"
@@ -193,6 +197,263 @@ vr_ps_quote(const char *s)
 	return q;
 }
 
+/*
+ * The frame of every script.  Windows PowerShell 5.1 syntax only.
+ * - Stop: a cmdlet's non-terminating error ends the script in the catch.
+ * - SilentlyContinue progress: no progress records in redirected output.
+ * - UTF-8 without BOM on stdout (5.1 writes the OEM code page otherwise);
+ *   setting it may fail without a console, which is harmless: the result
+ *   is parsed byte-tolerantly.
+ * - Import-Module inside the try: a missing module is a clear error.
+ * - The catch writes the message itself: with -EncodedCommand and no tty,
+ *   5.1 would write errors as #< CLIXML (PowerShell/PowerShell#16678).
+ * - exit 1 / exit 0: the exit code says it, whatever $? was
+ *   (PowerShell/PowerShell#13501).
+ */
+static const char script_head[] =
+    "$ErrorActionPreference = 'Stop'\n"
+    "$ProgressPreference = 'SilentlyContinue'\n"
+    "try { [Console]::OutputEncoding = "
+    "New-Object System.Text.UTF8Encoding $false } catch { }\n"
+    "try {\n"
+    "Import-Module AzureEFLOW\n"
+    "$vrOut = ''\n";
+static const char script_tail[] =
+    "[Console]::Out.Write(\"`n" VR_PS_SENTINEL "`n\" + $vrOut + \"`n\")\n"
+    "[Console]::Out.Flush()\n"
+    "} catch {\n"
+    "[Console]::Error.WriteLine('vmrecon: ' + $_.Exception.Message)\n"
+    "exit 1\n"
+    "}\n"
+    "exit 0\n";
+
+char *
+vr_ps_script(const char *body)
+{
+	return vr_asprintf("%s%s\n%s", script_head, body, script_tail);
+}
+
+/* Decode one UTF-8 sequence at s[*i] (n bytes in all) into *cp; 0 or -1
+ * for an invalid, overlong, surrogate or truncated sequence. */
+static int
+utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
+{
+	unsigned char c = s[*i];
+	size_t k, len;
+	uint32_t v, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		(*i)++;
+		return 0;
+	}
+	if ((c & 0xe0) == 0xc0)
+		len = 2, v = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, v = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, v = c & 0x07, min = 0x10000;
+	else
+		return -1;
+	if (*i + len > n)
+		return -1;
+	for (k = 1; k < len; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return -1;
+		v = (v << 6) | (s[*i + k] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return -1;
+	*cp = v;
+	*i += len;
+	return 0;
+}
+
+char *
+vr_ps_utf8_repair(const char *s, size_t len, size_t *outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char *o = vr_malloc(3 * len + 1);
+	size_t i = 0, n = 0, j;
+	uint32_t cp;
+
+	while (i < len) {
+		j = i;
+		if (utf8_next(u, len, &i, &cp) == 0) {
+			memcpy(o + n, s + j, i - j);
+			n += i - j;
+		} else {
+			memcpy(o + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			i = j + 1;
+		}
+	}
+	o[n] = '\0';
+	*outlen = n;
+	return o;
+}
+
+int
+vr_ps_argv(char ***out, size_t *argc, const struct vr_ps *ps,
+    const char *script)
+{
+	const unsigned char *s = (const unsigned char *)script;
+	size_t i = 0, n = strlen(script), u = 0, k;
+	unsigned char *le = vr_malloc(4 * n + 2);
+	char **v, *b64;
+	uint32_t cp;
+
+	*out = NULL;
+	*argc = 0;
+	while (i < n) {
+		if (utf8_next(s, n, &i, &cp) < 0) {
+			free(le);
+			return vr_error_set(VR_EINVALID, "a PowerShell script "
+			    "is not valid UTF-8 at byte %zu", i);
+		}
+		if (cp >= 0x10000) { /* a surrogate pair */
+			uint32_t hi = 0xd800 + ((cp - 0x10000) >> 10);
+			uint32_t lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+
+			le[u++] = (unsigned char)(hi & 0xff);
+			le[u++] = (unsigned char)(hi >> 8);
+			cp = lo;
+		}
+		le[u++] = (unsigned char)(cp & 0xff);
+		le[u++] = (unsigned char)(cp >> 8);
+	}
+	b64 = vr_base64(le, u);
+	free(le);
+	if (strlen(b64) > VR_PS_MAX_ENCODED) {
+		k = strlen(b64);
+		free(b64);
+		return vr_error_set(VR_EINVALID, "a PowerShell script encodes "
+		    "to %zu characters, more than %d", k, VR_PS_MAX_ENCODED);
+	}
+	v = vr_calloc(ps->argc + 7, sizeof(*v));
+	for (k = 0; k < ps->argc; k++)
+		v[k] = vr_strdup(ps->argv[k]);
+	v[k++] = vr_strdup("-NoProfile");
+	v[k++] = vr_strdup("-NonInteractive");
+	/* without it, a redirected pwsh also writes Write-Host lines to
+	 * stderr as #< CLIXML (seen with pwsh 7.6.9) */
+	v[k++] = vr_strdup("-OutputFormat");
+	v[k++] = vr_strdup("Text");
+	v[k++] = vr_strdup("-EncodedCommand");
+	v[k++] = b64;
+	*out = v;
+	*argc = k;
+	return 0;
+}
+
+void
+vr_ps_argv_free(char **argv)
+{
+	size_t i;
+
+	if (!argv)
+		return;
+	for (i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+int
+vr_ps_result(const char *what, const char *text, size_t len,
+    const char **res, size_t *reslen, size_t *before_len)
+{
+	static const char sent[] = VR_PS_SENTINEL;
+	size_t sl = sizeof(sent) - 1, i, found = SIZE_MAX;
+	char got[EXCERPT_MAX + 4];
+
+	/* the last line that is exactly the sentinel (CR LF or LF ended) */
+	for (i = 0; i + sl <= len; i++) {
+		if ((i > 0 && text[i - 1] != '\n') ||
+		    memcmp(text + i, sent, sl) != 0)
+			continue;
+		if (i + sl < len && text[i + sl] != '\n' &&
+		    !(text[i + sl] == '\r' && i + sl + 1 < len &&
+		    text[i + sl + 1] == '\n'))
+			continue;
+		found = i;
+	}
+	if (found == SIZE_MAX) {
+		vr_ps_excerpt(got, sizeof(got), text, len);
+		*res = NULL;
+		*reslen = *before_len = 0;
+		return vr_error_set(VR_EBACKEND, "%s: PowerShell exited 0 "
+		    "without a result%s%s", what, got[0] ? "; it printed: " :
+		    " and printed nothing", got);
+	}
+	*before_len = found;
+	i = found + sl;
+	if (i < len && text[i] == '\r')
+		i++;
+	if (i < len && text[i] == '\n')
+		i++;
+	*res = text + i;
+	*reslen = len - i;
+	return 0;
+}
+
+/* The text of a `#< CLIXML` error stream: the contents of its <S S="...">
+ * elements (what was written to a stream: Error, Warning, ...) with XML entities and _xHHHH_ escapes (CR, LF) turned into
+ * characters; other text as is.  Caller frees. */
+static char *
+clixml_text(const char *s, size_t len)
+{
+	static const char magic[] = "#< CLIXML";
+	char *o = vr_malloc(len + 1);
+	size_t i = 0, n = 0;
+	int in_s = 0;
+
+	if (len < sizeof(magic) - 1 || memcmp(s, magic, sizeof(magic) - 1)) {
+		memcpy(o, s, len);
+		o[len] = '\0';
+		return o;
+	}
+	while (i < len) {
+		if (s[i] == '<') {
+			/* <S S="Error">: a string of a stream */
+			in_s = len - i > 6 && memcmp(s + i, "<S S=\"", 6) == 0;
+			while (i < len && s[i] != '>')
+				i++;
+			i++;
+			if (!in_s && n && o[n - 1] != ' ')
+				o[n++] = ' ';
+			continue;
+		}
+		if (!in_s) {
+			i++;
+			continue;
+		}
+		if (s[i] == '_' && i + 6 < len && s[i + 1] == 'x' &&
+		    s[i + 6] == '_') {
+			o[n++] = ' ';
+			i += 7;
+		} else if (s[i] == '&') {
+			static const struct { const char *e; char c; } ent[] = {
+				{ "&lt;", '<' }, { "&gt;", '>' },
+				{ "&amp;", '&' }, { "&quot;", '"' },
+				{ "&apos;", '\'' },
+			};
+			size_t k;
+
+			for (k = 0; k < 5; k++)
+				if (len - i >= strlen(ent[k].e) &&
+				    memcmp(s + i, ent[k].e,
+				    strlen(ent[k].e)) == 0)
+					break;
+			o[n++] = k < 5 ? ent[k].c : '&';
+			i += k < 5 ? strlen(ent[k].e) : 1;
+		} else {
+			o[n++] = s[i++];
+		}
+	}
+	o[n] = '\0';
+	return o;
+}
+
 /* Read what is available on b->fd; close it at EOF. */
 static void
 obuf_read(struct obuf *b)
@@ -234,13 +495,20 @@ kill_reap(pid_t pid, int *status)
 		;
 }
 
+/* In the child: its own process group (the deadline kills the group), and
+ * killed when vmrecon dies, also by SIGKILL (PR_SET_PDEATHSIG; `parent`
+ * closes the race of a parent that died before the prctl).  This ends the
+ * Linux side only: a powershell.exe that WSL interop or sshd started on
+ * Windows may outlive it (microsoft/WSL#2151, #3760). */
 static void
-child_exec(char **argv, int outfd, int errfd, int execfd)
+child_exec(char **argv, int outfd, int errfd, int execfd, pid_t parent)
 {
 	int nul = open("/dev/null", O_RDONLY);
 	int e;
 
 	setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
 	if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
 	    dup2(outfd, STDOUT_FILENO) < 0 || dup2(errfd, STDERR_FILENO) < 0)
@@ -254,13 +522,16 @@ child_exec(char **argv, int outfd, int errfd, int execfd)
 	_exit(127);
 }
 
-int
-vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
+/* Run `argv`; on a clean exit 0 *out and *len get its stdout.  Errors name
+ * `what` and quote stderr (decoded) and the start of stdout. */
+static int
+run_argv(struct vr_ps *ps, const char *what, char **argv, char **out,
+    size_t *len)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, exep[2] = { -1, -1 };
 	struct obuf ob = { 0 }, eb = { 0 };
-	char what[EXCERPT_MAX + 4], errtext[EXCERPT_MAX + 4];
-	char *argv[VR_PS_MAX_ARGS + 5]; /* no allocation the child keeps */
+	char errtext[EXCERPT_MAX + 4], said[EXCERPT_MAX + 4], *plain;
+	pid_t parent = getpid();
 	long long deadline;
 	int rc = VR_EBACKEND, status = 0, exec_errno = 0, timed_out = 0;
 	pid_t pid = -1;
@@ -269,18 +540,9 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	vr_ps_excerpt(what, sizeof(what), pipeline, strlen(pipeline));
-	for (i = 0; i < ps->argc; i++)
-		argv[i] = ps->argv[i];
-	argv[i++] = "-NoProfile";
-	argv[i++] = "-NonInteractive";
-	argv[i++] = "-Command";
-	argv[i++] = (char *)pipeline;
-	argv[i] = NULL;
-
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
 	    pipe2(exep, O_CLOEXEC) < 0) {
-		rc = vr_error_set(VR_ERROR, "cannot run '%s': pipe: %s", what,
+		rc = vr_error_set(VR_ERROR, "cannot run %s: pipe: %s", what,
 		    strerror(errno));
 		goto out;
 	}
@@ -288,12 +550,12 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 	deadline = vr_clock_ms() + ps->timeout_ms;
 	pid = fork();
 	if (pid < 0) {
-		rc = vr_error_set(VR_ERROR, "cannot run '%s': fork: %s", what,
+		rc = vr_error_set(VR_ERROR, "cannot run %s: fork: %s", what,
 		    strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(argv, outp[1], errp[1], exep[1]);
+		child_exec(argv, outp[1], errp[1], exep[1], parent);
 	setpgid(pid, pid); /* also here: no window before the child's */
 	close(outp[1]);
 	close(errp[1]);
@@ -333,7 +595,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 			pf[np].fd = eb.fd, pf[np].events = POLLIN, np++;
 		pr = poll(pf, (nfds_t)np, left > 1000 ? 1000 : (int)left);
 		if (pr < 0 && errno != EINTR) {
-			rc = vr_error_set(VR_ERROR, "'%s': poll: %s", what,
+			rc = vr_error_set(VR_ERROR, "%s: poll: %s", what,
 			    strerror(errno));
 			kill_reap(pid, &status);
 			pid = -1;
@@ -353,7 +615,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 	if (ob.over) {
 		kill_reap(pid, &status);
 		pid = -1;
-		rc = vr_error_set(VR_EBACKEND, "'%s' via '%s' printed more "
+		rc = vr_error_set(VR_EBACKEND, "%s via '%s' printed more "
 		    "than %d bytes", what, ps->launcher, VR_PS_MAX_OUTPUT);
 		goto out;
 	}
@@ -366,7 +628,7 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 			break;
 		}
 		if (w < 0 && errno != EINTR) {
-			rc = vr_error_set(VR_ERROR, "'%s': waitpid: %s", what,
+			rc = vr_error_set(VR_ERROR, "%s: waitpid: %s", what,
 			    strerror(errno));
 			goto out;
 		}
@@ -375,26 +637,30 @@ vr_ps_run(struct vr_ps *ps, const char *pipeline, char **out, size_t *len)
 		else
 			poll(NULL, 0, 10);
 	}
-	vr_ps_excerpt(errtext, sizeof(errtext), eb.p ? eb.p : "", eb.n);
+	plain = clixml_text(eb.p ? eb.p : "", eb.n);
+	vr_ps_excerpt(errtext, sizeof(errtext), plain, strlen(plain));
+	free(plain);
+	vr_ps_excerpt(said, sizeof(said), ob.p ? ob.p : "", ob.n);
 	if (timed_out) {
 		kill_reap(pid, &status);
 		pid = -1;
-		rc = vr_error_set(VR_ETIMEOUT, "'%s' via '%s' did not finish "
+		rc = vr_error_set(VR_ETIMEOUT, "%s via '%s' did not finish "
 		    "within %d ms (killed)%s%s", what, ps->launcher,
 		    ps->timeout_ms, errtext[0] ? ": " : "", errtext);
 		goto out;
 	}
 	if (WIFSIGNALED(status)) {
-		rc = vr_error_set(VR_EBACKEND, "'%s' via '%s' was killed by "
+		rc = vr_error_set(VR_EBACKEND, "%s via '%s' was killed by "
 		    "signal %d%s%s", what, ps->launcher, WTERMSIG(status),
 		    errtext[0] ? ": " : "", errtext);
 		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		rc = vr_error_set(VR_EBACKEND, "'%s' via '%s' exited with "
-		    "status %d: %s", what, ps->launcher,
+		rc = vr_error_set(VR_EBACKEND, "%s via '%s' failed (exit "
+		    "status %d): %s%s%s", what, ps->launcher,
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-		    errtext[0] ? errtext : "(no error output)");
+		    errtext[0] ? errtext : "(no error output)",
+		    said[0] ? "; it printed: " : "", said);
 		goto out;
 	}
 	*out = ob.p ? ob.p : vr_strdup("");
@@ -418,5 +684,31 @@ out:
 		close(eb.fd);
 	free(ob.p);
 	free(eb.p);
+	return rc;
+}
+
+int
+vr_ps_run(struct vr_ps *ps, const char *what, const char *body, char **out,
+    size_t *len)
+{
+	char *script = vr_ps_script(body), **argv = NULL, *text = NULL;
+	const char *res;
+	size_t argc, tlen = 0, rlen, before;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	rc = vr_ps_argv(&argv, &argc, ps, script);
+	free(script);
+	if (rc == 0)
+		rc = run_argv(ps, what, argv, &text, &tlen);
+	vr_ps_argv_free(argv);
+	if (rc == 0)
+		rc = vr_ps_result(what, text, tlen, &res, &rlen, &before);
+	if (rc == 0) {
+		*out = vr_strndup(res, rlen);
+		*len = rlen;
+	}
+	free(text);
 	return rc;
 }

@@ -138,6 +138,27 @@ out:
 	return rc;
 }
 
+/* Append `s` to a comment: control characters (from the host) as \xNN, so
+ * a name never ends the comment line. */
+static void
+comment_text(struct out_buf *o, const char *s)
+{
+	char esc[8];
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			out_write(o, (unsigned char *)esc, strlen(esc));
+		} else {
+			out_write(o, &c, 1);
+		}
+	}
+}
+
+/* The note for a GPU the backend cannot name (or cannot even count):
+ * what applying this file does with it, and how to declare it. */
 static void
 unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
     const struct vr_host *h)
@@ -145,22 +166,32 @@ unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
 	char *s;
 	size_t i;
 
-	s = vr_asprintf("  # gpu: the VM has %d GPU%s, but this backend "
-	    "cannot tell which, so\n  # 'gpu' is left out (unmanaged: "
-	    "applying this file keeps it).  To manage\n  # it, declare it; "
-	    "the host's GPUs are:", l->gpu.count,
-	    l->gpu.count == 1 ? "" : "s");
+	if (l->gpu_unknown)
+		s = vr_strdup("  # gpu: this backend cannot see whether the VM "
+		    "has a GPU, so 'gpu' is\n");
+	else
+		s = vr_asprintf("  # gpu: the VM has %d GPU%s, but this backend "
+		    "cannot tell which, so 'gpu' is\n", l->gpu.count,
+		    l->gpu.count == 1 ? "" : "s");
+	out_write(o, (unsigned char *)s, strlen(s));
+	free(s);
+	s = vr_strdup("  # left out.  This file changes nothing as it is, but "
+	    "vmrecon refuses to\n  # change this VM while 'gpu' is left out "
+	    "(EFLOW's Set-EflowVM removes a GPU\n  # it is not given).  "
+	    "Declare the GPU the VM uses, or write 'gpu: none'.\n"
+	    "  # The host's GPUs (one assigned by DirectDeviceAssignment may "
+	    "be missing):");
 	out_write(o, (unsigned char *)s, strlen(s));
 	free(s);
 	for (i = 0; i < h->ngpus; i++) {
-		s = vr_asprintf("%s '%s'", i ? "," : "", h->gpus[i].name);
-		out_write(o, (unsigned char *)s, strlen(s));
-		free(s);
+		out_write(o, (unsigned char *)(i ? ", '" : " '"), i ? 3 : 2);
+		comment_text(o, h->gpus[i].name);
+		out_write(o, (unsigned char *)"'", 1);
 	}
 	s = vr_asprintf("%s\n  # gpu:\n  #   name: <the GPU's name>\n"
 	    "  #   passthroughType: DirectDeviceAssignment  # or "
 	    "ParaVirtualization\n  #   count: %d\n", h->ngpus ? "" : " none",
-	    l->gpu.count);
+	    l->gpu.count ? l->gpu.count : 1);
 	out_write(o, (unsigned char *)s, strlen(s));
 	free(s);
 }
@@ -278,22 +309,34 @@ cmd_get(int argc, char **argv)
 		has_rec = rc == 0;
 		rc = vr_backend_observe(b, names[i], has_rec ? &rec : NULL,
 		    &live);
+		/* records are kept under the VM's own name (EFLOW: any case) */
+		if (rc == 0 && !has_rec && strcmp(live.name, names[i]) != 0) {
+			rc = vr_statedir_record_get(sd, live.name, &rec);
+			has_rec = rc == 0;
+			if (rc == 0) {
+				vr_vm_live_clear(&live);
+				rc = vr_backend_observe(b, names[i], &rec,
+				    &live);
+			} else if (rc == VR_ENOTFOUND)
+				rc = 0;
+		}
 		if (rc < 0) {
 			vr_cli_error("%s", vr_error_msg());
 			if (has_rec)
 				vr_vm_spec_clear(&rec);
 			goto out;
 		}
-		vr_vm_spec_from_live(&out, names[i], &live);
+		/* only what is known: an unnamed GPU stays unmanaged */
+		vr_vm_spec_from_live(&out, live.name, &live);
 		if (yaml) {
 			char *hdr = vr_asprintf("# %s on %s, observed %s by "
-			    "vmrecon get\n", names[i], vr_backend_desc(b), now);
+			    "vmrecon get\n", live.name, vr_backend_desc(b), now);
 
 			out_write(&o, (unsigned char *)hdr, strlen(hdr));
 			free(hdr);
 			rc = emit_doc(&o, &out);
-			if (rc == 0 && live.gpu.count && out.gpu_want ==
-			    VR_GPU_UNMANAGED) {
+			if (rc == 0 && (live.gpu.count || live.gpu_unknown) &&
+			    out.gpu_want == VR_GPU_UNMANAGED) {
 				/* drop the emitter's "...\n", comment, end */
 				if (o.n >= 4 && strcmp(o.p + o.n - 4,
 				    "...\n") == 0)

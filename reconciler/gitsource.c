@@ -27,6 +27,7 @@
 #include <git2.h>
 
 #include "../schema/clock.h"
+#include "../schema/base64.h"
 #include "../schema/error.h"
 #include "../schema/fileio.h"
 #include "gitsource.h"
@@ -551,35 +552,6 @@ run_tool(char **out, char *const argv[], const char *in_path, int timeout_ms)
 	return rc;
 }
 
-static char *
-base64(const unsigned char *p, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = vr_malloc((n + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		*o++ = tab[p[i] >> 2];
-		*o++ = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-		*o++ = tab[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
-		*o++ = tab[p[i + 2] & 63];
-	}
-	if (i < n) {
-		*o++ = tab[p[i] >> 2];
-		if (i + 1 < n) {
-			*o++ = tab[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
-			*o++ = tab[(p[i + 1] & 15) << 2];
-		} else {
-			*o++ = tab[(p[i] & 3) << 4];
-			*o++ = '=';
-		}
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 /* The host key must be in known_hosts under this host (and port);
  * `ssh-keygen -F` does the lookup, so hashed entries work too. */
 static int
@@ -605,7 +577,7 @@ check_host_key(struct vr_gitsource *gs, const git_cert_hostkey *hk)
 		git_error_set_str(GIT_ERROR_SSH, vr_error_msg());
 		return -1;
 	}
-	key = base64((const unsigned char *)hk->hostkey, hk->hostkey_len);
+	key = vr_base64((const unsigned char *)hk->hostkey, hk->hostkey_len);
 	for (line = strtok_r(listing, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
 		char *f[4] = { NULL }, *s2 = NULL, *tok;

@@ -32,7 +32,8 @@ vr_changes_compute(struct vr_change out[VR_FIELD__COUNT],
 		c->from = live->memory_mb;
 		c->to = spec->memory_mb;
 	}
-	if (spec->gpu_want == VR_GPU_NONE && live->gpu.count > 0) {
+	if (spec->gpu_want == VR_GPU_NONE &&
+	    (live->gpu.count > 0 || live->gpu_unknown)) {
 		c = memset(&out[n++], 0, sizeof(*c));
 		c->field = VR_FIELD_GPU;
 		c->action = VR_ACTION_DELETE;
@@ -129,6 +130,24 @@ vr_plan_build(struct vr_plan **out, struct vr_diags *problems,
 			goto fail;
 		}
 		vp->found = true;
+		/* the record is kept under the VM's own name, which for EFLOW
+		 * may differ from the spec's in case: look again, observe
+		 * again with it (the backend answers from its cache) */
+		if (sd && !vp->has_record && vp->live.name &&
+		    strcmp(vp->live.name, vp->spec->name) != 0) {
+			rc = vr_statedir_record_get(sd, vp->live.name,
+			    &vp->record);
+			if (rc < 0 && rc != VR_ENOTFOUND)
+				goto fail;
+			if (rc == 0) {
+				vp->has_record = true;
+				vr_vm_live_clear(&vp->live);
+				rc = vr_backend_observe(b, vp->spec->name,
+				    &vp->record, &vp->live);
+				if (rc < 0)
+					goto fail;
+			}
+		}
 		if ((rc = vm_plan_classify(vp, b)) < 0)
 			goto fail;
 	}
@@ -176,7 +195,7 @@ type_names(unsigned types)
 
 static void
 check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
-    const struct vr_vm_spec *s)
+    const struct vr_vm_spec *s, const struct vr_vm_live *live)
 {
 	const struct vr_host_gpu *g;
 
@@ -192,6 +211,13 @@ check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
 		return;
 	}
 	g = vr_host_find_gpu(h, s->gpu.name);
+	/* A GPU the VM holds by DirectDeviceAssignment is dismounted from
+	 * the host and may no longer be listed: when the VM holds at least
+	 * as many GPUs the backend cannot name, the declared one is taken
+	 * on trust (the verify after apply checks the count). */
+	if (!g && live->gpu.count >= s->gpu.count && !live->gpu.name &&
+	    s->gpu.type == VR_GPU_DDA)
+		return;
 	if (!g) {
 		char *names = host_gpu_names(h);
 
@@ -229,6 +255,16 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 
 		if (!vp->found)
 			continue;
+		for (j = 0; j < i; j++)
+			if (p->vms[j].found && p->vms[j].live.name &&
+			    vp->live.name &&
+			    strcmp(p->vms[j].live.name, vp->live.name) == 0)
+				vr_diags_add(d, spec->path, s->at_name.line,
+				    s->at_name.col, "'%s' and '%s' name one "
+				    "VM, '%s' (%s compares VM names without "
+				    "regard to case): keep one document",
+				    p->vms[j].spec->name, s->name,
+				    vp->live.name, vr_backend_kind(b));
 		for (j = 0; j < vp->nchanges; j++) {
 			const struct vr_change *c = &vp->changes[j];
 
@@ -261,7 +297,8 @@ vr_plan_preflight(struct vr_diags *d, const struct vr_plan *p,
 				break;
 			case VR_FIELD_GPU:
 				if (c->action != VR_ACTION_DELETE)
-					check_gpu(d, spec->path, h, s);
+					check_gpu(d, spec->path, h, s,
+					    &vp->live);
 				break;
 			default:
 				break;

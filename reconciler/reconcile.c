@@ -50,10 +50,11 @@ provisional_record(struct vr_vm_spec *r, const struct vr_vm_plan *vp)
 
 	if (vp->has_record)
 		vr_vm_spec_copy(r, &vp->record);
-	else {
+	else
 		memset(r, 0, sizeof(*r));
-		r->name = vr_strdup(vp->spec->name);
-	}
+	/* kept under the VM's own name (EFLOW: any case in the spec) */
+	free(r->name);
+	r->name = vr_strdup(vp->live.name ? vp->live.name : vp->spec->name);
 	for (i = 0; i < vp->nchanges; i++) {
 		const struct vr_change *c = &vp->changes[i];
 
@@ -104,7 +105,7 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 	struct vr_apply_request req;
 	struct vr_vm_live after;
 	bool sel[VR_FIELD__COUNT] = { false };
-	bool restart = false, ifneeded;
+	bool restart = false, ifneeded, gpu_sent = false;
 	size_t i, j, nsel = 0, nleft;
 	double t0 = vr_clock_s();
 	int rc;
@@ -118,7 +119,17 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			continue;
 		}
 		restart |= vp->changes[i].mode == VR_MODE_RESTART;
+		gpu_sent |= vp->changes[i].field == VR_FIELD_GPU;
 		sel_changes[nsel++] = vp->changes[i]; /* shallow: see below */
+	}
+	/* The GPU record is written ahead: from here until the change is
+	 * seen through, the record knows no GPU (not the old one). */
+	if (gpu_sent && sd && vr_statedir_record_gpu_in_flight(sd,
+	    vp->live.name ? vp->live.name : vp->spec->name) < 0) {
+		o->result = VR_RESULT_FAILED;
+		o->message = vr_asprintf("nothing applied: cannot mark the GPU "
+		    "change in the record first: %s", vr_error_msg());
+		return;
 	}
 	if (nsel > 0) {
 		if (opts->output == VR_OUTPUT_TEXT)
@@ -191,8 +202,9 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			    "change%s applied)", vr_clock_s() - t0, o->applied,
 			    o->applied == 1 ? "" : "s");
 		record_from_live(&rec, &after, &prov);
-		if (sd && (!vp->has_record || !record_equal(&rec, &vp->record))
-		    && vr_statedir_record_put(sd, &rec) < 0) {
+		if (sd && (gpu_sent || !vp->has_record ||
+		    !record_equal(&rec, &vp->record)) &&
+		    vr_statedir_record_put(sd, &rec) < 0) {
 			free(o->message);
 			o->result = VR_RESULT_FAILED;
 			o->message = vr_asprintf("converged, but cannot record "

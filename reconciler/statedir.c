@@ -239,7 +239,10 @@ vr_statedir_record_get(struct vr_statedir *sd, const char *name,
 	out->has_memory = has;
 	out->memory_mb = v;
 	gpu = json_object_get(vm, "gpu");
-	if (json_is_null(gpu)) {
+	if (json_is_true(json_object_get(vm, "gpuInFlight"))) {
+		/* a GPU change was sent and not seen through: unknown */
+		out->gpu_want = VR_GPU_UNMANAGED;
+	} else if (json_is_null(gpu)) {
 		out->gpu_want = VR_GPU_NONE;
 	} else if (json_is_object(gpu)) {
 		json_t *n = json_object_get(gpu, "name");
@@ -289,6 +292,26 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 		    "name", r->gpu.name, "passthroughType",
 		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
 	json_object_set_new(json_object_get(doc, "vms"), r->name, vm);
+	return doc_save(sd, "last-applied.json", doc);
+}
+
+int
+vr_statedir_record_gpu_in_flight(struct vr_statedir *sd, const char *name)
+{
+	json_t *doc, *vm;
+	int rc;
+
+	if (!sd->applied &&
+	    (rc = doc_load(&sd->applied, sd, "last-applied.json")) < 0)
+		return rc;
+	doc = sd->applied;
+	vm = json_object_get(json_object_get(doc, "vms"), name);
+	if (!json_is_object(vm)) {
+		vm = json_object();
+		json_object_set_new(json_object_get(doc, "vms"), name, vm);
+	}
+	json_object_del(vm, "gpu");
+	json_object_set_new(vm, "gpuInFlight", json_true());
 	return doc_save(sd, "last-applied.json", doc);
 }
 

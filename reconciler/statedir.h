@@ -29,6 +29,13 @@ int vr_statedir_record_get(struct vr_statedir *sd, const char *name,
     struct vr_vm_spec *out);
 int vr_statedir_record_put(struct vr_statedir *sd,
     const struct vr_vm_spec *applied);
+/* Written ahead of a GPU change: the record of VM `name` forgets its GPU
+ * and is marked "gpuInFlight" until record_put replaces it after the change
+ * was seen through.  Until then record_get gives an unmanaged (unknown)
+ * GPU, never the old one: a dead vmrecon or a failed verify cannot make a
+ * later pass put the old GPU back. */
+int vr_statedir_record_gpu_in_flight(struct vr_statedir *sd,
+    const char *name);
 
 enum vr_result {
 	VR_RESULT_CONVERGED,   /* in sync after this pass */

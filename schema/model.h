@@ -93,6 +93,8 @@ struct vr_vm_live {
 	int cpu_count;
 	int64_t memory_mb;
 	struct vr_gpu gpu; /* count 0 = no GPU; name/type may be unknown */
+	bool gpu_unknown;  /* whether there is a GPU at all is unknown (and
+			    * gpu.count is 0) */
 	/* headroom for memory: the most this VM may have (host free memory plus
 	 * what the VM holds now); 0 = use vr_host.memory_mb */
 	int64_t memory_limit_mb;

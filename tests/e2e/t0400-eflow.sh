@@ -1,9 +1,10 @@
 # t0400-eflow.sh - the eflow backend end to end, with the EFLOW emulator
 # (tests/eflow-emu/powershell) standing in for powershell.exe: the
 # Set-EflowVM pitfall reproduced and avoided, every preflight rule, the VM
-# off under both restart policies, and a launcher that hangs, fails or
-# prints garbage.  The emulator logs every call; the log is how we check
-# what vmrecon sent.
+# off under both restart policies, the launcher calls each command makes,
+# and a launcher that hangs, fails or prints garbage.  The emulator decodes
+# every -EncodedCommand and logs it (kind, the Set-EflowVM call, whether
+# Start-EflowVm was in it); the log is how we check what vmrecon sent.
 . "$(dirname "$0")/../lib.sh"
 EMU=$VR_TOP/tests/eflow-emu/powershell
 BK="eflow:$EMU"
@@ -42,7 +43,7 @@ PY
 }
 vm() { json_get "$EFLOW_EMU_STATE" "d['vm']$1"; }
 vmtuple() { echo "$(vm "['cpuCount']"),$(vm "['memoryInMB']"),$(vm "['gpu'] and d['vm']['gpu']['name']")"; }
-nsets() { grep -c '"Set-EflowVM' "$EFLOW_EMU_LOG"; }
+nsets() { grep -c '"kind":"set"' "$EFLOW_EMU_LOG"; }
 ncalls() { wc -l <"$EFLOW_EMU_LOG" | tr -d ' '; }
 # spec FILE BODY...: a vmrecon/v1 document for EDGE01-EFLOW
 spec() {
@@ -58,8 +59,9 @@ vmr() { run "$VMRECON" "$1" -f "$2" --backend "$BK" --state-dir "$S"; }
 
 # --- the pitfall, reproduced on the emulator directly -----------------------
 emu_reset
-"$EMU" -NoProfile -NonInteractive -Command "Set-EflowVM -gpuName 'NVIDIA A2' \
--gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless" >/dev/null
+"$EMU" -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand "$(echo "\$r = Set-EflowVM \
+-gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 \
+-headless 6>&1" | "$EMU" --wrap)" >/dev/null
 expect_eq "$(vmtuple)" "1,1024,NVIDIA A2" \
 	"naive Set-EflowVM -gpuName resets CPU and memory (the pitfall)"
 
@@ -76,21 +78,25 @@ vmr apply "$T/gpu.yaml"
 expect_rc 0 "apply of a GPU-only spec"
 expect_eq "$(vmtuple)" "4,8192,NVIDIA A2" "GPU-only apply kept CPU and memory"
 expect_eq "$(nsets)" 1 "exactly one Set-EflowVM"
-expect_in "$EFLOW_EMU_LOG" "\"Set-EflowVM -cpuCount 4 -memoryInMB 8192 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless\"" \
+expect_in "$EFLOW_EMU_LOG" "\"call\":\"Set-EflowVM -cpuCount 4 -memoryInMB 8192 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless\"" \
 	"Set-EflowVM carries every parameter"
 calls_gpu_apply=$(ncalls)
-echo "# PowerShell invocations for this apply: $calls_gpu_apply"
-[ "$calls_gpu_apply" -le 7 ] && ok "apply used $calls_gpu_apply PowerShell invocations (<= 7)" ||
-	notok "apply used $calls_gpu_apply PowerShell invocations"
+echo "# launcher calls for an apply that changes something: $calls_gpu_apply"
+expect_eq "$calls_gpu_apply" 3 "an apply that changes something: 3 launcher calls (observe, set, verify)"
 expect_not_in "$EFLOW_EMU_LOG" "Start-EflowVm" "a running VM is not started"
 
 # --- in sync: no Set-EflowVM ------------------------------------------------
 : >"$EFLOW_EMU_LOG"
 vmr diff "$T/gpu.yaml"
 expect_rc 0 "diff after apply: in sync (GPU name from the record)"
+echo "# launcher calls for a diff: $(ncalls)"
+expect_eq "$(ncalls)" 1 "a diff: 1 launcher call"
+: >"$EFLOW_EMU_LOG"
 vmr apply "$T/gpu.yaml"
 expect_rc 0 "apply of an in-sync spec"
 expect_eq "$(nsets)" 0 "an in-sync spec sends no Set-EflowVM"
+echo "# launcher calls for an in-sync apply: $(ncalls)"
+expect_eq "$(ncalls)" 1 "an in-sync apply: 1 launcher call"
 
 # --- CPU-only spec keeps the GPU, twice (the record carries the name) -------
 spec "$T/cpu2.yaml" "cpuCount: 2" "restartPolicy: IfNeeded"
@@ -98,7 +104,7 @@ spec "$T/cpu2.yaml" "cpuCount: 2" "restartPolicy: IfNeeded"
 vmr apply "$T/cpu2.yaml"
 expect_rc 0 "apply of a CPU-only spec"
 expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "CPU-only apply kept memory and the GPU"
-expect_in "$EFLOW_EMU_LOG" "\"Set-EflowVM -cpuCount 2 -memoryInMB 8192 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless\"" \
+expect_in "$EFLOW_EMU_LOG" "\"call\":\"Set-EflowVM -cpuCount 2 -memoryInMB 8192 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless\"" \
 	"CPU-only Set-EflowVM passes the recorded GPU"
 spec "$T/cpu3.yaml" "cpuCount: 3" "restartPolicy: IfNeeded"
 vmr apply "$T/cpu3.yaml"
@@ -111,7 +117,7 @@ spec "$T/nogpu.yaml" "gpu: none" "restartPolicy: IfNeeded"
 vmr apply "$T/nogpu.yaml"
 expect_rc 0 "apply of gpu: none"
 expect_eq "$(vmtuple)" "3,8192,None" "gpu: none removed only the GPU"
-expect_in "$EFLOW_EMU_LOG" "\"Set-EflowVM -cpuCount 3 -memoryInMB 8192 -headless\"" \
+expect_in "$EFLOW_EMU_LOG" "\"call\":\"Set-EflowVM -cpuCount 3 -memoryInMB 8192 -headless\"" \
 	"no GPU parameters when the VM must have no GPU"
 
 # --- ParaVirtualization: no -gpuCount ---------------------------------------
@@ -120,8 +126,8 @@ spec "$T/pv.yaml" "gpu:" "  name: Intel(R) UHD Graphics 630" \
 : >"$EFLOW_EMU_LOG"
 vmr apply "$T/pv.yaml"
 expect_rc 0 "apply of a ParaVirtualization GPU"
-expect_in "$EFLOW_EMU_LOG" "-gpuName 'Intel(R) UHD Graphics 630' -gpuPassthroughType 'ParaVirtualization' -headless\"" \
-	"ParaVirtualization is sent without -gpuCount"
+expect_in "$EFLOW_EMU_LOG" "-gpuName 'Intel(R) UHD Graphics 630' -gpuPassthroughType 'ParaVirtualization' -gpuCount 1 -headless\"" \
+	"ParaVirtualization is sent with -gpuCount 1 (as Microsoft's example)"
 
 # --- hostile GPU names arrive literally -------------------------------------
 # (the loader refuses control characters such as newlines in names; the unit
@@ -169,7 +175,7 @@ rm -rf "$S"
 preflight_case "CPUs over the logical processors" \
 	"cpuCount 16 is more than the host's 8 logical processors" "cpuCount: 16"
 preflight_case "memory over free plus current" \
-	"memoryInMB 16384 is more than the 14192 MB" "memoryInMB: 16384"
+	"memoryInMB 14000 is more than the 12144 MB" "memoryInMB: 14000"
 preflight_case "a GPU the host does not have (listing its GPUs)" \
 	"the host has no GPU named 'NVIDIA T4' (it has: 'NVIDIA A2', 'Intel(R) UHD Graphics 630')" \
 	"gpu:" "  name: NVIDIA T4" "  passthroughType: DirectDeviceAssignment"
@@ -196,7 +202,7 @@ preflight_case "Windows Server below 17763" "Windows Server 2019 needs build 177
 	"gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
 # all problems listed together
 emu_reset
-preflight_case "several problems at once" "3 problems" "cpuCount: 16" "memoryInMB: 16384" \
+preflight_case "several problems at once" "3 problems" "cpuCount: 16" "memoryInMB: 14000" \
 	"gpu:" "  name: NVIDIA T4" "  passthroughType: DirectDeviceAssignment"
 expect_in "$T/err" "pf.yaml:6:13: cpuCount 16" "each problem at file:line:col"
 
@@ -205,7 +211,8 @@ emu_reset "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignmen
 rm -rf "$S"
 preflight_case "a GPU of unknown name, spec without gpu" \
 	"Set-EflowVM removes a GPU it is not given: declare the GPU in the spec" "cpuCount: 2"
-expect_in "$T/err" "this host has 'NVIDIA A2', 'Intel(R) UHD Graphics 630'" "and lists the host's GPUs"
+expect_in "$T/err" "this host has 'Intel(R) UHD Graphics 630'; a GPU assigned by DirectDeviceAssignment may no longer be listed" \
+	"and lists the host's GPUs (the A2 the VM holds by DDA is dismounted)"
 vmr diff "$T/gpu.yaml"
 expect_rc 2 "a spec that declares it plans an update"
 vmr apply "$T/gpu.yaml"
@@ -234,15 +241,16 @@ expect_eq "$(vm "['power']"),$(vm "['cpuCount']")" "Off,4" "Never: the VM is unt
 : >"$EFLOW_EMU_LOG"
 vmr apply "$T/cpu2.yaml"
 expect_rc 0 "VM off, restartPolicy IfNeeded: applied"
-expect_eq "$(grep -o '"Start-EflowVm"\|"Set-EflowVM[^"]*"' "$EFLOW_EMU_LOG" | tr '\n' '/')" \
-	'"Start-EflowVm"/"Set-EflowVM -cpuCount 2 -memoryInMB 8192 -headless"/' \
-	"IfNeeded: Start-EflowVm, then Set-EflowVM"
+expect_in "$EFLOW_EMU_LOG" '"kind":"set","call":"Set-EflowVM -cpuCount 2 -memoryInMB 8192 -headless","start":true' \
+	"IfNeeded: Start-EflowVm, then Set-EflowVM, in one call"
+echo "# launcher calls for an apply that starts the VM: $(ncalls)"
+expect_eq "$(ncalls)" 3 "an apply that starts the VM: 3 launcher calls"
 expect_eq "$(vm "['power']"),$(vmtuple)" "Running,2,8192,None" "IfNeeded: the VM runs with 2 CPUs"
 emu_reset "d['vm']['power'] = 'Off'; d['vm']['powerAsNumber'] = True"
 : >"$EFLOW_EMU_LOG"
 vmr apply "$T/cpu2.yaml"
-expect_rc 0 "VmPowerState as a number (3 = Off)"
-expect_in "$EFLOW_EMU_LOG" "Start-EflowVm" "a numeric Off is started too"
+expect_rc 0 "VmPowerState as moc's number (2 = Off)"
+expect_in "$EFLOW_EMU_LOG" '"start":true' "a numeric Off is started too"
 
 # --- a launcher that hangs, fails or prints garbage -------------------------
 # fault_case DESC EXPECTED-TEXT FAULTS-PYTHON: apply fails (exit 1), says it,
@@ -265,18 +273,22 @@ fault_case() {
 }
 TMO=2000 fault_case "hangs" "did not finish within 2000 ms (killed)" "{'hang': True}"
 TMO=2000 fault_case "hangs in Set-EflowVM" \
-	"'Set-EflowVM -cpuCount 2 -memoryInMB 8192 -headless' via '$EMU' did not finish within 2000 ms" \
-	"{'hang': True, 'match': 'Set-EflowVM'}"
+	"Set-EflowVM via '$EMU' did not finish within 2000 ms" \
+	"{'hang': True, 'match': 'set'}"
 expect_in "$T/err" "applied before the failure: nothing" "a hang in Set-EflowVM: nothing marked applied"
 fault_case "exits non-zero" \
-	"exited with status 5: Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet" \
+	"failed (exit status 5): Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet" \
 	"{'exit': 5, 'stderr': \"Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet\\r\\n\"}"
-fault_case "prints garbage" "'Get-EflowVm | ConvertTo-Json -Depth 8 -Compress' printed no valid JSON" \
-	"{'match': 'Get-EflowVm', 'garbage': '<html>502 Bad Gateway</html>'}"
-fault_case "prints JSON of the wrong shape" "cpucount is out of range or of another type" \
-	"{'match': 'Get-EflowVm', 'garbage': '{\"VmConfiguration\":{\"name\":\"EDGE01-EFLOW\",\"properties\":{\"hardwareProfile\":{\"customsize\":{\"cpucount\":\"4\",\"memorymb\":8192,\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}'}"
-fault_case "prints garbage for the host" "'Get-EflowHostConfiguration | ConvertTo-Json -Depth 8 -Compress' printed no valid JSON" \
-	"{'match': 'Get-EflowHostConfiguration', 'garbage': 'FreePhysicalMemoryInMB : 6000'}"
+fault_case "prints garbage" "exited 0 without a result; it printed: <html>502 Bad Gateway</html>" \
+	"{'match': 'observe', 'garbage': '<html>502 Bad Gateway</html>'}"
+fault_case "prints JSON of the wrong shape" "cpuCount is out of range or of another type" \
+	"{'match': 'observe', 'garbage': '\\n#vmrecon-result-4f1d9c#\\n{\"name\":\"EDGE01-EFLOW\",\"power\":\"Running\",\"cpuCount\":\"4\",\"memoryMB\":8192}'}"
+fault_case "cuts its output short" "the observe script printed no JSON object" "{'match': 'observe', 'cut': 40}"
+fault_case "cuts its output before the result" "exited 0 without a result" "{'match': 'observe', 'cut': 10}"
+fault_case "fails in the AzureEFLOW style (stdout, exit 0)" \
+	"Set-EflowVM failed: [" "{'setFails': 'The virtual machine could not be reconfigured'}"
+expect_in "$T/err" "Exception caught!!! - The virtual machine could not be reconfigured at line 4242" \
+	"a failed Set-EflowVM that exits 0: apply exits 1 with the host's words"
 VMRECON_EFLOW_TIMEOUT_MS=soon run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "$BK" --state-dir "$S"
 expect_rc 1 "a bad VMRECON_EFLOW_TIMEOUT_MS"
 expect_in "$T/err" "VMRECON_EFLOW_TIMEOUT_MS 'soon'" "is named"
@@ -284,20 +296,21 @@ run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "eflow:$T/no-such-powershell" --
 expect_rc 1 "a launcher that does not exist"
 expect_in "$T/err" "cannot run PowerShell launcher '$T/no-such-powershell'" "is named"
 
-# --- nothing but the pipelines of issue 3 was ever sent ---------------------
+# --- nothing but the two scripts was ever sent -------------------------------
 # (the emulator refuses anything else; this checks the last log's shapes)
-/usr/bin/python3 - "$EFLOW_EMU_LOG" <<'PY' && ok "every logged call is -NoProfile -NonInteractive -Command PIPELINE" || notok "unexpected call shape"
+/usr/bin/python3 - "$EFLOW_EMU_LOG" <<'PY' && ok "every logged call is -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand BASE64" || notok "unexpected call shape"
 import json, sys
 for line in open(sys.argv[1]):
     a = json.loads(line)
-    assert len(a) == 4 and a[:3] == ["-NoProfile", "-NonInteractive", "-Command"], a
+    assert a["argv"] == ["-NoProfile", "-NonInteractive", "-OutputFormat", "Text", "-EncodedCommand"], a
+    assert a["kind"] in ("observe", "set"), a
 PY
 
 # --- memcheck: the eflow paths (host, observe, preflight, apply, a failure)
 if [ "${SANITIZE:-}" != 1 ] && command -v valgrind >/dev/null; then
 	for f in gpu.yaml cpu2.yaml nogpu.yaml; do
 		emu_reset "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignment', 'count': 1}"
-		[ "$f" = nogpu.yaml ] && emu_edit "d['faults'] = {'match': 'Set-EflowVM', 'exit': 1, 'stderr': 'Cannot process request, EFLOW VM is OFF!'}"
+		[ "$f" = nogpu.yaml ] && emu_edit "d['faults'] = {'setFails': 'Cannot process request, EFLOW VM is OFF!'}"
 		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 			--error-exitcode=99 "$VMRECON" apply -f "$T/$f" --backend "$BK" \
 			--state-dir "$T/vg" >"$T/out" 2>"$T/err"

@@ -313,45 +313,129 @@ TEST(eflow_launcher_split)
 
 TEST(eflow_run_failures_are_clear)
 {
-	struct vr_ps *ps, *quick;
-	char *out = NULL;
+	struct vr_backend *b;
+	struct vr_ps *ps;
+	struct vr_host h;
+	char *out = NULL, *log;
 	size_t len;
 	time_t t0;
 
-	CHECK_INT(vr_ps_open(&ps, emu_path(), 0), 0);
 	emu_setup(NULL, NULL, "{\"exit\": 3, \"stderr\": \"Boom: the "
 	    "module\\nfailed to load\\n\"}");
-	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_EBACKEND);
-	CHECK_CONTAINS(vr_error_msg(), "'Start-EflowVm'");
-	CHECK_CONTAINS(vr_error_msg(), "exited with status 3");
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "observe (Get-EflowVm");
+	CHECK_CONTAINS(vr_error_msg(), "failed (exit status 3)");
 	CHECK_CONTAINS(vr_error_msg(), "Boom: the module failed to load");
-	CHECK(out == NULL);
+	vr_backend_free(b);
+
+	/* errors as Windows PowerShell writes them without a tty */
+	emu_setup(NULL, NULL, "{\"exit\": 1, \"stderr\": \"#< CLIXML\\r\\n"
+	    "<Objs Version=\\\"1.1.0.1\\\"><S S=\\\"Error\\\">Import-Module : "
+	    "The specified module &apos;AzureEFLOW&apos; was not loaded_x000D"
+	    "__x000A_</S><S S=\\\"Error\\\">At line:5</S></Objs>\"}");
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "Import-Module : The specified module "
+	    "'AzureEFLOW' was not loaded At line:5");
+	vr_backend_free(b);
 
 	emu_setup(NULL, NULL, "{\"hang\": true}");
-	CHECK_INT(vr_ps_open(&quick, emu_path(), 400), 0);
+	b = emu_open(400);
 	t0 = time(NULL);
-	CHECK_INT(vr_ps_run(quick, "Start-EflowVm", &out, &len), VR_ETIMEOUT);
+	CHECK_INT(vr_backend_host(b, &h), VR_ETIMEOUT);
 	CHECK(time(NULL) - t0 < 5);
 	CHECK_CONTAINS(vr_error_msg(), "did not finish within 400 ms");
-	CHECK_INT(vr_ps_calls(quick), 1);
-	vr_ps_free(quick);
+	log = emu_log();
+	CHECK_INT(count_lines(log), 1);
+	free(log);
+	vr_backend_free(b);
 
 	emu_setup(NULL, NULL, "{\"garbage\": \"0123456789abcdef\", "
 	    "\"garbageRepeat\": 70000}");
-	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_EBACKEND);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "more than 1048576 bytes");
+	vr_backend_free(b);
 
+	/* output cut short before the result */
+	emu_setup(NULL, NULL, "{\"cut\": 10}");
+	b = emu_open(0);
+	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "exited 0 without a result");
+	vr_backend_free(b);
+
+	/* a script the emulator does not know fails loudly */
+	CHECK_INT(vr_ps_open(&ps, emu_path(), 0), 0);
 	emu_setup(NULL, NULL, NULL);
-	CHECK_INT(vr_ps_run(ps, "Get-Process", &out, &len), VR_EBACKEND);
-	CHECK_CONTAINS(vr_error_msg(), "does not know this pipeline");
-	CHECK_INT(vr_ps_calls(ps), 3);
+	CHECK_INT(vr_ps_run(ps, "test", "Get-Process", &out, &len),
+	    VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "calls Get-Process, which vmrecon "
+	    "never sends");
+	CHECK_INT(vr_ps_calls(ps), 1);
 	vr_ps_free(ps);
 
 	CHECK_INT(vr_ps_open(&ps, "/nonexistent/powershell.exe -x", 0), 0);
-	CHECK_INT(vr_ps_run(ps, "Start-EflowVm", &out, &len), VR_EBACKEND);
+	CHECK_INT(vr_ps_run(ps, "test", "Start-EflowVm", &out, &len),
+	    VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "cannot run PowerShell launcher "
 	    "'/nonexistent/powershell.exe'");
+	CHECK(out == NULL);
 	vr_ps_free(ps);
+}
+
+/* The argv after the launcher's words: -NoProfile -NonInteractive
+ * -EncodedCommand and base64 only, whatever the script holds; and the
+ * base64 is the script in UTF-16LE. */
+TEST(eflow_argv_is_inert)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	    "opqrstuvwxyz0123456789+/=-";
+	struct vr_ps *ps;
+	char **v, *script;
+	size_t n, i;
+
+	CHECK_INT(vr_ps_open(&ps, "ssh admin@host powershell", 0), 0);
+	script = vr_ps_script("$x = 'it''s \xe2\x80\x99 \"q\" | ; & $(a) "
+	    "`n \xf0\x9f\x98\x80'\n");
+	CHECK_INT(vr_ps_argv(&v, &n, ps, script), 0);
+	CHECK_INT(n, 9);
+	CHECK_STR(v[0], "ssh");
+	CHECK_STR(v[2], "powershell");
+	CHECK_STR(v[3], "-NoProfile");
+	CHECK_STR(v[4], "-NonInteractive");
+	CHECK_STR(v[5], "-OutputFormat");
+	CHECK_STR(v[6], "Text");
+	CHECK_STR(v[7], "-EncodedCommand");
+	CHECK(v[9] == NULL);
+	for (i = 3; i < n; i++)
+		CHECK_INT(strspn(v[i], b64), strlen(v[i]));
+	/* "$Error..." in UTF-16LE starts every script */
+	CHECK(strncmp(v[8], "JABFAHIAcgBvAHIA", 16) == 0);
+	vr_ps_argv_free(v);
+	free(script);
+	CHECK_INT(vr_ps_argv(&v, &n, ps, "bad \xff utf-8"), VR_EINVALID);
+	CHECK(v == NULL);
+	vr_ps_free(ps);
+}
+
+/* The result is what follows the last sentinel line. */
+TEST(eflow_result_after_the_sentinel)
+{
+	const char *res;
+	size_t rl, before;
+	static const char t1[] = "noise\r\n" VR_PS_SENTINEL "\r\nA\n"
+	    VR_PS_SENTINEL "\nB\n";
+
+	CHECK_INT(vr_ps_result("x", t1, strlen(t1), &res, &rl, &before), 0);
+	CHECK_INT(rl, 2);
+	CHECK(strncmp(res, "B\n", 2) == 0);
+	CHECK_INT(vr_ps_result("x", "a" VR_PS_SENTINEL "\nB",
+	    strlen("a" VR_PS_SENTINEL "\nB"), &res, &rl, &before),
+	    VR_EBACKEND);
+	CHECK_INT(vr_ps_result("x", VR_PS_SENTINEL, strlen(VR_PS_SENTINEL),
+	    &res, &rl, &before), 0);
+	CHECK_INT(rl, 0);
 }
 
 TEST(eflow_gpu_support_matrix)
@@ -395,11 +479,13 @@ TEST(eflow_host_limits)
 	CHECK_INT(vr_backend_host(b, &h), 0);
 	vr_host_clear(&h);
 	log = emu_log();
-	CHECK_INT(count_lines(log), 4);
-	CHECK_CONTAINS(log, "Get-EflowHostConfiguration | ConvertTo-Json");
+	CHECK_INT(count_lines(log), 1); /* one script asks for everything */
+	CHECK_CONTAINS(log, "\"kind\":\"observe\"");
+	CHECK_CONTAINS(log, "Get-EflowHostConfiguration");
 	CHECK_CONTAINS(log, "Win32_VideoController");
 	CHECK_CONTAINS(log, "Win32_ComputerSystem");
-	CHECK_CONTAINS(log, "Get-ItemProperty 'HKLM:");
+	CHECK_CONTAINS(log, "Win32_Processor");
+	CHECK_CONTAINS(log, "Get-ItemProperty -Path 'HKLM:");
 	free(log);
 	vr_backend_free(b);
 
@@ -467,7 +553,7 @@ TEST(eflow_observe)
 	CHECK_INT(l.gpu.count, 1);
 	CHECK(l.gpu.name == NULL);
 	CHECK_INT(l.gpu.type, VR_GPU_TYPE_NONE);
-	CHECK_INT(l.memory_limit_mb, 6000 + 4096);
+	CHECK_INT(l.memory_limit_mb, 6000 + 4096 - 2048); /* the margin */
 	vr_vm_live_clear(&l);
 
 	rec.gpu_want = VR_GPU_WANT;
@@ -483,6 +569,46 @@ TEST(eflow_observe)
 	CHECK(l.gpu.name == NULL);
 	vr_vm_live_clear(&l);
 
+	vr_backend_free(b);
+
+	/* two sockets, no gpucount, noise, OEM bytes: the record decides */
+	emu_setup("{\"name\": \"EDGE01-EFLOW\", \"power\": \"Running\", "
+	    "\"powerAsNumber\": true, \"noGpuCount\": true, \"cpuCount\": "
+	    "2, \"memoryInMB\": 4096, \"gpu\": null}", "{\"logicalProcessors\""
+	    ": 128, \"sockets\": 2, \"freeMemoryInMB\": 60000, "
+	    "\"totalMemoryInMB\": 65536, \"model\": \"Pr\u00e4zision\", "
+	    "\"buildNumber\": \"20348\", \"ubr\": 1, \"productName\": "
+	    "\"Windows Server 2022\", \"installationType\": \"Server\", "
+	    "\"noise\": [\"Could not resolve virtual machine IP address at "
+	    "line 3881\"], \"oem\": true, \"videoControllers\": "
+	    "[\"NVIDIA T4 \u00e4\"]}", NULL);
+	b = emu_open(0);
+	CHECK_INT(vr_backend_observe(b, "EDGE01-EFLOW", NULL, &l), 0);
+	CHECK(l.running);
+	CHECK(l.gpu_unknown);
+	CHECK_INT(l.gpu.count, 0);
+	vr_vm_live_clear(&l);
+	rec.gpu.count = 1;
+	CHECK_INT(vr_backend_observe(b, "EDGE01-EFLOW", &rec, &l), 0);
+	CHECK(!l.gpu_unknown);
+	CHECK_INT(l.gpu.count, 1);
+	CHECK_STR(l.gpu.name, "NVIDIA A2");
+	vr_vm_live_clear(&l);
+	rec.gpu_want = VR_GPU_NONE;
+	CHECK_INT(vr_backend_observe(b, "EDGE01-EFLOW", &rec, &l), 0);
+	CHECK(!l.gpu_unknown);
+	CHECK_INT(l.gpu.count, 0);
+	vr_vm_live_clear(&l);
+	{
+		struct vr_host h;
+
+		CHECK_INT(vr_backend_host(b, &h), 0);
+		CHECK_INT(h.cpus, 128);
+		CHECK_INT(h.ngpus, 1);
+		CHECK_STR(h.gpus[0].name, "NVIDIA T4 \xef\xbf\xbd");
+		vr_host_clear(&h);
+	}
+
 	CHECK_INT(vr_backend_observe(b, "edge-01", NULL, &l), VR_ENOTFOUND);
 	CHECK_CONTAINS(vr_error_msg(), "'edge-01'");
 	CHECK_CONTAINS(vr_error_msg(), "'EDGE01-EFLOW'");
@@ -493,34 +619,30 @@ TEST(eflow_observe)
 	vr_backend_free(b);
 }
 
-/* Outputs a broken or hostile PowerShell could print instead of
- * Get-EflowVm's JSON: each is a clear error naming the pipeline. */
+/* Outputs a broken or hostile host could print instead of the observe
+ * result (after the sentinel, or without one): each is a clear error. */
 TEST(eflow_hostile_json_is_refused)
 {
 	static const char *bad[] = { "", "   \n", "not json", "null", "[]",
-	    "{}", "\"Running\"", "{\"VmConfiguration\": 5}",
-	    "{\"VmConfiguration\": {\"name\": 5}}",
+	    "{}", "\"Running\"", "{\"name\": 5}",
 	    "<html><body>502 Bad Gateway</body></html>",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
-	    "Profile\":{\"customsize\":{\"cpucount\":\"4\",\"memorymb\":4096,"
-	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
-	    "Profile\":{\"customsize\":{\"cpucount\":4.5,\"memorymb\":4096,"
-	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
-	    "Profile\":{\"customsize\":{\"cpucount\":-1,\"memorymb\":4096,"
-	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
-	    "Profile\":{\"customsize\":{\"cpucount\":4,\"memorymb\":1e300,"
-	    "\"gpucount\":0}}}},\"VmPowerState\":\"Running\"}",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
-	    "Profile\":{\"customsize\":{\"cpucount\":4,\"memorymb\":4096,"
-	    "\"gpucount\":99999999999999999999}}}},\"VmPowerState\":1}",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware"
-	    "Profile\":{\"customsize\":{\"cpucount\":4,\"memorymb\":4096,"
-	    "\"gpucount\":0}}}},\"VmPowerState\":null}",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"name\":\"B\"}}",
-	    "{\"VmConfiguration\":{\"name\":\"A\",\"properties\":{\"hardware",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":\"4\"}",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":4.5}",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":-1}",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":4,\"memoryMB\":1e300}",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":4,\"memoryMB\":4096,"
+	    "\"gpuCount\":99999999999999999999}",
+	    "{\"name\":\"A\",\"power\":null,\"cpuCount\":4,\"memoryMB\":4096}",
+	    "{\"name\":\"A\",\"name\":\"B\"}",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":4,\"memoryMB\":4096,"
+	    "\"gpuCount\":0,\"logicalProcessors\":[64,64],\"freeMemoryMB\":1}",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":4,\"memoryMB\":4096,"
+	    "\"gpuCount\":0,\"logicalProcessors\":8,\"freeMemoryMB\":1,"
+	    "\"gpus\":\"NVIDIA A2\",\"build\":\"-1\"}",
+	    "{\"name\":\"A\",\"power\":\"1\",\"cpuCount\":4,\"memoryMB\":4096,"
+	    "\"gpuCount\":0,\"logicalProcessors\":8,\"freeMemoryMB\":1,"
+	    "\"gpus\":[1],\"build\":\"19044\"}",
+	    "{\"name\":\"A\",\"properties\":{\"hardware",
 	};
 	struct vr_backend *b;
 	struct vr_vm_live l;
@@ -528,37 +650,43 @@ TEST(eflow_hostile_json_is_refused)
 	json_t *j;
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + 2; i++) {
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + 3; i++) {
 		if (i < sizeof(bad) / sizeof(bad[0])) {
-			j = json_string(bad[i]);
+			deep = vr_asprintf("noise\r\n\n%s\n%s", VR_PS_SENTINEL,
+			    bad[i]);
 		} else if (i == sizeof(bad) / sizeof(bad[0])) {
-			deep = vr_malloc(200001);
-			memset(deep, '[', 100000);
-			memset(deep + 100000, ']', 100000);
-			deep[200000] = '\0';
-			j = json_string(deep);
-			free(deep);
-		} else {
+			deep = vr_malloc(200100);
+			strcpy(deep, "\n" VR_PS_SENTINEL "\n");
+			memset(deep + strlen(deep), '[', 100000);
+			memset(deep + 100000 + 25, ']', 100000);
+			deep[200025] = '\0';
+		} else if (i == sizeof(bad) / sizeof(bad[0]) + 1) {
 			longname = vr_malloc(5001);
 			memset(longname, 'n', 5000);
 			longname[5000] = '\0';
-			deep = vr_asprintf("{\"VmConfiguration\":{\"name\":\"%s\","
-			    "\"properties\":{\"hardwareProfile\":{\"customsize"
-			    "\":{\"cpucount\":4,\"memorymb\":4096,\"gpucount\""
-			    ":0}}}},\"VmPowerState\":\"Running\"}", longname);
-			j = json_string(deep);
-			free(deep);
+			deep = vr_asprintf("\n%s\n{\"name\":\"%s\",\"power\":"
+			    "\"Running\",\"cpuCount\":4,\"memoryMB\":4096,"
+			    "\"gpuCount\":0,\"logicalProcessors\":8,"
+			    "\"freeMemoryMB\":1,\"build\":\"19044\"}",
+			    VR_PS_SENTINEL, longname);
 			free(longname);
+		} else {
+			/* the AzureEFLOW style: the error on stdout, exit 0 */
+			deep = vr_strdup("[12/01/2026 02:00:00] Exception "
+			    "caught!!!\r\n - Virtual machine name could not be "
+			    "retrieved at line 3881\r\n");
 		}
+		j = json_string(deep);
+		free(deep);
 		deep = json_dumps(j, JSON_ENCODE_ANY);
-		faults = vr_asprintf("{\"match\": \"Get-EflowVm\", "
+		faults = vr_asprintf("{\"match\": \"observe\", "
 		    "\"garbage\": %s}", deep);
 		emu_setup(NULL, NULL, faults);
 		b = emu_open(0);
 		if (!CHECK(vr_backend_observe(b, "A", NULL, &l) ==
 		    VR_EBACKEND))
 			printf("    output %zu accepted\n", i);
-		CHECK_CONTAINS(vr_error_msg(), "'Get-EflowVm | ConvertTo-Json");
+		CHECK_CONTAINS(vr_error_msg(), "observe");
 		CHECK(l.name == NULL);
 		vr_vm_live_clear(&l);
 		vr_backend_free(b);
@@ -566,6 +694,9 @@ TEST(eflow_hostile_json_is_refused)
 		free(deep);
 		json_decref(j);
 	}
+	CHECK_CONTAINS(vr_error_msg(), "without a result; it printed: [12/01/"
+	    "2026 02:00:00] Exception caught!!! - Virtual machine name could "
+	    "not be retrieved at line 3881");
 }
 
 TEST(eflow_tolerated_json_shapes)
@@ -573,12 +704,16 @@ TEST(eflow_tolerated_json_shapes)
 	struct vr_backend *b;
 	struct vr_vm_live l;
 
-	/* a byte order mark, a whole-number real, a numeric power state */
-	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
-	    "\"\\ufeff{\\\"VmConfiguration\\\":{\\\"name\\\":\\\"A\\\","
-	    "\\\"properties\\\":{\\\"hardwareProfile\\\":{\\\"customsize\\\":"
-	    "{\\\"cpucount\\\":4.0,\\\"memorymb\\\":4096,\\\"gpucount\\\":0}}}},"
-	    "\\\"VmPowerState\\\":2}\\r\\n\"}");
+	/* a byte order mark-free result after noise, CR LF, a numeric power
+	 * state by moc's enum (1 Running), null fields, a lone GPU string */
+	emu_setup(NULL, NULL, "{\"match\": \"observe\", \"garbage\": "
+	    "\"WARNING: a newer EFLOW is available\\r\\n\\r\\n"
+	    VR_PS_SENTINEL "\\r\\n{\\\"name\\\":\\\"A\\\",\\\"power\\\":\\\"1\\\","
+	    "\\\"cpuCount\\\":4,\\\"memoryMB\\\":4096,\\\"gpuCount\\\":0,"
+	    "\\\"logicalProcessors\\\":8,\\\"freeMemoryMB\\\":9000,"
+	    "\\\"totalMemoryBytes\\\":null,\\\"gpus\\\":\\\"NVIDIA A2\\\","
+	    "\\\"model\\\":null,\\\"build\\\":\\\"19044\\\",\\\"ubr\\\":null}"
+	    "\\r\\n\"}");
 	b = emu_open(0);
 	if (!CHECK(vr_backend_observe(b, "a", NULL, &l) == 0))
 		printf("    %s\n", vr_error_msg());
@@ -587,25 +722,16 @@ TEST(eflow_tolerated_json_shapes)
 	vr_vm_live_clear(&l);
 	vr_backend_free(b);
 
-	/* warning-stream lines before the JSON */
-	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
-	    "\"WARNING: a newer EFLOW is available\\r\\nVERBOSE: x\\n"
-	    "{\\\"VmConfiguration\\\":{\\\"name\\\":\\\"A\\\","
-	    "\\\"properties\\\":{\\\"hardwareProfile\\\":{\\\"customsize"
-	    "\\\":{\\\"cpucount\\\":2,\\\"memorymb\\\":4096,\\\"gpucount"
-	    "\\\":0}}}},\\\"VmPowerState\\\":\\\"Off\\\"}\"}");
+	/* moc's 2 is Off, not Hyper-V's Running */
+	emu_setup("{\"name\": \"A\", \"power\": \"Off\", \"powerAsNumber\": "
+	    "true, \"cpuCount\": 2, \"memoryInMB\": 4096, \"gpu\": null}", NULL,
+	    NULL);
 	b = emu_open(0);
 	if (!CHECK(vr_backend_observe(b, "a", NULL, &l) == 0))
 		printf("    %s\n", vr_error_msg());
 	CHECK(!l.running);
 	CHECK_INT(l.cpu_count, 2);
 	vr_vm_live_clear(&l);
-
-	/* nothing at all (no EFLOW VM deployed) */
-	emu_setup(NULL, NULL, "{\"match\": \"Get-EflowVm\", \"garbage\": "
-	    "\"\\r\\n\"}");
-	CHECK_INT(vr_backend_observe(b, "a", NULL, &l), VR_EBACKEND);
-	CHECK_CONTAINS(vr_error_msg(), "printed nothing");
 	vr_backend_free(b);
 }
 
@@ -706,9 +832,10 @@ TEST(eflow_apply_sends_every_parameter)
 	CHECK(c.applied);
 	log = emu_log();
 	CHECK_INT(count_lines(log), 1);
-	CHECK_CONTAINS(log, "\"Set-EflowVM -cpuCount 2 -memoryInMB 8192 "
-	    "-gpuName 'NVIDIA A2' -gpuPassthroughType "
+	CHECK_CONTAINS(log, "\"call\":\"Set-EflowVM -cpuCount 2 -memoryInMB "
+	    "8192 -gpuName 'NVIDIA A2' -gpuPassthroughType "
 	    "'DirectDeviceAssignment' -gpuCount 1 -headless\"");
+	CHECK_CONTAINS(log, "\"start\":false");
 	free(log);
 	st = emu_state();
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(st,
@@ -741,11 +868,54 @@ TEST(eflow_apply_sends_every_parameter)
 	CHECK_INT(vr_backend_apply(b, &req), 0);
 	CHECK(c.applied);
 	log = emu_log();
-	CHECK_INT(count_lines(log), 2);
-	CHECK_CONTAINS(log, "\"Start-EflowVm\"]\n[");
-	CHECK_CONTAINS(log, "\"Set-EflowVM -cpuCount 2 -memoryInMB 8192 "
-	    "-headless\"");
+	CHECK_INT(count_lines(log), 1); /* started and set in one call */
+	CHECK_CONTAINS(log, "\"start\":true");
+	CHECK_CONTAINS(log, "\"call\":\"Set-EflowVM -cpuCount 2 -memoryInMB "
+	    "8192 -headless\"");
 	free(log);
+
+	/* Start-EflowVm fails in the module's style (stdout, no error) */
+	emu_setup("{\"name\": \"EDGE01-EFLOW\", \"power\": \"Off\", "
+	    "\"cpuCount\": 4, \"memoryInMB\": 8192, \"gpu\": null}", NULL,
+	    "{\"startFails\": \"Not enough memory in the system to start the "
+	    "virtual machine EDGE01-EFLOW with ram size 8192 megabytes\"}");
+	c.applied = false;
+	CHECK_INT(vr_backend_apply(b, &req), VR_EBACKEND);
+	CHECK(!c.applied);
+	CHECK_CONTAINS(vr_error_msg(), "Start-EflowVm failed: [");
+	CHECK_CONTAINS(vr_error_msg(), "Exception caught!!! - Not enough "
+	    "memory in the system");
+	st = emu_state();
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(st,
+	    "vm"), "cpuCount")), 4); /* no Set-EflowVM after it */
+	json_decref(st);
+
+	/* Set-EflowVM stops the VM and cannot start it again */
+	emu_setup(NULL, NULL, "{\"setLeavesOff\": \"\"}");
+	live.running = true;
+	c.applied = false;
+	CHECK_INT(vr_backend_apply(b, &req), VR_EBACKEND);
+	CHECK(!c.applied);
+	CHECK_CONTAINS(vr_error_msg(), "after Set-EflowVM the VM is Off");
+	emu_setup(NULL, NULL, "{\"setLeavesOff\": \"Failed to start the "
+	    "virtual machine\"}");
+	CHECK_INT(vr_backend_apply(b, &req), VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "Set-EflowVM failed: [");
+	CHECK_CONTAINS(vr_error_msg(), "Failed to start the virtual machine");
+
+	/* ParaVirtualization is sent with -gpuCount 1 (see set_call) */
+	emu_setup(NULL, NULL, NULL);
+	c.field = VR_FIELD_GPU;
+	c.action = VR_ACTION_CREATE;
+	c.gpu_to.name = "Intel(R) UHD Graphics 630";
+	c.gpu_to.type = VR_GPU_PV;
+	c.gpu_to.count = 1;
+	CHECK_INT(vr_backend_apply(b, &req), 0);
+	log = emu_log();
+	CHECK_CONTAINS(log, "-gpuName 'Intel(R) UHD Graphics 630' "
+	    "-gpuPassthroughType 'ParaVirtualization' -gpuCount 1 -headless");
+	free(log);
+	memset(&c.gpu_to, 0, sizeof(c.gpu_to));
 
 	/* a refusal from Set-EflowVM: not applied, its words quoted */
 	emu_setup(NULL, NULL, NULL);
