@@ -20,8 +20,10 @@
  *    (the CRT rule since 2008).
  *
  * The port is proven on hostile argv (quotes, backslashes, blanks, line
- * breaks, typographic quotes) and random ones, then every argv vmrecon
- * builds is round-tripped through it.  The `ssh admin@host powershell`
+ * breaks, typographic quotes) and random ones, then argv built by vmrecon's
+ * one argv builder (vr_ps_argv, which every launcher call goes through)
+ * for its scripts, hostile GPU names and random bodies are round-tripped
+ * through it, and the base64 decoded back to the very script.  The `ssh admin@host powershell`
  * route is proven too: ssh joins the remote words with spaces and the
  * remote shell (cmd.exe, or a POSIX sh) parses them again.
  */
@@ -33,6 +35,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../backends/powershell.h"
+#include "../../schema/error.h"
 #include "unit.h"
 
 /* A growable byte string. */
@@ -499,4 +503,179 @@ TEST(test_wslargv_ssh_route_port)
 	/* what -Command with a pipeline did before: the shells split it */
 	CHECK(!ssh_roundtrip(pipeline, 4, false));
 	CHECK(!ssh_roundtrip(quoted, 3, false));
+}
+
+/* ---- the argv vmrecon builds ------------------------------------------- */
+
+/* base64 (RFC 4648, padded) back to bytes; -1 if it is not. */
+static long
+b64_decode(const char *s, unsigned char *out, size_t outsz)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+	    "rstuvwxyz0123456789+/";
+	size_t len = strlen(s), i, n = 0;
+	uint32_t acc = 0;
+	int bits = 0, pad = 0;
+
+	if (len % 4)
+		return -1;
+	for (i = 0; i < len; i++) {
+		const char *c = strchr(al, s[i]);
+
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		if (!c || !s[i] || pad)
+			return -1;
+		acc = (acc << 6) | (uint32_t)(c - al);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == outsz)
+				return -1;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return pad > 2 ? -1 : (long)n;
+}
+
+/* The script the -EncodedCommand word carries, as UTF-8. */
+static char *
+decoded_script(const char *b64)
+{
+	static unsigned char raw[65536];
+	uint16_t w[32768];
+	long n = b64_decode(b64, raw, sizeof(raw));
+	size_t i, k;
+	struct sbuf b = { 0 };
+
+	if (n < 0 || n % 2)
+		return NULL;
+	for (k = 0; k < (size_t)n / 2; k++)
+		w[k] = (uint16_t)(raw[2 * k] | raw[2 * k + 1] << 8);
+	for (i = 0; i < k;)
+		utf16_put8(&b, w, k, &i);
+	return b.p ? b.p : strdup("");
+}
+
+/* One script through vr_ps_argv behind each kind of launcher: the argv
+ * survives WSL's interop (a local powershell.exe), and the ssh route (the
+ * words after `ssh admin@host`), and the last word decodes to the script. */
+static void
+check_vmrecon_argv(const char *script)
+{
+	static const char *const launchers[] = { "powershell.exe",
+		"/mnt/c/Windows/System32/WindowsPowerShell/v1.0/powershell.exe",
+		"ssh admin@host powershell",
+		"ssh -o BatchMode=yes admin@host powershell.exe" };
+	size_t l, argc, skip;
+	char **argv, *back;
+	struct vr_ps *ps;
+
+	for (l = 0; l < sizeof(launchers) / sizeof(launchers[0]); l++) {
+		if (!CHECK(vr_ps_open(&ps, launchers[l], 0) == 0))
+			continue;
+		if (!CHECK(vr_ps_argv(&argv, &argc, ps, script) == 0)) {
+			vr_ps_free(ps);
+			continue;
+		}
+		if (strncmp(argv[0], "ssh", 3) == 0) {
+			/* ssh sends the words after its options and host */
+			for (skip = 1; skip < argc && strchr(argv[skip], '@') ==
+			    NULL; skip++)
+				;
+			CHECK(ssh_roundtrip(argv + skip + 1,
+			    argc - skip - 1, true));
+		} else {
+			CHECK(wsl_roundtrip(argv, argc));
+		}
+		CHECK_STR(argv[argc - 2], "-EncodedCommand");
+		back = decoded_script(argv[argc - 1]);
+		CHECK_STR(back, script);
+		free(back);
+		vr_ps_argv_free(argv);
+		vr_ps_free(ps);
+	}
+}
+
+TEST(test_wslargv_vmrecon_argv)
+{
+	static const char *const names[] = { "NVIDIA A2",
+		"Intel(R) UHD Graphics 630", "NVIDIA \u2018Quadro\u2019 RTX",
+		"O'Brien\u2019s \u201cGPU\u201d \"q\" \\\\ | ; & $(x) `n %PATH%",
+		"\\\\\"\\", "\xf0\x9f\x98\x80 \u00e9" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *q = vr_ps_quote(names[i]);
+		char *body = vr_asprintf("$r = Set-EflowVM -cpuCount 2 "
+		    "-memoryInMB 4096 -gpuName %s -gpuPassthroughType "
+		    "'ParaVirtualization' -gpuCount 1 -headless 6>&1\n"
+		    "$vrOut = [string]$r\n", q);
+		char *script = vr_ps_script(body);
+
+		check_vmrecon_argv(script);
+		free(script);
+		free(body);
+		free(q);
+	}
+}
+
+TEST(test_wslargv_vmrecon_argv_random)
+{
+	/* bodies of random characters, quotes and line breaks included */
+	static const char *const atoms[] = { "a", " ", "'", "\"", "\\", "\n",
+		"\u2019", "\u201c", "$", "|", "\t", "\xf0\x9f\x98\x80" };
+	uint32_t seed = 777;
+	int round;
+
+	for (round = 0; round < 200; round++) {
+		struct sbuf b = { 0 };
+		char *script;
+		int len, c;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (int)((seed >> 16) % 60);
+		for (c = 0; c < len; c++) {
+			seed = seed * 1103515245u + 12345u;
+			sb_cat(&b, atoms[(seed >> 16) % 12]);
+		}
+		script = vr_ps_script(b.p ? b.p : "");
+		check_vmrecon_argv(script);
+		free(script);
+		free(b.p);
+	}
+}
+
+/* The largest script vr_ps_argv accepts still fits Windows' command-line
+ * limit of 32767 UTF-16 units after WSL joins it. */
+TEST(test_wslargv_vmrecon_argv_fits_createprocess)
+{
+	struct vr_ps *ps;
+	char **argv, *line, *script;
+	size_t argc, pad;
+	int rc = 0;
+
+	CHECK_INT(vr_ps_open(&ps,
+	    "/mnt/c/Windows/System32/WindowsPowerShell/v1.0/powershell.exe",
+	    0), 0);
+	for (pad = 1000; pad < 40000; pad += 500) {
+		char *body = malloc(pad + 1);
+
+		memset(body, 'x', pad);
+		body[pad] = '\0';
+		script = vr_ps_script(body);
+		free(body);
+		rc = vr_ps_argv(&argv, &argc, ps, script);
+		free(script);
+		if (rc != 0)
+			break;
+		line = wsl_format(argv, argc);
+		CHECK(strlen(line) < 32767);
+		free(line);
+		vr_ps_argv_free(argv);
+	}
+	CHECK_INT(rc, VR_EINVALID);
+	vr_ps_free(ps);
 }
