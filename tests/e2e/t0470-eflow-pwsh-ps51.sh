@@ -55,3 +55,49 @@ printf 'if ( {\n' >"$T/broken.ps1"
 check51 "$T/broken.ps1"
 expect_rc 1 "checker: a parse error fails"
 expect_in "$T/out" "parse error" "checker: and says so"
+
+# --- every script vmrecon sends ------------------------------------------------
+# diff, get, and applies that start an Off VM, add a GPU, keep it and
+# remove it: every kind of script the eflow backend builds, taken from the
+# launcher's log and decoded from -EncodedCommand.
+S=$T/s
+BK="eflow:$PWL"
+mkdir -p "$T/all"
+collect() {
+	/usr/bin/python3 - "$EFLOW_PWSH_LOG" "$T/all" <<'PY'
+import base64, hashlib, json, os, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    argv = json.loads(line)
+    i = argv.index("-EncodedCommand")
+    script = base64.b64decode(argv[i + 1], validate=True).decode("utf-16-le")
+    name = hashlib.sha1(script.encode()).hexdigest()[:12] + ".ps1"
+    with open(os.path.join(sys.argv[2], name), "w", encoding="utf-8") as f:
+        f.write(script)
+PY
+}
+doc() {
+	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: EDGE01-EFLOW\nspec:\n'
+	printf '  %s\n' "$@"
+}
+doc "cpuCount: 2" "memoryInMB: 4096" "gpu:" "  name: NVIDIA A2" \
+    "  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded" >"$T/a2.yaml"
+doc "cpuCount: 3" "restartPolicy: IfNeeded" >"$T/cpu3.yaml"
+doc "gpu: none" "restartPolicy: IfNeeded" >"$T/none.yaml"
+mock_reset 'd["vm"]["power"] = "Off"'
+for step in "diff $T/a2.yaml" "apply $T/a2.yaml" "apply $T/cpu3.yaml" "apply $T/none.yaml"; do
+	set -- $step
+	run "$VMRECON" "$1" -f "$2" --backend "$BK" --state-dir "$S"
+	case $1 in diff) want=2 ;; *) want=0 ;; esac
+	expect_rc $want "scripts: vmrecon $1 $(basename "$2")"
+	collect
+done
+run "$VMRECON" get --backend "$BK" --state-dir "$S"
+expect_rc 0 "scripts: vmrecon get"
+collect
+n=$(ls "$T/all" | wc -l)
+[ "$n" -ge 3 ] && ok "scripts: $n distinct scripts collected (observe, set, start and set)" ||
+	notok "scripts: only $n distinct scripts collected"
+check51 "$T"/all/*.ps1
+expect_rc 0 "every script vmrecon sent is free of 7-only syntax"
+grep -l 'Start-EflowVm' "$T"/all/*.ps1 >/dev/null && ok "scripts: the start path was among them" ||
+	notok "scripts: no script started the VM"
