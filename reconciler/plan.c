@@ -213,10 +213,10 @@ check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
 	g = vr_host_find_gpu(h, s->gpu.name);
 	/* A GPU the VM holds by DirectDeviceAssignment is dismounted from
 	 * the host and may no longer be listed: when the VM holds at least
-	 * as many GPUs the backend cannot name, the declared one is taken
-	 * on trust (the verify after apply checks the count). */
-	if (!g && live->gpu.count >= s->gpu.count && !live->gpu.name &&
-	    s->gpu.type == VR_GPU_DDA)
+	 * as many GPUs the backend cannot name (or it cannot tell), the
+	 * declared one is taken on trust (the verify checks the count). */
+	if (!g && (live->gpu.count >= s->gpu.count || live->gpu_unknown) &&
+	    !live->gpu.name && s->gpu.type == VR_GPU_DDA)
 		return;
 	if (!g) {
 		char *names = host_gpu_names(h);
