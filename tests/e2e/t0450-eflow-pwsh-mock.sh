@@ -11,7 +11,6 @@
 # ps SCRIPT: run SCRIPT through the launcher as one -EncodedCommand (with
 # -OutputFormat Text: see "CLIXML" below)
 ps() { run "$PWL" -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand "$(ps_enc "$1")"; }
-tuple() { mock_get "'%s,%s,%s' % (d['vm']['cpuCount'], d['vm']['memoryInMB'], d['vm']['gpu'] and d['vm']['gpu']['name'])"; }
 
 # --- the launcher -----------------------------------------------------------
 mock_reset
@@ -35,12 +34,12 @@ expect_eq "$(wc -c <"$T/err")" 0 "CLIXML: -OutputFormat Text keeps stderr empty"
 mock_reset
 ps 'Set-EflowVM -gpuName "NVIDIA A2" -gpuPassthroughType DirectDeviceAssignment -gpuCount 1 -headless'
 expect_rc 0 "pitfall: Set-EflowVM with only the GPU"
-expect_eq "$(tuple)" "1,1024,NVIDIA A2" "pitfall: no -cpuCount/-memoryInMB resets them to 1 and 1024"
+expect_eq "$(vmtuple)" "1,1024,NVIDIA A2" "pitfall: no -cpuCount/-memoryInMB resets them to 1 and 1024"
 ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096'
-expect_eq "$(tuple)" "2,4096,None" "pitfall: no -gpuName removes the GPU"
+expect_eq "$(vmtuple)" "2,4096,None" "pitfall: no -gpuName removes the GPU"
 ps 'Set-EflowVM -cpuCount 4 -memoryInMB 8192 -gpuName "Intel(R) UHD Graphics 630" -gpuPassthroughType ParaVirtualization -gpuCount 1'
 expect_rc 0 "ParaVirtualization with -gpuCount 1, as the GPU guide's example"
-expect_eq "$(tuple)" "4,8192,Intel(R) UHD Graphics 630" "the full tuple is kept"
+expect_eq "$(vmtuple)" "4,8192,Intel(R) UHD Graphics 630" "the full tuple is kept"
 
 # --- failures exit 0 with the host's words on stdout ------------------------
 mock_reset 'd["faults"]["setFails"] = "Failed to resize the virtual machine EDGE01-EFLOW"'
@@ -50,7 +49,7 @@ expect_in "$T/out" "Exception caught!!!" "the failure is on stdout, AzureEFLOW s
 expect_in "$T/out" " - Failed to resize the virtual machine EDGE01-EFLOW at line " \
     "the message and line are on stdout"
 expect_eq "$(wc -c <"$T/err")" 0 "nothing on stderr"
-expect_eq "$(tuple)" "4,8192,None" "a failed Set-EflowVM changes nothing"
+expect_eq "$(vmtuple)" "4,8192,None" "a failed Set-EflowVM changes nothing"
 ps '$r = Set-EflowVM -cpuCount 2 -memoryInMB 4096 6>&1; "[" + ($r -join "|") + "]"; "q=$?"'
 expect_in "$T/out" "Exception caught!!!|" "6>&1 captures the Write-Host lines"
 expect_in "$T/out" "q=True" '$? stays true after a caught failure'
@@ -68,7 +67,7 @@ ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096 -gpuName "Intel(R) UHD Graphics 630
 expect_in "$T/out" "gpuCount must be 1 with ParaVirtualization" "PV with two GPUs refused"
 ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096 -gpuName "NVIDIA T4" -gpuPassthroughType DirectDeviceAssignment -headless'
 expect_in "$T/out" "GPU 'NVIDIA T4' was not found" "an absent GPU refused"
-expect_eq "$(tuple)" "4,8192,None" "none of the refusals changed anything"
+expect_eq "$(vmtuple)" "4,8192,None" "none of the refusals changed anything"
 ps '$ErrorActionPreference = "Stop"; try { Set-EflowVM -cpuCount two } catch { [Console]::Error.WriteLine($_.Exception.Message); exit 1 }'
 expect_rc 1 "a parameter binding error is not caught by the module"
 expect_in "$T/err" 'Cannot process argument transformation on parameter' "it reaches the script's catch"
@@ -78,7 +77,7 @@ mock_reset 'd["vm"]["power"] = "Off"'
 ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096'
 expect_rc 0 "Set-EflowVM on an Off VM exits 0"
 expect_in "$T/out" "Cannot process request, EFLOW VM is OFF!" "and says the VM is off"
-expect_eq "$(tuple)" "4,8192,None" "the Off VM is unchanged"
+expect_eq "$(vmtuple)" "4,8192,None" "the Off VM is unchanged"
 ps '(Get-EflowVm).VmPowerState; $null -eq (Get-EflowVm).SystemStatistics'
 expect_eq "$(tr -d '\r' <"$T/out" | paste -sd' ')" "Off True" "Get-EflowVm: Off, no guest statistics"
 mock_edit 'd["faults"]["startFails"] = "Not enough memory in the system to start the virtual machine EDGE01-EFLOW with ram size 8192 megabytes"'
@@ -95,7 +94,7 @@ ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096'
 expect_rc 0 "a Set-EflowVM that stops the VM and cannot restart it exits 0"
 expect_in "$T/out" "Not enough memory in the system to start the virtual machine EDGE01-EFLOW with ram size 4096" \
     "and says why"
-expect_eq "$(tuple),$(mock_get "d['vm']['power']")" "2,4096,None,Off" "the size is applied, the VM left Off"
+expect_eq "$(vmtuple),$(mock_get "d['vm']['power']")" "2,4096,None,Off" "the size is applied, the VM left Off"
 
 # --- the host ----------------------------------------------------------------
 mock_reset 'd["host"]["logicalProcessors"] = [64, 64]'
@@ -104,7 +103,7 @@ expect_in "$T/out" '"NumberOfLogicalProcessors":[64,64]' "two sockets: NumberOfL
 ps '(Get-CimInstance -ClassName Win32_Processor | Measure-Object -Property NumberOfLogicalProcessors -Sum).Sum; (Get-CimInstance -ClassName Win32_ComputerSystem).NumberOfLogicalProcessors'
 expect_eq "$(tr -d '\r' <"$T/out" | paste -sd' ')" "128 128" "Win32_Processor per socket, Win32_ComputerSystem the sum"
 ps 'Set-EflowVM -cpuCount 100 -memoryInMB 4096'
-expect_eq "$(tuple)" "100,4096,None" "two sockets: all 128 processors are usable"
+expect_eq "$(vmtuple)" "100,4096,None" "two sockets: all 128 processors are usable"
 mock_reset
 ps 'Get-EflowHostConfiguration | ConvertTo-Json -Depth 4 -Compress'
 expect_in "$T/out" '"NumberOfLogicalProcessors":8,' "one socket: a number"
@@ -119,7 +118,7 @@ mock_reset 'd["faults"]["ddaHidesGpu"] = True'
 ps 'Set-EflowVM -cpuCount 4 -memoryInMB 8192 -gpuName "NVIDIA A2" -gpuPassthroughType DirectDeviceAssignment -gpuCount 1 -headless; (Get-CimInstance -ClassName Win32_VideoController).Name -join "|"'
 expect_eq "$(tail -1 "$T/out" | tr -d '\r')" "Intel(R) UHD Graphics 630" "DDA: the A2 leaves Win32_VideoController"
 ps 'Set-EflowVM -cpuCount 2 -memoryInMB 8192 -gpuName "NVIDIA A2" -gpuPassthroughType DirectDeviceAssignment -gpuCount 1 -headless'
-expect_eq "$(tuple)" "2,8192,NVIDIA A2" "DDA: the assigned A2 can still be named"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "DDA: the assigned A2 can still be named"
 
 # --- Get-EflowVm's shape and the knobs ---------------------------------------
 mock_reset 'd["faults"]["noise"] = {"Get-EflowVm": ["Could not resolve virtual machine IP address at line 3881"]}'
@@ -135,13 +134,13 @@ expect_in "$T/out" '"VmPowerState":1,' "numeric power state by moc's enum (Runni
 # --- typographic quotes are data ----------------------------------------------
 mock_reset 'd["host"]["videoControllers"] = ["NVIDIA \u2018Quadro\u2019 RTX"]'
 ps "Set-EflowVM -cpuCount 2 -memoryInMB 4096 -gpuName 'NVIDIA ‘‘Quadro’’ RTX' -gpuPassthroughType ParaVirtualization -gpuCount 1"
-expect_eq "$(tuple)" "2,4096,NVIDIA ‘Quadro’ RTX" "a doubled typographic quote in a literal stands for one"
+expect_eq "$(vmtuple)" "2,4096,NVIDIA ‘Quadro’ RTX" "a doubled typographic quote in a literal stands for one"
 expect_in "$EFLOW_PWSH_TRACE" '"gpuName":"NVIDIA ‘Quadro’ RTX"' "the trace records the bound parameters"
 
 # --- a lost verify: the first call after a Set-EflowVM hangs ------------------
 mock_reset 'd["faults"]["hangAfterSet"] = True'
 ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096'
-expect_eq "$(tuple)" "2,4096,None" "hangAfterSet: the Set-EflowVM itself works"
+expect_eq "$(vmtuple)" "2,4096,None" "hangAfterSet: the Set-EflowVM itself works"
 run timeout -k 10 30 "$PWL" -NoProfile -NonInteractive -OutputFormat Text -Command 'Get-EflowVm | Out-Null; "returned"'
 expect_rc 124 "hangAfterSet: the next call never returns (timed out)"
 ps '(Get-EflowVm).VmPowerState'

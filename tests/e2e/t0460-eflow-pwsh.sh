@@ -7,22 +7,10 @@
 # no pwsh runs.
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/eflow-pwsh/testlib.sh"
-BK="eflow:$PWL"
 S=$T/s
 
-tuple() { mock_get "'%s,%s,%s' % (d['vm']['cpuCount'], d['vm']['memoryInMB'], d['vm']['gpu'] and d['vm']['gpu']['name'])"; }
 calls() { wc -l <"$EFLOW_PWSH_LOG" | tr -d ' '; }
 nsets() { grep -c '"cmd":"Set-EflowVM"' "$EFLOW_PWSH_TRACE"; }
-# spec FILE LINE...: a vmrecon/v1 document for EDGE01-EFLOW
-spec() {
-	local f=$1
-	shift
-	{
-		printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\n'
-		printf 'metadata:\n  name: EDGE01-EFLOW\nspec:\n'
-		printf '  %s\n' "$@"
-	} >"$f"
-}
 vmr() { run "$VMRECON" "$1" -f "$2" --backend "$BK" --state-dir "$S"; }
 ms() { date +%s%3N; }
 
@@ -43,7 +31,7 @@ expect_in "$T/err" "8" "two sockets: the refusal counts all 8"
 mock_edit pass
 vmr apply "$T/cpu6.yaml"
 expect_rc 0 "two sockets: apply cpuCount 6"
-expect_eq "$(tuple)" "6,8192,None" "two sockets: applied, memory kept"
+expect_eq "$(vmtuple)" "6,8192,None" "two sockets: applied, memory kept"
 expect_eq "$(calls)" 3 "an apply that changes something makes 3 launcher calls"
 mock_edit pass
 vmr apply "$T/cpu6.yaml"
@@ -64,7 +52,7 @@ spec "$T/quadro.yaml" "cpuCount: 4" "memoryInMB: 8192" "gpu:" "  name: \"$Q\"" \
     "  passthroughType: ParaVirtualization" "restartPolicy: IfNeeded"
 vmr apply "$T/quadro.yaml"
 expect_rc 0 "typographic quotes: apply"
-expect_eq "$(tuple)" "4,8192,$Q" "typographic quotes: the mock got the exact name"
+expect_eq "$(vmtuple)" "4,8192,$Q" "typographic quotes: the mock got the exact name"
 expect_in "$EFLOW_PWSH_TRACE" "\"gpuName\":\"$Q\"" "typographic quotes: Set-EflowVM bound the exact name"
 mock_edit pass
 vmr diff "$T/quadro.yaml"
@@ -76,7 +64,7 @@ vmr apply "$T/cpu6.yaml"
 expect_rc 1 "a Set-EflowVM that fails but exits 0 makes apply fail"
 expect_in "$T/err" "Failed to resize the virtual machine EDGE01-EFLOW (0x8007000e)" "with the host's words"
 expect_not_in "$T/err" "CLIXML" "and no CLIXML in the message"
-expect_eq "$(tuple)" "4,8192,None" "nothing changed"
+expect_eq "$(vmtuple)" "4,8192,None" "nothing changed"
 expect_eq "$(calls)" 2 "no verify after a failed set (2 calls)"
 
 mock_reset 'd["faults"]["setStopsVm"] = True'
@@ -88,7 +76,7 @@ expect_in "$T/err" "Not enough memory in the system to start the virtual machine
 mock_reset 'd["vm"]["power"] = "Off"'
 vmr apply "$T/cpu6.yaml"
 expect_rc 0 "an Off VM with IfNeeded: started, then set"
-expect_eq "$(tuple),$(mock_get "d['vm']['power']")" "6,8192,None,Running" "applied and running"
+expect_eq "$(vmtuple),$(mock_get "d['vm']['power']")" "6,8192,None,Running" "applied and running"
 mock_reset 'd["vm"]["power"] = "Off"; d["faults"]["startFails"] = "Not enough memory in the system to start the virtual machine EDGE01-EFLOW with ram size 8192 megabytes"'
 vmr apply "$T/cpu6.yaml"
 expect_rc 1 "a Start-EflowVm that fails but exits 0 makes apply fail"
@@ -107,7 +95,7 @@ spec "$T/a2cpu2.yaml" "cpuCount: 2" "memoryInMB: 8192" "gpu:" "  name: NVIDIA A2
 mock_edit pass
 vmr apply "$T/a2cpu2.yaml"
 expect_rc 0 "DDA: a CPU change that keeps the A2, now gone from Win32_VideoController"
-expect_eq "$(tuple)" "2,8192,NVIDIA A2" "DDA: the A2 is kept"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "DDA: the A2 is kept"
 
 # --- the GPU is never swapped after a lost verify -----------------------------
 # Every call gets a timeout of 5 times the diff measured above (at least
@@ -124,13 +112,13 @@ spec "$T/igpu.yaml" "cpuCount: 4" "memoryInMB: 8192" "gpu:" \
 mock_edit 'd["faults"]["hangAfterSet"] = True'
 VMRECON_EFLOW_TIMEOUT_MS=$to vmr apply "$T/igpu.yaml"
 expect_rc 1 "swap: apply the iGPU while the verify hangs fails"
-expect_eq "$(tuple)" "4,8192,Intel(R) UHD Graphics 630" "swap: the iGPU is on the VM"
+expect_eq "$(vmtuple)" "4,8192,Intel(R) UHD Graphics 630" "swap: the iGPU is on the VM"
 spec "$T/cpu3.yaml" "cpuCount: 3" "restartPolicy: IfNeeded"
 mock_edit 'd["faults"] = {}'
 vmr apply "$T/cpu3.yaml"
 expect_rc 1 "swap: a spec without gpu is refused while the record is unknown"
 expect_eq "$(nsets)" 0 "swap: no Set-EflowVM"
-expect_eq "$(tuple)" "4,8192,Intel(R) UHD Graphics 630" "swap: the iGPU stays"
+expect_eq "$(vmtuple)" "4,8192,Intel(R) UHD Graphics 630" "swap: the iGPU stays"
 expect_not_in "$EFLOW_PWSH_TRACE" "NVIDIA A2" "swap: the A2 is never sent"
 echo "# the refusal: $(head -3 "$T/err" | tr '\n' ' ')"
 

@@ -61,7 +61,6 @@ expect_in "$T/out" "parse error" "checker: and says so"
 # remove it: every kind of script the eflow backend builds, taken from the
 # launcher's log and decoded from -EncodedCommand.
 S=$T/s
-BK="eflow:$PWL"
 mkdir -p "$T/all"
 collect() {
 	/usr/bin/python3 - "$EFLOW_PWSH_LOG" "$T/all" <<'PY'
@@ -75,14 +74,10 @@ for line in open(sys.argv[1], encoding="utf-8"):
         f.write(script)
 PY
 }
-doc() {
-	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: EDGE01-EFLOW\nspec:\n'
-	printf '  %s\n' "$@"
-}
-doc "cpuCount: 2" "memoryInMB: 4096" "gpu:" "  name: NVIDIA A2" \
-    "  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded" >"$T/a2.yaml"
-doc "cpuCount: 3" "restartPolicy: IfNeeded" >"$T/cpu3.yaml"
-doc "gpu: none" "restartPolicy: IfNeeded" >"$T/none.yaml"
+spec "$T/a2.yaml" "cpuCount: 2" "memoryInMB: 4096" "gpu:" "  name: NVIDIA A2" \
+    "  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded"
+spec "$T/cpu3.yaml" "cpuCount: 3" "restartPolicy: IfNeeded"
+spec "$T/none.yaml" "gpu: none" "restartPolicy: IfNeeded"
 mock_reset 'd["vm"]["power"] = "Off"'
 for step in "diff $T/a2.yaml" "apply $T/a2.yaml" "apply $T/cpu3.yaml" "apply $T/none.yaml"; do
 	set -- $step

@@ -2,18 +2,18 @@
 # PowerShell in a real pwsh with the mock AzureEFLOW module (t045x-t047x).
 # Source it after tests/lib.sh.  It skips the whole script (a "skip - "
 # line, exit 0) where no pwsh runs, and gives:
-#   $PWL        the launcher, tests/eflow-pwsh/powershell
+#   $PWL        the launcher, tests/eflow-pwsh/powershell; $BK eflow:$PWL
 #   mock_reset [PYTHON]   a fresh mock state in $EFLOW_PWSH_STATE (a running
 #               VM, 4 CPUs, 8192 MB, no GPU, on an 8-processor host with an
 #               NVIDIA A2 and an Intel iGPU); PYTHON may then change `d`;
 #               also empties $EFLOW_PWSH_LOG and $EFLOW_PWSH_TRACE
 #   mock_edit PYTHON      change the state `d` in place
 #   mock_get EXPR         print EXPR of the state `d`
+#   vmtuple, spec         from tests/eflow-emu/emu.sh
 #   ps_enc SCRIPT         SCRIPT as -EncodedCommand wants it (UTF-16LE,
 #               base64)
 PWL=$VR_TOP/tests/eflow-pwsh/powershell
-export EFLOW_PWSH_STATE=$T/mock.json EFLOW_PWSH_LOG=$T/launcher.log
-export EFLOW_PWSH_TRACE=$T/trace.log
+export EFLOW_PWSH_LOG=$T/launcher.log EFLOW_PWSH_TRACE=$T/trace.log
 
 # The pwsh the launcher will use (same order as the launcher).
 pwsh_find() {
@@ -36,39 +36,22 @@ if ! _v=$("$_pw" -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.
 fi
 echo "# pwsh $_v at $_pw"
 
+# The state has the emulator's format (tests/eflow-emu/powershell), so its
+# helpers make it: emu_reset, emu_edit, vmtuple and spec from emu.sh.
+. "$VR_TOP/tests/eflow-emu/emu.sh"
+export EFLOW_PWSH_STATE=$EFLOW_EMU_STATE
+BK="eflow:$PWL"
 mock_reset() {
-	/usr/bin/python3 - "$EFLOW_PWSH_STATE" "${1:-pass}" <<'PY'
-import json, sys
-d = {"vm": {"name": "EDGE01-EFLOW", "power": "Running", "cpuCount": 4,
-            "memoryInMB": 8192, "gpu": None},
-     "host": {"logicalProcessors": 8, "freeMemoryInMB": 6000,
-              "totalMemoryInMB": 16384, "model": "OptiPlex 7090",
-              "buildNumber": "19044", "ubr": 1620,
-              "productName": "Windows 10 Enterprise",
-              "installationType": "Client",
-              "videoControllers": ["NVIDIA A2", "Intel(R) UHD Graphics 630"]},
-     "faults": {}}
-exec(sys.argv[2])
-json.dump(d, open(sys.argv[1], "w", encoding="utf-8"), ensure_ascii=False)
-PY
+	emu_reset "$@"
 	: >"$EFLOW_PWSH_LOG"
 	: >"$EFLOW_PWSH_TRACE"
 }
 mock_edit() {
-	/usr/bin/python3 - "$EFLOW_PWSH_STATE" "$1" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1], encoding="utf-8"))
-exec(sys.argv[2])
-json.dump(d, open(sys.argv[1], "w", encoding="utf-8"), ensure_ascii=False)
-PY
+	emu_edit "$@"
 	: >"$EFLOW_PWSH_LOG"
 	: >"$EFLOW_PWSH_TRACE"
 }
-mock_get() {
-	/usr/bin/python3 -c 'import json, sys
-d = json.load(open(sys.argv[1], encoding="utf-8"))
-print(eval(sys.argv[2]))' "$EFLOW_PWSH_STATE" "$1"
-}
+mock_get() { json_get "$EFLOW_PWSH_STATE" "$1"; }
 ps_enc() {
 	/usr/bin/python3 -c 'import base64, sys
 print(base64.b64encode(sys.argv[1].encode("utf-16-le")).decode())' "$1"

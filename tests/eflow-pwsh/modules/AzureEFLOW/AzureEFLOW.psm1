@@ -127,6 +127,23 @@ function Write-EflowException($err) {
         $err.InvocationInfo.ScriptLineNumber)
 }
 
+# One call of an AzureEFLOW function, as the real module makes it: traced,
+# the state read (a "hangAfterSet" hang happens here), the function's noise
+# lines, then `body` ($st, the bound parameters) inside a try whose catch
+# prints the exception AzureEFLOW style and returns its message.
+function Invoke-MockCall([string]$cmd, $bound, [scriptblock]$body) {
+    Write-MockTrace $cmd $bound
+    $st = Read-MockState
+    Enter-MockHang $st
+    try {
+        Write-MockNoise $st $cmd
+        & $body $st $bound
+    } catch {
+        Write-EflowException $_
+        return $_.Exception.Message
+    }
+}
+
 # Logical processors per socket, as an array of ints.
 function Get-Sockets($st) {
     return @($st.host.logicalProcessors | ForEach-Object { [int]$_ })
@@ -169,11 +186,8 @@ function Get-PassthroughTypes($st, [string]$name) {
 function Get-EflowVm {
     [CmdletBinding()]
     param()
-    Write-MockTrace 'Get-EflowVm' $PSBoundParameters
-    $st = Read-MockState
-    Enter-MockHang $st
-    try {
-        Write-MockNoise $st 'Get-EflowVm'
+    Invoke-MockCall 'Get-EflowVm' $PSBoundParameters {
+        param($st, $bound)
         $vm = $st.vm
         $power = [string]$vm.power
         if (Get-Knob $st 'powerAsNumber') { $power = $script:MocEnum[$power] }
@@ -210,20 +224,14 @@ function Get-EflowVm {
                 ModuleList = @() }
             SystemStatistics = $stats
         }
-    } catch {
-        Write-EflowException $_
-        return $_.Exception.Message
     }
 }
 
 function Get-EflowHostConfiguration {
     [CmdletBinding()]
     param()
-    Write-MockTrace 'Get-EflowHostConfiguration' $PSBoundParameters
-    $st = Read-MockState
-    Enter-MockHang $st
-    try {
-        Write-MockNoise $st 'Get-EflowHostConfiguration'
+    Invoke-MockCall 'Get-EflowHostConfiguration' $PSBoundParameters {
+        param($st, $bound)
         $sockets = Get-Sockets $st
         $lp = $sockets
         if ($sockets.Count -eq 1) { $lp = $sockets[0] }
@@ -244,9 +252,6 @@ function Get-EflowHostConfiguration {
             DiskInfo = [pscustomobject]@{ Drive = 'C:'; FreeSizeInGB = 120 }
             GpuInfo = $gi
         }
-    } catch {
-        Write-EflowException $_
-        return $_.Exception.Message
     }
 }
 
@@ -260,11 +265,8 @@ function Set-EflowVM {
         [int]$gpuCount,
         [switch]$headless
     )
-    Write-MockTrace 'Set-EflowVM' $PSBoundParameters
-    $st = Read-MockState
-    Enter-MockHang $st
-    try {
-        Write-MockNoise $st 'Set-EflowVM'
+    Invoke-MockCall 'Set-EflowVM' $PSBoundParameters {
+        param($st, $bound)
         $vm = $st.vm
         $h = $st.host
         if ($vm.power -ne 'Running') {
@@ -274,9 +276,9 @@ function Set-EflowVM {
         if ($fail) { throw [string]$fail }
         # "the default parameter is used for any argument you don't specify"
         $cpu = 1
-        if ($PSBoundParameters.ContainsKey('cpuCount')) { $cpu = $cpuCount }
+        if ($bound.ContainsKey('cpuCount')) { $cpu = $cpuCount }
         $mem = 1024
-        if ($PSBoundParameters.ContainsKey('memoryInMB')) { $mem = $memoryInMB }
+        if ($bound.ContainsKey('memoryInMB')) { $mem = $memoryInMB }
         $total = Get-TotalLogical $st
         if ($cpu -lt 1 -or $cpu -gt $total) {
             throw ('cpuCount {0} is out of range: it must be between 1 and {1}' -f
@@ -291,9 +293,9 @@ function Set-EflowVM {
                 $mem, $free)
         }
         $gpu = $null
-        $named = $PSBoundParameters.ContainsKey('gpuName')
-        if (-not $named -and ($PSBoundParameters.ContainsKey('gpuPassthroughType') -or
-                $PSBoundParameters.ContainsKey('gpuCount'))) {
+        $named = $bound.ContainsKey('gpuName')
+        if (-not $named -and ($bound.ContainsKey('gpuPassthroughType') -or
+                $bound.ContainsKey('gpuCount'))) {
             throw 'gpuPassthroughType and gpuCount need gpuName'
         }
         if ($named) {
@@ -317,7 +319,7 @@ function Set-EflowVM {
                     $gpuPassthroughType)
             }
             $n = 1
-            if ($PSBoundParameters.ContainsKey('gpuCount')) { $n = $gpuCount }
+            if ($bound.ContainsKey('gpuCount')) { $n = $gpuCount }
             if ($gpuPassthroughType -eq 'ParaVirtualization' -and $n -ne 1) {
                 throw 'gpuCount must be 1 with ParaVirtualization'
             }
@@ -351,46 +353,34 @@ function Set-EflowVM {
             $st.faults | Add-Member -Force -NotePropertyName hangPending -NotePropertyValue $true
         }
         Save-MockState $st
-    } catch {
-        Write-EflowException $_
-        return $_.Exception.Message
+    }
+}
+
+# Start-EflowVm and Stop-EflowVm: "If the virtual machine is already
+# started/stopped, no action is taken"; `fault` names a knob whose text
+# makes the call fail.
+function Set-MockPower([string]$cmd, [string]$want, [string]$fault) {
+    Invoke-MockCall $cmd @{} {
+        param($st, $bound)
+        if ($st.vm.power -eq $want) { return }
+        $fail = $null
+        if ($fault) { $fail = Get-Knob $st $fault }
+        if ($fail) { throw [string]$fail }
+        $st.vm.power = $want
+        Save-MockState $st
     }
 }
 
 function Start-EflowVm {
     [CmdletBinding()]
     param()
-    Write-MockTrace 'Start-EflowVm' $PSBoundParameters
-    $st = Read-MockState
-    Enter-MockHang $st
-    try {
-        Write-MockNoise $st 'Start-EflowVm'
-        if ($st.vm.power -eq 'Running') { return }  # "no action is taken"
-        $fail = Get-Knob $st 'startFails'
-        if ($fail) { throw [string]$fail }
-        $st.vm.power = 'Running'
-        Save-MockState $st
-    } catch {
-        Write-EflowException $_
-        return $_.Exception.Message
-    }
+    Set-MockPower 'Start-EflowVm' 'Running' 'startFails'
 }
 
 function Stop-EflowVm {
     [CmdletBinding()]
     param()
-    Write-MockTrace 'Stop-EflowVm' $PSBoundParameters
-    $st = Read-MockState
-    Enter-MockHang $st
-    try {
-        Write-MockNoise $st 'Stop-EflowVm'
-        if ($st.vm.power -eq 'Off') { return }
-        $st.vm.power = 'Off'
-        Save-MockState $st
-    } catch {
-        Write-EflowException $_
-        return $_.Exception.Message
-    }
+    Set-MockPower 'Stop-EflowVm' 'Off' ''
 }
 
 # Get-CimInstance, for the three classes the scripts read; anything else
