@@ -348,8 +348,12 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		}
 		if (sd && (plan->vms[i].nchanges || oc.result !=
 		    VR_RESULT_CONVERGED || !o->quiet_in_sync))
-			vr_statedir_status_put(sd, plan->vms[i].spec->name,
-			    o->revision, oc.result, oc.message);
+			/* under the VM's own name, as its record (EFLOW
+			 * names ignore case) */
+			vr_statedir_status_put(sd, plan->vms[i].found &&
+			    plan->vms[i].live.name ? plan->vms[i].live.name :
+			    plan->vms[i].spec->name, o->revision, oc.result,
+			    oc.message);
 		free(oc.message);
 	}
 	if (doc) {

@@ -3,24 +3,9 @@
 # with a note (so applying the file keeps it), and --record making the GPU
 # known, after which get prints it and a later spec without gpu keeps it.
 . "$(dirname "$0")/../lib.sh"
-EMU=$VR_TOP/tests/eflow-emu/powershell
-BK="eflow:$EMU"
+. "$VR_TOP/tests/eflow-emu/emu.sh"
 S=$T/s
-export EFLOW_EMU_STATE=$T/emu.json EFLOW_EMU_LOG=$T/emu.log
-/usr/bin/python3 - "$EFLOW_EMU_STATE" <<'PY'
-import json, sys
-d = {"vm": {"name": "EDGE01-EFLOW", "power": "Running", "cpuCount": 4,
-            "memoryInMB": 8192,
-            "gpu": {"name": "NVIDIA A2", "type": "DirectDeviceAssignment", "count": 1}},
-     "host": {"logicalProcessors": 8, "freeMemoryInMB": 6000,
-              "totalMemoryInMB": 16384, "model": "OptiPlex 7090",
-              "buildNumber": "19044", "ubr": 1620,
-              "productName": "Windows 10 Enterprise",
-              "installationType": "Client",
-              "videoControllers": ["NVIDIA A2", "Intel(R) UHD Graphics 630"]},
-     "faults": {}}
-json.dump(d, open(sys.argv[1], "w"))
-PY
+emu_reset "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignment', 'count': 1}"
 gpu_of_emu() { json_get "$EFLOW_EMU_STATE" "d['vm']['gpu'] and d['vm']['gpu']['name']"; }
 
 run "$VMRECON" get --backend "$BK" --state-dir "$S"

@@ -61,6 +61,8 @@ vmr apply "$T/lower.yaml"
 expect_rc 0 "a spec naming the VM in lower case applies"
 expect_eq "$(json_get "$S/last-applied.json" "sorted(d['vms'])")" "['EDGE01-EFLOW']" \
 	"the record is kept under the VM's own name"
+expect_eq "$(json_get "$S/status.json" "sorted(d['vms'])")" "['EDGE01-EFLOW']" \
+	"and so is its status"
 vmr diff "$T/a2cpu.yaml"
 expect_rc 0 "the upper-case spec finds that record: in sync"
 { cat "$T/a2cpu.yaml"; echo ---; cat "$T/lower.yaml"; } >"$T/twice.yaml"

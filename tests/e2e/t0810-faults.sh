@@ -14,8 +14,7 @@
 #     works, else a file size limit): the old state survives, the error
 #     says so, and once there is room the next run records it.
 . "$(dirname "$0")/../lib.sh"
-EMU=$VR_TOP/tests/eflow-emu/powershell
-export EFLOW_EMU_STATE=$T/emu.json
+. "$VR_TOP/tests/eflow-emu/emu.sh" # its spec() is replaced below
 
 # spec FILE NAME CPU MEM: a vmrecon/v1 document that may restart the VM
 spec() {
@@ -96,20 +95,11 @@ PY
 done
 
 # --- eflow: each pipeline failing, hanging or printing garbage ----------------
-emu_reset() { # a running VM with 2 CPUs, 2048 MB; FAULTS-PYTHON
-	/usr/bin/python3 - "$EFLOW_EMU_STATE" "$1" <<'PY'
-import json, sys
-d = {"vm": {"name": "EDGE01-EFLOW", "power": "Running", "cpuCount": 2,
-            "memoryInMB": 2048, "gpu": None},
-     "host": {"logicalProcessors": 8, "freeMemoryInMB": 6000,
-              "totalMemoryInMB": 16384, "model": "OptiPlex 7090",
-              "buildNumber": "19044", "ubr": 1620,
-              "productName": "Windows 10 Enterprise",
-              "installationType": "Client",
-              "videoControllers": ["NVIDIA A2"]},
-     "faults": eval(sys.argv[2])}
-json.dump(d, open(sys.argv[1], "w"))
-PY
+# emu_reset8 FAULTS-PYTHON: a running VM with 2 CPUs, 2048 MB, faults
+emu_reset8() {
+	emu_reset "d['vm'].update(cpuCount=2, memoryInMB=2048)
+d['host']['videoControllers'] = ['NVIDIA A2']
+d['faults'] = $1"
 }
 emu_vm() { json_get "$EFLOW_EMU_STATE" "'%s/%s' % (d['vm']['cpuCount'], d['vm']['memoryInMB'])"; }
 spec "$T/e4.yaml" EDGE01-EFLOW 4 4096
@@ -122,7 +112,7 @@ for match in observe set; do
 		case $match/$f in observe/*set*) continue ;; esac
 		n=$((n + 1))
 		m=$match
-		emu_reset "{'match': '$m', $f}"
+		emu_reset8 "{'match': '$m', $f}"
 		rm -rf "$S"
 		VMRECON_EFLOW_TIMEOUT_MS=1500 "$VMRECON" apply -f "$T/e4.yaml" \
 		    --backend "eflow:$EMU" --state-dir "$S" >"$T/out" 2>"$T/err"
@@ -162,7 +152,7 @@ expect_eq "$good" "$n" "eflow: $n faults (exit 3, hang, garbage, cut output in b
 N=${VR_KILLS:-20}
 spec "$T/e2.yaml" EDGE01-EFLOW 2 2048
 S=$T/kill-s
-emu_reset "{}"
+emu_reset8 "{}"
 kills=0 midway=0 bad=0
 for i in $(seq 1 "$N"); do
 	if [ $((i % 2)) -eq 0 ]; then s=e2 want=2/2048; else s=e4 want=4/4096; fi
