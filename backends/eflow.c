@@ -705,10 +705,8 @@ eflow_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 		out->gpu.name = vr_strdup(record->gpu.name);
 		out->gpu.type = record->gpu.type;
 	}
-	out->memory_limit_mb = s->free_mb + s->memory_mb -
-	    EFLOW_MEMORY_MARGIN_MB;
-	if (out->memory_limit_mb < EFLOW_MIN_MEMORY_MB)
-		out->memory_limit_mb = EFLOW_MIN_MEMORY_MB;
+	/* the hard limit; the margin below it is eflow_preflight's */
+	out->memory_limit_mb = s->free_mb + s->memory_mb;
 	return 0;
 }
 
@@ -749,10 +747,30 @@ eflow_preflight(void *conn, const struct vr_host *host,
     struct vr_diags *diags, const char *path)
 {
 	char *names;
+	size_t i;
 
 	/* The generic checks (CPUs, memory, the host's GPUs and their
 	 * types, gpu_blocker) are the reconciler's, and the loader's (even
-	 * memory, ParaVirtualization count 1); these are EFLOW's own. */
+	 * memory, ParaVirtualization count 1); these are EFLOW's own: the
+	 * memory margin, and a GPU Set-EflowVM would drop. */
+	for (i = 0; i < nchanges; i++) {
+		int64_t lim = live->memory_limit_mb;
+
+		if (changes[i].field != VR_FIELD_MEMORY || lim <= 0 ||
+		    changes[i].to > lim ||
+		    changes[i].to <= lim - EFLOW_MEMORY_MARGIN_MB)
+			continue;
+		vr_diags_add(diags, path, spec->at_memory.line,
+		    spec->at_memory.col, "memoryInMB %lld leaves less than "
+		    "the %d MB vmrecon keeps free on an EFLOW host (%lld MB "
+		    "free plus the VM's %lld MB; at most %lld): wssdagent "
+		    "refuses to start a VM that does not fit, and did with "
+		    "1075 MB to spare (Azure/iotedge-eflow #164)",
+		    (long long)changes[i].to, EFLOW_MEMORY_MARGIN_MB,
+		    (long long)(lim - live->memory_mb),
+		    (long long)live->memory_mb,
+		    (long long)(lim - EFLOW_MEMORY_MARGIN_MB));
+	}
 	if (nchanges == 0 || spec->gpu_want != VR_GPU_UNMANAGED)
 		return 0;
 	names = host_gpu_names(host);

@@ -128,7 +128,11 @@ rm -rf "$S"
 preflight_case "CPUs over the logical processors" \
 	"cpuCount 16 is more than the host's 8 logical processors" "cpuCount: 16"
 preflight_case "memory over free plus current" \
-	"memoryInMB 14000 is more than the 12144 MB" "memoryInMB: 14000"
+	"memoryInMB 16384 is more than the 14192 MB" "memoryInMB: 16384"
+preflight_case "memory within the 2048 MB safety margin" \
+	"memoryInMB 14000 leaves less than the 2048 MB vmrecon keeps free on an EFLOW host (6000 MB free plus the VM's 8192 MB; at most 12144)" \
+	"memoryInMB: 14000"
+expect_in "$T/err" "Azure/iotedge-eflow #164" "the margin's reason is cited"
 preflight_case "a GPU the host does not have (listing its GPUs)" \
 	"the host has no GPU named 'NVIDIA T4' (it has: 'NVIDIA A2', 'Intel(R) UHD Graphics 630')" \
 	"gpu:" "  name: NVIDIA T4" "  passthroughType: DirectDeviceAssignment"

@@ -553,7 +553,7 @@ TEST(eflow_observe)
 	CHECK_INT(l.gpu.count, 1);
 	CHECK(l.gpu.name == NULL);
 	CHECK_INT(l.gpu.type, VR_GPU_TYPE_NONE);
-	CHECK_INT(l.memory_limit_mb, 6000 + 4096 - 2048); /* the margin */
+	CHECK_INT(l.memory_limit_mb, 6000 + 4096); /* the margin: preflight */
 	vr_vm_live_clear(&l);
 
 	rec.gpu_want = VR_GPU_WANT;
@@ -770,6 +770,24 @@ TEST(eflow_preflight_rules)
 		CHECK_INT(d.v[0].line, 1);
 	}
 	vr_diags_free(&d);
+
+	/* memory within 2048 MB of free + current: refused with the reason */
+	live.memory_limit_mb = 6000 + 4096;
+	c.field = VR_FIELD_MEMORY;
+	c.to = 9000;
+	spec.gpu_want = VR_GPU_NONE;
+	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
+	    "spec.yaml"), 0);
+	CHECK_INT(d.n, 1);
+	if (d.n == 1)
+		CHECK_CONTAINS(d.v[0].msg, "leaves less than the 2048 MB");
+	vr_diags_free(&d);
+	c.to = 8048;
+	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
+	    "spec.yaml"), 0);
+	CHECK_INT(d.n, 0);
+	spec.gpu_want = VR_GPU_UNMANAGED;
+	c.field = VR_FIELD_CPU_COUNT;
 
 	/* nothing to change: nothing to refuse */
 	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 0, &d,
