@@ -4,7 +4,8 @@
 #   make            install missing build packages, build ./vmrecon and
 #                   the modules in build/rel/lib/vmrecon/ (vmrecon-git.so,
 #                   vmrecon-http.so, vmrecon-libvirt.so where libvirt is)
-#   make test       build and run every test; ends with "N passed, N failed"
+#   make test       build and run every test; ends with "N passed, N failed,
+#                   N skipped"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #                   (plain `make test` reruns the fast tests under them too)
 #   make HAVE_LIBVIRT=0 B=build/nolv test-bins   build as if libvirt were
@@ -138,8 +139,23 @@ all: deps
 deps:
 	$(call ensure-packages,$(BUILD_PKGS))
 
-test-deps: deps
+test-deps: deps pwsh-tool
 	$(call ensure-packages,$(TEST_PKGS))
+
+# A real pwsh for the tests that run vmrecon's PowerShell (tests/eflow-pwsh):
+# the PowerShell .NET global tool, installed where the .NET SDK is and only
+# when ~/.dotnet/tools/pwsh does not run yet (NuGet serves only 7.6.9).
+# Where it cannot be had, those tests print skips saying why.
+PWSH_VERSION = 7.6.9
+pwsh-tool:
+	@if "$$HOME/.dotnet/tools/pwsh" -NoProfile -NonInteractive \
+		-Command exit >/dev/null 2>&1; then :; \
+	elif command -v dotnet >/dev/null; then \
+		echo "installing pwsh $(PWSH_VERSION) (dotnet tool install)"; \
+		dotnet tool install --global PowerShell \
+		--version $(PWSH_VERSION) >/dev/null || \
+		echo "pwsh: dotnet tool install failed; its tests will skip"; \
+	else echo "pwsh: no dotnet here; its tests will skip"; fi
 
 vmrecon: $(B)/vmrecon
 	cp $< $@
@@ -266,7 +282,7 @@ install: deps
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps test test-bins modules bench demo demo-qemu install \
+.PHONY: all deps test-deps pwsh-tool test test-bins modules bench demo demo-qemu install \
 	clean fuzz fuzz-build FORCE
 
 FORCE:
