@@ -848,9 +848,13 @@ run(struct watch *w, const sigset_t *unblocked)
 	if (!w->once) {
 		/* hosts started together must not poll together: the first
 		 * fetch at a random point of the interval; meanwhile the last
-		 * applied commit, if the mirror has it, holds (no network) */
-		next_fetch += vr_schedule_first(&w->sched);
-		if (resume_from_mirror(w)) {
+		 * applied commit, if the mirror has it, holds (no network).
+		 * A new host has nothing to hold: its first fetch comes
+		 * within VR_SCHEDULE_NEW_HOST_MS. */
+		bool resumed = resume_from_mirror(w);
+
+		next_fetch += vr_schedule_first(&w->sched, resumed);
+		if (resumed) {
 			next_observe = vr_clock_ms() + w->interval_ms;
 			/* the first pass is this one: a first fetch up to one
 			 * interval away must not hold back systemd's start */

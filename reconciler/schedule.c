@@ -42,8 +42,10 @@ vr_schedule_uniform(struct vr_schedule *s, int64_t n)
 }
 
 int64_t
-vr_schedule_first(struct vr_schedule *s)
+vr_schedule_first(struct vr_schedule *s, int resumed)
 {
+	if (!resumed && s->interval_ms > VR_SCHEDULE_NEW_HOST_MS)
+		return vr_schedule_uniform(s, VR_SCHEDULE_NEW_HOST_MS);
 	return vr_schedule_uniform(s, s->interval_ms);
 }
 

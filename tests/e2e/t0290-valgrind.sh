@@ -28,5 +28,5 @@ vg "apply -o json in sync" 0 apply -f "$ex/a2-dda.yaml" --state-dir "$S" -o json
 vg "apply with a backend that cannot open" 1 apply -f "$ex/iris-pv.yaml" --state-dir "$S" --backend sim:/nonexistent-dir/x.json
 vg "get" 0 get --state-dir "$S"
 vg "get -o json --record" 0 get -o json --record --state-dir "$S"
-vg "status" 0 status --state-dir "$S"
+vg "status (iris-pv failed: not Ready, exit 2)" 2 status --state-dir "$S"
 vg "unknown command" 1 frobnicate

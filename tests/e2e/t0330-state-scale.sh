@@ -35,7 +35,7 @@ size=$(stat -c %s "$S/status.json")
 	notok "the crafted status.json is only $size bytes"
 
 run "$VMRECON" status --state-dir "$S" -o json
-expect_rc 0 "status reads a status.json over 4 MiB"
+expect_rc 2 "status reads a status.json over 4 MiB (every VM failed: exit 2)"
 
 run "$VMRECON" apply -f "$T/vms.yaml" --state-dir "$S" --backend "sim:$SIM"
 expect_rc 0 "apply of $N VMs converges"
@@ -64,7 +64,7 @@ PY
 expect_eq "$(cat "$T/why")" "" "every VM's latest result is kept, the sim file and records hold all $N"
 run "$VMRECON" status --state-dir "$S"
 expect_rc 0 "status lists them"
-expect_eq "$(grep -c '^vm-' "$T/out")" "$N" "status prints a line for each of the $N VMs"
+expect_eq "$(grep -cE '^vm +vm-[0-9]+ +True ' "$T/out")" "$N" "status prints a Ready line for each of the $N VMs"
 run "$VMRECON" apply -f "$T/vms.yaml" --state-dir "$S" --backend "sim:$SIM"
 expect_rc 0 "a second apply of $N VMs (in sync)"
 expect_in "$T/out" "0 applied" "applies nothing"

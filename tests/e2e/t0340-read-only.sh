@@ -57,7 +57,7 @@ mkdir -m 700 "$S"
 printf '{"formatVersion": 1, "vms": {"bare": {}, "odd": {"result": 7, "message": null}}}' \
 	>"$S/status.json"
 run "$VMRECON" status --state-dir "$S"
-expect_rc 0 "status with missing fields"
+expect_rc 2 "status with missing fields (no result: not Ready, exit 2)"
 expect_not_in "$T/out" "(null)" "status prints no (null)"
 expect_in "$T/out" "bare" "and lists the VM"
 
@@ -71,7 +71,7 @@ printf '%s\n%s' \
 chmod 600 "$S/journal"
 before=$(snap "$S")
 run "$VMRECON" status --state-dir "$S"
-expect_rc 0 "status with a journal"
+expect_rc 2 "status with a journal (its last result failed: exit 2)"
 expect_in "$T/out" "from the journal" "status shows the journal's entry"
 [ "$(snap "$S")" = "$before" ] && ok "status left the journal and files alone" ||
 	notok "status changed the state dir"

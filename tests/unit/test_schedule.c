@@ -1,6 +1,7 @@
 /* test_schedule.c - the poll schedule of watch: its bounds, and how 500
  * hosts started together or failing together spread (fixed seeds, a
  * simulated clock: no timing). */
+#include <stdint.h>
 #include <string.h>
 
 #include "../../reconciler/schedule.h"
@@ -17,7 +18,7 @@ TEST(test_schedule__first_poll_spreads_over_the_interval)
 	memset(per_second, 0, sizeof(per_second));
 	for (i = 0; i < HOSTS; i++) {
 		vr_schedule_init(&s, 60000, 300000, (uint64_t)i + 1);
-		d = vr_schedule_first(&s);
+		d = vr_schedule_first(&s, 1);
 		CHECK(d >= 0 && d < 60000);
 		if (d < 0 || d >= 60000)
 			continue;
@@ -34,6 +35,35 @@ TEST(test_schedule__first_poll_spreads_over_the_interval)
 	    "at most twice the mean in any second (max %d)", max);
 	CHECK_INT(empty, 0);
 	CHECK(lo < 1000 && hi >= 59000);
+}
+
+TEST(test_schedule__new_host_polls_within_its_cap)
+{
+	struct vr_schedule s;
+	int64_t d, lo = INT64_MAX, hi = -1;
+	int i;
+
+	/* nothing resumed, an hour's interval: within the first 30 s, spread
+	 * over them; resumed, the whole hour */
+	for (i = 0; i < HOSTS; i++) {
+		vr_schedule_init(&s, 3600000, 3600000, (uint64_t)i + 7);
+		d = vr_schedule_first(&s, 0);
+		lo = d < lo ? d : lo;
+		hi = d > hi ? d : hi;
+	}
+	CHECK(lo >= 0 && lo < 1000);
+	CHECK(hi < VR_SCHEDULE_NEW_HOST_MS && hi >= VR_SCHEDULE_NEW_HOST_MS -
+	    1000);
+	for (hi = -1, i = 0; i < HOSTS; i++) {
+		vr_schedule_init(&s, 3600000, 3600000, (uint64_t)i + 7);
+		d = vr_schedule_first(&s, 1);
+		hi = d > hi ? d : hi;
+	}
+	CHECK(hi > VR_SCHEDULE_NEW_HOST_MS && hi < 3600000);
+	/* an interval shorter than the cap is used as it is */
+	vr_schedule_init(&s, 2000, 2000, 3);
+	for (i = 0; i < HOSTS; i++)
+		CHECK((d = vr_schedule_first(&s, 0)) >= 0 && d < 2000);
 }
 
 TEST(test_schedule__next_and_retry_bounds)
@@ -105,7 +135,7 @@ TEST(test_schedule__outage_does_not_synchronize_the_fleet)
 	memset(per_second, 0, sizeof(per_second));
 	for (i = 0; i < HOSTS; i++) {
 		vr_schedule_init(&s, 10000, 300000, (uint64_t)i + 1000);
-		t = vr_schedule_first(&s);
+		t = vr_schedule_first(&s, 1);
 		failures = 0;
 		while (t < END * 1000) {
 			per_second[t / 1000]++;
