@@ -50,6 +50,7 @@ struct qgpu {
 /* What one observation found; kept for classify and apply. */
 struct qstate {
 	char *name;
+	bool unnamed;          /* no -name: `name` is socket_name()'s */
 	bool running;
 	int cpus, maxcpus, boot_cpus;
 	json_t *hotcpus;       /* query-hotpluggable-cpus */
@@ -476,13 +477,46 @@ observe_unsafe(struct qconn *c, struct qstate *s)
 	json_decref(v);
 }
 
-/* Read everything into c->st; `name` (may be NULL) must be QEMU's -name. */
+/*
+ * The name of a QEMU started without -name: its socket's file name up to
+ * the first '.', with every character a VM name may not hold (schema/
+ * load.c: letters, digits, '.', '_', '-', a letter or digit first) made
+ * '-'; "qemu" when nothing is left.  `get` says so in a comment.
+ */
+static char *
+socket_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *n = vr_strdup(base ? base + 1 : path), *dot = strchr(n, '.');
+	size_t i;
+
+	if (dot)
+		*dot = '\0';
+	for (i = 0; n[i] && i < 63; i++) {
+		char ch = n[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+
+		if (!alnum && (i == 0 || (ch != '_' && ch != '-')))
+			n[i] = i == 0 ? 'q' : '-';
+	}
+	n[i] = '\0';
+	if (!n[0]) {
+		free(n);
+		n = vr_strdup("qemu");
+	}
+	return n;
+}
+
+/* Read everything into c->st; `name` (may be NULL) must be QEMU's -name,
+ * or, for a QEMU without one, the name socket_name() gives it. */
 static int
 refresh(struct qconn *c, const char *name)
 {
 	struct qstate s;
 	json_t *r = NULL;
 	const char *qname;
+	char *unnamed;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
@@ -490,19 +524,24 @@ refresh(struct qconn *c, const char *name)
 	if (rc < 0)
 		return vr_error_wrap(rc, "query-name");
 	qname = json_str(r, "name");
-	if (name && (!qname || strcmp(qname, name) != 0)) {
+	unnamed = qname ? NULL : socket_name(c->path);
+	if (name && strcmp(qname ? qname : unnamed, name) != 0) {
 		if (qname)
 			rc = vr_error_set(VR_ENOTFOUND, "no VM '%s' behind "
 			    "qemu:%s: that QEMU is '%s' (its -name)", name,
 			    c->path, qname);
 		else
 			rc = vr_error_set(VR_ENOTFOUND, "no VM '%s' behind "
-			    "qemu:%s: that QEMU was started without -name "
-			    "(start it with -name %s)", name, c->path, name);
+			    "qemu:%s: that QEMU was started without -name, "
+			    "so vmrecon calls it '%s' after its socket "
+			    "(start it with -name %s)", name, c->path,
+			    unnamed, name);
+		free(unnamed);
 		json_decref(r);
 		return rc;
 	}
-	s.name = vr_strdup(qname ? qname : "");
+	s.unnamed = !qname;
+	s.name = qname ? vr_strdup(qname) : unnamed;
 	json_decref(r);
 	r = NULL;
 	rc = vr_qmp_exec(&r, c->q, "query-status", NULL);
@@ -551,6 +590,7 @@ qemu_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 	if (rc < 0)
 		return rc;
 	out->name = vr_strdup(s->name);
+	out->name_from_target = s->unnamed;
 	out->running = s->running;
 	out->cpu_count = s->cpus;
 	out->memory_mb = s->base_mb + s->plugged_mb;
@@ -590,7 +630,7 @@ qemu_list(void *conn, char ***out, size_t *count)
 		return vr_error_wrap(rc, "query-name");
 	n = json_str(r, "name");
 	*out = vr_calloc(1, sizeof(char *));
-	(*out)[0] = vr_strdup(n ? n : "");
+	(*out)[0] = n ? vr_strdup(n) : socket_name(c->path);
 	*count = 1;
 	json_decref(r);
 	return 0;

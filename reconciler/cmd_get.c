@@ -342,6 +342,17 @@ cmd_get(int argc, char **argv)
 			if (rc == 0 && o.n >= 4 && strcmp(o.p + o.n - 4,
 			    "...\n") == 0)
 				o.n -= 4;
+			if (rc == 0 && live.name_from_target) {
+				char *cm = vr_asprintf("  # this %s VM has no "
+				    "name of its own; vmrecon calls it '%s' "
+				    "after %s: start it with -name %s to keep "
+				    "that name if the target moves\n",
+				    vr_backend_kind(b), live.name,
+				    vr_backend_desc(b), live.name);
+
+				out_write(&o, (unsigned char *)cm, strlen(cm));
+				free(cm);
+			}
 			if (rc == 0) {
 				char *cm = restart_comment(b, &live);
 

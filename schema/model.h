@@ -97,6 +97,9 @@ struct vr_host {
 /* A VM as its backend sees it now. */
 struct vr_vm_live {
 	char *name;
+	bool name_from_target; /* the VM has no name of its own: the backend
+				* named it after its target (QEMU without
+				* -name: its socket) */
 	bool running;
 	int cpu_count;
 	int64_t memory_mb;
