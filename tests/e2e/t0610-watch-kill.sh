@@ -9,7 +9,8 @@
 # The kill moments are drawn from step durations measured first on this
 # machine (the log's "watching", "new revision" and "applied" lines, and
 # the exit of `watch --once`): a phase is picked at random, then a moment
-# inside it.  VR_KILLS (default 100) kills per transport; VR_SEED replays
+# inside it, in a `watch --once` (the daemon's first poll is jittered over
+# its interval); the last start, which must converge, is the daemon.  VR_KILLS (default 100) kills per transport; VR_SEED replays
 # a run (the seed is printed).
 . "$(dirname "$0")/../lib.sh"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
@@ -176,8 +177,13 @@ kill_loop() {
 		# two kills in three find a new revision
 		[ $((RANDOM % 3)) -ne 0 ] && push_rev
 		ms=$(pick_ms)
-		"$VMRECON" watch --repo "$url" --path hosts/kill-host.yaml \
-			--state-dir "$S" --interval 1s 2>"$T/kill.log" &
+		# --once: the daemon's first poll comes at a random point of
+		# its interval (hosts must not poll together), which would put
+		# the measured moments before any fetch; --once fetches at
+		# once and runs the same fetch, reconcile and status writes
+		"$VMRECON" watch --once --repo "$url" \
+			--path hosts/kill-host.yaml --state-dir "$S" \
+			2>"$T/kill.log" &
 		pid=$!
 		sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 		kill -9 "$pid" 2>/dev/null
@@ -221,8 +227,9 @@ kill_loop() {
 		--state-dir "$S" --interval 1s 2>"$T/final-$name.log" &
 	pid=$!
 	PIDS="$PIDS $pid"
-	# deadline: 20 times the measured fetch + reconcile + status writes
-	local t0 lim=$((20 * S_MS + 1000)) got=""
+	# deadline: 20 times the measured fetch + reconcile + status writes,
+	# plus twice the interval (the first poll comes within one)
+	local t0 lim=$((20 * S_MS + 3000)) got=""
 	t0=$(now)
 	while [ $((($(now) - t0) / 1000000)) -lt "$lim" ]; do
 		got=$(json_get "$S/status.json" "d['source']['lastAppliedRevision']" 2>/dev/null)
