@@ -378,10 +378,22 @@ class Fleet:
         return out
 
     def count_once(self, once):
+        # lighttpd writes its access log late, and a poll cannot cost no
+        # request: read until the count is not zero and the same twice,
+        # for as long as 10 clones (a deadline from a measured time)
+        limit = time.time() + max(10.0, 10 * max(
+            once[k]["clone_s"] for k in ("http", "git")))
         for kind in ("http", "git"):
             o = once[kind]
-            http, gits = self.servers.requests(o["start"], o["end"] + 1)
-            reqs = len(http) if kind == "http" else len(gits)
+            last = None
+            while True:
+                http, gits = self.servers.requests(o["start"],
+                                                   o["end"] + 1)
+                reqs = len(http) if kind == "http" else len(gits)
+                if (reqs and reqs == last) or time.time() > limit:
+                    break
+                last = reqs
+                time.sleep(0.5)
             o["requests_per_noop_poll"] = reqs / o["polls"]
 
     def run(self):
