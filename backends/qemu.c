@@ -492,14 +492,9 @@ socket_name(const char *path)
 
 	if (dot)
 		*dot = '\0';
-	for (i = 0; n[i] && i < 63; i++) {
-		char ch = n[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') ||
-		    (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-
-		if (!alnum && (i == 0 || (ch != '_' && ch != '-')))
+	for (i = 0; n[i] && i < 63; i++)
+		if (!vr_name_char_ok(n[i], i))
 			n[i] = i == 0 ? 'q' : '-';
-	}
 	n[i] = '\0';
 	if (!n[0]) {
 		free(n);

@@ -979,11 +979,7 @@ check_vm_name(struct loader *L, const struct node *v, struct vr_vm_spec *vm)
 		return;
 	}
 	for (i = 0; i < n->len; i++) {
-		char c = n->s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9');
-
-		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+		if (!vr_name_char_ok(n->s[i], i)) {
 			bad(L, v->at, "invalid VM name '%s': use letters, "
 			    "digits, '.', '_' and '-', starting with a letter "
 			    "or digit", b);

@@ -190,3 +190,12 @@ vr_host_find_gpu(const struct vr_host *h, const char *name)
 			return &h->gpus[i];
 	return NULL;
 }
+
+bool
+vr_name_char_ok(char c, size_t i)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return i > 0 && (c == '.' || c == '_' || c == '-');
+}
