@@ -35,7 +35,7 @@ BENCH_PKGS = time binutils libc-bin python3 git lighttpd \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils
 
 # The core binary links libyaml and jansson only; the heavier libraries
-# are linked into modules (schema/module.h), opened when a command needs
+# are linked into modules (schema/util/module.h), opened when a command needs
 # them: vmrecon-git.so (libgit2: watch), vmrecon-http.so (libcurl and
 # libcrypto: HTTPS sources, --notify, --commit-status), vmrecon-libvirt.so.
 CORE_PKGS = yaml-0.1 jansson
@@ -79,15 +79,15 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 # Sources: each module's, the module entries (mod_*.c), the core's
 # stand-ins for the git and http modules (*_load.c), and the core.
-GIT_SRC = reconciler/gitsource.c reconciler/cmd_watch.c
-HTTP_SRC = reconciler/source_http.c reconciler/notify.c \
-	reconciler/commitstatus.c
+GIT_SRC = reconciler/gitops/gitsource.c reconciler/cli/cmd_watch.c
+HTTP_SRC = reconciler/gitops/source_http.c reconciler/report/notify.c \
+	reconciler/report/commitstatus.c
 VIRT_SRC = backends/libvirt.c
-ENTRY_SRC = reconciler/mod_git.c reconciler/mod_http.c backends/mod_libvirt.c
-LOAD_SRC = reconciler/git_load.c reconciler/http_load.c
+ENTRY_SRC = reconciler/modules/mod_git.c reconciler/modules/mod_http.c backends/mod_libvirt.c
+LOAD_SRC = reconciler/modules/git_load.c reconciler/modules/http_load.c
 CORE_SRC = $(filter-out $(GIT_SRC) $(HTTP_SRC) $(VIRT_SRC) $(ENTRY_SRC) \
-	$(LOAD_SRC) reconciler/main.c, $(sort $(wildcard schema/*.c \
-	backends/*.c reconciler/*.c)))
+	$(LOAD_SRC) reconciler/cli/main.c, $(sort $(wildcard schema/*.c schema/util/*.c \
+	backends/*.c reconciler/*/*.c)))
 o = $(1:%.c=$(B)/%.o)
 CORE_OBJ = $(call o,$(CORE_SRC))
 # the objects unit tests and tools link directly (no module for git, http)
@@ -162,14 +162,14 @@ vmrecon: $(B)/vmrecon
 
 modules: $(MODULES)
 
-$(B)/vmrecon: $(CORE_OBJ) $(call o,$(LOAD_SRC)) $(B)/reconciler/main.o
+$(B)/vmrecon: $(CORE_OBJ) $(call o,$(LOAD_SRC)) $(B)/reconciler/cli/main.o
 	@echo "  LD $@"; $(CC) $(EXE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
-$(MODDIR)/vmrecon-git.so: $(call o,$(GIT_SRC) reconciler/mod_git.c)
+$(MODDIR)/vmrecon-git.so: $(call o,$(GIT_SRC) reconciler/modules/mod_git.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(GIT_PKGS))
 
-$(MODDIR)/vmrecon-http.so: $(call o,$(HTTP_SRC) reconciler/mod_http.c)
+$(MODDIR)/vmrecon-http.so: $(call o,$(HTTP_SRC) reconciler/modules/mod_http.c)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(HTTP_PKGS))
 
@@ -186,11 +186,11 @@ $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
-# where a binary run from the tree finds the modules (schema/module.c)
-$(B)/schema/module.o: ALL_CFLAGS += -DVR_BUILD_DIR='"$(abspath $(B))"' \
+# where a binary run from the tree finds the modules (schema/util/module.c)
+$(B)/schema/util/module.o: ALL_CFLAGS += -DVR_BUILD_DIR='"$(abspath $(B))"' \
 	-DVR_SRC_DIR='"$(abspath .)"'
 
-$(B)/reconciler/main.o: VERSION
+$(B)/reconciler/cli/main.o: VERSION
 
 $(FB)/.cflags: FORCE
 	@mkdir -p $(FB); echo '$(FUZZ_CFLAGS)' | cmp -s - $@ || \

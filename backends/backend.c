@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../schema/error.h"
-#include "../schema/module.h"
+#include "../schema/util/error.h"
+#include "../schema/util/module.h"
 #include "backend.h"
 
 /*
- * Every backend vmrecon knows, built in or a module (schema/module.h): a
+ * Every backend vmrecon knows, built in or a module (schema/util/module.h): a
  * module backend's driver table is the api of module vmrecon-NAME.so,
  * opened only when that backend is asked for.
  */

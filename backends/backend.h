@@ -113,7 +113,7 @@ int vr_backend_flush(struct vr_backend *b);
 bool vr_backend_buffers(const struct vr_backend *b);
 
 /* One backend vmrecon knows: built in (driver set) or a module (module
- * set: its driver is the api of vmrecon-MODULE.so, schema/module.h). */
+ * set: its driver is the api of vmrecon-MODULE.so, schema/util/module.h). */
 struct vr_backend_entry {
 	const char *name;
 	const struct vr_driver *driver; /* built in; NULL for a module */

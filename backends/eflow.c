@@ -38,7 +38,7 @@
 
 #include <jansson.h>
 
-#include "../schema/error.h"
+#include "../schema/util/error.h"
 #include "backend.h"
 #include "eflow.h"
 #include "powershell.h"

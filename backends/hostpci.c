@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../schema/error.h"
-#include "../schema/fileio.h"
+#include "../schema/util/error.h"
+#include "../schema/util/fileio.h"
 #include "hostpci.h"
 
 #define HWDATA_PCI_IDS "/usr/share/hwdata/pci.ids"

@@ -28,8 +28,8 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "../schema/clock.h"
-#include "../schema/error.h"
+#include "../schema/util/clock.h"
+#include "../schema/util/error.h"
 #include "backend.h"
 #include "hostpci.h"
 

@@ -1,10 +1,10 @@
-/* mod_libvirt.c - the entry of vmrecon-libvirt.so (schema/module.h): the
+/* mod_libvirt.c - the entry of vmrecon-libvirt.so (schema/util/module.h): the
  * libvirt backend's driver table, with libvirt linked into the module
  * only; backend.c opens it for `--backend libvirt:...`. */
 #include <libvirt/libvirt.h>
 #include <stdio.h>
 
-#include "../schema/module.h"
+#include "../schema/util/module.h"
 #include "backend.h"
 
 extern const struct vr_driver vr_libvirt_driver;

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../schema/base64.h"
-#include "../schema/clock.h"
-#include "../schema/error.h"
+#include "../schema/util/base64.h"
+#include "../schema/util/clock.h"
+#include "../schema/util/error.h"
 #include "powershell.h"
 
 #define EXCERPT_MAX 400 /* bytes of a pipeline or stderr quoted in errors */

@@ -19,9 +19,9 @@
 
 #include <jansson.h>
 
-#include "../schema/clock.h"
-#include "../schema/error.h"
-#include "../schema/fileio.h"
+#include "../schema/util/clock.h"
+#include "../schema/util/error.h"
+#include "../schema/util/fileio.h"
 #include "backend.h"
 #include "hostpci.h"
 #include "qmp.h"

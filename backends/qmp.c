@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../schema/clock.h"
-#include "../schema/error.h"
+#include "../schema/util/clock.h"
+#include "../schema/util/error.h"
 #include "qmp.h"
 
 #define DEFAULT_TIMEOUT_MS 10000

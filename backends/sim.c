@@ -47,8 +47,8 @@
 
 #include <jansson.h>
 
-#include "../schema/error.h"
-#include "../schema/fileio.h"
+#include "../schema/util/error.h"
+#include "../schema/util/fileio.h"
 #include "backend.h"
 
 #define SIM_MAX_BYTES (16u * 1024 * 1024)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "error.h"
+#include "util/error.h"
 
 void
 vr_diags_add(struct vr_diags *d, const char *file, int line, int col,

@@ -34,8 +34,8 @@
 
 #include <yaml.h>
 
-#include "error.h"
-#include "fileio.h"
+#include "util/error.h"
+#include "util/fileio.h"
 #include "load.h"
 #include "suggest.h"
 

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../reconciler/plan.h"
+#include "../../reconciler/engine/plan.h"
 #include "../../schema/diag.h"
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "../../schema/load.h"
 
 static double

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0120-options.sh - the option table (reconciler/options.c) against every
+# t0120-options.sh - the option table (reconciler/cli/options.c) against every
 # place that shows it: `vmrecon CMD --help`, the man page's SYNOPSIS and
 # OPTIONS (vmrecon.1), and the bash completion.  tests/optcheck.py does
 # the comparing; this script also proves that it notices: it edits a copy

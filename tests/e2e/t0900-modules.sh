@@ -1,4 +1,4 @@
-# t0900-modules.sh - the loadable modules (schema/module.h): the core
+# t0900-modules.sh - the loadable modules (schema/util/module.h): the core
 # binary links no heavy library, a command that needs none loads none, a
 # missing module and a module of another version or layout are refused
 # with a clear message, and `make install DESTDIR= PREFIX=` puts the
@@ -70,7 +70,7 @@ fi
 mkdir -p "$T/other" "$T/layout" "$T/junk"
 for m in http libvirt; do
 	cat >"$T/other-$m.c" <<C
-#include "schema/module.h"
+#include "schema/util/module.h"
 static const int api;
 const struct vr_module_info VR_MODULE_DEFINE = {
 	VR_MODULE_ABI, "0.0.0-other", "$m", &api, 0,

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../schema/fileio.h"
+#include "../../schema/util/fileio.h"
 
 /* Inputs are split into parts on this line. */
 #define FUZZ_SEP "\n=====\n"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../../backends/eflow.h"
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "fuzz.h"
 
 int

@@ -6,7 +6,7 @@
  * load or be rejected with at least one diagnostic (VR_EINVALID), never
  * crash, leak or take long.  Built and run by `make fuzz`.
  */
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "../../schema/load.h"
 #include "fuzz.h"
 

@@ -4,8 +4,8 @@
  * directory controls.  Whatever it takes back must render to a file that
  * parses again and renders the same.
  */
-#include "../../reconciler/metrics.h"
-#include "../../schema/error.h"
+#include "../../reconciler/report/metrics.h"
+#include "../../schema/util/error.h"
 #include "fuzz.h"
 
 int

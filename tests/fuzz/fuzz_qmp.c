@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "../../backends/qmp.h"
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "fuzz.h"
 
 #define MAX_INPUT (64 * 1024) /* fits a socket buffer: no writer thread */

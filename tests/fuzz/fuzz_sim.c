@@ -7,8 +7,8 @@
  * values once the pass is flushed.
  */
 #include "../../backends/backend.h"
-#include "../../reconciler/plan.h"
-#include "../../schema/error.h"
+#include "../../reconciler/engine/plan.h"
+#include "../../schema/util/error.h"
 #include "fuzz.h"
 
 static void

@@ -9,9 +9,9 @@
  */
 #include <jansson.h>
 
-#include "../../reconciler/statedir.h"
-#include "../../reconciler/watchstate.h"
-#include "../../schema/error.h"
+#include "../../reconciler/engine/statedir.h"
+#include "../../reconciler/gitops/watchstate.h"
+#include "../../schema/util/error.h"
 #include "fuzz.h"
 
 static void

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../reconciler/commitstatus.h"
-#include "../../reconciler/notify.h"
-#include "../../schema/error.h"
+#include "../../reconciler/report/commitstatus.h"
+#include "../../reconciler/report/notify.h"
+#include "../../schema/util/error.h"
 
 int
 main(int argc, char **argv)

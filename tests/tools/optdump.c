@@ -1,5 +1,5 @@
 /*
- * optdump.c - print the option table (reconciler/options.c) one row per
+ * optdump.c - print the option table (reconciler/cli/options.c) one row per
  * command and option, for tests/optcheck.py to compare with --help, the
  * man page and the bash completion:
  *
@@ -9,7 +9,7 @@
  */
 #include <stdio.h>
 
-#include "../../reconciler/options.h"
+#include "../../reconciler/cli/options.h"
 
 int
 main(void)

@@ -10,8 +10,8 @@
 #include <jansson.h>
 
 #include "../../backends/backend.h"
-#include "../../schema/error.h"
-#include "../../schema/fileio.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
 #include "../../schema/load.h"
 #include "pass.h"
 #include "unit.h"

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "../../reconciler/reconcile.h"
+#include "../../reconciler/engine/reconcile.h"
 
 struct pass {
 	int rc;                          /* vr_reconcile's return */

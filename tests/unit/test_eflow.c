@@ -17,8 +17,8 @@
 #include "../../backends/backend.h"
 #include "../../backends/eflow.h"
 #include "../../backends/powershell.h"
-#include "../../schema/error.h"
-#include "../../schema/fileio.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
 #include "unit.h"
 
 static const char *

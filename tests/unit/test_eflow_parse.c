@@ -9,7 +9,7 @@
 
 #include "../../backends/eflow.h"
 #include "../../backends/powershell.h"
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 #define SENT "\n" VR_PS_SENTINEL "\n"

@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../reconciler/gitsource.h"
-#include "../../schema/error.h"
-#include "../../schema/fileio.h"
+#include "../../reconciler/gitops/gitsource.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
 #include "unit.h"
 
 /* Run `git -C dir ARGS...` (NULL-terminated); stdout into out (may be

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../schema/error.h"
-#include "../../schema/fileio.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
 #include "pass.h"
 #include "unit.h"
 

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../reconciler/gitsource.h"
-#include "../../reconciler/metrics.h"
-#include "../../schema/error.h"
+#include "../../reconciler/gitops/gitsource.h"
+#include "../../reconciler/report/metrics.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 TEST(test_hostlabel__path_uses_the_given_name)

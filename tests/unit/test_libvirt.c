@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "../../backends/backend.h"
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 #define SYSFS "tests/fixtures/sysfs-a2"

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../schema/error.h"
-#include "../../schema/fileio.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
 #include "../../schema/load.h"
 #include "unit.h"
 

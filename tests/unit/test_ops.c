@@ -5,12 +5,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../reconciler/commitstatus.h"
-#include "../../reconciler/metrics.h"
-#include "../../reconciler/notify.h"
-#include "../../reconciler/ops.h"
-#include "../../reconciler/source_http.h"
-#include "../../schema/error.h"
+#include "../../reconciler/report/commitstatus.h"
+#include "../../reconciler/report/metrics.h"
+#include "../../reconciler/report/notify.h"
+#include "../../reconciler/cli/ops.h"
+#include "../../reconciler/gitops/source_http.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 TEST(test_notify__hmac_rfc4231_case2)

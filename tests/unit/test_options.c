@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../reconciler/cmd.h"
-#include "../../reconciler/options.h"
-#include "../../reconciler/source_http.h"
-#include "../../reconciler/units.h"
-#include "../../schema/error.h"
+#include "../../reconciler/cli/cmd.h"
+#include "../../reconciler/cli/options.h"
+#include "../../reconciler/gitops/source_http.h"
+#include "../../schema/util/units.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 TEST(test_options__table_is_sorted_and_unambiguous)

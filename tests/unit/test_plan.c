@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "../../backends/backend.h"
-#include "../../reconciler/plan.h"
-#include "../../schema/error.h"
+#include "../../reconciler/engine/plan.h"
+#include "../../schema/util/error.h"
 #include "../../schema/load.h"
 #include "unit.h"
 

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "../../backends/backend.h"
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 extern const struct vr_driver vr_qemu_driver;

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "../../backends/qmp.h"
-#include "../../schema/error.h"
-#include "../../schema/clock.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/clock.h"
 #include "unit.h"
 
 #define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7}}, " \

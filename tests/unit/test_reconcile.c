@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "pass.h"
 #include "unit.h"
 

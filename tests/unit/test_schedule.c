@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../reconciler/schedule.h"
+#include "../../reconciler/gitops/schedule.h"
 #include "unit.h"
 
 #define HOSTS 500

@@ -1,11 +1,11 @@
-/* test_sha1.c - schema/sha1.c against FIPS 180-4's examples and Git's blob
+/* test_sha1.c - schema/util/sha1.c against FIPS 180-4's examples and Git's blob
  * ids (git hash-object), whole and fed in pieces of every size. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../reconciler/source.h"
-#include "../../schema/sha1.h"
+#include "../../reconciler/gitops/source.h"
+#include "../../schema/util/sha1.h"
 #include "unit.h"
 
 static void
@@ -68,10 +68,10 @@ TEST(sha1_git_blob_ids)
 {
 	char *r;
 
-	r = vr_source_revision("", 0);
+	r = vr_sha1_blob_id("", 0);
 	CHECK_STR(r, "blob:e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
 	free(r);
-	r = vr_source_revision("hello\n", 6);
+	r = vr_sha1_blob_id("hello\n", 6);
 	CHECK_STR(r, "blob:ce013625030ba8dba906f756967f9e9ca394464a");
 	free(r);
 }

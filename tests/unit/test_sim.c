@@ -14,8 +14,8 @@
 #include <jansson.h>
 
 #include "../../backends/backend.h"
-#include "../../schema/error.h"
-#include "../../schema/fileio.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
 #include "unit.h"
 
 /* Exactly what a missing file is created with. */

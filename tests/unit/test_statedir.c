@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../reconciler/statedir.h"
-#include "../../schema/error.h"
+#include "../../reconciler/engine/statedir.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 static struct vr_vm_spec

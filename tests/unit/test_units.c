@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../reconciler/units.h"
-#include "../../schema/error.h"
+#include "../../schema/util/units.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 static long long

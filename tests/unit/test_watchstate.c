@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../reconciler/statedir.h"
-#include "../../reconciler/watchstate.h"
-#include "../../schema/error.h"
-#include "../../schema/fileio.h"
+#include "../../reconciler/engine/statedir.h"
+#include "../../reconciler/gitops/watchstate.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
 #include "unit.h"
 
 #define HEX_A "0123456789abcdef0123456789abcdef01234567"

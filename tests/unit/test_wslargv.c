@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "../../backends/powershell.h"
-#include "../../schema/error.h"
+#include "../../schema/util/error.h"
 #include "unit.h"
 
 /* A growable byte string. */

@@ -1,0 +1,81 @@
+/*
+ * cmd.h - the subcommands, one file each (reconciler/cmd_<name>.c), and the
+ * helpers they share.
+ *
+ * Adding a command:
+ *   1. write reconciler/cmd_<name>.c with `int cmd_<name>(int argc,
+ *      char **argv)`; argv[0] is the command name; return an exit code
+ *      (enum vr_exit); parse options with vr_opts_init/vr_opts_next
+ *      (options.h), which print --help on stdout (exit 0) and usage errors
+ *      on stderr (exit 1);
+ *   2. declare it below, add a line to `vr_commands[]` in commands.c, and
+ *      give it a VR_C_* bit in options.h and vr_opts_cmds[] in options.c;
+ *      mark the table rows of the options it takes (at least --help);
+ *   3. document it in README.md, in vmrecon.1 (SYNOPSIS and COMMANDS) and
+ *      in examples/vmrecon.bash-completion, and add tests in tests/e2e/.
+ */
+#ifndef VR_CMD_H
+#define VR_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../../backends/backend.h"
+#include "../engine/reconcile.h"
+#include "../engine/statedir.h"
+
+struct vr_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;    /* the operands in the usage ("FILE|URL..."), the
+	                      * options come from options.c */
+	int min_args;        /* operands it needs */
+	int max_args;        /* operands it takes; -1: any number */
+	const char *summary; /* one line for `vmrecon help` and --help */
+};
+
+int cmd_validate(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* The command table (main.c), NULL-name terminated. */
+extern const struct vr_cmd vr_commands[];
+const struct vr_cmd *vr_cmd_find(const char *name);
+/* Say a command is unknown, with the one probably meant (suggest.h). */
+void vr_cmd_unknown(const char *name);
+
+/* The top-level usage: every command with its summary. */
+void vr_usage(FILE *fp);
+
+/* Shared by commands: "vmrecon: msg" on stderr (the last error). */
+void vr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Options most commands take, with their parsed values. */
+struct vr_cli_common {
+	const char *backend;   /* --backend KIND[:TARGET], default "sim" */
+	char *state_dir;       /* --state-dir, default vr_statedir_default() */
+	enum vr_output output; /* -o text|json */
+	bool color;            /* stdout is a TTY and NO_COLOR is unset */
+	bool read_only;        /* diff, status, get: write nothing */
+};
+
+void vr_cli_common_init(struct vr_cli_common *c);
+void vr_cli_common_clear(struct vr_cli_common *c);
+struct vr_opts;
+/* --backend, --state-dir and -o text|json (options.h): 1 handled, 0 not
+ * one of these. */
+int vr_cli_common_option(struct vr_cli_common *c, const struct vr_opts *p);
+/* Open the backend named by c->backend with c->state_dir. */
+int vr_cli_backend_open(struct vr_backend **out,
+    const struct vr_cli_common *c);
+
+/* diff and apply: parse their options, load -f, open the backend (and
+ * for apply the locked state dir), run one reconcile pass.  Exit code. */
+int vr_cli_reconcile(int argc, char **argv, bool apply);
+
+#endif

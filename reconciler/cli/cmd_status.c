@@ -1,0 +1,149 @@
+/* cmd_status.c - `vmrecon status`: what the last reconciles did, from the
+ * state dir's status.json: one line per VM and one for the Git source,
+ * Ready or not, why, the revisions applied and attempted or fetched, and
+ * since when (as `flux get`).  Exit 2 when any of them is not Ready. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../schema/util/error.h"
+#include "cmd.h"
+#include "options.h"
+#include "../gitops/watchstate.h"
+
+#define LINE "%-6s %-16s %-5s %-23s %-22s %-22s %-20s %s\n"
+
+/* "main@sha1:<40 hex>" or "blob:<40 hex>" with 12 hex digits, as a
+ * terminal line needs; "-" for none. */
+static void
+short_rev(char *out, size_t n, const char *rev)
+{
+	const char *at = rev ? strrchr(rev, ':') : NULL;
+
+	if (!rev)
+		snprintf(out, n, "-");
+	else if (at && strlen(at + 1) > 12)
+		snprintf(out, n, "%.*s%.12s", (int)(at + 1 - rev), rev, at + 1);
+	else
+		snprintf(out, n, "%s", rev);
+}
+
+static const char *
+str_of(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* One `flux get`-like line on fp (none if NULL); returns whether the
+ * object is Ready. */
+static bool
+print_line(FILE *fp, const char *kind, const char *name, json_t *o)
+{
+	json_t *cond = json_array_get(json_object_get(o, "conditions"), 0);
+	const char *result = str_of(o, "result"), *reason, *msg, *when;
+	char applied[64], other[64];
+	bool ready;
+
+	if (cond) {
+		ready = json_is_string(json_object_get(cond, "status")) &&
+		    strcmp(str_of(cond, "status"), "True") == 0;
+		reason = str_of(cond, "reason");
+		msg = str_of(cond, "message");
+		when = str_of(cond, "lastTransitionTime");
+	} else {
+		ready = result && strcmp(result, "converged") == 0;
+		reason = result ? vr_watch_ready_reason(result, NULL) : NULL;
+		msg = str_of(o, "message");
+		when = str_of(o, "lastHandledAt");
+	}
+	short_rev(applied, sizeof(applied), str_of(o, "lastAppliedRevision"));
+	short_rev(other, sizeof(other), str_of(o, strcmp(kind, "vm") == 0 ?
+	    "lastAttemptedRevision" : "lastFetchedRevision"));
+	if (fp)
+		fprintf(fp, LINE, kind, name, ready ? "True" : "False",
+		    reason ? reason : "-", applied, other, when ? when : "-",
+		    msg && msg[0] ? msg : "-");
+	return ready;
+}
+
+/* Every VM, then the source, on fp (or NULL); returns how many are not
+ * Ready. */
+static size_t
+print_text(FILE *fp, json_t *doc)
+{
+	json_t *vm, *src = json_object_get(doc, "source");
+	const char *name;
+	size_t bad = 0;
+
+	if (fp)
+		fprintf(fp, LINE, "KIND", "NAME", "READY", "REASON", "APPLIED",
+		    "ATTEMPTED/FETCHED", "SINCE", "MESSAGE");
+	json_object_foreach(json_object_get(doc, "vms"), name, vm)
+		bad += !print_line(fp, "vm", name, vm);
+	if (json_is_object(src))
+		bad += !print_line(fp, "source", str_of(src, "url") ?
+		    str_of(src, "url") : "-", src);
+	return bad;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	struct vr_statedir *sd = NULL;
+	struct vr_cli_common c;
+	struct vr_opts p;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	char *text = NULL;
+	int rc, code = VR_EXIT_ERROR;
+
+	vr_cli_common_init(&c);
+	vr_opts_init(&p, "status", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0)
+		vr_cli_common_option(&c, &p);
+	if (rc < 0) {
+		code = vr_opts_exit(rc);
+		goto out;
+	}
+	if (!c.state_dir)
+		c.state_dir = vr_statedir_default();
+	/* status reads: it creates nothing, not even the dir */
+	rc = vr_statedir_open(&sd, c.state_dir, false);
+	if (rc == VR_ENOTFOUND) {
+		vr_cli_error("no state dir '%s': nothing was reconciled with "
+		    "it (or --state-dir names the wrong one)", c.state_dir);
+		goto out;
+	}
+	if (rc < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		goto out;
+	}
+	rc = vr_statedir_status_read(sd, &text);
+	if (rc == VR_ENOTFOUND) {
+		printf("nothing reconciled yet with state dir '%s'\n",
+		    c.state_dir);
+		code = 0;
+		goto out;
+	}
+	if (rc < 0 || !(doc = json_loads(text, 0, &jerr)) ||
+	    !json_is_object(json_object_get(doc, "vms"))) {
+		vr_cli_error("cannot read status in '%s': %s", c.state_dir,
+		    rc < 0 ? vr_error_msg() : doc ? "no \"vms\"" : jerr.text);
+		goto out;
+	}
+	/* like `kubectl wait`, scripts can test it: 2 when any VM or the
+	 * source is not Ready */
+	if (c.output == VR_OUTPUT_JSON) {
+		fputs(text, stdout), fputc('\n', stdout);
+		code = print_text(NULL, doc) ? VR_EXIT_DRIFT : VR_EXIT_OK;
+	} else {
+		code = print_text(stdout, doc) ? VR_EXIT_DRIFT : VR_EXIT_OK;
+	}
+out:
+	json_decref(doc);
+	free(text);
+	vr_statedir_free(sd);
+	vr_cli_common_clear(&c);
+	return code;
+}

@@ -1,0 +1,78 @@
+/* cmd_validate.c - `vmrecon validate [-f] FILE|DIR...`: check files, touch
+ * nothing.  Files come as operands or with -f (as diff and apply take
+ * them), directories as specfiles.h says. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../schema/util/error.h"
+#include "cmd.h"
+#include "ops.h"
+#include "options.h"
+#include "../gitops/source.h"
+#include "specfiles.h"
+
+int
+cmd_validate(int argc, char **argv)
+{
+	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
+	struct vr_specfiles sf = { NULL, 0 };
+	struct vr_opts p;
+	const char **args = vr_calloc((size_t)argc + 1, sizeof(*args));
+	bool recursive = false;
+	size_t i, nargs = 0;
+	int rc, bad = 0;
+
+	vr_opts_init(&p, "validate", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0) {
+		if (rc == VR_OPT_FILE)
+			args[nargs++] = p.arg;
+		else if (rc == VR_OPT_RECURSIVE)
+			recursive = true;
+		else if (vr_ops_option(&oo, &p) < 0) {
+			free(args);
+			return VR_EXIT_ERROR;
+		}
+	}
+	if (rc < 0) {
+		free(args);
+		return vr_opts_exit(rc);
+	}
+	for (rc = p.ind; rc < argc; rc++)
+		args[nargs++] = argv[rc];
+	if (nargs == 0) {
+		vr_cli_error("validate needs a file: validate FILE... or "
+		    "validate -f FILE|DIR");
+		free(args);
+		return VR_EXIT_ERROR;
+	}
+	for (i = 0; i < nargs; i++)
+		if (vr_specfiles_add(&sf, args[i], recursive) < 0) {
+			vr_cli_error("%s", vr_error_msg());
+			bad = 1;
+		}
+	for (i = 0; i < sf.n; i++) {
+		struct vr_diags d = VR_DIAGS_INIT;
+		struct vr_spec *spec = NULL;
+		char *rev = NULL;
+
+		rc = vr_source_load_with(&spec, &rev, &d, sf.v[i], &oo.http,
+		    NULL);
+		if (rc == 0) {
+			printf("%s: valid (%zu VM%s)\n", sf.v[i], spec->nvms,
+			    spec->nvms == 1 ? "" : "s");
+		} else if (d.n) {
+			vr_diags_sort(&d);
+			vr_diags_print(&d, stderr);
+			bad = 1;
+		} else {
+			vr_cli_error("%s", vr_error_msg());
+			bad = 1;
+		}
+		vr_diags_free(&d);
+		vr_spec_free(spec);
+		free(rev);
+	}
+	vr_specfiles_clear(&sf);
+	free(args);
+	return bad ? VR_EXIT_ERROR : VR_EXIT_OK;
+}

@@ -1,0 +1,86 @@
+/* cmd_version.c - `vmrecon version`: the version, the backends this
+ * vmrecon can use, each module and where it was found (or why not), and
+ * the libraries of the core.  `-v` also opens each module found and prints
+ * its library's version (or why it was refused); without -v nothing is
+ * loaded, so `version` stays as cheap as an empty command. */
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <yaml.h>
+
+#include "../../schema/util/error.h"
+#include "../../schema/util/module.h"
+#include "cmd.h"
+#include "options.h"
+
+struct mod_row {
+	const char *name;
+	const char *used_by;
+	const char *not_built; /* why it was not built, or NULL */
+};
+
+static void
+module_line(const struct mod_row *m, int verbose)
+{
+	char path[PATH_MAX];
+	const struct vr_module_info *info;
+
+	printf("  %-8s ", m->name);
+	if (m->not_built) {
+		printf("missing: %s\n", m->not_built);
+		return;
+	}
+	if (vr_module_find(m->name, path, sizeof(path)) < 0) {
+		printf("missing: %s\n", vr_error_msg());
+		return;
+	}
+	printf("%s (%s)", path, m->used_by);
+	if (verbose) {
+		info = vr_module_info(m->name);
+		if (info)
+			printf(": %s", info->library());
+		else
+			printf(": refused: %s", vr_error_msg());
+	}
+	putchar('\n');
+}
+
+int
+cmd_version(int argc, char **argv)
+{
+	const struct vr_backend_entry *e;
+	const struct mod_row core_mods[] = {
+		{ "git", "watch", NULL },
+		{ "http", "https sources, --notify, --commit-status", NULL },
+		{ NULL, NULL, NULL },
+	};
+	const struct mod_row *m;
+	char path[PATH_MAX];
+	struct vr_opts p;
+	int verbose = 0, rc;
+
+	vr_opts_init(&p, "version", argc, argv);
+	while ((rc = vr_opts_next(&p)) > 0)
+		if (rc == VR_OPT_VERBOSE)
+			verbose = 1;
+	if (rc < 0)
+		return vr_opts_exit(rc);
+	printf("vmrecon %s\nbackends:", VR_VERSION);
+	for (e = vr_backend_registry(); e->name; e++)
+		if (e->driver || (!e->not_built &&
+		    vr_module_find(e->module, path, sizeof(path)) == 0))
+			printf(" %s", e->name);
+	printf("\nmodules:\n");
+	for (m = core_mods; m->name; m++)
+		module_line(m, verbose);
+	for (e = vr_backend_registry(); e->name; e++)
+		if (e->module) {
+			struct mod_row r = { e->module, "--backend", e->not_built };
+
+			module_line(&r, verbose);
+		}
+	vr_error_clear();
+	printf("libraries: libyaml %s, jansson %s\n",
+	    yaml_get_version_string(), jansson_version_str());
+	return 0;
+}

@@ -1,0 +1,546 @@
+/* options.c - the option table, the parse driven by it, and the usage and
+ * --help printed from it.  How to add an option: options.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../schema/util/error.h"
+#include "../../schema/suggest.h"
+#include "cmd.h"
+#include "options.h"
+#include "../../schema/util/units.h"
+
+#define C_REPORT (VR_C_DIFF | VR_C_APPLY | VR_C_WATCH)
+#define C_HTTP (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY)
+#define C_ALL (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | \
+	VR_C_STATUS | VR_C_WATCH | VR_C_VERSION)
+#define SEC 1000LL
+#define DMAX VR_DURATION_MAX_MS
+
+const struct vr_option vr_options[] = {
+	{ "allow-rewrite", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0,
+	  VR_OPT_ALLOW_REWRITE, 0, 0,
+	  "accept history that is not a fast-forward of the last applied "
+	  "commit" },
+	{ "backend", 'b', VR_ARG_STRING, "KIND[:TARGET]", "sim",
+	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0, VR_OPT_BACKEND,
+	  0, 0, "the backend: sim, eflow, qemu or libvirt, and its target" },
+	{ "ca-file", 0, VR_ARG_PATH, "FILE", NULL, C_HTTP | VR_C_WATCH, 0,
+	  VR_OPT_CA_FILE, 0, 0,
+	  "trust the CAs in this PEM file instead of the system's" },
+	{ "commit-status", 0, VR_ARG_ENUM, "github|gitea|gitlab", NULL,
+	  VR_C_WATCH, 0, VR_OPT_COMMIT_STATUS, 0, 0,
+	  "post each applied commit's state to this Git server's API" },
+	{ "commit-status-repo", 0, VR_ARG_STRING, "OWNER/NAME", NULL,
+	  VR_C_WATCH, 0, VR_OPT_COMMIT_STATUS_REPO, 0, 0,
+	  "the repository on that server, if --repo does not tell" },
+	{ "commit-status-token-file", 0, VR_ARG_PATH, "FILE", NULL,
+	  VR_C_WATCH, 0, VR_OPT_COMMIT_STATUS_TOKEN_FILE, 0, 0,
+	  "the API token for --commit-status" },
+	{ "commit-status-url", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, 0,
+	  VR_OPT_COMMIT_STATUS_URL, 0, 0,
+	  "the API base URL, if --repo does not tell" },
+	{ "file", 'f', VR_ARG_PATH, "FILE|DIR|URL", NULL,
+	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, VR_C_DIFF,
+	  VR_OPT_FILE, 0, 0, "the desired state: a file, a directory of "
+	  ".yaml/.yml/.json files, - for stdin, or an https URL; repeatable" },
+	{ "help", 'h', VR_ARG_NONE, NULL, NULL, C_ALL, 0, VR_OPT_HELP, 0, 0,
+	  "print this help and exit" },
+	{ "hostname", 0, VR_ARG_STRING, "NAME", NULL, VR_C_WATCH, 0,
+	  VR_OPT_HOSTNAME, 0, 0,
+	  "this host's name for {hostname}, statuses and metric labels" },
+	{ "http-timeout", 0, VR_ARG_DURATION, "DURATION", "30s", C_HTTP, 0,
+	  VR_OPT_HTTP_TIMEOUT, 1 * SEC, 3600 * SEC,
+	  "the longest an https transfer may take" },
+	{ "interval", 0, VR_ARG_DURATION, "DURATION", "1m", VR_C_WATCH, 0,
+	  VR_OPT_INTERVAL, 200, DMAX,
+	  "how often to fetch and to check for drift" },
+	{ "known-hosts", 0, VR_ARG_PATH, "FILE", NULL, VR_C_WATCH, 0,
+	  VR_OPT_KNOWN_HOSTS, 0, 0,
+	  "the known hosts of an ssh repository" },
+	{ "max-backoff", 0, VR_ARG_DURATION, "DURATION", "5m", VR_C_WATCH, 0,
+	  VR_OPT_MAX_BACKOFF, 200, DMAX,
+	  "the longest wait between retries after errors" },
+	{ "metrics-file", 0, VR_ARG_PATH, "PATH", NULL, C_REPORT, 0,
+	  VR_OPT_METRICS_FILE, 0, 0,
+	  "write Prometheus metrics to this file after each pass" },
+	{ "no-self-heal", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0,
+	  VR_OPT_NO_SELF_HEAL, 0, 0, "report drift but do not correct it" },
+	{ "notify", 0, VR_ARG_URL, "URL", NULL, C_REPORT, 0, VR_OPT_NOTIFY,
+	  0, 0, "POST an event to this https webhook for each VM that "
+	  "changed, failed or drifted" },
+	{ "notify-hmac-key", 0, VR_ARG_PATH, "FILE", NULL, C_REPORT, 0,
+	  VR_OPT_NOTIFY_HMAC_KEY, 0, 0,
+	  "sign the events with the HMAC-SHA256 key in this file" },
+	{ "once", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0, VR_OPT_ONCE, 0,
+	  0, "fetch and reconcile once, then exit" },
+	{ "out", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_DIFF, 0, VR_OPT_OUT, 0, 0,
+	  "also save the plan (JSON) for apply --plan" },
+	{ "output", 'o', VR_ARG_ENUM, "yaml|json", "yaml", VR_C_GET, 0,
+	  VR_OPT_OUTPUT, 0, 0, "output format" },
+	{ "output", 'o', VR_ARG_ENUM, "text|json", "text",
+	  VR_C_DIFF | VR_C_APPLY | VR_C_STATUS, 0, VR_OPT_OUTPUT, 0, 0,
+	  "output format" },
+	{ "path", 0, VR_ARG_STRING, "PATH", NULL, VR_C_WATCH, VR_C_WATCH,
+	  VR_OPT_PATH, 0, 0, "this host's file in the repository; "
+	  "{hostname} and {machine-id} are replaced" },
+	{ "plan", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_APPLY, 0, VR_OPT_PLAN,
+	  0, 0, "apply this saved plan (from diff --out), only if the VMs "
+	  "are as it saw them" },
+	{ "record", 0, VR_ARG_NONE, NULL, NULL, VR_C_GET, 0, VR_OPT_RECORD,
+	  0, 0, "also store what is printed as the last applied state" },
+	{ "recursive", 'R', VR_ARG_NONE, NULL, NULL,
+	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, 0, VR_OPT_RECURSIVE, 0, 0,
+	  "with -f DIR, the files in its subdirectories too" },
+	{ "ref", 0, VR_ARG_STRING, "REF", "main", VR_C_WATCH, 0, VR_OPT_REF,
+	  0, 0, "what to follow: BRANCH, tag:NAME or commit:SHA" },
+	{ "repo", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, VR_C_WATCH,
+	  VR_OPT_REPO, 0, 0, "the Git repository: https://, ssh://, "
+	  "git://, file://, USER@HOST:PATH or a path" },
+	{ "ssh-key", 0, VR_ARG_PATH, "KEY", NULL, VR_C_WATCH, 0,
+	  VR_OPT_SSH_KEY, 0, 0,
+	  "the private key for an ssh repository (KEY.pub beside it)" },
+	{ "state-dir", 0, VR_ARG_DIR, "DIR",
+	  "/var/lib/vmrecon as root, else $XDG_STATE_HOME/vmrecon",
+	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_STATUS | VR_C_WATCH, 0,
+	  VR_OPT_STATE_DIR, 0, 0, "the state directory" },
+	{ "timeout", 0, VR_ARG_DURATION, "DURATION", "60s", VR_C_WATCH, 0,
+	  VR_OPT_TIMEOUT, 100, DMAX, "the longest one fetch may take" },
+	{ "token-file", 0, VR_ARG_PATH, "FILE", NULL, C_HTTP | VR_C_WATCH, 0,
+	  VR_OPT_TOKEN_FILE, 0, 0,
+	  "the token for https sources and repositories, read from a file" },
+	{ "verbose", 'v', VR_ARG_NONE, NULL, NULL, VR_C_VERSION, 0,
+	  VR_OPT_VERBOSE, 0, 0,
+	  "also load each module and print its library's version" },
+	{ "verify-signatures", 0, VR_ARG_PATH, "ALLOWED_SIGNERS", NULL,
+	  VR_C_WATCH, 0, VR_OPT_VERIFY_SIGNATURES, 0, 0,
+	  "apply only commits SSH-signed by a key in this file" },
+	{ NULL, 0, VR_ARG_NONE, NULL, NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+const struct vr_opts_cmd vr_opts_cmds[] = {
+	{ "validate", VR_C_VALIDATE }, { "diff", VR_C_DIFF },
+	{ "apply", VR_C_APPLY }, { "get", VR_C_GET },
+	{ "status", VR_C_STATUS }, { "watch", VR_C_WATCH },
+	{ "version", VR_C_VERSION }, { NULL, 0 }
+};
+
+unsigned
+vr_opts_cmd_bit(const char *cmd)
+{
+	const struct vr_opts_cmd *c;
+
+	for (c = vr_opts_cmds; c->name; c++)
+		if (strcmp(c->name, cmd) == 0)
+			return c->bit;
+	return 0;
+}
+
+void
+vr_opts_init(struct vr_opts *p, const char *cmd, int argc, char **argv)
+{
+	const struct vr_option *o;
+	size_t n = 0, s = 0;
+
+	memset(p, 0, sizeof(*p));
+	/* ':' first: a missing argument returns ':', not '?', and getopt
+	 * prints nothing (opterr = 0): the messages are ours */
+	p->shortopts[s++] = ':';
+	p->cmd = cmd;
+	p->bit = vr_opts_cmd_bit(cmd);
+	p->argc = argc;
+	p->argv = argv;
+	for (o = vr_options; o->name; o++) {
+		if (!(o->cmds & p->bit))
+			continue;
+		if (n == VR_OPTS_MAX)
+			abort(); /* BUG: raise VR_OPTS_MAX */
+		p->rows[n] = o;
+		p->longopts[n].name = o->name;
+		p->longopts[n].has_arg = o->arg == VR_ARG_NONE ? no_argument :
+		    required_argument;
+		p->longopts[n].val = o->id;
+		n++;
+		if (o->letter) {
+			p->shortopts[s++] = o->letter;
+			if (o->arg != VR_ARG_NONE)
+				p->shortopts[s++] = ':';
+		}
+	}
+	p->nrows = n;
+	optind = 0; /* glibc: start afresh, even after an earlier parse */
+	opterr = 0;
+}
+
+/* The enum value's index in meta ("text|json"), or -1. */
+static int
+enum_index(const char *meta, const char *v)
+{
+	const char *w = meta;
+	size_t len = strlen(v);
+	int i = 0;
+
+	while (w && *w) {
+		const char *bar = strchr(w, '|');
+		size_t wl = bar ? (size_t)(bar - w) : strlen(w);
+
+		if (wl == len && strncmp(w, v, len) == 0)
+			return i;
+		w = bar ? bar + 1 : NULL;
+		i++;
+	}
+	return -1;
+}
+
+/* Parse p->arg by p->opt's type into p->value. */
+static int
+opt_value(struct vr_opts *p)
+{
+	const struct vr_option *o = p->opt;
+	char what[64];
+	int i;
+
+	snprintf(what, sizeof(what), "--%s", o->name);
+	switch (o->arg) {
+	case VR_ARG_NONE:
+		return 0;
+	case VR_ARG_DURATION:
+		return vr_parse_duration(&p->value, p->arg, o->min, o->max,
+		    what);
+	case VR_ARG_SIZE:
+		return vr_parse_size(&p->value, p->arg, o->min, o->max, what);
+	case VR_ARG_COUNT:
+		return vr_parse_count(&p->value, p->arg, o->min, o->max, what);
+	case VR_ARG_ENUM:
+		if ((i = enum_index(o->meta, p->arg)) < 0)
+			return vr_error_set(VR_EINVALID, "%s must be one of "
+			    "%s, not '%s'", what, o->meta, p->arg);
+		p->value = i;
+		return 0;
+	default: /* strings, paths, URLs: their users check them */
+		if (!p->arg[0])
+			return vr_error_set(VR_EINVALID, "%s: empty %s", what,
+			    o->meta);
+		return 0;
+	}
+}
+
+const struct vr_option *
+vr_opts_find(const char *cmd, int id)
+{
+	unsigned bit = vr_opts_cmd_bit(cmd);
+	const struct vr_option *o;
+
+	for (o = vr_options; o->name; o++)
+		if (o->id == id && (o->cmds & bit))
+			return o;
+	return NULL;
+}
+
+int64_t
+vr_opts_default(const char *cmd, int id)
+{
+	struct vr_opts p;
+
+	memset(&p, 0, sizeof(p));
+	p.opt = vr_opts_find(cmd, id);
+	if (!p.opt || !p.opt->def || p.opt->arg == VR_ARG_NONE)
+		return 0;
+	p.arg = p.opt->def;
+	if (opt_value(&p) < 0)
+		abort(); /* BUG: the table's default does not parse */
+	return p.value;
+}
+
+/* After the last option: required options and the number of operands. */
+static int
+opts_end(struct vr_opts *p)
+{
+	const struct vr_cmd *c = vr_cmd_find(p->cmd);
+	int n = p->argc - optind, bad = 0;
+	size_t i;
+
+	p->ind = optind;
+	p->opt = NULL;
+	p->arg = NULL;
+	for (i = 0; i < p->nrows; i++) {
+		const struct vr_option *o = p->rows[i];
+
+		if (!(o->required & p->bit) || (p->seen & (1ULL << i)))
+			continue;
+		if (o->letter)
+			vr_cli_error("%s needs -%c %s (--%s)", p->cmd,
+			    o->letter, o->meta, o->name);
+		else
+			vr_cli_error("%s needs --%s %s", p->cmd, o->name,
+			    o->meta);
+		bad = 1;
+	}
+	if (!bad && c && n < c->min_args) {
+		vr_cli_error("%s needs %s", p->cmd, c->args);
+		bad = 1;
+	}
+	if (!bad && c && c->max_args >= 0 && n > c->max_args) {
+		vr_cli_error("unexpected argument '%s'",
+		    p->argv[optind + c->max_args]);
+		bad = 1;
+	}
+	if (bad) {
+		vr_opts_usage(stderr, p->cmd);
+		return VR_OPTS_ERROR;
+	}
+	return VR_OPTS_END;
+}
+
+/* Options users of other tools type, and what vmrecon has instead. */
+static const struct { const char *word, *hint; } option_hints[] = {
+	{ "dry-run", "'vmrecon diff' shows the plan and changes nothing" },
+	{ "plan", "'vmrecon diff' shows the plan and changes nothing" },
+	{ "no-color", "colour is off when NO_COLOR is set, TERM is dumb or "
+	  "the output is not a terminal" },
+	{ "no-colour", "colour is off when NO_COLOR is set, TERM is dumb or "
+	  "the output is not a terminal" },
+	{ "filename", "-f FILE|DIR" },
+	{ "verbose", "VMRECON_QEMU_VERBOSE=1 or VMRECON_LIBVIRT_VERBOSE=1 "
+	  "(see vmrecon(1), ENVIRONMENT)" },
+};
+
+/* getopt's '?' (unknown or ambiguous) or ':' (no argument): say which
+ * option, and what was probably meant (suggest.h): an option of this
+ * command, an option of another command, or a hint. */
+static void
+bad_option(const struct vr_opts *p, int ch)
+{
+	const char *word = optind > 0 && optind <= p->argc ?
+	    p->argv[optind - 1] : "?", *name, *eq, *near;
+	const char *known[VR_OPTS_MAX + 1];
+	const struct vr_option *o;
+	size_t i, len;
+
+	if (ch == ':') {
+		for (i = 0; i < p->nrows; i++)
+			if (p->rows[i]->id == optopt ||
+			    p->rows[i]->letter == optopt)
+				break;
+		if (i < p->nrows)
+			vr_cli_error("--%s needs %s", p->rows[i]->name,
+			    p->rows[i]->meta);
+		else
+			vr_cli_error("%s needs an argument", word);
+		return;
+	}
+	if (optopt && optopt < 0x100) {
+		vr_cli_error("%s has no option -%c", p->cmd, optopt);
+		return;
+	}
+	if (strncmp(word, "--", 2) != 0) {
+		vr_cli_error("%s has no option '%s'", p->cmd, word);
+		return;
+	}
+	name = word + 2;
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	for (i = 0; i < p->nrows; i++)
+		known[i] = p->rows[i]->name;
+	known[i] = NULL;
+	for (i = 0; i < p->nrows; i++)
+		if (strlen(known[i]) == len && strncmp(known[i], name, len) ==
+		    0) {
+			vr_cli_error("--%s takes no argument", known[i]);
+			return;
+		}
+	for (i = 0; i < p->nrows; i++) /* a prefix of two: ambiguous */
+		if (strncmp(known[i], name, len) == 0 && strlen(known[i]) > len)
+			break;
+	if (i < p->nrows && (near = known[i]) && len > 0) {
+		vr_cli_error("'--%.*s' is ambiguous for %s: --%s or "
+		    "another", (int)len, name, p->cmd, near);
+		return;
+	}
+	for (o = vr_options; o->name; o++)
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			break;
+	if (o->name) {
+		char cmds[128] = "";
+		const struct vr_opts_cmd *c;
+
+		for (c = vr_opts_cmds; c->name; c++)
+			if (o->cmds & c->bit)
+				snprintf(cmds + strlen(cmds), sizeof(cmds) -
+				    strlen(cmds), "%s%s", cmds[0] ? ", " : "",
+				    c->name);
+		vr_cli_error("--%.*s is an option of %s, not of %s",
+		    (int)len, name, cmds, p->cmd);
+		return;
+	}
+	for (i = 0; i < sizeof(option_hints) / sizeof(option_hints[0]); i++)
+		if (strlen(option_hints[i].word) == len &&
+		    strncmp(option_hints[i].word, name, len) == 0) {
+			vr_cli_error("%s has no option '--%.*s'; %s", p->cmd,
+			    (int)len, name, option_hints[i].hint);
+			return;
+		}
+	near = vr_suggest_near(name, len, known);
+	if (!near)
+		near = vr_suggest_prefix(name, len, known);
+	if (near)
+		vr_cli_error("%s has no option '--%.*s'; did you mean "
+		    "'--%s'?", p->cmd, (int)len, name, near);
+	else
+		vr_cli_error("%s has no option '--%.*s'", p->cmd, (int)len,
+		    name);
+}
+
+int
+vr_opts_next(struct vr_opts *p)
+{
+	int ch;
+	size_t i;
+
+	ch = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, NULL);
+	if (ch == -1)
+		return opts_end(p);
+	for (i = 0; i < p->nrows; i++)
+		if (p->rows[i]->id == ch || (p->rows[i]->letter &&
+		    p->rows[i]->letter == ch))
+			break;
+	if (i == p->nrows) {
+		bad_option(p, ch);
+		vr_opts_usage(stderr, p->cmd);
+		return VR_OPTS_ERROR;
+	}
+	p->opt = p->rows[i];
+	p->arg = p->opt->arg == VR_ARG_NONE ? NULL : optarg;
+	p->value = 0;
+	p->seen |= 1ULL << i;
+	if (p->opt->id == VR_OPT_HELP) {
+		vr_opts_help(stdout, p->cmd);
+		return VR_OPTS_HELP;
+	}
+	if (opt_value(p) < 0) {
+		vr_cli_error("%s", vr_error_msg());
+		return VR_OPTS_ERROR;
+	}
+	return p->opt->id;
+}
+
+/* --- usage and help -------------------------------------------------- */
+
+/* Print `word` at column *col, wrapping at 79 to column `indent`. */
+static void
+put_word(FILE *fp, const char *word, size_t *col, size_t indent)
+{
+	size_t len = strlen(word);
+
+	if (*col > indent && *col + 1 + len > 79) {
+		fprintf(fp, "\n%*s", (int)indent, "");
+		*col = indent;
+	} else if (*col > indent) {
+		fputc(' ', fp);
+		(*col)++;
+	}
+	fputs(word, fp);
+	*col += len;
+}
+
+/* The option as the usage shows it: "-f FILE|URL", "--once". */
+static void
+opt_form(char *buf, size_t size, const struct vr_option *o, bool optional)
+{
+	char name[64];
+
+	if (o->letter)
+		snprintf(name, sizeof(name), "-%c", o->letter);
+	else
+		snprintf(name, sizeof(name), "--%s", o->name);
+	snprintf(buf, size, "%s%s%s%s%s", optional ? "[" : "", name,
+	    o->meta ? " " : "", o->meta ? o->meta : "", optional ? "]" : "");
+}
+
+void
+vr_opts_usage(FILE *fp, const char *cmd)
+{
+	const struct vr_cmd *c = vr_cmd_find(cmd);
+	unsigned bit = vr_opts_cmd_bit(cmd);
+	const struct vr_option *o;
+	size_t col, indent = strlen("usage: vmrecon ");
+	char buf[128];
+	int pass;
+
+	fprintf(fp, "usage: vmrecon %s", cmd);
+	col = indent + strlen(cmd);
+	/* required options first, then the others, each in table order */
+	for (pass = 0; pass < 2; pass++)
+		for (o = vr_options; o->name; o++) {
+			if (!(o->cmds & bit) || o->id == VR_OPT_HELP ||
+			    !!(o->required & bit) != (pass == 0))
+				continue;
+			opt_form(buf, sizeof(buf), o, pass == 1);
+			put_word(fp, buf, &col, indent);
+		}
+	if (c && c->args)
+		put_word(fp, c->args, &col, indent);
+	fputc('\n', fp);
+}
+
+/* Print `text` from column *col, wrapped at 79 to column `indent`. */
+static void
+put_text(FILE *fp, const char *text, size_t *col, size_t indent)
+{
+	char *copy = vr_strdup(text), *save = NULL, *w;
+
+	for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ",
+	    &save))
+		put_word(fp, w, col, indent);
+	free(copy);
+}
+
+void
+vr_opts_help(FILE *fp, const char *cmd)
+{
+	const struct vr_cmd *c = vr_cmd_find(cmd);
+	unsigned bit = vr_opts_cmd_bit(cmd);
+	const struct vr_option *o;
+	const size_t indent = 32;
+
+	vr_opts_usage(fp, cmd);
+	if (c)
+		fprintf(fp, "\n%s\n", c->summary);
+	fputs("\noptions:\n", fp);
+	for (o = vr_options; o->name; o++) {
+		char left[128], lo[32], hi[32], *tail = NULL;
+		size_t col;
+
+		if (!(o->cmds & bit))
+			continue;
+		snprintf(left, sizeof(left), "  %c%c%s--%s%s%s",
+		    o->letter ? '-' : ' ', o->letter ? o->letter : ' ',
+		    o->letter ? ", " : "  ", o->name, o->meta ? " " : "",
+		    o->meta ? o->meta : "");
+		fputs(left, fp);
+		if (strlen(left) + 2 > indent)
+			fprintf(fp, "\n%*s", (int)indent, "");
+		else
+			fprintf(fp, "%*s", (int)(indent - strlen(left)), "");
+		col = indent;
+		put_text(fp, o->help, &col, indent);
+		if (o->arg == VR_ARG_DURATION)
+			tail = vr_asprintf("; range %s to %s",
+			    vr_duration_format(lo, sizeof(lo), o->min),
+			    vr_duration_format(hi, sizeof(hi), o->max));
+		else if (o->arg == VR_ARG_SIZE || o->arg == VR_ARG_COUNT)
+			tail = vr_asprintf("; range %lld to %lld",
+			    (long long)o->min, (long long)o->max);
+		if (o->required & bit) {
+			put_word(fp, "(required)", &col, indent);
+		} else if (o->def || tail) {
+			char *t = vr_asprintf("(%s%s%s)", o->def ? "default: " :
+			    "", o->def ? o->def : "", tail ? tail +
+			    (o->def ? 0 : 2) : "");
+
+			put_text(fp, t, &col, indent);
+			free(t);
+		}
+		free(tail);
+		fputc('\n', fp);
+	}
+}

@@ -1,0 +1,161 @@
+/* planfile.c - saved plans: the observed digest, reading PLAN back and
+ * checking it against the VMs as they are now (planfile.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
+#include "../../schema/load.h"
+#include "../../schema/util/sha1.h"
+#include "planfile.h"
+#include "../../schema/util/sha1.h"
+
+char *
+vr_planfile_digest(const struct vr_vm_live *l)
+{
+	unsigned char md[20];
+	char hex[41];
+	struct vr_sha1 c;
+	const char *t = vr_gpu_type_name(l->gpu.type);
+	/* one line, each field named, so no two states share the text */
+	char *text = vr_asprintf("running=%d cpuCount=%d memoryInMB=%lld "
+	    "gpuCount=%d gpuType=%s gpuName=%zu:%s", l->running, l->cpu_count,
+	    (long long)l->memory_mb, l->gpu.count, t ? t : "-",
+	    l->gpu.name ? strlen(l->gpu.name) : 0,
+	    l->gpu.name ? l->gpu.name : "");
+	size_t i;
+
+	vr_sha1_init(&c);
+	vr_sha1_update(&c, text, strlen(text));
+	vr_sha1_final(&c, md);
+	free(text);
+	for (i = 0; i < 20; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return vr_asprintf("sha1:%s", hex);
+}
+
+void
+vr_planfile_clear(struct vr_planfile *pf)
+{
+	size_t i;
+
+	vr_spec_free(pf->spec);
+	free(pf->revision);
+	free(pf->backend);
+	for (i = 0; i < pf->n; i++) {
+		free(pf->names[i]);
+		free(pf->digests[i]);
+	}
+	free(pf->names);
+	free(pf->digests);
+	memset(pf, 0, sizeof(*pf));
+}
+
+int
+vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
+    const char *path)
+{
+	json_t *doc = NULL, *vms, *items, *vm;
+	json_error_t jerr;
+	char *buf = NULL, *text = NULL;
+	const char *backend = NULL;
+	size_t len, i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = vr_file_read(&buf, &len, path, VR_PLANFILE_MAX);
+	if (rc < 0)
+		return vr_error_wrap(rc, "plan '%s'", path);
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (!doc) {
+		rc = vr_error_set(VR_EINVALID, "plan '%s' is not JSON: %s "
+		    "(line %d)", path, jerr.text, jerr.line);
+		goto out;
+	}
+	vms = json_object_get(doc, "vms");
+	if (json_integer_value(json_object_get(doc, "formatVersion")) != 1 ||
+	    !json_is_array(vms) || json_array_size(vms) == 0) {
+		rc = vr_error_set(VR_EINVALID, "'%s' is not a saved plan: "
+		    "make one with 'vmrecon diff -f FILE -o json --out PLAN'",
+		    path);
+		goto out;
+	}
+	items = json_array();
+	out->names = vr_calloc(json_array_size(vms), sizeof(char *));
+	out->digests = vr_calloc(json_array_size(vms), sizeof(char *));
+	json_array_foreach(vms, i, vm) {
+		const char *name = json_string_value(json_object_get(vm,
+		    "name"));
+		const char *dg = json_string_value(json_object_get(vm,
+		    "observedDigest"));
+		const char *be = json_string_value(json_object_get(vm,
+		    "backendTarget"));
+		json_t *want = json_object_get(vm, "desired");
+
+		if (!name || !dg || !be || !json_is_object(want) ||
+		    (backend && strcmp(backend, be) != 0)) {
+			json_decref(items);
+			rc = vr_error_set(VR_EINVALID, "plan '%s': VM %zu "
+			    "lacks a name, observedDigest, backendTarget or "
+			    "desired state (was the VM found?)", path, i + 1);
+			goto out;
+		}
+		backend = be;
+		out->names[out->n] = vr_strdup(name);
+		out->digests[out->n++] = vr_strdup(dg);
+		json_array_append(items, want);
+	}
+	out->backend = vr_strdup(backend);
+	/* the desired state goes through the loader like any file: a List */
+	items = json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind",
+	    "List", "items", items);
+	text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(items);
+	rc = vr_spec_load_buffer(&out->spec, diags, path, text, strlen(text));
+	if (rc == 0)
+		out->revision = json_is_string(json_object_get(doc, "revision"))
+		    ? vr_strdup(json_string_value(json_object_get(doc,
+		    "revision"))) : vr_sha1_blob_id(text, strlen(text));
+out:
+	free(text);
+	json_decref(doc);
+	if (rc < 0)
+		vr_planfile_clear(out);
+	return rc;
+}
+
+int
+vr_planfile_check(const struct vr_planfile *pf, const struct vr_plan *p,
+    const struct vr_backend *b)
+{
+	size_t i, j;
+
+	if (strcmp(pf->backend, vr_backend_desc(b)) != 0)
+		return vr_error_set(VR_ECONFLICT, "the plan was made on %s, "
+		    "not %s; nothing was applied", pf->backend,
+		    vr_backend_desc(b));
+	for (i = 0; i < pf->n; i++) {
+		char *now = NULL;
+		bool same;
+
+		for (j = 0; j < p->nvms; j++)
+			if (strcmp(p->vms[j].spec->name, pf->names[i]) == 0)
+				break;
+		if (j == p->nvms || !p->vms[j].found)
+			return vr_error_set(VR_ECONFLICT, "%s is gone since "
+			    "the plan was made; nothing was applied",
+			    pf->names[i]);
+		now = vr_planfile_digest(&p->vms[j].live);
+		same = strcmp(now, pf->digests[i]) == 0;
+		if (!same)
+			vr_error_set(VR_ECONFLICT, "%s changed since the plan "
+			    "was made (the plan saw %.19s..., it is %.19s... "
+			    "now); nothing was applied: make a new plan with "
+			    "diff --out", pf->names[i], pf->digests[i], now);
+		free(now);
+		if (!same)
+			return VR_ECONFLICT;
+	}
+	return 0;
+}

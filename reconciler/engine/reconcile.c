@@ -1,0 +1,464 @@
+/*
+ * reconcile.c - one pass: plan, preflight, show, apply, observe again,
+ * verify, record.
+ *
+ * Per VM, apply sends only the changes the policy allows (live ones always,
+ * restart ones with restartPolicy: IfNeeded) in one backend call.  A failed
+ * call is reported with what the backend marked applied before it failed;
+ * nothing is ever called done without observing the VM again.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../schema/util/clock.h"
+#include "../../schema/util/error.h"
+#include "plan.h"
+#include "planfile.h"
+#include "reconcile.h"
+#include "render.h"
+
+struct vm_outcome {
+	enum vr_result result;
+	char *message;
+	size_t applied, pending;
+};
+
+/* "cpuCount, gpu" of the changes whose ->applied equals `applied`. */
+static char *
+field_list(const struct vr_vm_plan *vp, bool applied, const bool *sel)
+{
+	char buf[128] = "";
+	size_t i;
+
+	for (i = 0; i < vp->nchanges; i++) {
+		if (!sel[i] || vp->changes[i].applied != applied)
+			continue;
+		if (buf[0])
+			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, vr_field_name(vp->changes[i].field),
+		    sizeof(buf) - strlen(buf) - 1);
+	}
+	return vr_strdup(buf[0] ? buf : "nothing");
+}
+
+/* The last applied record to pass to observe after an apply: the old one
+ * with the applied GPU change on top (EFLOW cannot observe GPU names). */
+static void
+provisional_record(struct vr_vm_spec *r, const struct vr_vm_plan *vp)
+{
+	size_t i;
+
+	if (vp->has_record)
+		vr_vm_spec_copy(r, &vp->record);
+	else
+		memset(r, 0, sizeof(*r));
+	/* kept under the VM's own name (EFLOW: any case in the spec) */
+	free(r->name);
+	r->name = vr_strdup(vp->live.name ? vp->live.name : vp->spec->name);
+	for (i = 0; i < vp->nchanges; i++) {
+		const struct vr_change *c = &vp->changes[i];
+
+		if (c->field != VR_FIELD_GPU || !c->applied)
+			continue;
+		vr_gpu_clear(&r->gpu);
+		if (c->action == VR_ACTION_DELETE) {
+			r->gpu_want = VR_GPU_NONE;
+		} else {
+			r->gpu_want = VR_GPU_WANT;
+			vr_gpu_copy(&r->gpu, &c->gpu_to);
+		}
+	}
+}
+
+/* What vmrecon knows the VM has now, to keep as its last applied record. */
+static void
+record_from_live(struct vr_vm_spec *r, const struct vr_vm_live *l,
+    const struct vr_vm_spec *prev)
+{
+	vr_vm_spec_from_live(r, prev->name, l);
+	/* a GPU the backend cannot name keeps the name vmrecon gave it */
+	if (r->gpu_want == VR_GPU_UNMANAGED && prev->gpu_want == VR_GPU_WANT &&
+	    prev->gpu.count == l->gpu.count) {
+		r->gpu_want = VR_GPU_WANT;
+		vr_gpu_copy(&r->gpu, &prev->gpu);
+	}
+}
+
+static bool
+record_equal(const struct vr_vm_spec *a, const struct vr_vm_spec *b)
+{
+	return a->has_cpu_count == b->has_cpu_count &&
+	    (!a->has_cpu_count || a->cpu_count == b->cpu_count) &&
+	    a->has_memory == b->has_memory &&
+	    (!a->has_memory || a->memory_mb == b->memory_mb) &&
+	    a->gpu_want == b->gpu_want &&
+	    (a->gpu_want != VR_GPU_WANT || vr_gpu_equal(&a->gpu, &b->gpu));
+}
+
+static void
+apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
+    struct vr_statedir *sd, const struct vr_reconcile_options *opts)
+{
+	struct vr_change sel_changes[VR_FIELD__COUNT];
+	struct vr_change left[VR_FIELD__COUNT];
+	struct vr_vm_spec prov, rec;
+	struct vr_apply_request req;
+	struct vr_vm_live after;
+	bool sel[VR_FIELD__COUNT] = { false };
+	bool restart = false, ifneeded, gpu_sent = false;
+	size_t i, j, nsel = 0, nleft;
+	double t0 = vr_clock_s();
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	ifneeded = vp->spec->restart_policy == VR_RESTART_IFNEEDED;
+	for (i = 0; i < vp->nchanges; i++) {
+		sel[i] = vp->changes[i].mode == VR_MODE_LIVE || ifneeded;
+		if (!sel[i]) {
+			o->pending++;
+			continue;
+		}
+		restart |= vp->changes[i].mode == VR_MODE_RESTART;
+		gpu_sent |= vp->changes[i].field == VR_FIELD_GPU;
+		sel_changes[nsel++] = vp->changes[i]; /* shallow: see below */
+	}
+	/* The GPU record is written ahead: from here until the change is
+	 * seen through, the record knows no GPU (not the old one). */
+	if (gpu_sent && sd && vr_statedir_record_gpu_in_flight(sd,
+	    vp->live.name ? vp->live.name : vp->spec->name) < 0) {
+		o->result = VR_RESULT_FAILED;
+		o->message = vr_asprintf("nothing applied: cannot mark the GPU "
+		    "change in the record first: %s", vr_error_msg());
+		return;
+	}
+	if (nsel > 0) {
+		if (opts->output == VR_OUTPUT_TEXT)
+			fprintf(opts->out, "%s: applying %zu change%s%s\n",
+			    vp->spec->name, nsel, nsel == 1 ? "" : "s",
+			    restart ? " (restartPolicy IfNeeded: the VM may "
+			    "restart once)" : "");
+		memset(&req, 0, sizeof(req));
+		req.spec = vp->spec;
+		req.live = &vp->live;
+		req.changes = sel_changes;
+		req.nchanges = nsel;
+		req.may_restart = restart;
+		rc = vr_backend_apply(b, &req);
+		/* copy back what the backend marked applied */
+		for (i = 0, j = 0; i < vp->nchanges; i++)
+			if (sel[i])
+				vp->changes[i].applied = sel_changes[j++].applied;
+		for (i = 0; i < vp->nchanges; i++)
+			o->applied += vp->changes[i].applied;
+		if (rc < 0) {
+			char *done = field_list(vp, true, sel);
+			char *notdone = field_list(vp, false, sel);
+
+			o->result = VR_RESULT_FAILED;
+			o->message = vr_asprintf("apply failed: %s; applied "
+			    "before the failure: %s; not applied: %s",
+			    vr_error_msg(), done, notdone);
+			free(done);
+			free(notdone);
+			return;
+		}
+	}
+
+	/* verify: observe again; every change sent must be gone */
+	provisional_record(&prov, vp);
+	rc = vr_backend_observe(b, vp->spec->name, &prov, &after);
+	if (rc < 0) {
+		o->result = VR_RESULT_FAILED;
+		o->message = vr_asprintf("cannot observe after apply: %s",
+		    vr_error_msg());
+		vr_vm_spec_clear(&prov);
+		return;
+	}
+	nleft = vr_changes_compute(left, vp->spec, &after);
+	for (i = 0; i < nleft && !o->message; i++) {
+		for (j = 0; j < vp->nchanges; j++)
+			if (sel[j] && vp->changes[j].field == left[i].field)
+				break;
+		if (j < vp->nchanges) {
+			char *brief = vr_render_change_brief(&left[i]);
+
+			o->result = VR_RESULT_FAILED;
+			o->message = vr_asprintf("did not converge: still "
+			    "needs %s", brief);
+			free(brief);
+		}
+	}
+	for (i = 0; i < nleft; i++)
+		vr_change_clear(&left[i]);
+	if (!o->message) {
+		o->result = o->pending ? VR_RESULT_PENDING :
+		    VR_RESULT_CONVERGED;
+		if (o->pending)
+			o->message = vr_asprintf("pending: %zu change%s "
+			    "wait%s for a restart (restartPolicy: Never; "
+			    "IfNeeded lets apply restart the VM once), %zu "
+			    "applied", o->pending, o->pending == 1 ? "" : "s",
+			    o->pending == 1 ? "s" : "", o->applied);
+		else
+			o->message = vr_asprintf("converged in %.2f s (%zu "
+			    "change%s applied)", vr_clock_s() - t0, o->applied,
+			    o->applied == 1 ? "" : "s");
+		record_from_live(&rec, &after, &prov);
+		if (sd && (gpu_sent || !vp->has_record ||
+		    !record_equal(&rec, &vp->record)) &&
+		    vr_statedir_record_put(sd, &rec) < 0) {
+			free(o->message);
+			o->result = VR_RESULT_FAILED;
+			o->message = vr_asprintf("converged, but cannot record "
+			    "it: %s", vr_error_msg());
+		}
+		vr_vm_spec_clear(&rec);
+	}
+	vr_vm_spec_clear(&prov);
+	vr_vm_live_clear(&after);
+}
+
+static void
+notify_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
+    struct vr_backend *b, enum vr_result result, const char *message,
+    size_t applied, size_t pending, double seconds)
+{
+	struct vr_vm_event ev;
+
+	if (!o->on_vm)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.vm = vp->spec->name;
+	ev.backend = vr_backend_desc(b);
+	ev.revision = o->revision;
+	ev.result = result;
+	ev.message = message;
+	ev.changes = vp->nchanges;
+	ev.applied = applied;
+	ev.pending = pending;
+	ev.change = vp->changes;
+	ev.spec = vp->spec;
+	ev.live = &vp->live;
+	ev.seconds = seconds;
+	o->on_vm(o->ctx, &ev);
+}
+
+static void
+status_all(struct vr_statedir *sd, const struct vr_spec *spec,
+    const struct vr_reconcile_options *opts, const char *msg)
+{
+	char *copy;
+	size_t i;
+
+	if (!sd || !opts->apply)
+		return;
+	copy = vr_strdup(msg); /* msg may be vr_error_msg()'s buffer */
+	for (i = 0; i < spec->nvms; i++)
+		vr_statedir_status_put(sd, spec->vms[i].name, opts->revision,
+		    VR_RESULT_FAILED, copy);
+	free(copy);
+}
+
+/* After a VM is done: its record and result reach the journal now, unless
+ * the backend keeps its changes until flush (then the journal would claim
+ * what a kill could still undo; they go in after the flush).  If they
+ * cannot be kept, the VM did not converge as far as anyone can tell. */
+static void
+record_vm(struct vm_outcome *oc, const struct vr_vm_plan *vp,
+    struct vr_backend *b, struct vr_statedir *sd,
+    const struct vr_reconcile_options *o)
+{
+	/* under the VM's own name, as its record (EFLOW names ignore case) */
+	const char *name = vp->found && vp->live.name ? vp->live.name :
+	    vp->spec->name;
+	char *msg;
+
+	if (!sd)
+		return;
+	if (vp->nchanges || oc->result != VR_RESULT_CONVERGED ||
+	    !o->quiet_in_sync)
+		vr_statedir_status_put(sd, name, o->revision, oc->result,
+		    oc->message);
+	if (vr_backend_buffers(b) || vr_statedir_sync(sd) == 0 ||
+	    oc->result == VR_RESULT_FAILED)
+		return;
+	msg = vr_asprintf("converged, but cannot record it: %s",
+	    vr_error_msg());
+	free(oc->message);
+	oc->message = msg;
+	oc->result = VR_RESULT_FAILED;
+	vr_statedir_status_put(sd, name, o->revision, oc->result,
+	    oc->message);
+}
+
+int
+vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
+    struct vr_backend *b, struct vr_statedir *sd,
+    const struct vr_reconcile_options *o)
+{
+	struct vr_diags problems = VR_DIAGS_INIT;
+	struct vr_plan *plan = NULL;
+	size_t i, restart, failed = 0;
+	char *err = NULL; /* what failed first, copied where it failed */
+	json_t *doc;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->exit_code = VR_EXIT_ERROR;
+	if (sd && o->apply)
+		vr_statedir_pass_begin(sd);
+	rc = vr_plan_build(&plan, &problems, spec, b, sd);
+	if (rc < 0) {
+		err = vr_strdup(vr_error_msg());
+		fprintf(o->err, "vmrecon: %s\n", err);
+		status_all(sd, spec, o, err);
+		goto out;
+	}
+	if (o->plan && (rc = vr_planfile_check(o->plan, plan, b)) < 0) {
+		fprintf(o->err, "vmrecon: %s\n", vr_error_msg());
+		goto out;
+	}
+	vr_plan_preflight(&problems, plan, spec, b);
+	vr_diags_sort(&plan->warnings);
+	for (i = 0; i < plan->warnings.n; i++)
+		fprintf(o->err, "vmrecon: warning: %s:%d:%d: %s\n",
+		    plan->warnings.v[i].file, plan->warnings.v[i].line,
+		    plan->warnings.v[i].col, plan->warnings.v[i].msg);
+	if (problems.n) {
+		char *msg = vr_asprintf("%zu problem%s found before applying "
+		    "anything: %s", problems.n, problems.n == 1 ? "" : "s",
+		    problems.v[0].msg);
+
+		vr_diags_sort(&problems);
+		vr_diags_print(&problems, o->err);
+		fprintf(o->err, "vmrecon: %zu problem%s; nothing was "
+		    "applied\n", problems.n, problems.n == 1 ? "" : "s");
+		status_all(sd, spec, o, msg);
+		err = msg;
+		rc = VR_EINVALID;
+		goto out;
+	}
+	vr_plan_count(plan, &res->changes, &restart, &res->vms_drifted);
+	if (o->output == VR_OUTPUT_TEXT &&
+	    !(o->quiet_in_sync && res->changes == 0))
+		vr_render_plan_text(o->out, plan, b, o->color);
+	fflush(o->out); /* the plan shows before any progress on stderr */
+
+	if (!o->apply) {
+		if (o->output == VR_OUTPUT_JSON || o->plan_out) {
+			doc = vr_render_plan_json(plan, b, false);
+			if (o->revision)
+				json_object_set_new(doc, "revision",
+				    json_string(o->revision));
+			if (o->output == VR_OUTPUT_JSON) {
+				json_dumpf(doc, o->out, JSON_INDENT(2));
+				fputc('\n', o->out);
+			}
+			if (o->plan_out) {
+				json_dumpf(doc, o->plan_out, JSON_INDENT(2));
+				fputc('\n', o->plan_out);
+			}
+			json_decref(doc);
+		}
+		for (i = 0; i < plan->nvms; i++)
+			if (plan->vms[i].found)
+				notify_vm(o, &plan->vms[i], b,
+				    plan->vms[i].nchanges ? VR_RESULT_DRIFTED :
+				    VR_RESULT_CONVERGED, plan->vms[i].nchanges ?
+				    "drift: the VM differs from the desired state" :
+				    "in sync", 0, 0, 0);
+		res->exit_code = res->changes ? VR_EXIT_DRIFT : VR_EXIT_OK;
+		goto out;
+	}
+
+	doc = o->output == VR_OUTPUT_JSON ? vr_render_plan_json(plan, b, true) :
+	    NULL;
+	for (i = 0; i < plan->nvms; i++) {
+		struct vm_outcome oc;
+		double t0 = vr_clock_s();
+
+		apply_vm(&oc, &plan->vms[i], b, sd, o);
+		record_vm(&oc, &plan->vms[i], b, sd, o);
+		notify_vm(o, &plan->vms[i], b, oc.result, oc.message,
+		    oc.applied, oc.pending, vr_clock_s() - t0);
+		res->applied += oc.applied;
+		res->pending += oc.pending;
+		failed += oc.result == VR_RESULT_FAILED;
+		if (oc.result == VR_RESULT_FAILED)
+			fprintf(o->err, "vmrecon: %s: %s\n",
+			    plan->vms[i].spec->name, oc.message);
+		else if (o->output == VR_OUTPUT_TEXT &&
+		    (plan->vms[i].nchanges || !o->quiet_in_sync))
+			fprintf(o->out, "%s: %s\n", plan->vms[i].spec->name,
+			    oc.message);
+		if (doc) {
+			json_t *vm = json_array_get(json_object_get(doc, "vms"),
+			    i);
+			json_t *ch = json_object_get(vm, "changes");
+			size_t j;
+
+			for (j = 0; j < json_array_size(ch); j++)
+				json_object_set_new(json_array_get(ch, j),
+				    "applied", json_boolean(
+				    plan->vms[i].changes[j].applied));
+			json_object_set_new(vm, "result",
+			    json_string(vr_result_name(oc.result)));
+			json_object_set_new(vm, "message",
+			    json_string(oc.message));
+		}
+		if (oc.result == VR_RESULT_FAILED && !err)
+			err = vr_asprintf("%s: %s", plan->vms[i].spec->name,
+			    oc.message);
+		free(oc.message);
+	}
+	if (vr_backend_buffers(b) && vr_backend_flush(b) < 0) {
+		/* none of the pass's changes is on the backend: no VM of it
+		 * may be recorded as applied */
+		char *why = vr_asprintf("%s: cannot keep the changes: %s",
+		    vr_backend_desc(b), vr_error_msg());
+
+		fprintf(o->err, "vmrecon: %s\n", why);
+		if (sd)
+			vr_statedir_pass_drop(sd);
+		status_all(sd, spec, o, why);
+		failed = plan->nvms;
+		free(err);
+		err = why;
+	}
+	if (doc) {
+		json_dumpf(doc, o->out, JSON_INDENT(2));
+		fputc('\n', o->out);
+		json_decref(doc);
+	} else if (res->changes || !o->quiet_in_sync) {
+		fprintf(o->out, "Apply %s: %zu applied, %zu pending, %zu VM%s "
+		    "failed.\n", failed ? "failed" : res->pending ?
+		    "incomplete" : "complete", res->applied,
+		    res->pending, failed, failed == 1 ? "" : "s");
+	}
+	res->exit_code = failed ? VR_EXIT_ERROR : res->pending ?
+	    VR_EXIT_PENDING : VR_EXIT_OK;
+	rc = failed ? VR_EBACKEND : 0;
+out:
+	if (sd && o->apply && vr_statedir_pass_end(sd) < 0) {
+		char *why = vr_asprintf("the pass ran, but cannot record it "
+		    "in the state dir: %s", vr_error_msg());
+
+		fprintf(o->err, "vmrecon: %s\n", why);
+		res->exit_code = VR_EXIT_ERROR;
+		if (!err) {
+			err = why;
+			rc = VR_ERROR;
+		} else {
+			free(why);
+		}
+	}
+	/* the caller reads the error now: what failed first, whatever the
+	 * calls since have set or cleared */
+	if (rc < 0)
+		vr_error_set(rc, "%s", err ? err : "the pass failed");
+	free(err);
+	vr_diags_free(&problems);
+	vr_plan_free(plan);
+	return rc;
+}

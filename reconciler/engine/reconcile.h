@@ -1,0 +1,79 @@
+/*
+ * reconcile.h - one pass of the straight line for a whole spec: observe
+ * every VM, plan, preflight, render, and (for apply) apply, observe again,
+ * verify, record.  diff, apply and watch are this call with other options.
+ */
+#ifndef VR_RECONCILE_H
+#define VR_RECONCILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../../backends/backend.h"
+#include "../../schema/model.h"
+#include "statedir.h"
+
+struct vr_planfile;
+
+#define VR_RECONCILE_OPTIONS_VERSION 1
+
+/* What happened to one VM in a pass, for notifications and metrics. */
+struct vr_vm_event {
+	const char *vm;
+	const char *backend;          /* "KIND[:TARGET]" */
+	const char *revision;         /* may be NULL */
+	enum vr_result result;        /* diff: CONVERGED (in sync) or DRIFTED */
+	const char *message;
+	size_t changes, applied, pending;
+	const struct vr_change *change; /* the planned changes, with ->applied */
+	const struct vr_vm_spec *spec;
+	const struct vr_vm_live *live;  /* as observed before applying */
+	double seconds;               /* time spent on this VM */
+};
+
+enum vr_output { VR_OUTPUT_TEXT = 0, VR_OUTPUT_JSON };
+
+struct vr_reconcile_options {
+	unsigned version;
+	bool apply;             /* false: diff only, change nothing */
+	enum vr_output output;
+	bool color;             /* ANSI colour in text output */
+	FILE *out;              /* plan and results (stdout) */
+	FILE *err;              /* diagnostics and progress (stderr) */
+	const char *revision;   /* the source's revision, for status */
+	bool quiet_in_sync;     /* print nothing when there is no change */
+	/* called once per VM found on the backend, after its outcome is known
+	 * (not on a preflight or observe failure, which affect every VM) */
+	void (*on_vm)(void *ctx, const struct vr_vm_event *ev);
+	void *ctx;
+	FILE *plan_out;         /* diff: also write the JSON plan here */
+	const struct vr_planfile *plan; /* apply: refuse unless it holds */
+};
+
+#define VR_RECONCILE_OPTIONS_INIT { VR_RECONCILE_OPTIONS_VERSION, false, \
+	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false, NULL, NULL, NULL, \
+	NULL }
+
+/* Exit codes (DESIGN §4). */
+enum vr_exit {
+	VR_EXIT_OK = 0,        /* in sync / converged / valid */
+	VR_EXIT_ERROR = 1,     /* error, invalid, not converged */
+	VR_EXIT_DRIFT = 2,     /* diff: changes pending */
+	VR_EXIT_PENDING = 3,   /* apply: converged except restart-pending */
+};
+
+struct vr_reconcile_result {
+	int exit_code;          /* enum vr_exit */
+	size_t changes;         /* changes planned */
+	size_t applied;         /* changes applied */
+	size_t pending;         /* left pending by restartPolicy: Never */
+	size_t vms_drifted;     /* VMs not in sync before this pass */
+};
+
+/* Run one pass; errors are reported on opts->err and in the state dir
+ * (if `sd` is not NULL; diff never writes it). */
+int vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
+    struct vr_backend *b, struct vr_statedir *sd,
+    const struct vr_reconcile_options *opts);
+
+#endif

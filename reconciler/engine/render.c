@@ -1,0 +1,254 @@
+/* render.c - plan output: text for a terminal, JSON for scripts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../schema/util/error.h"
+#include "planfile.h"
+#include "render.h"
+
+#define C_RESET "\033[0m"
+#define C_ADD "\033[32m"
+#define C_CHG "\033[33m"
+#define C_DEL "\033[31m"
+#define C_DIM "\033[2m"
+
+char *
+vr_render_gpu(const struct vr_gpu *g)
+{
+	const char *t = vr_gpu_type_name(g->type);
+
+	if (g->count == 0)
+		return vr_strdup("none");
+	if (!g->name)
+		return vr_asprintf("%d GPU%s (name and type unknown)",
+		    g->count, g->count == 1 ? "" : "s");
+	return vr_asprintf("%s (%s, count %d)", g->name, t ? t : "type unknown",
+	    g->count);
+}
+
+char *
+vr_render_change_brief(const struct vr_change *c)
+{
+	char *from, *to, *s;
+
+	if (c->field != VR_FIELD_GPU)
+		return vr_asprintf("%s %lld -> %lld", vr_field_name(c->field),
+		    (long long)c->from, (long long)c->to);
+	from = vr_render_gpu(&c->gpu_from);
+	to = vr_render_gpu(&c->gpu_to);
+	s = vr_asprintf("gpu %s -> %s", from, to);
+	free(from);
+	free(to);
+	return s;
+}
+
+static const char *
+sigil(enum vr_action a)
+{
+	return a == VR_ACTION_CREATE ? "+" : a == VR_ACTION_DELETE ? "-" : "~";
+}
+
+static const char *
+colour_of(enum vr_action a)
+{
+	return a == VR_ACTION_CREATE ? C_ADD : a == VR_ACTION_DELETE ? C_DEL :
+	    C_CHG;
+}
+
+static void
+change_text(FILE *fp, const struct vr_change *c, bool color)
+{
+	char *from = NULL, *to = NULL;
+
+	fprintf(fp, "  %s%s %-11s%s ", color ? colour_of(c->action) : "",
+	    sigil(c->action), vr_field_name(c->field), color ? C_RESET : "");
+	if (c->field != VR_FIELD_GPU) {
+		fprintf(fp, "%lld -> %lld", (long long)c->from,
+		    (long long)c->to);
+	} else {
+		from = vr_render_gpu(&c->gpu_from);
+		to = vr_render_gpu(&c->gpu_to);
+		if (c->action == VR_ACTION_CREATE)
+			fputs(to, fp);
+		else if (c->action == VR_ACTION_DELETE)
+			fputs(from, fp);
+		else
+			fprintf(fp, "%s -> %s", from, to);
+	}
+	fprintf(fp, " (%s)\n", vr_mode_name(c->mode));
+	free(from);
+	free(to);
+}
+
+/* Print restart reasons once when every change shares one. */
+static void
+reasons_text(FILE *fp, const struct vr_vm_plan *vp, bool color)
+{
+	const char *first = NULL;
+	bool same = true;
+	size_t i;
+
+	for (i = 0; i < vp->nchanges; i++) {
+		const char *r = vp->changes[i].reason;
+
+		if (vp->changes[i].mode != VR_MODE_RESTART || !r)
+			continue;
+		if (!first)
+			first = r;
+		else if (strcmp(first, r) != 0)
+			same = false;
+	}
+	if (!first)
+		return;
+	for (i = 0; i < vp->nchanges; i++) {
+		const struct vr_change *c = &vp->changes[i];
+
+		if (c->mode != VR_MODE_RESTART || !c->reason)
+			continue;
+		if (same) {
+			fprintf(fp, "    %srestart: %s%s\n", color ? C_DIM : "",
+			    c->reason, color ? C_RESET : "");
+			break;
+		}
+		fprintf(fp, "    %s%s needs a restart: %s%s\n",
+		    color ? C_DIM : "", vr_field_name(c->field), c->reason,
+		    color ? C_RESET : "");
+	}
+	if (vp->spec->restart_policy == VR_RESTART_NEVER)
+		fprintf(fp, "    %srestartPolicy is Never: apply leaves these "
+		    "pending (IfNeeded lets it restart the VM once)%s\n",
+		    color ? C_DIM : "", color ? C_RESET : "");
+}
+
+void
+vr_render_plan_text(FILE *fp, const struct vr_plan *p,
+    const struct vr_backend *b, bool color)
+{
+	size_t i, j, add = 0, chg = 0, del = 0, live = 0, restart = 0, vms = 0;
+
+	for (i = 0; i < p->nvms; i++) {
+		const struct vr_vm_plan *vp = &p->vms[i];
+
+		if (!vp->found)
+			continue;
+		if (vp->nchanges == 0) {
+			fprintf(fp, "%s: in sync\n", vp->spec->name);
+			continue;
+		}
+		vms++;
+		fprintf(fp, "%s%s%s (%s, %s):\n", color ? "\033[1m" : "",
+		    vp->spec->name, color ? C_RESET : "", vr_backend_desc(b),
+		    vp->live.running ? "running" : "not running");
+		for (j = 0; j < vp->nchanges; j++) {
+			const struct vr_change *c = &vp->changes[j];
+
+			change_text(fp, c, color);
+			add += c->action == VR_ACTION_CREATE;
+			chg += c->action == VR_ACTION_UPDATE;
+			del += c->action == VR_ACTION_DELETE;
+			live += c->mode == VR_MODE_LIVE;
+			restart += c->mode == VR_MODE_RESTART;
+		}
+		reasons_text(fp, vp, color);
+	}
+	if (vms == 0)
+		fprintf(fp, "No changes: %zu VM%s match%s the desired state.\n",
+		    p->nvms, p->nvms == 1 ? "" : "s", p->nvms == 1 ? "es" : "");
+	else
+		fprintf(fp, "Plan: %zu to add, %zu to change, %zu to destroy "
+		    "on %zu VM%s (%zu live, %zu need%s a restart).\n", add, chg,
+		    del, vms, vms == 1 ? "" : "s", live, restart,
+		    restart == 1 ? "s" : "");
+}
+
+static json_t *
+gpu_json(const struct vr_gpu *g)
+{
+	const char *t = vr_gpu_type_name(g->type);
+
+	if (g->count == 0)
+		return json_null();
+	return json_pack("{s:o, s:o, s:i}", "name",
+	    g->name ? json_string(g->name) : json_null(), "passthroughType",
+	    t ? json_string(t) : json_null(), "count", g->count);
+}
+
+json_t *
+vr_render_vm_json(const struct vr_vm_spec *r)
+{
+	json_t *spec = json_object();
+
+	if (r->has_cpu_count)
+		json_object_set_new(spec, "cpuCount", json_integer(r->cpu_count));
+	if (r->has_memory)
+		json_object_set_new(spec, "memoryInMB",
+		    json_integer(r->memory_mb));
+	if (r->gpu_want == VR_GPU_NONE)
+		json_object_set_new(spec, "gpu", json_string("none"));
+	else if (r->gpu_want == VR_GPU_WANT)
+		json_object_set_new(spec, "gpu", json_pack("{s:s, s:s, s:i}",
+		    "name", r->gpu.name, "passthroughType",
+		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
+	json_object_set_new(spec, "restartPolicy",
+	    json_string(vr_restart_policy_name(r->restart_policy)));
+	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion",
+	    VR_API_VERSION, "kind", VR_KIND, "metadata", "name", r->name,
+	    "spec", spec);
+}
+
+json_t *
+vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
+    bool applied)
+{
+	json_t *vms = json_array();
+	size_t i, j;
+
+	for (i = 0; i < p->nvms; i++) {
+		const struct vr_vm_plan *vp = &p->vms[i];
+		json_t *changes = json_array(), *vm;
+
+		for (j = 0; j < vp->nchanges; j++) {
+			const struct vr_change *c = &vp->changes[j];
+			json_t *o = json_pack("{s:s, s:s}", "field",
+			    vr_field_name(c->field), "action",
+			    vr_action_name(c->action));
+
+			if (c->field == VR_FIELD_GPU) {
+				json_object_set_new(o, "from",
+				    gpu_json(&c->gpu_from));
+				json_object_set_new(o, "to",
+				    gpu_json(&c->gpu_to));
+			} else {
+				json_object_set_new(o, "from",
+				    json_integer(c->from));
+				json_object_set_new(o, "to", json_integer(c->to));
+			}
+			json_object_set_new(o, "mode",
+			    json_string(vr_mode_name(c->mode)));
+			if (c->reason)
+				json_object_set_new(o, "reason",
+				    json_string(c->reason));
+			if (applied)
+				json_object_set_new(o, "applied",
+				    json_boolean(c->applied));
+			json_array_append_new(changes, o);
+		}
+		vm = json_pack("{s:s, s:s, s:b, s:o}", "name", vp->spec->name,
+		    "backend", vr_backend_kind(b), "inSync",
+		    vp->found && vp->nchanges == 0, "changes", changes);
+		/* what a saved plan needs (planfile.h) */
+		if (vp->found) {
+			json_object_set_new(vm, "backendTarget",
+			    json_string(vr_backend_desc(b)));
+			char *dg = vr_planfile_digest(&vp->live);
+
+			json_object_set_new(vm, "observedDigest",
+			    json_string(dg));
+			free(dg);
+			json_object_set_new(vm, "desired",
+			    vr_render_vm_json(vp->spec));
+		}
+		json_array_append_new(vms, vm);
+	}
+	return json_pack("{s:i, s:o}", "formatVersion", 1, "vms", vms);
+}

@@ -1,0 +1,878 @@
+/*
+ * statedir.c - the state dir: lock, status.json, last-applied.json and the
+ * pass journal.
+ *
+ * Trust: the directory must be the user's own and not writable by group or
+ * others (OpenSSH's StrictModes), and every file in it is opened relative to
+ * the directory with O_NOFOLLOW and used only if it is a regular file the
+ * user owns (schema/util/fileio.c), so nobody else can make vmrecon read,
+ * truncate or replace a file of their choosing.
+ *
+ * Writes: both JSON files are maps keyed by VM name, held in memory while
+ * the dir is open and written whole and atomically (temp file + rename)
+ * once per pass, not once per VM: a pass over N VMs costs O(N), not O(N^2).
+ * Between a VM's apply and the end of the pass its record and result live
+ * in "journal", one JSON line per entry appended (and fdatasync'ed) as soon
+ * as the VM is done.  A journal, not a write-ahead log, because what must
+ * survive is the outcome, known only after the backend call: an intent
+ * written before it would still need this after-record, and a lost after-
+ * record is exactly what a kill -9 between VMs must not cost.  The end of a
+ * pass writes both files, then removes the journal; a kill -9 at any point
+ * leaves the old files plus a journal, which the next open replays (a torn
+ * last line is ignored: its VM was not done) and the next locking open
+ * folds into the files.
+ *
+ * The lock is flock(2) on "lock": the kernel drops it when the holder dies,
+ * so a killed run never leaves it stuck.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
+#include "statedir.h"
+
+#define APPLIED_MAX_BYTES (32 * 1024 * 1024)
+#define STATUS_MAX_BYTES (32 * 1024 * 1024)  /* what is read */
+#define STATUS_SOFT_BYTES (8 * 1024 * 1024)   /* history is cut past this */
+#define STATUS_MSG_CUT 256      /* a message's length when even that is big */
+#define JOURNAL_MAX_BYTES (64 * 1024 * 1024)
+#define JOURNAL_FOLD_BYTES (16 * 1024 * 1024) /* folded in mid-pass past it */
+#define HISTORY_MAX 5
+
+struct vr_statedir {
+	char *path;
+	int dir_fd;
+	int lock_fd;
+	json_t *applied;      /* last-applied.json + journal, once loaded */
+	json_t *status;       /* status.json + journal, once loaded */
+	bool applied_dirty, status_dirty;
+	int depth;            /* vr_statedir_pass_begin nesting */
+	char *pending;        /* journal lines not written yet */
+	size_t npending, cap;
+	size_t journal_bytes; /* written to the journal since it was folded */
+	bool journal;         /* a journal file may exist */
+};
+
+char *
+vr_statedir_default(void)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		return vr_strdup("/var/lib/vmrecon");
+	if (xdg && xdg[0] == '/')
+		return vr_asprintf("%s/vmrecon", xdg);
+	return vr_asprintf("%s/.local/state/vmrecon", home ? home : ".");
+}
+
+static char *
+path_in(const struct vr_statedir *sd, const char *name)
+{
+	return vr_asprintf("%s/%s", sd->path, name);
+}
+
+/* Keep only digits: the lock holds a pid, and a message shows no more. */
+static void
+digits_only(char *s)
+{
+	size_t i, j = 0;
+
+	for (i = 0; s[i] && s[i] != '\n'; i++)
+		if (s[i] >= '0' && s[i] <= '9' && j < 20)
+			s[j++] = s[i];
+	s[j] = '\0';
+}
+
+static int
+take_lock(struct vr_statedir *sd)
+{
+	char *lp = path_in(sd, "lock"), pid[32] = "";
+	int fd, n, rc;
+
+	/* never a symlink, never someone else's file: it is written below */
+	fd = vr_file_open_own(sd->dir_fd, "lock", lp, O_RDWR | O_CREAT, 0600);
+	if (fd < 0) {
+		free(lp);
+		return fd;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		digits_only(pid);
+		close(fd);
+		if (e == EWOULDBLOCK)
+			rc = vr_error_set(VR_ECONFLICT, "another vmrecon%s%s%s "
+			    "is reconciling with state dir '%s'; wait for it "
+			    "or stop it", pid[0] ? " (pid " : "", pid,
+			    pid[0] ? ")" : "", sd->path);
+		else
+			rc = vr_error_set(VR_ERROR, "cannot lock '%s': %s", lp,
+			    strerror(e));
+		free(lp);
+		return rc;
+	}
+	free(lp);
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0) {
+		/* the pid is only a hint for the message above */
+	}
+	sd->lock_fd = fd;
+	return 0;
+}
+
+/* StrictModes: the dir is ours and nobody else may add or swap files. */
+static int
+check_dir(const struct vr_statedir *sd)
+{
+	struct stat st;
+
+	if (fstat(sd->dir_fd, &st) < 0)
+		return vr_error_set(VR_ERROR, "cannot stat state dir '%s': %s",
+		    sd->path, strerror(errno));
+	if (st.st_uid != geteuid())
+		return vr_error_set(VR_EINVALID, "state dir '%s' is owned by "
+		    "uid %ld, not by the user running vmrecon (uid %ld); "
+		    "refusing to use it (chown it to yourself, or choose "
+		    "another --state-dir)", sd->path, (long)st.st_uid,
+		    (long)geteuid());
+	if (st.st_mode & 022)
+		return vr_error_set(VR_EINVALID, "state dir '%s' is writable "
+		    "by its group or others (mode %04o); refusing to use it "
+		    "(fix it with: chmod go-w '%s')", sd->path,
+		    (unsigned)(st.st_mode & 07777), sd->path);
+	return 0;
+}
+
+static int fold(struct vr_statedir *sd);
+static int load_applied(struct vr_statedir *sd);
+
+int
+vr_statedir_open(struct vr_statedir **out, const char *path, bool lock)
+{
+	struct vr_statedir *sd;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (lock && (rc = vr_mkdir_p(path, 0700)) < 0) {
+		/* name the dir meant, not only the component that failed,
+		 * and how to choose another */
+		char *why = vr_strdup(vr_error_msg());
+
+		vr_error_set(rc, "state dir '%s': %s; choose another with "
+		    "--state-dir DIR", path, why);
+		free(why);
+		return rc;
+	}
+	sd = vr_calloc(1, sizeof(*sd));
+	sd->path = vr_strdup(path);
+	sd->lock_fd = -1;
+	sd->dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sd->dir_fd < 0) {
+		rc = vr_error_set(errno == ENOENT ? VR_ENOTFOUND : VR_ERROR,
+		    errno == ENOENT ? "state dir '%s' does not exist%s" :
+		    "cannot open state dir '%s': %s", path, errno == ENOENT ?
+		    "" : strerror(errno));
+		goto fail;
+	}
+	if ((rc = check_dir(sd)) < 0)
+		goto fail;
+	sd->journal = fstatat(sd->dir_fd, "journal", &st,
+	    AT_SYMLINK_NOFOLLOW) == 0;
+	if (lock && (rc = take_lock(sd)) < 0)
+		goto fail;
+	if (lock) { /* what a killed writer left; the lock guards all three */
+		vr_file_sweep_tmp(sd->dir_fd, "status.json");
+		vr_file_sweep_tmp(sd->dir_fd, "last-applied.json");
+		vr_file_sweep_tmp(sd->dir_fd, "watch.json");
+	}
+	/* a pass that was killed: fold its journal in now */
+	if (lock && sd->journal && (rc = fold(sd)) < 0)
+		goto fail;
+	*out = sd;
+	return 0;
+fail:
+	vr_statedir_free(sd);
+	return rc;
+}
+
+void
+vr_statedir_free(struct vr_statedir *sd)
+{
+	if (!sd)
+		return;
+	if (sd->lock_fd >= 0)
+		close(sd->lock_fd); /* releases the flock */
+	if (sd->dir_fd >= 0)
+		close(sd->dir_fd);
+	json_decref(sd->applied);
+	json_decref(sd->status);
+	free(sd->pending);
+	free(sd->path);
+	free(sd);
+}
+
+const char *
+vr_statedir_path(const struct vr_statedir *sd)
+{
+	return sd->path;
+}
+
+static json_t *
+empty_doc(void)
+{
+	return json_pack("{s:i, s:{}}", "formatVersion", 1, "vms");
+}
+
+/* Load `name` as a JSON object with a "vms" object; a missing file gives an
+ * empty document.  Corrupt files are VR_EINVALID. */
+static int
+doc_load(json_t **out, struct vr_statedir *sd, const char *name, size_t max)
+{
+	char *p = path_in(sd, name), *buf = NULL;
+	json_error_t jerr;
+	json_t *doc;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	rc = vr_file_read_own(&buf, &len, sd->dir_fd, name, p, max);
+	if (rc == VR_ENOTFOUND) {
+		doc = empty_doc();
+		goto done;
+	}
+	if (rc < 0)
+		goto out;
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		rc = vr_error_set(VR_EINVALID, "%s:%d:%d: %s", p, jerr.line,
+		    jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(doc) || !json_is_object(json_object_get(doc,
+	    "vms")) || json_integer_value(json_object_get(doc,
+	    "formatVersion")) != 1) {
+		json_decref(doc);
+		rc = vr_error_set(VR_EINVALID, "%s: not a vmrecon state file "
+		    "of formatVersion 1", p);
+		goto out;
+	}
+done:
+	*out = doc;
+	rc = 0;
+out:
+	free(buf);
+	free(p);
+	return rc;
+}
+
+static char *
+doc_text(const json_t *doc)
+{
+	return json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+}
+
+static int
+doc_save(struct vr_statedir *sd, const char *name, const char *text)
+{
+	char *p = path_in(sd, name);
+	int rc;
+
+	rc = vr_file_write_at(sd->dir_fd, name, p, text, strlen(text), 0600);
+	free(p);
+	return rc;
+}
+
+/* --- status entries (one function for a new result and its replay) ---- */
+
+static void
+status_apply(json_t *doc, const char *name, json_t *e)
+{
+	json_t *vms = json_object_get(doc, "vms"), *vm, *hist;
+	const char *rev = json_string_value(json_object_get(e, "revision"));
+	const char *result = json_string_value(json_object_get(e, "result"));
+
+	vm = json_object_get(vms, name);
+	if (!json_is_object(vm)) {
+		vm = json_object();
+		json_object_set_new(vms, name, vm);
+	}
+	if (rev) {
+		json_object_set_new(vm, "lastAttemptedRevision",
+		    json_string(rev));
+		/* applied means every change of it: not pending */
+		if (result && strcmp(result, "converged") == 0)
+			json_object_set_new(vm, "lastAppliedRevision",
+			    json_string(rev));
+	}
+	json_object_set(vm, "lastHandledAt", json_object_get(e, "time"));
+	json_object_set(vm, "result", json_object_get(e, "result"));
+	json_object_set(vm, "message", json_object_get(e, "message"));
+	hist = json_object_get(vm, "history");
+	if (!json_is_array(hist)) {
+		hist = json_array();
+		json_object_set_new(vm, "history", hist);
+	}
+	json_array_insert(hist, 0, e);
+	while (json_array_size(hist) > HISTORY_MAX)
+		json_array_remove(hist, HISTORY_MAX);
+}
+
+static bool
+status_entry_ok(json_t *e)
+{
+	json_t *r = json_object_get(e, "revision");
+
+	return json_is_object(e) && json_is_string(json_object_get(e,
+	    "time")) && json_is_string(json_object_get(e, "result")) &&
+	    json_is_string(json_object_get(e, "message")) &&
+	    (!r || json_is_string(r));
+}
+
+/* --- the journal ----------------------------------------------------- */
+
+/* Apply the journal's entries of `kind` ("record" or "status") to `doc`.
+ * A line without its newline was being written when its writer died: its
+ * VM was not done, and it is left out. */
+static int
+journal_replay(struct vr_statedir *sd, const char *kind, json_t *doc)
+{
+	char *p = path_in(sd, "journal"), *buf = NULL, *line, *nl;
+	size_t len, n = 0, bad = 0;
+	int rc;
+
+	rc = vr_file_read_own(&buf, &len, sd->dir_fd, "journal", p,
+	    JOURNAL_MAX_BYTES);
+	if (rc == VR_ENOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	for (line = buf; (nl = memchr(line, '\n', len - (size_t)(line -
+	    buf))); line = nl + 1) {
+		json_t *e = json_loadb(line, (size_t)(nl - line),
+		    JSON_REJECT_DUPLICATES, NULL), *v;
+		const char *vm = json_string_value(json_object_get(e, "vm"));
+
+		n++;
+		v = json_object_get(e, kind);
+		if (!vm || (!json_object_get(e, "record") &&
+		    !status_entry_ok(json_object_get(e, "status"))))
+			bad++;
+		else if (v && strcmp(kind, "record") == 0)
+			json_object_set(json_object_get(doc, "vms"), vm, v);
+		else if (v)
+			status_apply(doc, vm, v);
+		json_decref(e);
+	}
+	if (bad)
+		fprintf(stderr, "vmrecon: warning: %s: %zu of %zu lines are "
+		    "not journal entries; left out\n", p, bad, n);
+out:
+	free(buf);
+	free(p);
+	return rc;
+}
+
+/* Append `text` and a newline to the lines not yet in the journal. */
+static void
+pending_add(struct vr_statedir *sd, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (sd->npending + n + 2 > sd->cap) {
+		sd->cap = (sd->npending + n + 2) * 2;
+		sd->pending = vr_realloc(sd->pending, sd->cap);
+	}
+	memcpy(sd->pending + sd->npending, text, n);
+	sd->npending += n;
+	sd->pending[sd->npending++] = '\n';
+}
+
+static void
+journal_add(struct vr_statedir *sd, const char *name, const char *kind,
+    json_t *v)
+{
+	json_t *e = json_pack("{s:s, s:O}", "vm", name, kind, v);
+	char *text = json_dumps(e, JSON_COMPACT); /* escapes newlines */
+
+	pending_add(sd, text);
+	free(text);
+	json_decref(e);
+}
+
+int
+vr_statedir_sync(struct vr_statedir *sd)
+{
+	struct stat st;
+	char *p;
+	size_t off = 0;
+	int fd, rc = 0;
+
+	if (!sd->npending)
+		return 0;
+	p = path_in(sd, "journal");
+	fd = vr_file_open_own(sd->dir_fd, "journal", p, O_WRONLY | O_APPEND |
+	    O_CREAT, 0600);
+	if (fd < 0) {
+		free(p);
+		return fd;
+	}
+	sd->journal = true;
+	if (fstat(fd, &st) < 0)
+		st.st_size = -1;
+	while (off < sd->npending) {
+		ssize_t w = write(fd, sd->pending + off, sd->npending - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < sd->npending || fdatasync(fd) < 0) {
+		rc = vr_error_set(VR_ERROR, "cannot write '%s': %s", p,
+		    strerror(errno));
+		/* take back what was cut short: it would glue to the next
+		 * line (the lines stay pending for the next try) */
+		if (st.st_size >= 0 && ftruncate(fd, st.st_size) < 0) {
+			/* replay leaves out a line that does not parse */
+		}
+	} else {
+		sd->journal_bytes += sd->npending;
+		sd->npending = 0;
+	}
+	close(fd);
+	free(p);
+	if (rc == 0 && sd->journal_bytes > JOURNAL_FOLD_BYTES)
+		rc = fold(sd);
+	return rc;
+}
+
+/* --- loading and saving the two files --------------------------------- */
+
+static int
+load_applied(struct vr_statedir *sd)
+{
+	json_t *doc;
+	int rc;
+
+	if (sd->applied)
+		return 0;
+	if ((rc = doc_load(&doc, sd, "last-applied.json",
+	    APPLIED_MAX_BYTES)) < 0)
+		return rc;
+	if (sd->journal && (rc = journal_replay(sd, "record", doc)) < 0) {
+		json_decref(doc);
+		return rc;
+	}
+	sd->applied = doc;
+	return 0;
+}
+
+/* `for_write`: a corrupt status.json is started over (it is a report, not
+ * an input); otherwise it is an error. */
+static int
+load_status(struct vr_statedir *sd, bool for_write)
+{
+	json_t *doc;
+	int rc;
+
+	if (sd->status)
+		return 0;
+	rc = doc_load(&doc, sd, "status.json", STATUS_MAX_BYTES);
+	if (rc == VR_EINVALID && for_write) {
+		fprintf(stderr, "vmrecon: warning: %s; starting it over\n",
+		    vr_error_msg());
+		doc = empty_doc();
+		sd->status_dirty = true;
+	} else if (rc < 0) {
+		return rc;
+	}
+	if (sd->journal && (rc = journal_replay(sd, "status", doc)) < 0) {
+		json_decref(doc);
+		return rc;
+	}
+	sd->status = doc;
+	return 0;
+}
+
+/* Cut every VM's history to `keep` entries (its latest result stays in
+ * the VM's own fields). */
+static void
+cut_history(json_t *doc, size_t keep, bool cut_messages)
+{
+	const char *name;
+	json_t *vm;
+
+	json_object_foreach(json_object_get(doc, "vms"), name, vm) {
+		json_t *h = json_object_get(vm, "history");
+		const char *m = json_string_value(json_object_get(vm,
+		    "message"));
+
+		while (json_array_size(h) > keep)
+			json_array_remove(h, keep);
+		if (cut_messages && m && strlen(m) > STATUS_MSG_CUT) {
+			char *s = vr_asprintf("%.*s...", STATUS_MSG_CUT, m);
+
+			json_object_set_new(vm, "message", json_string(s));
+			free(s);
+		}
+	}
+}
+
+/*
+ * status.json's text, within bounds: past STATUS_SOFT_BYTES the history
+ * is cut, oldest entries first, down to none; past STATUS_MAX_BYTES long
+ * messages are cut too.  Every VM keeps its latest result, so no size ever
+ * costs a VM its status (the bound is on history, not on VMs).
+ */
+static char *
+status_text(struct vr_statedir *sd)
+{
+	char *text = doc_text(sd->status);
+	size_t keep = HISTORY_MAX;
+
+	while (text && strlen(text) > STATUS_SOFT_BYTES && keep > 0) {
+		free(text);
+		cut_history(sd->status, --keep, false);
+		text = doc_text(sd->status);
+	}
+	if (text && strlen(text) > STATUS_MAX_BYTES) {
+		free(text);
+		cut_history(sd->status, 0, true);
+		text = doc_text(sd->status);
+	}
+	return text;
+}
+
+static int
+save_dirty(struct vr_statedir *sd)
+{
+	char *text;
+	int rc;
+
+	if (sd->applied_dirty) {
+		if (!(text = doc_text(sd->applied)))
+			return vr_error_set(VR_ENOMEM, "cannot serialize "
+			    "last-applied.json");
+		rc = doc_save(sd, "last-applied.json", text);
+		free(text);
+		if (rc < 0)
+			return rc;
+		sd->applied_dirty = false;
+	}
+	if (sd->status_dirty) {
+		if (!(text = status_text(sd)))
+			return vr_error_set(VR_ENOMEM, "cannot serialize "
+			    "status.json");
+		if (strlen(text) > STATUS_MAX_BYTES)
+			rc = vr_error_set(VR_ERROR, "status.json would be "
+			    "larger than %d bytes even without history; not "
+			    "written", STATUS_MAX_BYTES);
+		else
+			rc = doc_save(sd, "status.json", text);
+		free(text);
+		if (rc < 0)
+			return rc;
+		sd->status_dirty = false;
+	}
+	return 0;
+}
+
+/* Write both files with the journal in them, then remove the journal. */
+static int
+fold(struct vr_statedir *sd)
+{
+	int rc;
+
+	if (sd->journal) {
+		if ((rc = load_applied(sd)) < 0 ||
+		    (rc = load_status(sd, true)) < 0)
+			return rc;
+		sd->applied_dirty = sd->status_dirty = true;
+	}
+	if ((rc = save_dirty(sd)) < 0)
+		return rc;
+	if (sd->journal) {
+		if (unlinkat(sd->dir_fd, "journal", 0) < 0 && errno != ENOENT)
+			return vr_error_set(VR_ERROR, "cannot remove "
+			    "'%s/journal': %s", sd->path, strerror(errno));
+		fsync(sd->dir_fd);
+	}
+	sd->journal = false;
+	sd->journal_bytes = 0;
+	return 0;
+}
+
+void
+vr_statedir_pass_begin(struct vr_statedir *sd)
+{
+	sd->depth++;
+}
+
+int
+vr_statedir_pass_end(struct vr_statedir *sd)
+{
+	int rc;
+
+	if (sd->depth > 0 && --sd->depth > 0)
+		return 0;
+	if ((rc = vr_statedir_sync(sd)) < 0)
+		return rc;
+	return fold(sd);
+}
+
+void
+vr_statedir_pass_drop(struct vr_statedir *sd)
+{
+	json_decref(sd->applied);
+	json_decref(sd->status);
+	sd->applied = sd->status = NULL;
+	sd->applied_dirty = sd->status_dirty = false;
+	sd->npending = 0;
+}
+
+/* Outside a pass a change is written at once. */
+static int
+changed(struct vr_statedir *sd)
+{
+	return sd->depth > 0 ? 0 : save_dirty(sd);
+}
+
+/* --- records ----------------------------------------------------------- */
+
+static int
+int_field(json_t *o, const char *key, int64_t lo, int64_t hi, bool *has,
+    int64_t *val)
+{
+	json_t *v = json_object_get(o, key);
+
+	*has = false;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi)
+		return vr_error_set(VR_EINVALID, "last-applied.json: '%s' is "
+		    "not an integer in %lld..%lld", key, (long long)lo,
+		    (long long)hi);
+	*has = true;
+	*val = json_integer_value(v);
+	return 0;
+}
+
+int
+vr_statedir_record_get(struct vr_statedir *sd, const char *name,
+    struct vr_vm_spec *out)
+{
+	json_t *vm, *gpu;
+	bool has;
+	int64_t v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = load_applied(sd)) < 0)
+		return rc;
+	vm = json_object_get(json_object_get(sd->applied, "vms"), name);
+	if (!vm)
+		return VR_ENOTFOUND;
+	rc = VR_EINVALID;
+	if (!json_is_object(vm)) {
+		vr_error_set(rc, "last-applied.json: '%s' is not an object",
+		    name);
+		goto out;
+	}
+	out->name = vr_strdup(name);
+	if (int_field(vm, "cpuCount", 1, 1 << 20, &has, &v) < 0)
+		goto out;
+	out->has_cpu_count = has;
+	out->cpu_count = (int)v;
+	if (int_field(vm, "memoryInMB", 1, INT64_C(1) << 40, &has, &v) < 0)
+		goto out;
+	out->has_memory = has;
+	out->memory_mb = v;
+	gpu = json_object_get(vm, "gpu");
+	if (json_is_true(json_object_get(vm, "gpuInFlight"))) {
+		/* a GPU change was sent and not seen through: unknown */
+		out->gpu_want = VR_GPU_UNMANAGED;
+	} else if (json_is_null(gpu)) {
+		out->gpu_want = VR_GPU_NONE;
+	} else if (json_is_object(gpu)) {
+		json_t *n = json_object_get(gpu, "name");
+		json_t *t = json_object_get(gpu, "passthroughType");
+
+		if (!json_is_string(n) || !json_is_string(t) ||
+		    vr_gpu_type_parse(&out->gpu.type, json_string_value(t)) ||
+		    int_field(gpu, "count", 1, 64, &has, &v) < 0 || !has) {
+			vr_error_set(rc, "last-applied.json: '%s': bad gpu",
+			    name);
+			goto out;
+		}
+		out->gpu_want = VR_GPU_WANT;
+		out->gpu.name = vr_strdup(json_string_value(n));
+		out->gpu.count = (int)v;
+	} else if (gpu) {
+		vr_error_set(rc, "last-applied.json: '%s': bad gpu", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		vr_vm_spec_clear(out);
+	return rc;
+}
+
+int
+vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
+{
+	json_t *vm;
+	int rc;
+
+	if ((rc = load_applied(sd)) < 0)
+		return rc;
+	vm = json_object();
+	if (r->has_cpu_count)
+		json_object_set_new(vm, "cpuCount", json_integer(r->cpu_count));
+	if (r->has_memory)
+		json_object_set_new(vm, "memoryInMB",
+		    json_integer(r->memory_mb));
+	if (r->gpu_want == VR_GPU_NONE)
+		json_object_set_new(vm, "gpu", json_null());
+	else if (r->gpu_want == VR_GPU_WANT)
+		json_object_set_new(vm, "gpu", json_pack("{s:s, s:s, s:i}",
+		    "name", r->gpu.name, "passthroughType",
+		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
+	json_object_set(json_object_get(sd->applied, "vms"), r->name, vm);
+	sd->applied_dirty = true;
+	if (sd->depth > 0)
+		journal_add(sd, r->name, "record", vm);
+	json_decref(vm);
+	return changed(sd);
+}
+
+/* Written ahead of the backend call, so durable at once even inside a
+ * pass: the journal line is synced before this returns. */
+int
+vr_statedir_record_gpu_in_flight(struct vr_statedir *sd, const char *name)
+{
+	json_t *vm;
+	int rc;
+
+	if ((rc = load_applied(sd)) < 0)
+		return rc;
+	vm = json_object_get(json_object_get(sd->applied, "vms"), name);
+	if (!json_is_object(vm)) {
+		vm = json_object();
+		json_object_set_new(json_object_get(sd->applied, "vms"), name,
+		    vm);
+	}
+	json_object_del(vm, "gpu");
+	json_object_set_new(vm, "gpuInFlight", json_true());
+	sd->applied_dirty = true;
+	if (sd->depth == 0)
+		return save_dirty(sd);
+	journal_add(sd, name, "record", vm);
+	return vr_statedir_sync(sd);
+}
+
+/* --- status ------------------------------------------------------------ */
+
+const char *
+vr_result_name(enum vr_result r)
+{
+	switch (r) {
+	case VR_RESULT_CONVERGED: return "converged";
+	case VR_RESULT_PENDING: return "pending";
+	case VR_RESULT_FAILED: return "failed";
+	case VR_RESULT_DRIFTED: return "drifted";
+	}
+	return "?";
+}
+
+static void
+now_iso(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+vr_statedir_status_put(struct vr_statedir *sd, const char *name,
+    const char *revision, enum vr_result result, const char *message)
+{
+	json_t *entry;
+	char now[32];
+	int rc;
+
+	/* the message may be vr_error_msg()'s buffer, which loading the
+	 * file below may overwrite: it is copied before anything else */
+	entry = json_pack("{s:s, s:s, s:s}", "time", "", "result",
+	    vr_result_name(result), "message", message ? message : "");
+	if (revision)
+		json_object_set_new(entry, "revision", json_string(revision));
+	if ((rc = load_status(sd, true)) < 0) {
+		json_decref(entry);
+		return rc;
+	}
+	now_iso(now, sizeof(now));
+	json_object_set_new(entry, "time", json_string(now));
+	status_apply(sd->status, name, entry);
+	sd->status_dirty = true;
+	if (sd->depth > 0)
+		journal_add(sd, name, "status", entry);
+	json_decref(entry);
+	return changed(sd);
+}
+
+int
+vr_statedir_status_read(struct vr_statedir *sd, char **out)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = load_status(sd, false)) < 0)
+		return rc;
+	if (json_object_size(json_object_get(sd->status, "vms")) == 0 &&
+	    json_object_size(sd->status) <= 2)
+		return vr_error_set(VR_ENOTFOUND, "nothing recorded in state "
+		    "dir '%s' yet", sd->path);
+	*out = doc_text(sd->status);
+	return *out ? 0 : vr_error_set(VR_ENOMEM, "cannot serialize status");
+}
+
+int
+vr_statedir_status_edit(struct vr_statedir *sd,
+    int (*edit)(json_t *doc, void *arg), void *arg)
+{
+	json_t *copy;
+	int rc;
+
+	if ((rc = load_status(sd, true)) < 0)
+		return rc;
+	/* an edit that fails leaves the document as it was */
+	copy = json_deep_copy(sd->status);
+	if ((rc = edit(copy, arg)) < 0) {
+		json_decref(copy);
+		return rc;
+	}
+	json_decref(sd->status);
+	sd->status = copy;
+	sd->status_dirty = true;
+	return changed(sd);
+}

@@ -1,0 +1,343 @@
+/*
+ * watchstate.c - watch.json, the watch's sections of status.json, and its
+ * logfmt log lines (see watchstate.h).
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "../../schema/util/error.h"
+#include "../../schema/util/fileio.h"
+#include "watchstate.h"
+
+#define BASELINE_MAX 65536
+#define LOG_MAX_PAIRS 32
+
+static void
+now_iso(char *buf, size_t n, bool ms)
+{
+	struct timeval tv;
+	struct tm tm;
+	size_t len;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ms)
+		snprintf(buf + len, n - len, ".%03dZ",
+		    (int)(tv.tv_usec / 1000));
+	else
+		snprintf(buf + len, n - len, "Z");
+}
+
+/* --- watch.json -------------------------------------------------------- */
+
+static char *
+baseline_path(const char *state_dir)
+{
+	return vr_asprintf("%s/watch.json", state_dir);
+}
+
+static int
+copy_hex(char dst[VR_GIT_HEX], json_t *v, const char *key, const char *p)
+{
+	const char *s = json_string_value(json_object_get(v, key));
+	size_t i;
+
+	dst[0] = '\0';
+	if (!s)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			break;
+	if (i != 40 || s[i])
+		return vr_error_set(VR_EINVALID, "%s: '%s' is not a 40-digit "
+		    "object id", p, key);
+	memcpy(dst, s, VR_GIT_HEX);
+	return 0;
+}
+
+static char *
+dup_str(json_t *v, const char *key)
+{
+	return vr_strdup(json_string_value(json_object_get(v, key)));
+}
+
+int
+vr_watch_baseline_load(struct vr_watch_baseline *out, const char *state_dir)
+{
+	char *p = baseline_path(state_dir), *buf = NULL;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* a state dir file: no symlink followed, ours or refused */
+	rc = vr_file_read_own(&buf, &len, AT_FDCWD, p, p, BASELINE_MAX);
+	if (rc < 0)
+		goto out;
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(doc) || json_integer_value(json_object_get(doc,
+	    "formatVersion")) != 1) {
+		rc = vr_error_set(VR_EINVALID, "%s is not a vmrecon watch "
+		    "file of formatVersion 1%s%s; remove it to start over", p,
+		    doc ? "" : ": ", doc ? "" : jerr.text);
+		goto out;
+	}
+	if ((rc = copy_hex(out->commit, doc, "lastAppliedCommit", p)) < 0 ||
+	    (rc = copy_hex(out->blob, doc, "lastAppliedBlob", p)) < 0)
+		goto out;
+	out->url = dup_str(doc, "url");
+	out->ref = dup_str(doc, "ref");
+	out->path = dup_str(doc, "path");
+	out->revision = dup_str(doc, "lastAppliedRevision");
+out:
+	if (rc < 0)
+		vr_watch_baseline_clear(out);
+	json_decref(doc);
+	free(buf);
+	free(p);
+	return rc;
+}
+
+int
+vr_watch_baseline_save(const struct vr_watch_baseline *b,
+    const char *state_dir)
+{
+	char *p = baseline_path(state_dir), *text;
+	json_t *doc;
+	int rc;
+
+	doc = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+	    "formatVersion", 1, "url", b->url, "ref", b->ref, "path", b->path,
+	    "lastAppliedCommit", b->commit[0] ? b->commit : NULL,
+	    "lastAppliedBlob", b->blob[0] ? b->blob : NULL,
+	    "lastAppliedRevision", b->revision);
+	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	if (!text)
+		rc = vr_error_set(VR_ENOMEM, "cannot serialize watch.json");
+	else
+		rc = vr_file_write_atomic(p, text, strlen(text), 0600);
+	free(text);
+	json_decref(doc);
+	free(p);
+	return rc;
+}
+
+void
+vr_watch_baseline_clear(struct vr_watch_baseline *b)
+{
+	free(b->url);
+	free(b->ref);
+	free(b->path);
+	free(b->revision);
+	memset(b, 0, sizeof(*b));
+}
+
+/* --- status.json ------------------------------------------------------- */
+
+/* conditions: [{type: Ready, ...}], keeping lastTransitionTime when the
+ * status does not change. */
+static void
+set_ready(json_t *obj, bool ready, const char *reason, const char *message)
+{
+	json_t *conds = json_object_get(obj, "conditions"), *old = NULL;
+	const char *status = ready ? "True" : "False", *old_status, *since;
+	char now[40];
+	size_t i;
+
+	for (i = 0; i < json_array_size(conds); i++) {
+		json_t *c = json_array_get(conds, i);
+
+		if (json_is_string(json_object_get(c, "type")) &&
+		    strcmp(json_string_value(json_object_get(c, "type")),
+		    "Ready") == 0)
+			old = c;
+	}
+	now_iso(now, sizeof(now), false);
+	old_status = json_string_value(json_object_get(old, "status"));
+	since = json_string_value(json_object_get(old,
+	    "lastTransitionTime"));
+	if (!old_status || strcmp(old_status, status) != 0 || !since)
+		since = now;
+	json_object_set_new(obj, "conditions", json_pack("[{s:s, s:s, s:s, "
+	    "s:s, s:s}]", "type", "Ready", "status", status, "reason", reason,
+	    "message", message ? message : "", "lastTransitionTime", since));
+}
+
+static int
+edit_source(json_t *doc, void *arg)
+{
+	const struct vr_watch_source_status *s = arg;
+	json_t *src = json_object_get(doc, "source");
+
+	if (!json_is_object(src)) {
+		src = json_object();
+		json_object_set_new(doc, "source", src);
+	}
+	json_object_set_new(src, "kind", json_string("GitRepository"));
+	json_object_set_new(src, "url", json_string(s->url));
+	json_object_set_new(src, "ref", json_string(s->ref));
+	json_object_set_new(src, "path", json_string(s->path));
+	if (s->fetched_revision)
+		json_object_set_new(src, "lastFetchedRevision",
+		    json_string(s->fetched_revision));
+	if (s->applied_revision)
+		json_object_set_new(src, "lastAppliedRevision",
+		    json_string(s->applied_revision));
+	json_object_set_new(src, "failures", json_integer(s->failures));
+	set_ready(src, s->ready, s->reason, s->message);
+	return 0;
+}
+
+int
+vr_watch_status_source(struct vr_statedir *sd,
+    const struct vr_watch_source_status *s)
+{
+	return vr_statedir_status_edit(sd, edit_source, (void *)s);
+}
+
+const char *
+vr_watch_ready_reason(const char *result, const char *fail_reason)
+{
+	if (strcmp(result, "converged") == 0)
+		return "ReconciliationSucceeded";
+	if (strcmp(result, "pending") == 0)
+		return "RestartPending";
+	if (strcmp(result, "drifted") == 0)
+		return "DriftDetected";
+	return fail_reason ? fail_reason : "ReconciliationFailed";
+}
+
+struct ready_args {
+	char *const *names;
+	size_t n;
+	const char *fail_reason;
+};
+
+static int
+edit_ready(json_t *doc, void *arg)
+{
+	const struct ready_args *a = arg;
+	json_t *vms = json_object_get(doc, "vms");
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		json_t *vm = json_object_get(vms, a->names[i]);
+		const char *result, *reason;
+
+		if (!json_is_object(vm))
+			continue;
+		result = json_string_value(json_object_get(vm, "result"));
+		if (!result)
+			continue;
+		reason = vr_watch_ready_reason(result, a->fail_reason);
+		set_ready(vm, strcmp(result, "converged") == 0, reason,
+		    json_string_value(json_object_get(vm, "message")));
+	}
+	return 0;
+}
+
+int
+vr_watch_status_ready(struct vr_statedir *sd, char *const *names, size_t n,
+    const char *fail_reason)
+{
+	struct ready_args a = { names, n, fail_reason };
+
+	return vr_statedir_status_edit(sd, edit_ready, &a);
+}
+
+/* --- the log ------------------------------------------------------------ */
+
+static bool
+needs_quotes(const char *v)
+{
+	if (!*v)
+		return true;
+	for (; *v; v++)
+		if ((unsigned char)*v <= ' ' || *v == '"' || *v == '=' ||
+		    *v == '\\' || (unsigned char)*v == 0x7f)
+			return true;
+	return false;
+}
+
+/* Append v, quoted and escaped when needed; control characters become
+ * \n, \t or \xHH so one event stays one line. */
+static void
+put_value(FILE *m, const char *v)
+{
+	if (!needs_quotes(v)) {
+		fputs(v, m);
+		return;
+	}
+	fputc('"', m);
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c == '"' || c == '\\')
+			fprintf(m, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", m);
+		else if (c == '\t')
+			fputs("\\t", m);
+		else if (c < ' ' || c == 0x7f)
+			fprintf(m, "\\x%02x", c);
+		else
+			fputc(c, m);
+	}
+	fputc('"', m);
+}
+
+char *
+vr_wlog_format(const char *level, const char *msg, const char *time,
+    const char *const *kv, size_t nkv)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return vr_strdup(msg);
+	fprintf(m, "%s %s ", time, level);
+	put_value(m, msg);
+	for (i = 0; i + 1 < nkv; i += 2) {
+		if (!kv[i + 1])
+			continue;
+		fprintf(m, " %s=", kv[i]);
+		put_value(m, kv[i + 1]);
+	}
+	fclose(m);
+	return buf;
+}
+
+void
+vr_wlog(FILE *fp, const char *level, const char *msg, ...)
+{
+	const char *kv[LOG_MAX_PAIRS * 2];
+	size_t n = 0;
+	char now[40], *line;
+	va_list ap;
+
+	va_start(ap, msg);
+	while (n < LOG_MAX_PAIRS * 2) {
+		const char *k = va_arg(ap, const char *);
+
+		if (!k)
+			break;
+		kv[n++] = k;
+		kv[n++] = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	now_iso(now, sizeof(now), true);
+	line = vr_wlog_format(level, msg, now, kv, n);
+	fprintf(fp, "%s\n", line);
+	fflush(fp);
+	free(line);
+}
