@@ -6,6 +6,9 @@
 # host's processors as an array) and that its fault knobs work.  Skipped
 # where no pwsh runs.
 . "$(dirname "$0")/../lib.sh"
+# pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
+# (the verify deadline kills it on purpose): keep them in this test's dir
+export TMPDIR=$T
 . "$VR_TOP/tests/eflow-pwsh/testlib.sh"
 
 # ps SCRIPT: run SCRIPT through the launcher as one -EncodedCommand (with

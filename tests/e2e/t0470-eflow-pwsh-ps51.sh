@@ -4,6 +4,9 @@
 # proven on a script with one 7-only construct per line and on a clean one
 # full of look-alikes.  Skipped where no pwsh runs.
 . "$(dirname "$0")/../lib.sh"
+# pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
+# (the verify deadline kills it on purpose): keep them in this test's dir
+export TMPDIR=$T
 . "$VR_TOP/tests/eflow-pwsh/testlib.sh"
 CHECK51=$VR_TOP/tests/eflow-pwsh/check-ps51.ps1
 check51() { run "$_pw" -NoProfile -NonInteractive -File "$CHECK51" "$@"; }
