@@ -3,8 +3,9 @@
  * result (what watch logs and records, instead of reading the JSON back):
  * one per VM reached, in spec order, with the result, the message copied
  * where it was decided, the counts and the changes with ->applied; the
- * same facts the JSON output shows; none when preflight refuses; and
- * VR_OUTPUT_NONE renders nothing.  On the sim backend.
+ * same facts the JSON output shows; none when preflight refuses; failed
+ * for every VM when the pass's changes cannot be kept; and VR_OUTPUT_NONE
+ * renders nothing.  On the sim backend.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,47 @@ TEST(test_outcome__none_when_refused)
 	CHECK_INT(p.res.nvms, 0);
 	CHECK(p.res.vms == NULL);
 	CHECK_CONTAINS(p.err, "1 problem; nothing was applied");
+	pass_free(&p);
+	free(dir);
+}
+
+/* On the last VM, sim.json becomes a directory: the pass's flush (sim
+ * keeps a pass's changes until then) cannot write it. */
+static void
+break_flush(void *ctx, const struct vr_vm_event *ev)
+{
+	const char *dir = ctx;
+	char *path = vr_asprintf("%s/sim.json", dir);
+	char *away = vr_asprintf("%s/sim.json.away", dir);
+
+	if (strcmp(ev->vm, "b") == 0)
+		CHECK(rename(path, away) == 0 && mkdir(path, 0700) == 0);
+	free(path);
+	free(away);
+}
+
+/* A failed flush undoes the whole pass on the backend: every outcome says
+ * failed with why, as status.json does (before, VMs it had applied stayed
+ * "converged" here while the changes were lost). */
+TEST(test_outcome__failed_flush_fails_every_vm)
+{
+	static const char two[] = DOC("a") "  cpuCount: 3\n" IFNEEDED
+	    DOC("b") "  cpuCount: 4\n" IFNEEDED;
+	char *dir = fresh_dir("flush");
+	struct pass p;
+	size_t i;
+
+	pass_run(&p, dir, two, true, VR_OUTPUT_NONE, break_flush, dir);
+	CHECK(p.rc < 0);
+	CHECK_INT(p.res.exit_code, VR_EXIT_ERROR);
+	CHECK_CONTAINS(p.err, "cannot keep the changes");
+	if (CHECK(p.res.nvms == 2))
+		for (i = 0; i < 2; i++) {
+			CHECK_INT(p.res.vms[i].result, VR_RESULT_FAILED);
+			CHECK_CONTAINS(p.res.vms[i].message, "sim:");
+			CHECK_CONTAINS(p.res.vms[i].message,
+			    "cannot keep the changes");
+		}
 	pass_free(&p);
 	free(dir);
 }
