@@ -10,6 +10,40 @@
  *
  * The reconciler only talks to a backend through the vr_backend_* calls
  * below.  Backends never include reconciler/.
+ *
+ * Settings reach a driver as typed fields of struct vr_backend_options,
+ * filled from command-line options (reconciler/cli/cli.c,
+ * vr_cli_backend_open: --state-dir, --backend-timeout).  An environment
+ * variable is only a documented fallback for a field the command line left
+ * unset (VMRECON_EFLOW_TIMEOUT_MS), or a test setting (VMRECON_SYSFS_ROOT,
+ * VMRECON_QEMU_GPU_STANDIN, the *_VERBOSE ones), read with the bounded
+ * parsers of schema/util/units.h and listed under ENVIRONMENT in vmrecon.1.
+ *
+ * Adding a backend (the recipe):
+ *   1. backends/NAME.c: `const struct vr_driver vr_NAME_driver` with the
+ *      slots it supports (a comment atop saying what it drives); it reads
+ *      its settings from vr_backend_options, bounds everything the
+ *      hypervisor returns, and sets errors in the hypervisor's words.
+ *      Built in, the Makefile's wildcard over backends/ picks it up.
+ *   2. backend.c: one `extern const struct vr_driver vr_NAME_driver;` and
+ *      one row in registry[] (its order is the order `vmrecon version`,
+ *      the unknown-backend message and --help list them).
+ *      Or, for a backend with a library the core must not link: a module.
+ *      backends/mod_NAME.c (its VR_MODULE_DEFINE, like mod_libvirt.c), its
+ *      sources and module rule in the Makefile (as VIRT_SRC and
+ *      vmrecon-libvirt.so), and the row { "NAME", NULL, "NAME", why not
+ *      built }.
+ *   3. A setting every backend could use: a field here (bump
+ *      VR_BACKEND_OPTIONS_VERSION) and an option row in
+ *      reconciler/cli/options.c (its recipe: options.h).  One only this
+ *      backend needs: part of its TARGET, or an option too.
+ *   4. The names users see: the --backend row's help in options.c, the
+ *      --backend item in vmrecon.1, `backends=` in
+ *      examples/vmrecon.bash-completion (t0120 checks it against `vmrecon
+ *      version`), and a README.md section under "Backends".
+ *   5. Tests: tests/unit/test_NAME.c for its parsing and refusals on
+ *      hostile input; tests/e2e/tNNNN-NAME.sh against the real thing
+ *      (tests/README.md says which numbers).
  */
 #ifndef VR_BACKEND_H
 #define VR_BACKEND_H

@@ -39,6 +39,7 @@
 #include <jansson.h>
 
 #include "../schema/util/error.h"
+#include "../schema/util/units.h"
 #include "backend.h"
 #include "eflow.h"
 #include "powershell.h"
@@ -587,22 +588,16 @@ eflow_open(void **out, const char *target,
 {
 	const char *env = getenv("VMRECON_EFLOW_TIMEOUT_MS");
 	struct eflow *e;
-	long timeout = 0;
+	int64_t timeout = 0;
 	int rc;
 
 	*out = NULL;
-	if (opts && opts->timeout_ms > 0) {
+	/* --backend-timeout; else the documented fallback, in ms */
+	if (opts && opts->timeout_ms > 0)
 		timeout = opts->timeout_ms;
-	} else if (env && *env) {
-		char *end;
-
-		errno = 0;
-		timeout = strtol(env, &end, 10);
-		if (errno || *end || timeout < 1 || timeout > MAX_TIMEOUT_MS)
-			return vr_error_set(VR_EINVALID, "VMRECON_EFLOW_TIMEOUT_MS "
-			    "'%s' is not a number of milliseconds from 1 to %d",
-			    env, MAX_TIMEOUT_MS);
-	}
+	else if (env && *env && vr_parse_count(&timeout, env, 1,
+	    MAX_TIMEOUT_MS, "VMRECON_EFLOW_TIMEOUT_MS") < 0)
+		return VR_EINVALID;
 	e = vr_calloc(1, sizeof(*e));
 	rc = vr_ps_open(&e->ps, target, (int)timeout);
 	if (rc < 0) {

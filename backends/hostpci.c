@@ -297,6 +297,16 @@ vr_hostpci_to_host(struct vr_host *h, const struct vr_pci_dev *v, size_t n,
 	}
 }
 
+const char *
+vr_hostpci_root(const char *configured)
+{
+	const char *env = getenv("VMRECON_SYSFS_ROOT");
+
+	if (configured && *configured)
+		return configured;
+	return env && *env ? env : "/sys";
+}
+
 bool
 vr_hostpci_has_iommu(const char *sysfs_root)
 {

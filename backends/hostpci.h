@@ -49,6 +49,13 @@ void vr_hostpci_to_host(struct vr_host *h, const struct vr_pci_dev *v,
  * group?  Without one no device can be passed through with vfio-pci. */
 bool vr_hostpci_has_iommu(const char *sysfs_root);
 
+/* The sysfs root to read: `configured` (vr_backend_options.sysfs_root)
+ * when set, else $VMRECON_SYSFS_ROOT when set and not empty (a test
+ * setting: a fixture tree such as tests/fixtures/sysfs-a2), else "/sys".
+ * Not an option on the command line: on a real host the PCI devices are
+ * always under /sys. */
+const char *vr_hostpci_root(const char *configured);
+
 /* Is "0000:01:00.0" a well-formed PCI address? */
 bool vr_hostpci_addr_valid(const char *addr);
 

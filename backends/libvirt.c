@@ -30,6 +30,7 @@
 
 #include "../schema/util/clock.h"
 #include "../schema/util/error.h"
+#include "../schema/util/units.h"
 #include "backend.h"
 #include "hostpci.h"
 
@@ -41,7 +42,6 @@
 #define XML_MAX (16 << 20)   /* larger domain XML is refused */
 #define MAX_ITEMS 64         /* DIMMs, GPUs considered per domain */
 #define POLL_MS 100
-#define SYSFS_ENV "VMRECON_SYSFS_ROOT"
 #define SHUTDOWN_ENV "VMRECON_LIBVIRT_SHUTDOWN_TIMEOUT_MS"
 #define VERBOSE_ENV "VMRECON_LIBVIRT_VERBOSE"
 
@@ -123,18 +123,17 @@ quiet_errors(void *data, virErrorPtr e)
 {
 }
 
+/* A documented fallback in milliseconds (an environment variable), read
+ * with the one bounded count parser (units.h): 0 to 1 h. */
 static int
 parse_ms(int *out, const char *s, const char *what)
 {
-	char *end;
-	long v;
+	int64_t v;
+	int rc = vr_parse_count(&v, s, 0, 3600000, what);
 
-	v = strtol(s, &end, 10);
-	if (end == s || *end || v < 0 || v > 3600000)
-		return vr_error_set(VR_EINVALID, "%s must be milliseconds "
-		    "(0-3600000), not '%s'", what, s);
-	*out = (int)v;
-	return 0;
+	if (rc == 0)
+		*out = (int)v;
+	return rc;
 }
 
 static void
@@ -159,7 +158,7 @@ lv_close(void *conn)
 static int
 lv_open(void **out, const char *target, const struct vr_backend_options *o)
 {
-	const char *root, *verbose = getenv(VERBOSE_ENV);
+	const char *verbose = getenv(VERBOSE_ENV);
 	const char *sd = getenv(SHUTDOWN_ENV);
 	struct lvconn *c;
 	int rc;
@@ -174,8 +173,7 @@ lv_open(void **out, const char *target, const struct vr_backend_options *o)
 	    SHUTDOWN_ENV)) < 0)
 		goto fail;
 	c->progress = (o && o->progress) || (verbose && *verbose);
-	root = o && o->sysfs_root ? o->sysfs_root : getenv(SYSFS_ENV);
-	c->sysfs_root = vr_strdup(root && *root ? root : "/sys");
+	c->sysfs_root = vr_strdup(vr_hostpci_root(o ? o->sysfs_root : NULL));
 	virSetErrorFunc(NULL, quiet_errors);
 	c->conn = virConnectOpen(c->uri);
 	if (!c->conn) {

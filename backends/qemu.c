@@ -32,7 +32,6 @@
 			     * blocks on x86-64 */
 #define GPU_ID_PREFIX "vrgpu-"
 #define STANDIN_ENV "VMRECON_QEMU_GPU_STANDIN"
-#define SYSFS_ENV "VMRECON_SYSFS_ROOT"
 
 struct qdimm {
 	char *id;        /* the pc-dimm's id */
@@ -110,7 +109,7 @@ static int
 qemu_open(void **out, const char *target, const struct vr_backend_options *o)
 {
 	struct qconn *c;
-	const char *standin = getenv(STANDIN_ENV), *root;
+	const char *standin = getenv(STANDIN_ENV);
 	const char *verbose = getenv("VMRECON_QEMU_VERBOSE");
 	int rc;
 
@@ -132,8 +131,7 @@ qemu_open(void **out, const char *target, const struct vr_backend_options *o)
 	    DEFAULT_TIMEOUT_MS;
 	c->progress = (o && o->progress) || (verbose && *verbose);
 	c->standin = standin && *standin ? standin : NULL;
-	root = o && o->sysfs_root ? o->sysfs_root : getenv(SYSFS_ENV);
-	c->sysfs_root = vr_strdup(root && *root ? root : "/sys");
+	c->sysfs_root = vr_strdup(vr_hostpci_root(o ? o->sysfs_root : NULL));
 	rc = vr_qmp_connect(&c->q, target, c->timeout_ms);
 	if (rc < 0)
 		goto fail;

@@ -48,6 +48,9 @@ vr_cli_common_option(struct vr_cli_common *c, const struct vr_opts *p)
 	case VR_OPT_BACKEND:
 		c->backend = p->arg;
 		return 1;
+	case VR_OPT_BACKEND_TIMEOUT: /* ms, bounded by the table */
+		c->backend_timeout_ms = (int)p->value;
+		return 1;
 	case VR_OPT_STATE_DIR:
 		free(c->state_dir);
 		c->state_dir = vr_strdup(p->arg);
@@ -67,6 +70,7 @@ vr_cli_backend_open(struct vr_backend **out, const struct vr_cli_common *c)
 	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
 
 	o.state_dir = c->state_dir;
+	o.timeout_ms = c->backend_timeout_ms;
 	o.progress = isatty(STDERR_FILENO);
 	o.read_only = c->read_only;
 	return vr_backend_open(out, c->backend, &o);

@@ -58,6 +58,7 @@ void vr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Options most commands take, with their parsed values. */
 struct vr_cli_common {
 	const char *backend;   /* --backend KIND[:TARGET], default "sim" */
+	int backend_timeout_ms; /* --backend-timeout; 0: the backend's */
 	char *state_dir;       /* --state-dir, default vr_statedir_default() */
 	enum vr_output output; /* -o text|json */
 	bool color;            /* stdout is a TTY and NO_COLOR is unset */
@@ -67,10 +68,11 @@ struct vr_cli_common {
 void vr_cli_common_init(struct vr_cli_common *c);
 void vr_cli_common_clear(struct vr_cli_common *c);
 struct vr_opts;
-/* --backend, --state-dir and -o text|json (options.h): 1 handled, 0 not
- * one of these. */
+/* --backend, --backend-timeout, --state-dir and -o text|json
+ * (options.h): 1 handled, 0 not one of these. */
 int vr_cli_common_option(struct vr_cli_common *c, const struct vr_opts *p);
-/* Open the backend named by c->backend with c->state_dir. */
+/* Open the backend named by c->backend with c->state_dir and the backend
+ * settings (vr_backend_options) the options gave. */
 int vr_cli_backend_open(struct vr_backend **out,
     const struct vr_cli_common *c);
 

@@ -24,7 +24,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	const char *out_path = NULL, *plan_path = NULL;
 	FILE *plan_fp = NULL;
 	struct vr_reconcile_options ro = VR_RECONCILE_OPTIONS_INIT;
-	struct vr_reconcile_result res;
+	struct vr_reconcile_result res = { 0 };
 	struct vr_diags diags = VR_DIAGS_INIT;
 	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
 	struct vr_cli_common c;
@@ -156,6 +156,7 @@ out:
 		vr_ops_pass_end(ops, spec, rev, apply, NULL, failed);
 	fflush(stdout);
 	vr_ops_free(ops);
+	vr_reconcile_result_clear(&res);
 	free(failed);
 	vr_backend_free(b);
 	vr_statedir_free(sd);

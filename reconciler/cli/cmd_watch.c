@@ -198,31 +198,42 @@ refuse(struct watch *w, const char *revision, const char *reason,
 
 /* --- one reconcile pass ------------------------------------------------ */
 
-static char *
-value_text(json_t *v)
+/* Why a pass runs; the name is the log's why=. */
+enum why { WHY_NEW_REVISION, WHY_SIGHUP, WHY_RETRY, WHY_DRIFT };
+
+static const char *
+why_name(enum why why)
 {
-	if (json_is_integer(v))
-		return vr_asprintf("%lld", (long long)json_integer_value(v));
-	if (json_is_object(v) && json_is_string(json_object_get(v, "name")))
-		return vr_asprintf("%s", json_string_value(json_object_get(v,
-		    "name")));
-	return vr_strdup("none");
+	static const char *const names[] = { "new revision", "SIGHUP",
+	    "retry", "drift" };
+
+	return names[why];
+}
+
+/* One side of a change for the log: the number, or the GPU's name ("none"
+ * for no GPU or one the backend cannot name). */
+static char *
+value_text(const struct vr_change *c, bool to)
+{
+	const struct vr_gpu *g = to ? &c->gpu_to : &c->gpu_from;
+
+	if (c->field != VR_FIELD_GPU)
+		return vr_asprintf("%lld", (long long)(to ? c->to : c->from));
+	return vr_strdup(g->count && g->name ? g->name : "none");
 }
 
 /* "cpuCount 1->4, gpu none->NVIDIA A2" */
 static char *
-changes_text(json_t *changes)
+changes_text(const struct vr_vm_outcome *oc)
 {
 	char *out = vr_strdup(""), *next, *from, *to;
 	size_t i;
 
-	for (i = 0; i < json_array_size(changes); i++) {
-		json_t *c = json_array_get(changes, i);
-
-		from = value_text(json_object_get(c, "from"));
-		to = value_text(json_object_get(c, "to"));
+	for (i = 0; i < oc->nchanges; i++) {
+		from = value_text(&oc->change[i], false);
+		to = value_text(&oc->change[i], true);
 		next = vr_asprintf("%s%s%s %s->%s", out, i ? ", " : "",
-		    json_string_value(json_object_get(c, "field")), from, to);
+		    vr_field_name(oc->change[i].field), from, to);
 		free(from);
 		free(to);
 		free(out);
@@ -262,115 +273,93 @@ seen_before(struct watch *w, const char *vm, const char *fp)
  * (drift corrected or applied, pending, failed) and why= says why it ran
  * (drift, new revision, retry, SIGHUP), so the two never disagree. */
 static void
-log_outcome(const char *vm, const char *result, const char *why,
-    const char *changes, const char *revision, const char *msg)
+log_outcome(const struct vr_vm_outcome *oc, enum why why,
+    const char *changes, const char *revision)
 {
-	bool drift = strcmp(why, "drift check") == 0;
 	const char *what, *level = "info";
 
-	if (!result)
-		result = "unknown";
-	if (strcmp(result, "converged") == 0) {
-		what = drift ? "drift corrected" : "applied";
-	} else if (strcmp(result, "pending") == 0) {
+	if (oc->result == VR_RESULT_CONVERGED) {
+		what = why == WHY_DRIFT ? "drift corrected" : "applied";
+	} else if (oc->result == VR_RESULT_PENDING) {
 		what = "pending a restart";
 		level = "warn";
 	} else {
 		what = "failed";
 		level = "error";
 	}
-	vr_wlog(stderr, level, what, "vm", vm, "why", drift ? "drift" : why,
-	    "result", result, "changes", changes, "revision", revision,
-	    "message", msg, NULL);
+	vr_wlog(stderr, level, what, "vm", oc->vm, "why", why_name(why),
+	    "result", vr_result_name(oc->result), "changes", changes,
+	    "revision", revision, "message", oc->message, NULL);
 }
 
-/* Reconcile w->spec once.  `why`: "new revision", "drift check", "retry",
- * or "SIGHUP".  With apply false (--no-self-heal) only report drift.
- * Returns 0, or an error when the pass failed. */
+/* Reconcile w->spec once, for `why`.  With apply false (--no-self-heal)
+ * only report drift.  The log and status come from the result's per-VM
+ * outcomes; vr_reconcile's err stream (its diagnostics) is logged line by
+ * line.  Returns 0, or an error when the pass failed. */
 static int
-reconcile_pass(struct watch *w, bool apply, const char *why,
-    int *exit_code)
+reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 {
 	struct vr_reconcile_options o = VR_RECONCILE_OPTIONS_INIT;
 	struct vr_reconcile_result res;
-	char *out_text = NULL, *err_text = NULL, *err;
-	size_t out_len = 0, err_len = 0, i;
-	json_t *doc = NULL;
+	char *err_text = NULL, *err;
+	size_t err_len = 0, i;
 	bool wrote = false;
 	int rc;
 
 	o.apply = apply;
-	o.output = VR_OUTPUT_JSON;
-	o.out = open_memstream(&out_text, &out_len);
+	o.output = VR_OUTPUT_NONE;
 	o.err = open_memstream(&err_text, &err_len);
 	o.revision = w->spec_revision;
 	/* a new revision is recorded for every VM; a drift check that finds
 	 * nothing writes nothing */
-	o.quiet_in_sync = strcmp(why, "drift check") == 0;
-	if (!o.out || !o.err) {
-		if (o.out)
-			fclose(o.out);
-		if (o.err)
-			fclose(o.err);
-		free(out_text);
-		free(err_text);
+	o.quiet_in_sync = why == WHY_DRIFT;
+	if (!o.err)
 		return vr_error_set(VR_ERROR, "open_memstream: %s",
 		    strerror(errno));
-	}
 	vr_ops_pass_begin(w->ops);
 	vr_ops_reconcile_options(w->ops, &o);
 	vr_error_clear();
 	rc = vr_reconcile(&res, w->spec, w->b, w->sd, &o);
 	err = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
 	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res, err);
-	fclose(o.out);
 	fclose(o.err);
 	*exit_code = res.exit_code;
 	if (err_len) {
 		log_err_lines(err_text, w->spec_revision);
 		wrote = true;
 	}
-	doc = out_len ? json_loads(out_text, 0, NULL) : NULL;
 	vr_statedir_pass_begin(w->sd);
-	for (i = 0; i < json_array_size(json_object_get(doc, "vms")); i++) {
-		json_t *vm = json_array_get(json_object_get(doc, "vms"), i);
-		const char *name = json_string_value(json_object_get(vm,
-		    "name"));
-		const char *result = json_string_value(json_object_get(vm,
-		    "result"));
-		const char *msg = json_string_value(json_object_get(vm,
-		    "message"));
-		json_t *ch = json_object_get(vm, "changes");
+	for (i = 0; i < res.nvms; i++) {
+		const struct vr_vm_outcome *oc = &res.vms[i];
 		char *text, *fp;
 
-		if (!name || json_array_size(ch) == 0)
+		if (oc->nchanges == 0)
 			continue;
-		text = changes_text(ch);
+		text = changes_text(oc);
 		wrote = true;
 		if (!apply) {
 			char *m = vr_asprintf("drift not corrected "
 			    "(--no-self-heal): %s", text);
 
 			fp = vr_asprintf("drift|%s", text);
-			if (!seen_before(w, name, fp)) {
+			if (!seen_before(w, oc->vm, fp)) {
 				vr_wlog(stderr, "warn", "drift detected",
-				    "vm", name, "changes", text, "revision",
+				    "vm", oc->vm, "changes", text, "revision",
 				    w->spec_revision, NULL);
-				vr_statedir_status_put(w->sd, name, NULL,
+				vr_statedir_status_put(w->sd, oc->vm, NULL,
 				    VR_RESULT_DRIFTED, m);
 			}
 			free(m);
 		} else {
-			fp = vr_asprintf("%s|%s", result ? result : "",
+			fp = vr_asprintf("%s|%s", vr_result_name(oc->result),
 			    text);
 			/* an applied change is always news; a pending or
 			 * failing one only when it differs from last time */
-			if ((result && strcmp(result, "converged") == 0) ||
-			    !seen_before(w, name, fp))
-				log_outcome(name, result, why, text,
-				    w->spec_revision, msg);
-			if (result && strcmp(result, "converged") == 0)
-				json_object_del(w->vm_fp, name);
+			if (oc->result == VR_RESULT_CONVERGED ||
+			    !seen_before(w, oc->vm, fp))
+				log_outcome(oc, why, text, w->spec_revision);
+			if (oc->result == VR_RESULT_CONVERGED)
+				json_object_del(w->vm_fp, oc->vm);
 		}
 		free(fp);
 		free(text);
@@ -380,8 +369,7 @@ reconcile_pass(struct watch *w, bool apply, const char *why,
 		    vr_error_msg(), NULL);
 	if (wrote)
 		vm_ready(w, NULL);
-	json_decref(doc);
-	free(out_text);
+	vr_reconcile_result_clear(&res);
 	free(err_text);
 	/* the pass's own error for the caller, whatever ran since */
 	if (rc < 0)
@@ -518,7 +506,7 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	if (w->cs)
 		vr_commit_status_post(w->cs, rev->commit, VR_CS_PENDING,
 		    "applying");
-	rc = reconcile_pass(w, true, force ? "SIGHUP" : "new revision",
+	rc = reconcile_pass(w, true, force ? WHY_SIGHUP : WHY_NEW_REVISION,
 	    exit_code);
 	msg = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
 	if (w->cs)
@@ -900,7 +888,7 @@ run(struct watch *w, const sigset_t *unblocked)
 			if (w->spec) {
 				/* a failed or pending revision's pass: a retry */
 				rc = reconcile_pass(w, w->self_heal,
-				    w->retry_pending ? "retry" : "drift check",
+				    w->retry_pending ? WHY_RETRY : WHY_DRIFT,
 				    &exit_code);
 				if (rc == 0 && w->self_heal &&
 				    exit_code == VR_EXIT_OK)

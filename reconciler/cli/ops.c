@@ -63,7 +63,6 @@ struct vr_ops {
 	struct vr_notify *notify;
 	struct vr_metrics *metrics;
 	double t0;
-	size_t vm_events; /* in this pass */
 };
 
 int
@@ -111,7 +110,6 @@ vr_ops_pass_begin(struct vr_ops *ops)
 	if (!ops)
 		return;
 	ops->t0 = vr_clock_s();
-	ops->vm_events = 0;
 	if (ops->metrics)
 		vr_metrics_pass_begin(ops->metrics);
 }
@@ -121,7 +119,6 @@ ops_on_vm(void *ctx, const struct vr_vm_event *ev)
 {
 	struct vr_ops *ops = ctx;
 
-	ops->vm_events++;
 	if (ops->notify)
 		vr_notify_on_vm(ops->notify, ev);
 	if (ops->metrics)
@@ -148,7 +145,8 @@ vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
 
 	if (!ops)
 		return;
-	if (!ok && ops->vm_events == 0) {
+	/* a pass that reached no VM sent no per-VM event: say it for all */
+	if (!ok && (!res || res->nvms == 0)) {
 		n = spec && spec->nvms ? spec->nvms : 1;
 		/* a copy: sending may set (and so overwrite) the error */
 		msg = vr_strdup(message && message[0] ? message :

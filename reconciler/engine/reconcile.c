@@ -244,6 +244,51 @@ notify_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
 	o->on_vm(o->ctx, &ev);
 }
 
+/* Keep what the pass did to vp in res (taking `message` and moving vp's
+ * changes there: the plan is freed before the caller reads them). */
+static void
+outcome_add(struct vr_reconcile_result *res, struct vr_vm_plan *vp,
+    enum vr_result result, char *message, size_t applied, size_t pending,
+    double seconds)
+{
+	struct vr_vm_outcome *oc;
+
+	res->vms = vr_realloc(res->vms, (res->nvms + 1) * sizeof(*res->vms));
+	oc = &res->vms[res->nvms++];
+	memset(oc, 0, sizeof(*oc));
+	oc->vm = vr_strdup(vp->spec->name);
+	oc->result = result;
+	oc->message = message;
+	oc->applied = applied;
+	oc->pending = pending;
+	oc->seconds = seconds;
+	if (vp->nchanges) {
+		oc->change = vr_calloc(vp->nchanges, sizeof(*oc->change));
+		memcpy(oc->change, vp->changes,
+		    vp->nchanges * sizeof(*oc->change));
+		oc->nchanges = vp->nchanges;
+		vp->nchanges = 0; /* moved: vr_plan_free() must not clear them */
+	}
+}
+
+void
+vr_reconcile_result_clear(struct vr_reconcile_result *res)
+{
+	size_t i, j;
+
+	for (i = 0; i < res->nvms; i++) {
+		struct vr_vm_outcome *oc = &res->vms[i];
+
+		for (j = 0; j < oc->nchanges; j++)
+			vr_change_clear(&oc->change[j]);
+		free(oc->change);
+		free(oc->message);
+		free(oc->vm);
+	}
+	free(res->vms);
+	memset(res, 0, sizeof(*res));
+}
+
 static void
 status_all(struct vr_statedir *sd, const struct vr_spec *spec,
     const struct vr_reconcile_options *opts, const char *msg)
@@ -343,7 +388,8 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	if (o->output == VR_OUTPUT_TEXT &&
 	    !(o->quiet_in_sync && res->changes == 0))
 		vr_render_plan_text(o->out, plan, b, o->color);
-	fflush(o->out); /* the plan shows before any progress on stderr */
+	if (o->out)
+		fflush(o->out); /* the plan shows before any progress */
 
 	if (!o->apply) {
 		if (o->output == VR_OUTPUT_JSON || o->plan_out) {
@@ -361,13 +407,18 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 			}
 			json_decref(doc);
 		}
-		for (i = 0; i < plan->nvms; i++)
-			if (plan->vms[i].found)
-				notify_vm(o, &plan->vms[i], b,
-				    plan->vms[i].nchanges ? VR_RESULT_DRIFTED :
-				    VR_RESULT_CONVERGED, plan->vms[i].nchanges ?
-				    "drift: the VM differs from the desired state" :
-				    "in sync", 0, 0, 0);
+		for (i = 0; i < plan->nvms; i++) {
+			struct vr_vm_plan *vp = &plan->vms[i];
+			enum vr_result r = vp->nchanges ? VR_RESULT_DRIFTED :
+			    VR_RESULT_CONVERGED;
+			const char *msg = vp->nchanges ? "drift: the VM "
+			    "differs from the desired state" : "in sync";
+
+			if (!vp->found)
+				continue;
+			notify_vm(o, vp, b, r, msg, 0, 0, 0);
+			outcome_add(res, vp, r, vr_strdup(msg), 0, 0, 0);
+		}
 		res->exit_code = res->changes ? VR_EXIT_DRIFT : VR_EXIT_OK;
 		goto out;
 	}
@@ -376,12 +427,13 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	    NULL;
 	for (i = 0; i < plan->nvms; i++) {
 		struct vm_outcome oc;
-		double t0 = vr_clock_s();
+		double t0 = vr_clock_s(), dt;
 
 		apply_vm(&oc, &plan->vms[i], b, sd, o);
 		record_vm(&oc, &plan->vms[i], b, sd, o);
+		dt = vr_clock_s() - t0;
 		notify_vm(o, &plan->vms[i], b, oc.result, oc.message,
-		    oc.applied, oc.pending, vr_clock_s() - t0);
+		    oc.applied, oc.pending, dt);
 		res->applied += oc.applied;
 		res->pending += oc.pending;
 		failed += oc.result == VR_RESULT_FAILED;
@@ -410,7 +462,8 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		if (oc.result == VR_RESULT_FAILED && !err)
 			err = vr_asprintf("%s: %s", plan->vms[i].spec->name,
 			    oc.message);
-		free(oc.message);
+		outcome_add(res, &plan->vms[i], oc.result, oc.message,
+		    oc.applied, oc.pending, dt);
 	}
 	if (vr_backend_buffers(b) && vr_backend_flush(b) < 0) {
 		/* none of the pass's changes is on the backend: no VM of it
@@ -422,6 +475,11 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		if (sd)
 			vr_statedir_pass_drop(sd);
 		status_all(sd, spec, o, why);
+		for (i = 0; i < res->nvms; i++) {
+			free(res->vms[i].message);
+			res->vms[i].result = VR_RESULT_FAILED;
+			res->vms[i].message = vr_strdup(why);
+		}
 		failed = plan->nvms;
 		free(err);
 		err = why;
@@ -430,7 +488,8 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		json_dumpf(doc, o->out, JSON_INDENT(2));
 		fputc('\n', o->out);
 		json_decref(doc);
-	} else if (res->changes || !o->quiet_in_sync) {
+	} else if (o->output == VR_OUTPUT_TEXT &&
+	    (res->changes || !o->quiet_in_sync)) {
 		fprintf(o->out, "Apply %s: %zu applied, %zu pending, %zu VM%s "
 		    "failed.\n", failed ? "failed" : res->pending ?
 		    "incomplete" : "complete", res->applied,

@@ -31,7 +31,9 @@ struct vr_vm_event {
 	double seconds;               /* time spent on this VM */
 };
 
-enum vr_output { VR_OUTPUT_TEXT = 0, VR_OUTPUT_JSON };
+/* VR_OUTPUT_NONE renders nothing (out may be NULL): the caller reads the
+ * result's per-VM outcomes instead (watch). */
+enum vr_output { VR_OUTPUT_TEXT = 0, VR_OUTPUT_JSON, VR_OUTPUT_NONE };
 
 struct vr_reconcile_options {
 	unsigned version;
@@ -62,16 +64,38 @@ enum vr_exit {
 	VR_EXIT_PENDING = 3,   /* apply: converged except restart-pending */
 };
 
+/* What a pass did to one VM it reached, owned by the result: the same
+ * facts the text and JSON output show, for programs (watch's log and
+ * status) to use without reading that output back. */
+struct vr_vm_outcome {
+	char *vm;                     /* the spec's name */
+	enum vr_result result;        /* diff: CONVERGED (in sync) or DRIFTED */
+	char *message;                /* copied where the outcome was decided */
+	size_t applied, pending;
+	struct vr_change *change;     /* the planned changes, with ->applied */
+	size_t nchanges;
+	double seconds;               /* time spent on this VM */
+};
+
 struct vr_reconcile_result {
 	int exit_code;          /* enum vr_exit */
 	size_t changes;         /* changes planned */
 	size_t applied;         /* changes applied */
 	size_t pending;         /* left pending by restartPolicy: Never */
 	size_t vms_drifted;     /* VMs not in sync before this pass */
+	/* one per VM found on the backend, in spec order; none when the pass
+	 * failed before reaching any VM (observe, preflight, plan file) */
+	struct vr_vm_outcome *vms;
+	size_t nvms;
 };
 
+/* Free what vr_reconcile() put in `res` (its outcomes); `res` itself
+ * stays, zeroed. */
+void vr_reconcile_result_clear(struct vr_reconcile_result *res);
+
 /* Run one pass; errors are reported on opts->err and in the state dir
- * (if `sd` is not NULL; diff never writes it). */
+ * (if `sd` is not NULL; diff never writes it).  `res` is always filled;
+ * vr_reconcile_result_clear() it after. */
 int vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
     struct vr_backend *b, struct vr_statedir *sd,
     const struct vr_reconcile_options *opts);

@@ -212,7 +212,7 @@ expect_in "$EFLOW_EMU_LOG" '"start":true' "a numeric Off is started too"
 # --- a launcher that hangs, fails or prints garbage -------------------------
 # fault_case DESC EXPECTED-TEXT FAULTS-PYTHON: apply fails (exit 1), says it,
 # and the VM is unchanged.  Hangs get a 2 s timeout (VMRECON_EFLOW_TIMEOUT_MS
-# in $TMO; vmrecon has no --timeout option), the rest the default.
+# in $TMO, the fallback for --backend-timeout), the rest the default.
 fault_case() {
 	local desc=$1 want=$2 start took
 	emu_reset "d['faults'] = $3"
@@ -246,9 +246,23 @@ fault_case "fails in the AzureEFLOW style (stdout, exit 0)" \
 	"Set-EflowVM failed: [" "{'setFails': 'The virtual machine could not be reconfigured'}"
 expect_in "$T/err" "Exception caught!!! - The virtual machine could not be reconfigured at line 4242" \
 	"a failed Set-EflowVM that exits 0: apply exits 1 with the host's words"
+# --backend-timeout is the setting; the variable only a fallback
+emu_reset "d['faults'] = {'hang': True}"
+VMRECON_EFLOW_TIMEOUT_MS=600000 run "$VMRECON" apply -f "$T/cpu2.yaml" \
+	--backend "$BK" --state-dir "$S" --backend-timeout 2s
+expect_rc 1 "a hang with --backend-timeout 2s"
+expect_in "$T/err" "did not finish within 2000 ms (killed)" \
+	"--backend-timeout 2s wins over VMRECON_EFLOW_TIMEOUT_MS=600000"
+emu_reset ""
+run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "$BK" --state-dir "$S" --backend-timeout 50ms
+expect_rc 1 "a --backend-timeout below its bound"
+expect_in "$T/err" "--backend-timeout: '50ms' is out of range, 100ms to 24h" "says the bounds"
 VMRECON_EFLOW_TIMEOUT_MS=soon run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "$BK" --state-dir "$S"
 expect_rc 1 "a bad VMRECON_EFLOW_TIMEOUT_MS"
-expect_in "$T/err" "VMRECON_EFLOW_TIMEOUT_MS 'soon'" "is named"
+expect_in "$T/err" "VMRECON_EFLOW_TIMEOUT_MS: 'soon' is not a count" "is named"
+VMRECON_EFLOW_TIMEOUT_MS=0 run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 1 "VMRECON_EFLOW_TIMEOUT_MS=0"
+expect_in "$T/err" "VMRECON_EFLOW_TIMEOUT_MS: '0' is out of range, 1 to 86400000" "says the bounds"
 run "$VMRECON" diff -f "$T/cpu2.yaml" --backend "eflow:$T/no-such-powershell" --state-dir "$S"
 expect_rc 1 "a launcher that does not exist"
 expect_in "$T/err" "cannot run PowerShell launcher '$T/no-such-powershell'" "is named"

@@ -91,6 +91,7 @@ pass_free(struct pass *p)
 	free(p->out);
 	free(p->err);
 	p->out = p->err = NULL;
+	vr_reconcile_result_clear(&p->res);
 }
 
 char *
