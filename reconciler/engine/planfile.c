@@ -8,7 +8,6 @@
 #include "../../schema/load.h"
 #include "../../schema/util/sha1.h"
 #include "planfile.h"
-#include "../../schema/util/sha1.h"
 
 char *
 vr_planfile_digest(const struct vr_vm_live *l)
