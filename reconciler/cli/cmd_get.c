@@ -14,6 +14,7 @@
 #include <time.h>
 #include <yaml.h>
 
+#include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "cmd.h"
 #include "options.h"
@@ -208,26 +209,27 @@ unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
 static char *
 restart_comment(struct vr_backend *b, const struct vr_vm_live *l)
 {
-	static const enum vr_field fields[] = { VR_FIELD_CPU_COUNT,
-	    VR_FIELD_MEMORY };
-	int64_t from[] = { l->cpu_count, l->memory_mb };
 	char need[64] = "";
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
 		struct vr_change c;
 
+		if (!f->reconciled || f->kind != VR_VALUE_INT)
+			continue;
 		memset(&c, 0, sizeof(c));
-		c.field = fields[i];
+		c.field = f->id;
 		c.action = VR_ACTION_UPDATE;
-		c.from = from[i];
-		c.to = from[i] * 2;
+		f->live(l, &c.from);
+		c.to = c.from;
+		c.to.i = c.from.i * 2;
 		if (vr_backend_classify(b, l, &c) == 0 &&
 		    c.mode == VR_MODE_RESTART)
 			snprintf(need + strlen(need), sizeof(need) -
 			    strlen(need), "%s%s", need[0] ? " and " : "",
-			    vr_field_name(c.field));
-		free(c.reason);
+			    f->key);
+		vr_change_clear(&c);
 	}
 	vr_error_clear();
 	if (!need[0])
