@@ -47,6 +47,7 @@
 
 #include <jansson.h>
 
+#include "../schema/field.h"
 #include "../schema/util/error.h"
 #include "../schema/util/fileio.h"
 #include "backend.h"
@@ -435,8 +436,9 @@ parse_vm(struct sim_vm *vm, const char *name, json_t *obj, const char *file)
 	}
 	p = path_join(jpath, "gpu");
 	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
-	    (rc = get_int(&cpu, obj, "cpuCount", 1, INT_MAX, true, file,
-	    jpath)) < 0 ||
+	    (rc = get_int(&cpu, obj, "cpuCount",
+	    vr_fields[VR_FIELD_CPU_COUNT].min,
+	    vr_fields[VR_FIELD_CPU_COUNT].max, true, file, jpath)) < 0 ||
 	    (rc = get_int(&mem, obj, "memoryInMB", 1, INT64_MAX, true, file,
 	    jpath)) < 0 ||
 	    (rc = get_bool(&vm->running, obj, "running", file, jpath)) < 0 ||
