@@ -79,12 +79,54 @@ emit_map(yaml_emitter_t *e, bool start)
 	return emit(e, &ev);
 }
 
+/* One field's value as its spec writes it (field.h). */
+static int
+emit_value(yaml_emitter_t *e, const struct vr_field_desc *f,
+    const struct vr_value *v)
+{
+	yaml_event_t ev;
+	size_t i;
+
+	switch (v->kind) {
+	case VR_VALUE_INT:
+		return emit_int(e, v->i);
+	case VR_VALUE_ENUM:
+		return emit_scalar(e, f->names[v->i], true);
+	case VR_VALUE_GPU:
+		if (v->gpu.count == 0)
+			return emit_scalar(e, "none", true);
+		return emit_map(e, true) < 0 ||
+		    emit_scalar(e, "name", true) < 0 ||
+		    emit_scalar(e, v->gpu.name, true) < 0 ||
+		    emit_scalar(e, "passthroughType", true) < 0 ||
+		    emit_scalar(e, vr_gpu_type_name(v->gpu.type), true) < 0 ||
+		    emit_scalar(e, "count", true) < 0 ||
+		    emit_int(e, v->gpu.count) < 0 ||
+		    emit_map(e, false) < 0 ? -1 : 0;
+	case VR_VALUE_INT_LIST:
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_FLOW_SEQUENCE_STYLE);
+		if (emit(e, &ev) < 0)
+			return -1;
+		for (i = 0; i < v->list.n; i++)
+			if (emit_int(e, v->list.v[i]) < 0)
+				return -1;
+		yaml_sequence_end_event_initialize(&ev);
+		return emit(e, &ev);
+	default:
+		return -1;
+	}
+}
+
 /* Emit one VirtualMachine document for `r` (a record-shaped spec). */
 static int
 emit_doc(struct out_buf *o, const struct vr_vm_spec *r)
 {
 	yaml_emitter_t e;
 	yaml_event_t ev;
+	struct vr_value v;
+	size_t i;
+	bool bad;
 	int rc = -1;
 
 	if (!yaml_emitter_initialize(&e))
@@ -106,27 +148,15 @@ emit_doc(struct out_buf *o, const struct vr_vm_spec *r)
 	    emit_scalar(&e, r->name, true) < 0 || emit_map(&e, false) < 0 ||
 	    emit_scalar(&e, "spec", true) < 0 || emit_map(&e, true) < 0)
 		goto out;
-	if (r->has_cpu_count && (emit_scalar(&e, "cpuCount", true) < 0 ||
-	    emit_int(&e, r->cpu_count) < 0))
-		goto out;
-	if (r->has_memory && (emit_scalar(&e, "memoryInMB", true) < 0 ||
-	    emit_int(&e, r->memory_mb) < 0))
-		goto out;
-	if (r->gpu_want == VR_GPU_NONE && (emit_scalar(&e, "gpu", true) < 0 ||
-	    emit_scalar(&e, "none", true) < 0))
-		goto out;
-	if (r->gpu_want == VR_GPU_WANT && (emit_scalar(&e, "gpu", true) < 0 ||
-	    emit_map(&e, true) < 0 || emit_scalar(&e, "name", true) < 0 ||
-	    emit_scalar(&e, r->gpu.name, true) < 0 ||
-	    emit_scalar(&e, "passthroughType", true) < 0 ||
-	    emit_scalar(&e, vr_gpu_type_name(r->gpu.type), true) < 0 ||
-	    emit_scalar(&e, "count", true) < 0 ||
-	    emit_int(&e, r->gpu.count) < 0 || emit_map(&e, false) < 0))
-		goto out;
-	if (emit_scalar(&e, "restartPolicy", true) < 0 ||
-	    emit_scalar(&e, vr_restart_policy_name(r->restart_policy),
-	    true) < 0)
-		goto out;
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		vr_fields[i].get(r, &v);
+		bad = v.kind != VR_VALUE_NONE && (emit_scalar(&e,
+		    vr_fields[i].key, true) < 0 ||
+		    emit_value(&e, &vr_fields[i], &v) < 0);
+		vr_value_clear(&v);
+		if (bad)
+			goto out;
+	}
 	if (emit_map(&e, false) < 0 || emit_map(&e, false) < 0)
 		goto out;
 	yaml_document_end_event_initialize(&ev, 1);
