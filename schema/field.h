@@ -44,9 +44,11 @@
  *    classify until they do.
  *  - tests: tests/good/cpu-pinning.yaml, tests/bad/ for an out-of-range
  *    item, test_field.c rows, test_libvirt.c/test_qemu.c cases.
- *  Files touched: model.h, model.c, field.c, vmrecon.schema.json, the
- *  backends that support it (2) and refuse it (2), tests (4): about 12,
- *  against about 20 when every layer named each field.
+ *  Source files touched: model.h, model.c, field.c, vmrecon.schema.json
+ *  and the four backends: 8 (plan.c too if the host limits it, as for
+ *  cpuCount), plus tests.  Before the table a reconciled field was named
+ *  in 14: also load.c, plan.c, render.c, statedir.c, reconcile.c,
+ *  cmd_get.c and metrics.c.
  */
 #ifndef VR_FIELD_H
 #define VR_FIELD_H
