@@ -10,7 +10,9 @@
  *     VR_FIELD_RESTART_POLICY, policies after it) and its members in
  *     struct vr_vm_spec (has_x + value, and `struct vr_pos at_x`), and in
  *     struct vr_vm_live when it is reconciled (model.c: clear/copy if it
- *     owns memory, vr_vm_spec_from_live).
+ *     owns memory, vr_vm_spec_from_live), and for a reconciled field
+ *     reconciler/engine/planfile.c's observed digest (left out of the
+ *     table on purpose: its text is in every saved plan and golden file).
  *  2. field.c: one row in vr_fields[] (same order as the enum) and its
  *     get/set (and live, for a reconciled field) accessors.  The loader,
  *     plan, render (text and JSON), last-applied records, metrics and
@@ -44,10 +46,10 @@
  *    classify until they do.
  *  - tests: tests/good/cpu-pinning.yaml, tests/bad/ for an out-of-range
  *    item, test_field.c rows, test_libvirt.c/test_qemu.c cases.
- *  Source files touched: model.h, model.c, field.c, vmrecon.schema.json
- *  and the four backends: 8 (plan.c too if the host limits it, as for
+ *  Source files touched: model.h, model.c, field.c, planfile.c,
+ *  vmrecon.schema.json and the four backends: 9 (plan.c too if the host limits it, as for
  *  cpuCount), plus tests.  Before the table a reconciled field was named
- *  in 14: also load.c, plan.c, render.c, statedir.c, reconcile.c,
+ *  in 15: also load.c, plan.c, render.c, statedir.c, reconcile.c,
  *  cmd_get.c and metrics.c.
  */
 #ifndef VR_FIELD_H
