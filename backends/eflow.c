@@ -752,8 +752,8 @@ eflow_preflight(void *conn, const struct vr_host *host,
 		int64_t lim = live->memory_limit_mb;
 
 		if (changes[i].field != VR_FIELD_MEMORY || lim <= 0 ||
-		    changes[i].to > lim ||
-		    changes[i].to <= lim - EFLOW_MEMORY_MARGIN_MB)
+		    changes[i].to.i > lim ||
+		    changes[i].to.i <= lim - EFLOW_MEMORY_MARGIN_MB)
 			continue;
 		vr_diags_add(diags, path, spec->at_memory.line,
 		    spec->at_memory.col, "memoryInMB %lld leaves less than "
@@ -761,7 +761,7 @@ eflow_preflight(void *conn, const struct vr_host *host,
 		    "free plus the VM's %lld MB; at most %lld): wssdagent "
 		    "refuses to start a VM that does not fit, and did with "
 		    "1075 MB to spare (Azure/iotedge-eflow #164)",
-		    (long long)changes[i].to, EFLOW_MEMORY_MARGIN_MB,
+		    (long long)changes[i].to.i, EFLOW_MEMORY_MARGIN_MB,
 		    (long long)(lim - live->memory_mb),
 		    (long long)live->memory_mb,
 		    (long long)(lim - EFLOW_MEMORY_MARGIN_MB));
@@ -888,11 +888,11 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 		const struct vr_change *c = &req->changes[i];
 
 		if (c->field == VR_FIELD_CPU_COUNT)
-			cpus = c->to;
+			cpus = c->to.i;
 		else if (c->field == VR_FIELD_MEMORY)
-			memory_mb = c->to;
+			memory_mb = c->to.i;
 		else if (c->field == VR_FIELD_GPU)
-			gpu = &c->gpu_to;
+			gpu = &c->to.gpu;
 	}
 	if (gpu->count > 0 && (!gpu->name || !vr_gpu_type_name(gpu->type))) {
 		rc = vr_error_set(VR_EINVALID, "VM '%s' has a GPU whose name "

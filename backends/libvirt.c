@@ -712,21 +712,21 @@ lv_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 		return 0;
 	switch (ch->field) {
 	case VR_FIELD_CPU_COUNT:
-		if (ch->to > s->maxcpus)
+		if (ch->to.i > s->maxcpus)
 			return set_restart(ch, "beyond the %d vCPUs the domain "
 			    "can hot-plug (<vcpu>%d</vcpu>)", s->maxcpus,
 			    s->maxcpus);
-		if (ch->to < s->cpus && s->cpus - ch->to > s->removable_cpus)
+		if (ch->to.i < s->cpus && s->cpus - ch->to.i > s->removable_cpus)
 			return set_restart(ch, "only the %d hot-plugged vCPUs "
 			    "can be unplugged live", s->removable_cpus);
 		return 0;
 	case VR_FIELD_MEMORY:
-		why = memory_why_not_live(s, ch->to, buf, sizeof(buf));
+		why = memory_why_not_live(s, ch->to.i, buf, sizeof(buf));
 		if (why)
 			return set_restart(ch, "%s", why);
 		return 0;
 	case VR_FIELD_GPU:
-		if (ch->gpu_to.count > 0 && ch->gpu_to.type == VR_GPU_PV)
+		if (ch->to.gpu.count > 0 && ch->to.gpu.type == VR_GPU_PV)
 			return set_restart(ch, "a virtio GPU is a <video> "
 			    "device, added at start");
 		return set_restart(ch, "GPUs (<hostdev>, <video>) are "
@@ -1049,11 +1049,11 @@ edit_definition(char **out, const struct lvconn *c, const char *xml,
 		const struct vr_change *ch = changes[i];
 
 		if (ch->field == VR_FIELD_CPU_COUNT)
-			rc = edit_vcpus(x, &p, (int)ch->to);
+			rc = edit_vcpus(x, &p, (int)ch->to.i);
 		else if (ch->field == VR_FIELD_MEMORY)
-			rc = edit_memory(x, &p, ch->to);
+			rc = edit_memory(x, &p, ch->to.i);
 		else if (ch->field == VR_FIELD_GPU)
-			rc = edit_gpu(x, c, &ch->gpu_to);
+			rc = edit_gpu(x, c, &ch->to.gpu);
 	}
 	if (rc < 0)
 		goto out;
@@ -1470,24 +1470,24 @@ lv_apply(void *conn, struct vr_apply_request *req)
 	 * also times out there (libvirt waits 5 s for a DEVICE_DELETED that
 	 * QEMU 7.2 never sends for a vCPU), so the tests never exercise it.
 	 */
-	if (mem && mem->to > c->st.cur_mb) {
-		if ((rc = memory_up(c, mem->to)) < 0)
+	if (mem && mem->to.i > c->st.cur_mb) {
+		if ((rc = memory_up(c, mem->to.i)) < 0)
 			return rc;
 		mem->applied = true;
 	}
-	if (cpu && cpu->to > c->st.cpus) {
-		if ((rc = set_vcpus(c, (int)cpu->to)) < 0)
+	if (cpu && cpu->to.i > c->st.cpus) {
+		if ((rc = set_vcpus(c, (int)cpu->to.i)) < 0)
 			return rc;
 		cpu->applied = true;
 	}
-	if (mem && mem->to < c->st.cur_mb) {
-		if ((rc = memory_down(c, mem->to)) < 0)
+	if (mem && mem->to.i < c->st.cur_mb) {
+		if ((rc = memory_down(c, mem->to.i)) < 0)
 			return rc;
 	}
 	if (mem)
 		mem->applied = true;
-	if (cpu && cpu->to < c->st.cpus) {
-		if ((rc = set_vcpus(c, (int)cpu->to)) < 0)
+	if (cpu && cpu->to.i < c->st.cpus) {
+		if ((rc = set_vcpus(c, (int)cpu->to.i)) < 0)
 			return rc;
 	}
 	if (cpu)

@@ -807,51 +807,51 @@ qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 	ch->reason = NULL;
 	switch (ch->field) {
 	case VR_FIELD_CPU_COUNT:
-		if (ch->to > s->cpus && s->unsafe_hotplug)
+		if (ch->to.i > s->cpus && s->unsafe_hotplug)
 			return set_restart(ch, UNSAFE_REASON);
-		if (ch->to > s->maxcpus)
+		if (ch->to.i > s->maxcpus)
 			return set_restart(ch, "needs maxcpus >= %lld; the VM "
 			    "was started with %d (QEMU option -smp %d,"
-			    "maxcpus=%lld)", (long long)ch->to, s->maxcpus,
-			    s->boot_cpus, (long long)ch->to);
-		if (ch->to < s->boot_cpus)
+			    "maxcpus=%lld)", (long long)ch->to.i, s->maxcpus,
+			    s->boot_cpus, (long long)ch->to.i);
+		if (ch->to.i < s->boot_cpus)
 			return set_restart(ch, "the %d vCPUs QEMU was started "
 			    "with cannot be unplugged, only hot-plugged ones "
 			    "(QEMU option -smp %lld,maxcpus=%d)", s->boot_cpus,
-			    (long long)ch->to, s->maxcpus);
+			    (long long)ch->to.i, s->maxcpus);
 		return 0;
 	case VR_FIELD_MEMORY:
-		if (ch->to > s->maxmem_mb)
+		if (ch->to.i > s->maxmem_mb)
 			return set_restart(ch, "needs maxmem >= %lld MB; the "
 			    "VM was started with maxmem=%lldM (QEMU option "
 			    "-m %lldM,slots=%d,maxmem=%lldM)",
-			    (long long)ch->to, (long long)s->maxmem_mb,
+			    (long long)ch->to.i, (long long)s->maxmem_mb,
 			    (long long)s->base_mb, s->slots ? s->slots : 4,
-			    (long long)ch->to);
-		if (ch->to < s->base_mb)
+			    (long long)ch->to.i);
+		if (ch->to.i < s->base_mb)
 			return set_restart(ch, "the boot RAM (%lld MB) cannot "
 			    "shrink live, only hot-plugged DIMMs can go (QEMU "
 			    "option -m %lldM,slots=%d,maxmem=%lldM)",
-			    (long long)s->base_mb, (long long)ch->to,
+			    (long long)s->base_mb, (long long)ch->to.i,
 			    s->slots, (long long)s->maxmem_mb);
-		if (ch->to > cur && s->unsafe_hotplug)
+		if (ch->to.i > cur && s->unsafe_hotplug)
 			return set_restart(ch, UNSAFE_REASON);
-		if (ch->to > cur && (ch->to - cur) % MEM_STEP_MB)
+		if (ch->to.i > cur && (ch->to.i - cur) % MEM_STEP_MB)
 			return set_restart(ch, "memory is hot-plugged in steps "
 			    "of %d MB; %lld MB more is not one",
-			    MEM_STEP_MB, (long long)(ch->to - cur));
-		if (ch->to > cur && s->used_slots >= s->slots)
+			    MEM_STEP_MB, (long long)(ch->to.i - cur));
+		if (ch->to.i > cur && s->used_slots >= s->slots)
 			return set_restart(ch, "needs a free memory slot; all "
 			    "%d are in use (QEMU option -m %lldM,slots=%d,"
 			    "maxmem=%lldM)", s->slots, (long long)s->base_mb,
 			    s->slots + 1, (long long)s->maxmem_mb);
-		if (ch->to < cur && !dimm_subset(&mask, s, cur - ch->to))
+		if (ch->to.i < cur && !dimm_subset(&mask, s, cur - ch->to.i))
 			return set_restart(ch, "no set of hot-plugged DIMMs "
 			    "adds up to the %lld MB to remove",
-			    (long long)(cur - ch->to));
+			    (long long)(cur - ch->to.i));
 		return 0;
 	case VR_FIELD_GPU:
-		plan_gpu(&gp, c, &ch->gpu_to);
+		plan_gpu(&gp, c, &ch->to.gpu);
 		if (gp.pv_involved)
 			return set_restart(ch, "a virtio GPU cannot be "
 			    "hot-plugged or unplugged in QEMU 7.2 (QEMU option "
@@ -1185,19 +1185,19 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	}
 	memset(&gp, 0, sizeof(gp));
 	if (gpu) {
-		plan_gpu(&gp, c, &gpu->gpu_to);
-		if ((int)(gp.have) < gpu->gpu_to.count)
+		plan_gpu(&gp, c, &gpu->to.gpu);
+		if ((int)(gp.have) < gpu->to.gpu.count)
 			return vr_error_set(VR_ENOTFOUND, "the host has %zu "
 			    "'%s' to give, not %d", gp.have,
-			    gpu->gpu_to.name ? gpu->gpu_to.name : "?",
-			    gpu->gpu_to.count);
+			    gpu->to.gpu.name ? gpu->to.gpu.name : "?",
+			    gpu->to.gpu.count);
 		if (gp.nadds > c->st.nports)
 			return vr_error_set(VR_ECONFLICT, "not enough free "
 			    "pcie-root-ports any more");
 	}
 
-	if (c->st.unsafe_hotplug && ((mem && mem->to > cur) ||
-	    (cpu && cpu->to > c->st.cpus) || gp.nadds > 0))
+	if (c->st.unsafe_hotplug && ((mem && mem->to.i > cur) ||
+	    (cpu && cpu->to.i > c->st.cpus) || gp.nadds > 0))
 		return vr_error_set(VR_ECONFLICT, "%s", UNSAFE_REASON);
 
 	/*
@@ -1210,14 +1210,14 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	 * Nothing is hot-plugged after a vCPU unplug in one apply, and the
 	 * notes in qemu.md tell operators the same for the next one.
 	 */
-	if (mem && mem->to > cur) {
-		rc = memory_add(c, mem->to - cur);
+	if (mem && mem->to.i > cur) {
+		rc = memory_add(c, mem->to.i - cur);
 		if (rc < 0)
 			return rc;
 		mem->applied = true;
 	}
-	if (cpu && cpu->to > c->st.cpus) {
-		rc = cpus_add(c, (int)(cpu->to - c->st.cpus));
+	if (cpu && cpu->to.i > c->st.cpus) {
+		rc = cpus_add(c, (int)(cpu->to.i - c->st.cpus));
 		if (rc < 0)
 			return rc;
 		cpu->applied = true;
@@ -1236,15 +1236,15 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	}
 	if (gpu)
 		gpu->applied = true;
-	if (mem && mem->to < cur) {
-		rc = memory_remove(c, cur - mem->to);
+	if (mem && mem->to.i < cur) {
+		rc = memory_remove(c, cur - mem->to.i);
 		if (rc < 0)
 			return rc;
 	}
 	if (mem)
 		mem->applied = true;
-	if (cpu && cpu->to < c->st.cpus) {
-		rc = cpus_remove(c, (int)(c->st.cpus - cpu->to));
+	if (cpu && cpu->to.i < c->st.cpus) {
+		rc = cpus_remove(c, (int)(c->st.cpus - cpu->to.i));
 		if (rc < 0)
 			return rc;
 	}

@@ -47,6 +47,7 @@
 
 #include <jansson.h>
 
+#include "../schema/field.h"
 #include "../schema/util/error.h"
 #include "../schema/util/fileio.h"
 #include "backend.h"
@@ -435,8 +436,9 @@ parse_vm(struct sim_vm *vm, const char *name, json_t *obj, const char *file)
 	}
 	p = path_join(jpath, "gpu");
 	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
-	    (rc = get_int(&cpu, obj, "cpuCount", 1, INT_MAX, true, file,
-	    jpath)) < 0 ||
+	    (rc = get_int(&cpu, obj, "cpuCount",
+	    vr_fields[VR_FIELD_CPU_COUNT].min,
+	    vr_fields[VR_FIELD_CPU_COUNT].max, true, file, jpath)) < 0 ||
 	    (rc = get_int(&mem, obj, "memoryInMB", 1, INT64_MAX, true, file,
 	    jpath)) < 0 ||
 	    (rc = get_bool(&vm->running, obj, "running", file, jpath)) < 0 ||
@@ -947,22 +949,22 @@ eflow_check(const struct sim_file *f, const char *vm,
 
 	switch (c->field) {
 	case VR_FIELD_CPU_COUNT:
-		if (c->to < 1 || c->to > f->cpus)
+		if (c->to.i < 1 || c->to.i > f->cpus)
 			return vr_error_set(VR_EBACKEND, "sim: cannot give VM "
 			    "'%s' %lld CPUs: the host has %d logical "
 			    "processors and a VM needs at least one", vm,
-			    (long long)c->to, f->cpus);
+			    (long long)c->to.i, f->cpus);
 		return 0;
 	case VR_FIELD_MEMORY:
-		if (c->to < SIM_MIN_MEMORY_MB || c->to % 2 != 0)
+		if (c->to.i < SIM_MIN_MEMORY_MB || c->to.i % 2 != 0)
 			return vr_error_set(VR_EBACKEND, "sim: cannot give VM "
 			    "'%s' %lld MB of memory: EFLOW needs an even "
-			    "number of MB, at least %d", vm, (long long)c->to,
+			    "number of MB, at least %d", vm, (long long)c->to.i,
 			    SIM_MIN_MEMORY_MB);
-		if (c->to > f->memory_mb)
+		if (c->to.i > f->memory_mb)
 			return vr_error_set(VR_EBACKEND, "sim: cannot give VM "
 			    "'%s' %lld MB of memory: the host has %lld MB",
-			    vm, (long long)c->to, (long long)f->memory_mb);
+			    vm, (long long)c->to.i, (long long)f->memory_mb);
 		return 0;
 	case VR_FIELD_GPU:
 		if (c->action == VR_ACTION_DELETE)
@@ -975,27 +977,27 @@ eflow_check(const struct sim_file *f, const char *vm,
 	if (f->nested)
 		return vr_error_set(VR_EBACKEND, "sim: cannot give VM '%s' a "
 		    "GPU: the host is itself a virtual machine", vm);
-	type = vr_gpu_type_name(c->gpu_to.type);
-	if (!c->gpu_to.name || !c->gpu_to.name[0] || !type ||
-	    c->gpu_to.count < 1)
+	type = vr_gpu_type_name(c->to.gpu.type);
+	if (!c->to.gpu.name || !c->to.gpu.name[0] || !type ||
+	    c->to.gpu.count < 1)
 		return vr_error_set(VR_EINVALID, "sim: the GPU change for VM "
 		    "'%s' lacks a name, a passthrough type or a count", vm);
 	for (i = 0; i < f->ngpus; i++)
-		if (strcmp(f->gpus[i].name, c->gpu_to.name) == 0)
+		if (strcmp(f->gpus[i].name, c->to.gpu.name) == 0)
 			hg = &f->gpus[i];
 	if (!hg)
 		return vr_error_set(VR_EBACKEND, "sim: the host has no GPU "
-		    "named '%s'", c->gpu_to.name);
-	if (!(hg->types & (unsigned)c->gpu_to.type))
+		    "named '%s'", c->to.gpu.name);
+	if (!(hg->types & (unsigned)c->to.gpu.type))
 		return vr_error_set(VR_EBACKEND, "sim: GPU '%s' does not "
-		    "support %s", c->gpu_to.name, type);
-	if (c->gpu_to.type == VR_GPU_PV && c->gpu_to.count != 1)
+		    "support %s", c->to.gpu.name, type);
+	if (c->to.gpu.type == VR_GPU_PV && c->to.gpu.count != 1)
 		return vr_error_set(VR_EBACKEND, "sim: ParaVirtualization "
-		    "gives a VM one GPU, not %d", c->gpu_to.count);
-	if (c->gpu_to.count > hg->count)
+		    "gives a VM one GPU, not %d", c->to.gpu.count);
+	if (c->to.gpu.count > hg->count)
 		return vr_error_set(VR_EBACKEND, "sim: the host has %d of "
-		    "GPU '%s', not %d", hg->count, c->gpu_to.name,
-		    c->gpu_to.count);
+		    "GPU '%s', not %d", hg->count, c->to.gpu.name,
+		    c->to.gpu.count);
 	return 0;
 }
 
@@ -1007,10 +1009,10 @@ set_field(json_t *vm, const struct vr_change *c)
 
 	switch (c->field) {
 	case VR_FIELD_CPU_COUNT:
-		json_object_set_new(vm, "cpuCount", json_integer(c->to));
+		json_object_set_new(vm, "cpuCount", json_integer(c->to.i));
 		break;
 	case VR_FIELD_MEMORY:
-		json_object_set_new(vm, "memoryInMB", json_integer(c->to));
+		json_object_set_new(vm, "memoryInMB", json_integer(c->to.i));
 		break;
 	case VR_FIELD_GPU:
 		if (c->action == VR_ACTION_DELETE) {
@@ -1018,10 +1020,10 @@ set_field(json_t *vm, const struct vr_change *c)
 			break;
 		}
 		g = json_object();
-		json_object_set_new(g, "name", json_string(c->gpu_to.name));
+		json_object_set_new(g, "name", json_string(c->to.gpu.name));
 		json_object_set_new(g, "passthroughType",
-		    json_string(vr_gpu_type_name(c->gpu_to.type)));
-		json_object_set_new(g, "count", json_integer(c->gpu_to.count));
+		    json_string(vr_gpu_type_name(c->to.gpu.type)));
+		json_object_set_new(g, "count", json_integer(c->to.gpu.count));
 		json_object_set_new(vm, "gpu", g);
 		break;
 	default:

@@ -36,6 +36,7 @@
 
 #include "util/error.h"
 #include "util/fileio.h"
+#include "field.h"
 #include "load.h"
 #include "suggest.h"
 
@@ -152,13 +153,10 @@ rx_free(void)
 static const char *const root_keys[] = {
 	"apiVersion", "kind", "metadata", "spec", NULL };
 static const char *const meta_keys[] = { "name", NULL };
-static const char *const spec_keys[] = {
-	"cpuCount", "memoryInMB", "gpu", "restartPolicy", NULL };
 static const char *const gpu_keys[] = {
 	"name", "passthroughType", "count", NULL };
 static const char *const gpu_types[] = {
 	"DirectDeviceAssignment", "ParaVirtualization", NULL };
-static const char *const policies[] = { "Never", "IfNeeded", NULL };
 
 /* Words people write for a key, by the key they mean. */
 static const struct { const char *word, *key; } synonyms[] = {
@@ -789,7 +787,7 @@ check_keys(struct loader *L, const struct node *m, const char *where,
 		if (L->capped)
 			continue; /* no need to find suggestions */
 		shown(b, kd->s, kd->len, true);
-		if (!*where && in_list(kd->s, kd->len, spec_keys)) {
+		if (!*where && vr_field_find(kd->s, kd->len)) {
 			bad(L, kn->at, "unknown key '%s' at the top; it "
 			    "belongs under 'spec'", b);
 			continue;
@@ -1067,7 +1065,8 @@ check_gpu(struct loader *L, const struct node *keyn, const struct node *v,
 	vm->at_gpu_count = v->at; /* the default comes from the mapping */
 	if (val[G_COUNT]) {
 		vm->at_gpu_count = val[G_COUNT]->at;
-		if (!get_int(L, val[G_COUNT], "spec.gpu.count", 1, 64,
+		if (!get_int(L, val[G_COUNT], "spec.gpu.count",
+		    vr_fields[VR_FIELD_GPU].min, vr_fields[VR_FIELD_GPU].max,
 		    &count))
 			return;
 		if (count != 1 && vm->gpu.type == VR_GPU_PV)
@@ -1078,44 +1077,108 @@ check_gpu(struct loader *L, const struct node *keyn, const struct node *v,
 	vm->gpu.count = (int)count;
 }
 
+/* A sequence of integers within f's bounds, for an INT_LIST field. */
+static bool
+get_int_list(struct loader *L, const struct node *v, const char *what_,
+    const struct vr_field_desc *f, struct vr_value *out)
+{
+	const struct node *n = deref(v);
+	char item[128];
+	size_t i;
+	int64_t x;
+	bool ok = true;
+
+	if (n->kind != N_SEQ) {
+		bad(L, v->at, "'%s' must be a sequence of integers, not %s",
+		    what_, what(L, n));
+		return false;
+	}
+	if (n->nkid > f->max_items) {
+		bad(L, v->at, "'%s' has more than %zu items", what_,
+		    f->max_items);
+		return false;
+	}
+	out->kind = VR_VALUE_INT_LIST;
+	out->list.v = vr_calloc(n->nkid + 1, sizeof(*out->list.v));
+	for (i = 0; i < n->nkid; i++) {
+		snprintf(item, sizeof(item), "%s[%zu]", what_, i);
+		if (get_int(L, n->kid[i], item, f->min, f->max, &x))
+			out->list.v[out->list.n++] = x;
+		else
+			ok = false;
+	}
+	return ok;
+}
+
+/* One value under `spec:`, checked against its row of the field table. */
+static void
+check_field(struct loader *L, const struct vr_field_desc *f,
+    const struct node *keyn, const struct node *v, struct vr_vm_spec *vm)
+{
+	struct vr_value val;
+	char what_[96];
+	int idx;
+
+	memset(&val, 0, sizeof(val));
+	snprintf(what_, sizeof(what_), "spec.%s", f->key);
+	switch (f->kind) {
+	case VR_VALUE_INT:
+		if (!get_int(L, v, what_, f->min, f->max, &val.i))
+			return;
+		if (f->multiple > 1 && val.i % f->multiple != 0) {
+			if (f->multiple == 2)
+				bad(L, v->at, "'%s' must be even, not %lld",
+				    what_, (long long)val.i);
+			else
+				bad(L, v->at, "'%s' must be a multiple of "
+				    "%lld, not %lld", what_,
+				    (long long)f->multiple, (long long)val.i);
+			return;
+		}
+		val.kind = VR_VALUE_INT;
+		break;
+	case VR_VALUE_ENUM:
+		if (!get_enum(L, v, what_, f->names, &idx))
+			return;
+		val.kind = VR_VALUE_ENUM;
+		val.i = idx;
+		break;
+	case VR_VALUE_GPU:
+		check_gpu(L, keyn, v, vm); /* its own mapping: name, type... */
+		return;
+	case VR_VALUE_INT_LIST:
+		if (!get_int_list(L, v, what_, f, &val)) {
+			vr_value_clear(&val);
+			return;
+		}
+		break;
+	default:
+		return;
+	}
+	f->set(vm, &val);
+	vr_value_clear(&val);
+	*(struct vr_pos *)((char *)vm + f->at) = v->at;
+}
+
 static void
 check_spec(struct loader *L, const struct node *keyn, const struct node *v,
     struct vr_vm_spec *vm)
 {
-	const struct node *n, *val[4], *key[4];
-	enum { S_CPU, S_MEM, S_GPU, S_POLICY };
-	int64_t x;
-	int idx;
+	const struct node *n, *val[VR_FIELD__COUNT], *key[VR_FIELD__COUNT];
+	const char *keys[VR_FIELD__COUNT + 1];
+	size_t i;
 
+	(void)keyn;
 	n = get_map(L, v, "spec", "; use 'spec: {}' to manage nothing");
 	if (!n)
 		return;
-	check_keys(L, n, "spec", spec_keys, val, key);
-	if (val[S_CPU] && get_int(L, val[S_CPU], "spec.cpuCount", 1, 1024,
-	    &x)) {
-		vm->has_cpu_count = true;
-		vm->cpu_count = (int)x;
-		vm->at_cpu_count = val[S_CPU]->at;
-	}
-	if (val[S_MEM] && get_int(L, val[S_MEM], "spec.memoryInMB", 1024,
-	    16777216, &x)) {
-		if (x % 2 != 0) {
-			bad(L, val[S_MEM]->at, "'spec.memoryInMB' must be "
-			    "even, not %lld", (long long)x);
-		} else {
-			vm->has_memory = true;
-			vm->memory_mb = x;
-			vm->at_memory = val[S_MEM]->at;
-		}
-	}
-	if (val[S_GPU])
-		check_gpu(L, key[S_GPU], val[S_GPU], vm);
-	if (val[S_POLICY] && get_enum(L, val[S_POLICY], "spec.restartPolicy",
-	    policies, &idx)) {
-		vm->restart_policy = idx == 0 ? VR_RESTART_NEVER :
-		    VR_RESTART_IFNEEDED;
-		vm->at_restart_policy = val[S_POLICY]->at;
-	}
+	for (i = 0; i < VR_FIELD__COUNT; i++)
+		keys[i] = vr_fields[i].key;
+	keys[i] = NULL;
+	check_keys(L, n, "spec", keys, val, key);
+	for (i = 0; i < VR_FIELD__COUNT; i++)
+		if (val[i])
+			check_field(L, &vr_fields[i], key[i], val[i], vm);
 }
 
 /* Check one document; true if it counts as a VirtualMachine document

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "field.h"
 #include "model.h"
 
 const char *
@@ -30,30 +31,29 @@ vr_gpu_type_parse(enum vr_gpu_type *out, const char *s)
 const char *
 vr_restart_policy_name(enum vr_restart_policy p)
 {
-	return p == VR_RESTART_IFNEEDED ? "IfNeeded" : "Never";
+	return vr_fields[VR_FIELD_RESTART_POLICY].names[
+	    p == VR_RESTART_IFNEEDED ? VR_RESTART_IFNEEDED : VR_RESTART_NEVER];
 }
 
 int
 vr_restart_policy_parse(enum vr_restart_policy *out, const char *s)
 {
-	if (strcmp(s, "Never") == 0)
-		*out = VR_RESTART_NEVER;
-	else if (strcmp(s, "IfNeeded") == 0)
-		*out = VR_RESTART_IFNEEDED;
-	else
-		return VR_EINVALID;
-	return 0;
+	const char *const *w = vr_fields[VR_FIELD_RESTART_POLICY].names;
+	int i;
+
+	for (i = 0; w[i]; i++) {
+		if (strcmp(w[i], s) == 0) {
+			*out = (enum vr_restart_policy)i;
+			return 0;
+		}
+	}
+	return VR_EINVALID;
 }
 
 const char *
 vr_field_name(enum vr_field f)
 {
-	switch (f) {
-	case VR_FIELD_CPU_COUNT: return "cpuCount";
-	case VR_FIELD_MEMORY: return "memoryInMB";
-	case VR_FIELD_GPU: return "gpu";
-	default: return "?";
-	}
+	return (unsigned)f < VR_FIELD__COUNT ? vr_fields[f].key : "?";
 }
 
 const char *
@@ -154,8 +154,8 @@ vr_vm_live_clear(struct vr_vm_live *l)
 void
 vr_change_clear(struct vr_change *c)
 {
-	vr_gpu_clear(&c->gpu_from);
-	vr_gpu_clear(&c->gpu_to);
+	vr_value_clear(&c->from);
+	vr_value_clear(&c->to);
 	free(c->reason);
 	memset(c, 0, sizeof(*c));
 }

@@ -6,6 +6,9 @@
  * Plain data on purpose: the loader fills specs, backends fill live state
  * and host limits, the reconciler builds changes.  No field knows YAML or a
  * backend.  Strings are owned (free with the matching *_clear/_free).
+ *
+ * Each spec field is also a row of the field table (field.h): adding a
+ * field starts with the recipe at the top of field.h.
  */
 #ifndef VR_MODEL_H
 #define VR_MODEL_H
@@ -111,11 +114,37 @@ struct vr_vm_live {
 	int64_t memory_limit_mb;
 };
 
+/* The spec fields, in the order of the field table (field.h): the
+ * reconciled ones, then the policies. */
 enum vr_field {
 	VR_FIELD_CPU_COUNT = 0,
 	VR_FIELD_MEMORY,
 	VR_FIELD_GPU,
+	VR_FIELD_RESTART_POLICY, /* a policy: never a change */
 	VR_FIELD__COUNT
+};
+
+enum vr_value_kind {
+	VR_VALUE_NONE = 0, /* absent: unmanaged, or not observed */
+	VR_VALUE_INT,      /* int64 in a unit (cpuCount, memoryInMB) */
+	VR_VALUE_GPU,      /* struct vr_gpu; count 0 = no GPU */
+	VR_VALUE_ENUM,     /* an index into the field's names */
+	VR_VALUE_INT_LIST, /* a list of int64 (none yet: see field.h) */
+};
+
+struct vr_int_list {
+	int64_t *v; /* owned */
+	size_t n;
+};
+
+/* One field's value, tagged by kind.  Not a union: a zeroed value of any
+ * kind clears safely, and the members unused by a kind stay zero. */
+struct vr_value {
+	enum vr_value_kind kind;
+	bool unknown;            /* observed, but the backend cannot tell */
+	int64_t i;               /* INT; ENUM: the index */
+	struct vr_gpu gpu;       /* GPU */
+	struct vr_int_list list; /* INT_LIST */
 };
 
 enum vr_action {
@@ -133,9 +162,7 @@ enum vr_mode {
 struct vr_change {
 	enum vr_field field;
 	enum vr_action action;
-	int64_t from, to;             /* cpuCount, memoryInMB */
-	struct vr_gpu gpu_from;       /* gpu: count 0 = none */
-	struct vr_gpu gpu_to;
+	struct vr_value from, to;     /* of the field's kind (field.h) */
 	enum vr_mode mode;            /* set by the backend's classify */
 	char *reason;                 /* why restart (or NULL), set by classify */
 	bool applied;                 /* set by the backend's apply */
@@ -146,7 +173,7 @@ const char *vr_gpu_type_name(enum vr_gpu_type t);  /* NULL for NONE */
 int vr_gpu_type_parse(enum vr_gpu_type *out, const char *s);
 const char *vr_restart_policy_name(enum vr_restart_policy p);
 int vr_restart_policy_parse(enum vr_restart_policy *out, const char *s);
-const char *vr_field_name(enum vr_field f);       /* "cpuCount", ... */
+const char *vr_field_name(enum vr_field f);       /* its key (field.h) */
 const char *vr_action_name(enum vr_action a);     /* "create", ... */
 const char *vr_mode_name(enum vr_mode m);         /* "live", "restart" */
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """tests/schema_agree.py - the C checks and schema/vmrecon.schema.json agree.
 
-    schema_agree.py VMRECON [TOP] [GENERATED]
+    schema_agree.py VMRECON [TOP] [GENERATED] [FIELDDUMP]
+    schema_agree.py --fields DUMP.json SCHEMA.json
 
 For every file in examples/, tests/good/ and tests/bad/, compares vmrecon's
 verdict (`VMRECON validate FILE`: exit 0 valid, 1 invalid) with the JSON
@@ -12,6 +13,12 @@ them only vmrecon's verdict is checked to be "invalid".
 
 Then GENERATED (default 200) documents made from a fixed seed, mostly
 valid with a few wrong values each, must get the same verdict from both.
+
+With FIELDDUMP (tests/tools/fielddump), the field table of schema/field.c
+must also agree with the schema's "spec" properties: the same keys, and
+per key the same type, bounds, step, words and default.  --fields compares
+a saved dump with a schema file only (t0110 edits each alone to prove the
+comparison notices).
 
 Prints "ok - FILE" or "not ok - FILE: C says X, schema says Y".  Run it with
 Debian's /usr/bin/python3 (python3-yaml, python3-jsonschema).
@@ -168,7 +175,74 @@ def check_generated(vmrecon, validator, n, tmp):
                % (nvalid, n))
 
 
+def field_problems(rows, schema):
+    """What differs between the field table dump and the schema."""
+    out = []
+    spec = schema["properties"]["spec"]
+    props = spec["properties"]
+    if spec.get("additionalProperties") is not False:
+        out.append("spec: the schema allows keys the table does not have")
+    keys = [r["key"] for r in rows]
+    for k in sorted(set(props) - set(keys)):
+        out.append("%s: in the schema, not in the field table" % k)
+    for k in sorted(set(keys) - set(props)):
+        out.append("%s: in the field table, not in the schema" % k)
+    for r in rows:
+        p = props.get(r["key"])
+        if p is None:
+            continue
+        k, kind = r["key"], r["kind"]
+
+        def same(what, table, schema_value):
+            if table != schema_value:
+                out.append("%s: %s is %r in the table, %r in the schema"
+                           % (k, what, table, schema_value))
+        if kind == "integer":
+            same("type", "integer", p.get("type"))
+            same("minimum", r["min"], p.get("minimum"))
+            same("maximum", r["max"], p.get("maximum"))
+            same("multipleOf", r["multipleOf"] if r["multipleOf"] > 1
+                 else None, p.get("multipleOf"))
+        elif kind == "enum":
+            same("enum", r["names"], p.get("enum"))
+            same("default", r["default"], p.get("default"))
+        elif kind == "gpu":
+            alts = p.get("oneOf", [])
+            same("'none'", True, {"const": "none"} in
+                 [{"const": a.get("const")} for a in alts])
+            ref = [a["$ref"] for a in alts if "$ref" in a]
+            same("mapping", ["#/$defs/gpu"], ref)
+            count = schema["$defs"]["gpu"]["properties"]["count"]
+            same("count minimum", r["min"], count.get("minimum"))
+            same("count maximum", r["max"], count.get("maximum"))
+        elif kind == "integer-list":
+            same("type", "array", p.get("type"))
+            items = p.get("items", {})
+            same("item type", "integer", items.get("type"))
+            same("item minimum", r["min"], items.get("minimum"))
+            same("item maximum", r["max"], items.get("maximum"))
+            same("maxItems", r["maxItems"], p.get("maxItems"))
+        else:
+            out.append("%s: kind %r unknown to this test" % (k, kind))
+    return out
+
+
+def check_fields(rows, schema, what):
+    problems = field_problems(rows, schema)
+    for p in problems:
+        not_ok("field table vs schema: " + p)
+    if not problems:
+        ok("the field table and %s agree on %d keys" % (what, len(rows)))
+    return not problems
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--fields":
+        with open(sys.argv[2], encoding="utf-8") as fp:
+            rows = json.load(fp)
+        with open(sys.argv[3], encoding="utf-8") as fp:
+            schema = json.load(fp)
+        return 0 if check_fields(rows, schema, sys.argv[3]) else 1
     if len(sys.argv) < 2:
         sys.exit("usage: schema_agree.py VMRECON [TOP]")
     vmrecon = sys.argv[1]
@@ -185,6 +259,13 @@ def main():
         not_ok("schema/vmrecon.schema.json: " + e.message)
         return 1
     validator = jsonschema.Draft202012Validator(schema)
+    if len(sys.argv) > 4:
+        r = subprocess.run([sys.argv[4]], capture_output=True, timeout=20)
+        if r.returncode != 0:
+            not_ok("%s exits %d" % (sys.argv[4], r.returncode))
+        else:
+            check_fields(json.loads(r.stdout), schema,
+                         "schema/vmrecon.schema.json")
     manifest = read_manifest("tests/schema_agree.manifest")
 
     files = []

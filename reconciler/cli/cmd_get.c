@@ -14,6 +14,7 @@
 #include <time.h>
 #include <yaml.h>
 
+#include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "cmd.h"
 #include "options.h"
@@ -78,12 +79,54 @@ emit_map(yaml_emitter_t *e, bool start)
 	return emit(e, &ev);
 }
 
+/* One field's value as its spec writes it (field.h). */
+static int
+emit_value(yaml_emitter_t *e, const struct vr_field_desc *f,
+    const struct vr_value *v)
+{
+	yaml_event_t ev;
+	size_t i;
+
+	switch (v->kind) {
+	case VR_VALUE_INT:
+		return emit_int(e, v->i);
+	case VR_VALUE_ENUM:
+		return emit_scalar(e, f->names[v->i], true);
+	case VR_VALUE_GPU:
+		if (v->gpu.count == 0)
+			return emit_scalar(e, "none", true);
+		return emit_map(e, true) < 0 ||
+		    emit_scalar(e, "name", true) < 0 ||
+		    emit_scalar(e, v->gpu.name, true) < 0 ||
+		    emit_scalar(e, "passthroughType", true) < 0 ||
+		    emit_scalar(e, vr_gpu_type_name(v->gpu.type), true) < 0 ||
+		    emit_scalar(e, "count", true) < 0 ||
+		    emit_int(e, v->gpu.count) < 0 ||
+		    emit_map(e, false) < 0 ? -1 : 0;
+	case VR_VALUE_INT_LIST:
+		yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_FLOW_SEQUENCE_STYLE);
+		if (emit(e, &ev) < 0)
+			return -1;
+		for (i = 0; i < v->list.n; i++)
+			if (emit_int(e, v->list.v[i]) < 0)
+				return -1;
+		yaml_sequence_end_event_initialize(&ev);
+		return emit(e, &ev);
+	default:
+		return -1;
+	}
+}
+
 /* Emit one VirtualMachine document for `r` (a record-shaped spec). */
 static int
 emit_doc(struct out_buf *o, const struct vr_vm_spec *r)
 {
 	yaml_emitter_t e;
 	yaml_event_t ev;
+	struct vr_value v;
+	size_t i;
+	bool bad;
 	int rc = -1;
 
 	if (!yaml_emitter_initialize(&e))
@@ -105,27 +148,15 @@ emit_doc(struct out_buf *o, const struct vr_vm_spec *r)
 	    emit_scalar(&e, r->name, true) < 0 || emit_map(&e, false) < 0 ||
 	    emit_scalar(&e, "spec", true) < 0 || emit_map(&e, true) < 0)
 		goto out;
-	if (r->has_cpu_count && (emit_scalar(&e, "cpuCount", true) < 0 ||
-	    emit_int(&e, r->cpu_count) < 0))
-		goto out;
-	if (r->has_memory && (emit_scalar(&e, "memoryInMB", true) < 0 ||
-	    emit_int(&e, r->memory_mb) < 0))
-		goto out;
-	if (r->gpu_want == VR_GPU_NONE && (emit_scalar(&e, "gpu", true) < 0 ||
-	    emit_scalar(&e, "none", true) < 0))
-		goto out;
-	if (r->gpu_want == VR_GPU_WANT && (emit_scalar(&e, "gpu", true) < 0 ||
-	    emit_map(&e, true) < 0 || emit_scalar(&e, "name", true) < 0 ||
-	    emit_scalar(&e, r->gpu.name, true) < 0 ||
-	    emit_scalar(&e, "passthroughType", true) < 0 ||
-	    emit_scalar(&e, vr_gpu_type_name(r->gpu.type), true) < 0 ||
-	    emit_scalar(&e, "count", true) < 0 ||
-	    emit_int(&e, r->gpu.count) < 0 || emit_map(&e, false) < 0))
-		goto out;
-	if (emit_scalar(&e, "restartPolicy", true) < 0 ||
-	    emit_scalar(&e, vr_restart_policy_name(r->restart_policy),
-	    true) < 0)
-		goto out;
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		vr_fields[i].get(r, &v);
+		bad = v.kind != VR_VALUE_NONE && (emit_scalar(&e,
+		    vr_fields[i].key, true) < 0 ||
+		    emit_value(&e, &vr_fields[i], &v) < 0);
+		vr_value_clear(&v);
+		if (bad)
+			goto out;
+	}
 	if (emit_map(&e, false) < 0 || emit_map(&e, false) < 0)
 		goto out;
 	yaml_document_end_event_initialize(&ev, 1);
@@ -208,26 +239,27 @@ unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
 static char *
 restart_comment(struct vr_backend *b, const struct vr_vm_live *l)
 {
-	static const enum vr_field fields[] = { VR_FIELD_CPU_COUNT,
-	    VR_FIELD_MEMORY };
-	int64_t from[] = { l->cpu_count, l->memory_mb };
 	char need[64] = "";
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
 		struct vr_change c;
 
+		if (!f->reconciled || f->kind != VR_VALUE_INT)
+			continue;
 		memset(&c, 0, sizeof(c));
-		c.field = fields[i];
+		c.field = f->id;
 		c.action = VR_ACTION_UPDATE;
-		c.from = from[i];
-		c.to = from[i] * 2;
+		f->live(l, &c.from);
+		c.to = c.from;
+		c.to.i = c.from.i * 2;
 		if (vr_backend_classify(b, l, &c) == 0 &&
 		    c.mode == VR_MODE_RESTART)
 			snprintf(need + strlen(need), sizeof(need) -
 			    strlen(need), "%s%s", need[0] ? " and " : "",
-			    vr_field_name(c.field));
-		free(c.reason);
+			    f->key);
+		vr_change_clear(&c);
 	}
 	vr_error_clear();
 	if (!need[0])

@@ -9,44 +9,47 @@
 #include <string.h>
 
 #include "../../schema/util/error.h"
+#include "../../schema/field.h"
 #include "plan.h"
 
 size_t
 vr_changes_compute(struct vr_change out[VR_FIELD__COUNT],
     const struct vr_vm_spec *spec, const struct vr_vm_live *live)
 {
+	struct vr_value want, have;
 	struct vr_change *c;
-	size_t n = 0;
+	size_t i, n = 0;
 
-	if (spec->has_cpu_count && spec->cpu_count != live->cpu_count) {
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
+
+		if (!f->reconciled)
+			continue;
+		f->get(spec, &want);
+		if (want.kind == VR_VALUE_NONE) /* unmanaged */
+			continue;
+		f->live(live, &have);
+		/* an unknown live value counts as different */
+		if (vr_value_equal(&want, &have) ||
+		    (vr_value_empty(&want) && vr_value_empty(&have) &&
+		    !have.unknown)) {
+			vr_value_clear(&want);
+			vr_value_clear(&have);
+			continue;
+		}
 		c = memset(&out[n++], 0, sizeof(*c));
-		c->field = VR_FIELD_CPU_COUNT;
-		c->action = VR_ACTION_UPDATE;
-		c->from = live->cpu_count;
-		c->to = spec->cpu_count;
-	}
-	if (spec->has_memory && spec->memory_mb != live->memory_mb) {
-		c = memset(&out[n++], 0, sizeof(*c));
-		c->field = VR_FIELD_MEMORY;
-		c->action = VR_ACTION_UPDATE;
-		c->from = live->memory_mb;
-		c->to = spec->memory_mb;
-	}
-	if (spec->gpu_want == VR_GPU_NONE &&
-	    (live->gpu.count > 0 || live->gpu_unknown)) {
-		c = memset(&out[n++], 0, sizeof(*c));
-		c->field = VR_FIELD_GPU;
-		c->action = VR_ACTION_DELETE;
-		vr_gpu_copy(&c->gpu_from, &live->gpu);
-	} else if (spec->gpu_want == VR_GPU_WANT &&
-	    !vr_gpu_equal(&spec->gpu, &live->gpu)) {
-		/* an unknown live name or type counts as different */
-		c = memset(&out[n++], 0, sizeof(*c));
-		c->field = VR_FIELD_GPU;
-		c->action = live->gpu.count ? VR_ACTION_UPDATE :
-		    VR_ACTION_CREATE;
-		vr_gpu_copy(&c->gpu_from, &live->gpu);
-		vr_gpu_copy(&c->gpu_to, &spec->gpu);
+		c->field = f->id;
+		c->action = vr_value_empty(&want) ? VR_ACTION_DELETE :
+		    vr_value_empty(&have) ? VR_ACTION_CREATE :
+		    VR_ACTION_UPDATE;
+		c->from = have;
+		c->from.unknown = false;
+		if (c->action == VR_ACTION_DELETE) {
+			/* to: nothing, as before the table */
+			vr_value_clear(&want);
+			want.kind = f->kind;
+		}
+		c->to = want;
 	}
 	return n;
 }
@@ -273,7 +276,7 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 
 			switch (c->field) {
 			case VR_FIELD_CPU_COUNT:
-				if (h->cpus <= 0 || c->to <= h->cpus)
+				if (h->cpus <= 0 || c->to.i <= h->cpus)
 					break;
 				/* KVM runs each vCPU as a host thread, so
 				 * QEMU and libvirt allow more than the host
@@ -286,8 +289,8 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 					    "%lld is more than the host's %d "
 					    "logical processors: %lld vCPUs "
 					    "overcommitted, which %s allows",
-					    (long long)c->to, h->cpus,
-					    (long long)(c->to - h->cpus),
+					    (long long)c->to.i, h->cpus,
+					    (long long)(c->to.i - h->cpus),
 					    vr_backend_kind(b));
 				else
 					vr_diags_add(d, VR_SPEC_FILE(spec, s),
@@ -295,23 +298,23 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 					    s->at_cpu_count.col, "cpuCount "
 					    "%lld is more than the host's %d "
 					    "logical processors",
-					    (long long)c->to, h->cpus);
+					    (long long)c->to.i, h->cpus);
 				break;
 			case VR_FIELD_MEMORY:
-				if (memlim > 0 && c->to > memlim)
+				if (memlim > 0 && c->to.i > memlim)
 					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_memory.line, s->at_memory.col,
 					    "memoryInMB %lld is more than the "
 					    "%lld MB the host can give this VM",
-					    (long long)c->to,
+					    (long long)c->to.i,
 					    (long long)memlim);
 				if (h->min_memory_mb > 0 &&
-				    c->to < h->min_memory_mb)
+				    c->to.i < h->min_memory_mb)
 					vr_diags_add(d, VR_SPEC_FILE(spec, s),
 					    s->at_memory.line, s->at_memory.col,
 					    "memoryInMB %lld is below this "
 					    "backend's minimum of %lld MB",
-					    (long long)c->to,
+					    (long long)c->to.i,
 					    (long long)h->min_memory_mb);
 				break;
 			case VR_FIELD_GPU:

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../schema/field.h"
 #include "../../schema/util/clock.h"
 #include "../../schema/util/error.h"
 #include "plan.h"
@@ -59,15 +60,8 @@ provisional_record(struct vr_vm_spec *r, const struct vr_vm_plan *vp)
 	for (i = 0; i < vp->nchanges; i++) {
 		const struct vr_change *c = &vp->changes[i];
 
-		if (c->field != VR_FIELD_GPU || !c->applied)
-			continue;
-		vr_gpu_clear(&r->gpu);
-		if (c->action == VR_ACTION_DELETE) {
-			r->gpu_want = VR_GPU_NONE;
-		} else {
-			r->gpu_want = VR_GPU_WANT;
-			vr_gpu_copy(&r->gpu, &c->gpu_to);
-		}
+		if (c->field == VR_FIELD_GPU && c->applied)
+			vr_fields[c->field].set(r, &c->to);
 	}
 }
 
@@ -88,12 +82,20 @@ record_from_live(struct vr_vm_spec *r, const struct vr_vm_live *l,
 static bool
 record_equal(const struct vr_vm_spec *a, const struct vr_vm_spec *b)
 {
-	return a->has_cpu_count == b->has_cpu_count &&
-	    (!a->has_cpu_count || a->cpu_count == b->cpu_count) &&
-	    a->has_memory == b->has_memory &&
-	    (!a->has_memory || a->memory_mb == b->memory_mb) &&
-	    a->gpu_want == b->gpu_want &&
-	    (a->gpu_want != VR_GPU_WANT || vr_gpu_equal(&a->gpu, &b->gpu));
+	struct vr_value va, vb;
+	bool same = true;
+	size_t i;
+
+	for (i = 0; same && i < VR_FIELD__COUNT; i++) {
+		if (!vr_fields[i].reconciled)
+			continue;
+		vr_fields[i].get(a, &va);
+		vr_fields[i].get(b, &vb);
+		same = vr_value_equal(&va, &vb);
+		vr_value_clear(&va);
+		vr_value_clear(&vb);
+	}
+	return same;
 }
 
 static void

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "planfile.h"
 #include "render.h"
@@ -13,30 +14,12 @@
 #define C_DIM "\033[2m"
 
 char *
-vr_render_gpu(const struct vr_gpu *g)
-{
-	const char *t = vr_gpu_type_name(g->type);
-
-	if (g->count == 0)
-		return vr_strdup("none");
-	if (!g->name)
-		return vr_asprintf("%d GPU%s (name and type unknown)",
-		    g->count, g->count == 1 ? "" : "s");
-	return vr_asprintf("%s (%s, count %d)", g->name, t ? t : "type unknown",
-	    g->count);
-}
-
-char *
 vr_render_change_brief(const struct vr_change *c)
 {
-	char *from, *to, *s;
+	const struct vr_field_desc *f = &vr_fields[c->field];
+	char *from = vr_field_text(f, &c->from), *to = vr_field_text(f, &c->to);
+	char *s = vr_asprintf("%s %s -> %s", f->key, from, to);
 
-	if (c->field != VR_FIELD_GPU)
-		return vr_asprintf("%s %lld -> %lld", vr_field_name(c->field),
-		    (long long)c->from, (long long)c->to);
-	from = vr_render_gpu(&c->gpu_from);
-	to = vr_render_gpu(&c->gpu_to);
-	s = vr_asprintf("gpu %s -> %s", from, to);
 	free(from);
 	free(to);
 	return s;
@@ -58,23 +41,17 @@ colour_of(enum vr_action a)
 static void
 change_text(FILE *fp, const struct vr_change *c, bool color)
 {
-	char *from = NULL, *to = NULL;
+	const struct vr_field_desc *f = &vr_fields[c->field];
+	char *from = vr_field_text(f, &c->from), *to = vr_field_text(f, &c->to);
 
 	fprintf(fp, "  %s%s %-11s%s ", color ? colour_of(c->action) : "",
-	    sigil(c->action), vr_field_name(c->field), color ? C_RESET : "");
-	if (c->field != VR_FIELD_GPU) {
-		fprintf(fp, "%lld -> %lld", (long long)c->from,
-		    (long long)c->to);
-	} else {
-		from = vr_render_gpu(&c->gpu_from);
-		to = vr_render_gpu(&c->gpu_to);
-		if (c->action == VR_ACTION_CREATE)
-			fputs(to, fp);
-		else if (c->action == VR_ACTION_DELETE)
-			fputs(from, fp);
-		else
-			fprintf(fp, "%s -> %s", from, to);
-	}
+	    sigil(c->action), f->key, color ? C_RESET : "");
+	if (c->action == VR_ACTION_CREATE)
+		fputs(to, fp);
+	else if (c->action == VR_ACTION_DELETE)
+		fputs(from, fp);
+	else
+		fprintf(fp, "%s -> %s", from, to);
 	fprintf(fp, " (%s)\n", vr_mode_name(c->mode));
 	free(from);
 	free(to);
@@ -161,36 +138,20 @@ vr_render_plan_text(FILE *fp, const struct vr_plan *p,
 		    restart == 1 ? "s" : "");
 }
 
-static json_t *
-gpu_json(const struct vr_gpu *g)
-{
-	const char *t = vr_gpu_type_name(g->type);
-
-	if (g->count == 0)
-		return json_null();
-	return json_pack("{s:o, s:o, s:i}", "name",
-	    g->name ? json_string(g->name) : json_null(), "passthroughType",
-	    t ? json_string(t) : json_null(), "count", g->count);
-}
-
 json_t *
 vr_render_vm_json(const struct vr_vm_spec *r)
 {
 	json_t *spec = json_object();
+	struct vr_value v;
+	size_t i;
 
-	if (r->has_cpu_count)
-		json_object_set_new(spec, "cpuCount", json_integer(r->cpu_count));
-	if (r->has_memory)
-		json_object_set_new(spec, "memoryInMB",
-		    json_integer(r->memory_mb));
-	if (r->gpu_want == VR_GPU_NONE)
-		json_object_set_new(spec, "gpu", json_string("none"));
-	else if (r->gpu_want == VR_GPU_WANT)
-		json_object_set_new(spec, "gpu", json_pack("{s:s, s:s, s:i}",
-		    "name", r->gpu.name, "passthroughType",
-		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
-	json_object_set_new(spec, "restartPolicy",
-	    json_string(vr_restart_policy_name(r->restart_policy)));
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		vr_fields[i].get(r, &v);
+		if (v.kind != VR_VALUE_NONE)
+			json_object_set_new(spec, vr_fields[i].key,
+			    vr_field_json(&vr_fields[i], &v, VR_JSON_SPEC));
+		vr_value_clear(&v);
+	}
 	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion",
 	    VR_API_VERSION, "kind", VR_KIND, "metadata", "name", r->name,
 	    "spec", spec);
@@ -213,16 +174,10 @@ vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
 			    vr_field_name(c->field), "action",
 			    vr_action_name(c->action));
 
-			if (c->field == VR_FIELD_GPU) {
-				json_object_set_new(o, "from",
-				    gpu_json(&c->gpu_from));
-				json_object_set_new(o, "to",
-				    gpu_json(&c->gpu_to));
-			} else {
-				json_object_set_new(o, "from",
-				    json_integer(c->from));
-				json_object_set_new(o, "to", json_integer(c->to));
-			}
+			json_object_set_new(o, "from", vr_field_json(
+			    &vr_fields[c->field], &c->from, VR_JSON_STATE));
+			json_object_set_new(o, "to", vr_field_json(
+			    &vr_fields[c->field], &c->to, VR_JSON_STATE));
 			json_object_set_new(o, "mode",
 			    json_string(vr_mode_name(c->mode)));
 			if (c->reason)

@@ -26,9 +26,6 @@ json_t *vr_render_plan_json(const struct vr_plan *p,
  * prints and a saved plan keeps as its desired state. */
 json_t *vr_render_vm_json(const struct vr_vm_spec *r);
 
-/* A GPU as text: "NVIDIA A2 (DirectDeviceAssignment, count 1)". */
-char *vr_render_gpu(const struct vr_gpu *g);
-
 /* "cpuCount 1 -> 4" style summary of a change, for messages. */
 char *vr_render_change_brief(const struct vr_change *c);
 

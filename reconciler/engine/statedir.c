@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
 #include "statedir.h"
@@ -655,32 +656,16 @@ changed(struct vr_statedir *sd)
 
 /* --- records ----------------------------------------------------------- */
 
-static int
-int_field(json_t *o, const char *key, int64_t lo, int64_t hi, bool *has,
-    int64_t *val)
-{
-	json_t *v = json_object_get(o, key);
-
-	*has = false;
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo ||
-	    json_integer_value(v) > hi)
-		return vr_error_set(VR_EINVALID, "last-applied.json: '%s' is "
-		    "not an integer in %lld..%lld", key, (long long)lo,
-		    (long long)hi);
-	*has = true;
-	*val = json_integer_value(v);
-	return 0;
-}
-
+/* A record holds the reconciled fields of the table (field.h) in their
+ * STATE JSON form, checked against the same bounds as a spec. */
 int
 vr_statedir_record_get(struct vr_statedir *sd, const char *name,
     struct vr_vm_spec *out)
 {
-	json_t *vm, *gpu;
-	bool has;
-	int64_t v;
+	struct vr_value v;
+	char where[128];
+	json_t *vm, *j;
+	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -696,38 +681,20 @@ vr_statedir_record_get(struct vr_statedir *sd, const char *name,
 		goto out;
 	}
 	out->name = vr_strdup(name);
-	if (int_field(vm, "cpuCount", 1, 1 << 20, &has, &v) < 0)
-		goto out;
-	out->has_cpu_count = has;
-	out->cpu_count = (int)v;
-	if (int_field(vm, "memoryInMB", 1, INT64_C(1) << 40, &has, &v) < 0)
-		goto out;
-	out->has_memory = has;
-	out->memory_mb = v;
-	gpu = json_object_get(vm, "gpu");
-	if (json_is_true(json_object_get(vm, "gpuInFlight"))) {
-		/* a GPU change was sent and not seen through: unknown */
-		out->gpu_want = VR_GPU_UNMANAGED;
-	} else if (json_is_null(gpu)) {
-		out->gpu_want = VR_GPU_NONE;
-	} else if (json_is_object(gpu)) {
-		json_t *n = json_object_get(gpu, "name");
-		json_t *t = json_object_get(gpu, "passthroughType");
+	snprintf(where, sizeof(where), "last-applied.json: '%s'", name);
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
 
-		if (!json_is_string(n) || !json_is_string(t) ||
-		    vr_gpu_type_parse(&out->gpu.type, json_string_value(t)) ||
-		    int_field(gpu, "count", 1, 64, &has, &v) < 0 || !has) {
-			vr_error_set(rc, "last-applied.json: '%s': bad gpu",
-			    name);
+		if (!f->reconciled || !(j = json_object_get(vm, f->key)))
+			continue;
+		if ((rc = vr_field_from_json(f, j, &v, where)) < 0)
 			goto out;
-		}
-		out->gpu_want = VR_GPU_WANT;
-		out->gpu.name = vr_strdup(json_string_value(n));
-		out->gpu.count = (int)v;
-	} else if (gpu) {
-		vr_error_set(rc, "last-applied.json: '%s': bad gpu", name);
-		goto out;
+		f->set(out, &v);
+		vr_value_clear(&v);
 	}
+	/* a GPU change was sent and not seen through: unknown */
+	if (json_is_true(json_object_get(vm, "gpuInFlight")))
+		vr_fields[VR_FIELD_GPU].set(out, &(struct vr_value){ 0 });
 	rc = 0;
 out:
 	if (rc < 0)
@@ -738,23 +705,25 @@ out:
 int
 vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 {
+	struct vr_value v;
 	json_t *vm;
+	size_t i;
 	int rc;
 
 	if ((rc = load_applied(sd)) < 0)
 		return rc;
 	vm = json_object();
-	if (r->has_cpu_count)
-		json_object_set_new(vm, "cpuCount", json_integer(r->cpu_count));
-	if (r->has_memory)
-		json_object_set_new(vm, "memoryInMB",
-		    json_integer(r->memory_mb));
-	if (r->gpu_want == VR_GPU_NONE)
-		json_object_set_new(vm, "gpu", json_null());
-	else if (r->gpu_want == VR_GPU_WANT)
-		json_object_set_new(vm, "gpu", json_pack("{s:s, s:s, s:i}",
-		    "name", r->gpu.name, "passthroughType",
-		    vr_gpu_type_name(r->gpu.type), "count", r->gpu.count));
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		if (!vr_fields[i].reconciled)
+			continue;
+		vr_fields[i].get(r, &v);
+		/* an observed value no spec could hold (a QEMU VM of 700 MB)
+		 * is left out: no backend reads it back */
+		if (v.kind != VR_VALUE_NONE && vr_field_ok(&vr_fields[i], &v))
+			json_object_set_new(vm, vr_fields[i].key, vr_field_json(
+			    &vr_fields[i], &v, VR_JSON_STATE));
+		vr_value_clear(&v);
+	}
 	json_object_set(json_object_get(sd->applied, "vms"), r->name, vm);
 	sd->applied_dirty = true;
 	if (sd->depth > 0)

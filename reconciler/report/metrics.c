@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
 #include "metrics.h"
@@ -18,10 +19,8 @@
 #define NRESULTS 4
 #define METRICS_MAX (4 << 20)
 
-enum { F_CPU, F_MEM, F_GPU, NFIELDS };
-static const char *const field_names[NFIELDS] = {
-	"cpuCount", "memoryInMB", "gpuCount"
-};
+/* one gauge per field table row with a metric (field.h) */
+#define NFIELDS VR_FIELD__COUNT
 
 struct vm_values {
 	char *name;
@@ -317,19 +316,23 @@ vr_metrics_on_vm(void *ctx, const struct vr_vm_event *ev)
 	v = &m->pass.v[m->pass.n++];
 	memset(v, 0, sizeof(*v));
 	v->name = vr_strdup(ev->vm);
-	if (s) {
-		v->has_desired[F_CPU] = s->has_cpu_count;
-		v->desired[F_CPU] = s->cpu_count;
-		v->has_desired[F_MEM] = s->has_memory;
-		v->desired[F_MEM] = s->memory_mb;
-		v->has_desired[F_GPU] = s->gpu_want != VR_GPU_UNMANAGED;
-		v->desired[F_GPU] = s->gpu_want == VR_GPU_WANT ? s->gpu.count :
-		    0;
-	}
-	if (ev->live) {
-		v->live[F_CPU] = ev->live->cpu_count;
-		v->live[F_MEM] = ev->live->memory_mb;
-		v->live[F_GPU] = ev->live->gpu.count;
+	for (i = 0; i < NFIELDS; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
+		struct vr_value x;
+
+		if (!f->metric)
+			continue;
+		if (s) {
+			f->get(s, &x);
+			v->has_desired[i] = x.kind != VR_VALUE_NONE;
+			v->desired[i] = vr_value_gauge(&x);
+			vr_value_clear(&x);
+		}
+		if (ev->live) {
+			f->live(ev->live, &x);
+			v->live[i] = vr_value_gauge(&x);
+			vr_value_clear(&x);
+		}
 	}
 	/* the event has the VM as observed before applying: add what the
 	 * backend applied (the reconcile verified it by observing again) */
@@ -338,12 +341,8 @@ vr_metrics_on_vm(void *ctx, const struct vr_vm_event *ev)
 
 		if (!c->applied)
 			continue;
-		if (c->field == VR_FIELD_CPU_COUNT)
-			v->live[F_CPU] = c->to;
-		else if (c->field == VR_FIELD_MEMORY)
-			v->live[F_MEM] = c->to;
-		else if (c->field == VR_FIELD_GPU)
-			v->live[F_GPU] = c->gpu_to.count;
+		if ((unsigned)c->field < NFIELDS)
+			v->live[c->field] = vr_value_gauge(&c->to);
 	}
 }
 
@@ -427,23 +426,27 @@ vr_metrics_render(const struct vr_metrics *m)
 		    "Desired value of each managed field (gpuCount 0: none).");
 		for (i = 0; i < m->vms.n; i++)
 			for (f = 0; f < NFIELDS; f++) {
-				if (!m->vms.v[i].has_desired[f])
+				if (!vr_fields[f].metric ||
+				    !m->vms.v[i].has_desired[f])
 					continue;
 				sample(fp, m, "vmrecon_desired", true);
 				fputs("vm=\"", fp);
 				put_label(fp, m->vms.v[i].name);
 				fprintf(fp, "\",field=\"%s\"} %lld\n",
-				    field_names[f], m->vms.v[i].desired[f]);
+				    vr_fields[f].metric,
+				    m->vms.v[i].desired[f]);
 			}
 		head(fp, "vmrecon_live", "gauge",
 		    "Live value of each field after the last pass.");
 		for (i = 0; i < m->vms.n; i++)
 			for (f = 0; f < NFIELDS; f++) {
+				if (!vr_fields[f].metric)
+					continue;
 				sample(fp, m, "vmrecon_live", true);
 				fputs("vm=\"", fp);
 				put_label(fp, m->vms.v[i].name);
 				fprintf(fp, "\",field=\"%s\"} %lld\n",
-				    field_names[f], m->vms.v[i].live[f]);
+				    vr_fields[f].metric, m->vms.v[i].live[f]);
 			}
 	}
 	fclose(fp);

@@ -256,9 +256,9 @@ TEST(eflow_hostile_gpu_names_arrive_literally)
 		live.memory_mb = 8192;
 		c.field = VR_FIELD_GPU;
 		c.action = VR_ACTION_CREATE;
-		c.gpu_to.name = vr_strdup(name);
-		c.gpu_to.type = VR_GPU_PV;
-		c.gpu_to.count = 1;
+		c.to.gpu.name = vr_strdup(name);
+		c.to.gpu.type = VR_GPU_PV;
+		c.to.gpu.count = 1;
 		req.spec = &spec;
 		req.live = &live;
 		req.changes = &c;
@@ -774,7 +774,7 @@ TEST(eflow_preflight_rules)
 	/* memory within 2048 MB of free + current: refused with the reason */
 	live.memory_limit_mb = 6000 + 4096;
 	c.field = VR_FIELD_MEMORY;
-	c.to = 9000;
+	c.to.i = 9000;
 	spec.gpu_want = VR_GPU_NONE;
 	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
 	    "spec.yaml"), 0);
@@ -782,7 +782,7 @@ TEST(eflow_preflight_rules)
 	if (d.n == 1)
 		CHECK_CONTAINS(d.v[0].msg, "leaves less than the 2048 MB");
 	vr_diags_free(&d);
-	c.to = 8048;
+	c.to.i = 8048;
 	CHECK_INT(vr_backend_preflight(b, &h, &spec, &live, &c, 1, &d,
 	    "spec.yaml"), 0);
 	CHECK_INT(d.n, 0);
@@ -839,8 +839,8 @@ TEST(eflow_apply_sends_every_parameter)
 	live.gpu.name = "NVIDIA A2";
 	live.gpu.type = VR_GPU_DDA;
 	c.field = VR_FIELD_CPU_COUNT;
-	c.from = 4;
-	c.to = 2;
+	c.from.i = 4;
+	c.to.i = 2;
 	req.spec = &spec;
 	req.live = &live;
 	req.changes = &c;
@@ -925,21 +925,21 @@ TEST(eflow_apply_sends_every_parameter)
 	emu_setup(NULL, NULL, NULL);
 	c.field = VR_FIELD_GPU;
 	c.action = VR_ACTION_CREATE;
-	c.gpu_to.name = "Intel(R) UHD Graphics 630";
-	c.gpu_to.type = VR_GPU_PV;
-	c.gpu_to.count = 1;
+	c.to.gpu.name = "Intel(R) UHD Graphics 630";
+	c.to.gpu.type = VR_GPU_PV;
+	c.to.gpu.count = 1;
 	CHECK_INT(vr_backend_apply(b, &req), 0);
 	log = emu_log();
 	CHECK_CONTAINS(log, "-gpuName 'Intel(R) UHD Graphics 630' "
 	    "-gpuPassthroughType 'ParaVirtualization' -gpuCount 1 -headless");
 	free(log);
-	memset(&c.gpu_to, 0, sizeof(c.gpu_to));
+	memset(&c.to.gpu, 0, sizeof(c.to.gpu));
 
 	/* a refusal from Set-EflowVM: not applied, its words quoted */
 	emu_setup(NULL, NULL, NULL);
 	c.applied = false;
 	c.field = VR_FIELD_MEMORY;
-	c.to = 100000;
+	c.to.i = 100000;
 	CHECK_INT(vr_backend_apply(b, &req), VR_EBACKEND);
 	CHECK(!c.applied);
 	CHECK_CONTAINS(vr_error_msg(), "memoryInMB 100000 is more than");

@@ -67,8 +67,8 @@ change(struct vr_backend *b, const struct vr_vm_live *l,
 	memset(c, 0, sizeof(*c));
 	c->field = field;
 	c->action = VR_ACTION_UPDATE;
-	c->from = field == VR_FIELD_CPU_COUNT ? l->cpu_count : l->memory_mb;
-	c->to = to;
+	c->from.i = field == VR_FIELD_CPU_COUNT ? l->cpu_count : l->memory_mb;
+	c->to.i = to;
 	CHECK_INT(vr_backend_classify(b, l, c), 0);
 }
 
@@ -79,10 +79,10 @@ gpu_change(struct vr_backend *b, const struct vr_vm_live *l,
 	memset(c, 0, sizeof(*c));
 	c->field = VR_FIELD_GPU;
 	c->action = count ? VR_ACTION_UPDATE : VR_ACTION_DELETE;
-	vr_gpu_copy(&c->gpu_from, &l->gpu);
-	c->gpu_to.name = name ? vr_strdup(name) : NULL;
-	c->gpu_to.type = t;
-	c->gpu_to.count = count;
+	vr_gpu_copy(&c->from.gpu, &l->gpu);
+	c->to.gpu.name = name ? vr_strdup(name) : NULL;
+	c->to.gpu.type = t;
+	c->to.gpu.count = count;
 	CHECK_INT(vr_backend_classify(b, l, c), 0);
 }
 

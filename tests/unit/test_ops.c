@@ -42,8 +42,9 @@ event(struct vr_metrics *m, const char *vm, enum vr_result r,
 	live.cpu_count = 2;
 	live.memory_mb = 2048;
 	ch.field = VR_FIELD_CPU_COUNT;
-	ch.from = 2;
-	ch.to = 4;
+	ch.from.kind = ch.to.kind = VR_VALUE_INT;
+	ch.from.i = 2;
+	ch.to.i = 4;
 	ch.applied = r == VR_RESULT_CONVERGED;
 	ev.vm = vm;
 	ev.result = r;

@@ -121,10 +121,10 @@ TEST(test_plan__change_values)
 	if (!s)
 		return;
 	CHECK_INT(vr_changes_compute(ch, &s->vms[0], &live), 2);
-	CHECK_INT(ch[0].from, 2);
-	CHECK_INT(ch[0].to, 8);
-	CHECK_INT(ch[1].from, 1024);
-	CHECK_INT(ch[1].to, 4096);
+	CHECK_INT(ch[0].from.i, 2);
+	CHECK_INT(ch[0].to.i, 8);
+	CHECK_INT(ch[1].from.i, 1024);
+	CHECK_INT(ch[1].to.i, 4096);
 	vr_change_clear(&ch[0]);
 	vr_change_clear(&ch[1]);
 	vr_spec_free(s);

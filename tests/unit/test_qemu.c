@@ -212,7 +212,7 @@ classify(void *conn, const struct vr_vm_live *live, struct vr_change *c,
 	memset(c, 0, sizeof(*c));
 	c->field = field;
 	c->action = VR_ACTION_UPDATE;
-	c->to = to;
+	c->to.i = to;
 	return vr_qemu_driver.classify(conn, live, c);
 }
 
@@ -301,17 +301,17 @@ TEST(test_qemu_classify)
 	memset(&c, 0, sizeof(c));
 	c.field = VR_FIELD_GPU;
 	c.action = VR_ACTION_UPDATE;
-	c.gpu_to.name = (char *)A2;
-	c.gpu_to.type = VR_GPU_DDA;
-	c.gpu_to.count = 2;
+	c.to.gpu.name = (char *)A2;
+	c.to.gpu.type = VR_GPU_DDA;
+	c.to.gpu.count = 2;
 	CHECK_INT(vr_qemu_driver.classify(conn, &live, &c), 0);
 	CHECK_INT(c.mode, VR_MODE_LIVE);
-	c.gpu_to.type = VR_GPU_PV;
-	c.gpu_to.count = 1;
+	c.to.gpu.type = VR_GPU_PV;
+	c.to.gpu.count = 1;
 	CHECK_INT(vr_qemu_driver.classify(conn, &live, &c), 0);
 	CHECK_INT(c.mode, VR_MODE_RESTART);
 	CHECK_CONTAINS(c.reason, "virtio-gpu-pci");
-	c.gpu_to.name = NULL;
+	c.to.gpu.name = NULL;
 	free(c.reason);
 	vr_vm_live_clear(&live);
 	fake_close(&f, conn);

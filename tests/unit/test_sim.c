@@ -137,8 +137,8 @@ change_int(struct vr_change *c, enum vr_field f, int64_t from, int64_t to)
 	memset(c, 0, sizeof(*c));
 	c->field = f;
 	c->action = VR_ACTION_UPDATE;
-	c->from = from;
-	c->to = to;
+	c->from.i = from;
+	c->to.i = to;
 	c->mode = VR_MODE_RESTART;
 }
 
@@ -151,9 +151,9 @@ change_gpu(struct vr_change *c, enum vr_action a, const char *name,
 	c->action = a;
 	c->mode = VR_MODE_RESTART;
 	if (a != VR_ACTION_DELETE) {
-		c->gpu_to.name = vr_strdup(name);
-		c->gpu_to.type = t;
-		c->gpu_to.count = count;
+		c->to.gpu.name = vr_strdup(name);
+		c->to.gpu.type = t;
+		c->to.gpu.count = count;
 	}
 }
 
