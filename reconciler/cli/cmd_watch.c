@@ -30,6 +30,7 @@
 
 #include "../../schema/util/clock.h"
 #include "../../schema/util/error.h"
+#include "../../schema/field.h"
 #include "../../schema/load.h"
 #include "cmd.h"
 #include "../report/commitstatus.h"
@@ -210,16 +211,16 @@ why_name(enum why why)
 	return names[why];
 }
 
-/* One side of a change for the log: the number, or the GPU's name ("none"
- * for no GPU or one the backend cannot name). */
+/* One side of a change for the log: the field's text, except that a GPU
+ * is only its name ("none" for no GPU or one the backend cannot name). */
 static char *
 value_text(const struct vr_change *c, bool to)
 {
-	const struct vr_gpu *g = to ? &c->gpu_to : &c->gpu_from;
+	const struct vr_value *v = to ? &c->to : &c->from;
 
-	if (c->field != VR_FIELD_GPU)
-		return vr_asprintf("%lld", (long long)(to ? c->to : c->from));
-	return vr_strdup(g->count && g->name ? g->name : "none");
+	if (v->kind != VR_VALUE_GPU)
+		return vr_field_text(&vr_fields[c->field], v);
+	return vr_strdup(v->gpu.count && v->gpu.name ? v->gpu.name : "none");
 }
 
 /* "cpuCount 1->4, gpu none->NVIDIA A2" */
