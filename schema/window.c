@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/error.h"
 #include "util/units.h"
@@ -19,8 +18,7 @@ vr_window_parse_day(unsigned *out_bit, const char *s)
 
 	*out_bit = 0;
 	for (d = 0; s && d < 7; d++)
-		if (strcasecmp(s, day_names[d]) == 0 ||
-		    (strlen(s) == 3 && strncasecmp(s, day_names[d], 3) == 0)) {
+		if (strlen(s) == 3 && strncmp(s, day_names[d], 3) == 0) {
 			*out_bit = 1u << d;
 			return 0;
 		}
@@ -49,19 +47,20 @@ vr_window_parse_start(int *out_min, const char *s)
 }
 
 int
-vr_window_parse_duration(int64_t *out_s, const char *s)
+vr_window_parse_duration(int64_t *out_s, const char *s,
+    const char *what)
 {
 	int64_t ms;
 	int rc;
 
 	*out_s = 0;
 	rc = vr_parse_duration(&ms, s, VR_WINDOW_MIN_MS, VR_DURATION_MAX_MS,
-	    "duration");
+	    what);
 	if (rc < 0)
 		return rc;
 	if (ms % 1000)
-		return vr_error_set(VR_EINVALID, "duration: '%s' is not a "
-		    "whole number of seconds", s);
+		return vr_error_set(VR_EINVALID, "%s: '%s' is not a "
+		    "whole number of seconds", what, s);
 	*out_s = ms / 1000;
 	return 0;
 }

@@ -38,6 +38,12 @@ struct vr_window {
 	char zone[VR_ZONE_NAME_MAX];    /* IANA name; "UTC" by default */
 };
 
+/* Several windows (a spec's list; owned where it is a value). */
+struct vr_window_list {
+	struct vr_window *v;
+	size_t n;
+};
+
 /* Where `now` stands in a set of windows. */
 struct vr_window_state {
 	bool inside;         /* now lies in an occurrence */
@@ -52,13 +58,15 @@ struct vr_window_state {
 
 /* Parsers for the loader; each returns 0 or VR_EINVALID with a message
  * (no position: the loader adds file:line:col). */
-/* "Sun".."Sat" (as Kured spells them; also "Sunday".."Saturday"), any
- * case: one weekday bit. */
+/* "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" (exactly; the JSON
+ * Schema's enum): one weekday bit. */
 int vr_window_parse_day(unsigned *out_bit, const char *s);
 /* "HH:MM", two digits each, 00:00 .. 23:59. */
 int vr_window_parse_start(int *out_min, const char *s);
-/* The duration grammar (units.h), from 1m to 7 days, whole seconds. */
-int vr_window_parse_duration(int64_t *out_s, const char *s);
+/* The duration grammar (units.h), from 1m to 7 days, whole seconds;
+ * messages name `what`. */
+int vr_window_parse_duration(int64_t *out_s, const char *s,
+    const char *what);
 /* A zone of the system's database (zone.h: says which was searched). */
 int vr_window_parse_zone(char *out, size_t n, const char *s);
 

@@ -7,6 +7,7 @@
 
 #include "../../schema/util/error.h"
 #include "../../schema/util/zone.h"
+#include "../../schema/load.h"
 #include "../../schema/window.h"
 #include "unit.h"
 
@@ -25,7 +26,7 @@ win(unsigned days, const char *start, const char *dur, const char *zone)
 	memset(&w, 0, sizeof(w));
 	w.days = days;
 	vr_window_parse_start(&w.start_min, start);
-	vr_window_parse_duration(&w.duration_s, dur);
+	vr_window_parse_duration(&w.duration_s, dur, "duration");
 	snprintf(w.zone, sizeof(w.zone), "%s", zone);
 	return w;
 }
@@ -41,10 +42,12 @@ TEST(test_window__parse_days_and_start)
 
 	CHECK_INT(vr_window_parse_day(&bit, "Sat"), 0);
 	CHECK_INT(bit, SAT);
-	CHECK_INT(vr_window_parse_day(&bit, "sunday"), 0);
+	CHECK_INT(vr_window_parse_day(&bit, "Sun"), 0);
 	CHECK_INT(bit, SUN);
-	CHECK_INT(vr_window_parse_day(&bit, "MON"), 0);
+	CHECK_INT(vr_window_parse_day(&bit, "Mon"), 0);
 	CHECK_INT(bit, MON);
+	CHECK_INT(vr_window_parse_day(&bit, "sun"), VR_EINVALID);
+	CHECK_INT(vr_window_parse_day(&bit, "Sunday"), VR_EINVALID);
 	CHECK_INT(vr_window_parse_day(&bit, "Sa"), VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "'Sa' is not a day");
 	CHECK_INT(vr_window_parse_day(&bit, "Satu"), VR_EINVALID);
@@ -69,20 +72,20 @@ TEST(test_window__parse_duration)
 {
 	int64_t s;
 
-	CHECK_INT(vr_window_parse_duration(&s, "3h"), 0);
+	CHECK_INT(vr_window_parse_duration(&s, "3h", "duration"), 0);
 	CHECK_INT(s, 3 * 3600);
-	CHECK_INT(vr_window_parse_duration(&s, "1h30m"), 0);
+	CHECK_INT(vr_window_parse_duration(&s, "1h30m", "duration"), 0);
 	CHECK_INT(s, 5400);
-	CHECK_INT(vr_window_parse_duration(&s, "168h"), 0);
+	CHECK_INT(vr_window_parse_duration(&s, "168h", "duration"), 0);
 	CHECK_INT(s, 7 * 86400);
-	CHECK_INT(vr_window_parse_duration(&s, "1m"), 0);
+	CHECK_INT(vr_window_parse_duration(&s, "1m", "duration"), 0);
 	CHECK_INT(s, 60);
-	CHECK_INT(vr_window_parse_duration(&s, "169h"), VR_EINVALID);
+	CHECK_INT(vr_window_parse_duration(&s, "169h", "duration"), VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "duration");
-	CHECK_INT(vr_window_parse_duration(&s, "59s"), VR_EINVALID);
-	CHECK_INT(vr_window_parse_duration(&s, "1m500ms"), VR_EINVALID);
+	CHECK_INT(vr_window_parse_duration(&s, "59s", "duration"), VR_EINVALID);
+	CHECK_INT(vr_window_parse_duration(&s, "1m500ms", "duration"), VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "whole number of seconds");
-	CHECK_INT(vr_window_parse_duration(&s, "1d"), VR_EINVALID);
+	CHECK_INT(vr_window_parse_duration(&s, "1d", "duration"), VR_EINVALID);
 	CHECK_INT(s, 0);
 }
 
@@ -357,4 +360,34 @@ TEST(test_window__formats)
 	    "Sat,Sun 02:00+3h Europe/Berlin");
 	CHECK_STR(vr_window_describe(buf, sizeof(buf), &a),
 	    "22:30+1h30m UTC");
+}
+
+/* tests/good/restart-windows.yaml loads into the windows it describes */
+TEST(test_window__loaded_from_yaml)
+{
+	struct vr_diags d = VR_DIAGS_INIT;
+	struct vr_spec *spec = NULL;
+	const char *top = getenv("VR_TOP");
+	char path[1024];
+	const struct vr_vm_spec *vm;
+
+	snprintf(path, sizeof(path), "%s/tests/good/restart-windows.yaml",
+	    top && *top ? top : ".");
+	if (!CHECK(vr_spec_load_file(&spec, &d, path) == 0)) {
+		vr_diags_free(&d);
+		return;
+	}
+	vm = &spec->vms[0];
+	CHECK_INT(vm->nwindows, 2);
+	CHECK_INT(vm->at_windows.line, 11);
+	CHECK_INT(vm->windows[0].days, SAT | SUN);
+	CHECK_INT(vm->windows[0].start_min, 22 * 60);
+	CHECK_INT(vm->windows[0].duration_s, 5 * 3600 + 1800);
+	CHECK_STR(vm->windows[0].zone, "Europe/Berlin");
+	CHECK_INT(vm->windows[1].days, VR_WINDOW_ALL_DAYS);
+	CHECK_INT(vm->windows[1].start_min, 3 * 60 + 15);
+	CHECK_INT(vm->windows[1].duration_s, 90);
+	CHECK_STR(vm->windows[1].zone, "UTC");
+	vr_spec_free(spec);
+	vr_diags_free(&d);
 }
