@@ -40,11 +40,13 @@ spec() {
 		printf '%s\n' "$@"
 	} >"$T/vm.yaml"
 }
-# at 'YYYY-MM-DD HH:MM:SS' CMD...: run CMD with the clock standing there
+# at 'YYYY-MM-DD HH:MM:SS' CMD...: run CMD with the wall clock standing
+# there (frozen: however slow the machine, it is that second); the
+# monotonic clock, which deadlines use, stays real
 at() {
 	local when=$1
 	shift
-	run faketime "$when" "$@"
+	run env FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$when" "$@"
 }
 status_msg() { json_get "$S/status.json" "d['vms']['edge-01']['message']"; }
 
