@@ -244,17 +244,9 @@ else
 	# paused before its first instruction: QMP hot-plugs memory without
 	# a guest; one CPU and no room for more, so cpuCount needs a restart
 	SOCK=$T/edge-01.qmp
-	setsid qemu-system-x86_64 -S -name edge-01 -machine q35,accel=tcg \
-		-cpu max -smp 1,maxcpus=1 -m 1G,slots=4,maxmem=4G -nodefaults \
-		-no-user-config -display none -qmp "unix:$SOCK,server=on,wait=off" \
-		-pidfile "$T/qemu.pid" </dev/null >"$T/qemu.log" 2>&1 &
-	QPID=$!
-	PIDS="$PIDS $QPID"
-	start=$(date +%s)
-	until [ -S "$SOCK" ] || ! kill -0 "$QPID" 2>/dev/null ||
-		[ $(($(date +%s) - start)) -gt 120 ]; do
-		sleep 0.1
-	done
+	qemu_paused "$SOCK" -name edge-01 -smp 1,maxcpus=1 \
+		-m 1G,slots=4,maxmem=4G ||
+		notok "QEMU did not listen: $(tail -3 "$T/qemu.log")"
 	spec 2 "${BERLIN_SAT[@]}"
 	printf '  memoryInMB: 2048\n' >>"$T/vm.yaml"
 	at '2026-12-01 10:00:00' "$VMRECON" apply -f "$T/vm.yaml" \
