@@ -76,6 +76,26 @@ case $(status_msg) in "pending until Sat 2026-12-05 22:00 CET"*) ok "status says
 *) notok "status message: $(status_msg)" ;; esac
 run "$VMRECON" status --state-dir "$S"
 expect_in "$T/out" "pending until Sat 2026-12-05 22:00" "vmrecon status shows it"
+# a webhook (tests/httpd.py over TLS with a test CA) hears the same
+if test_ca; then
+	/usr/bin/python3 "$VR_TOP/tests/httpd.py" --dir "$T" --log "$T/hook.log" \
+		--port-file "$T/hook.port" --cert "$T/srv.pem" --key "$T/srv.key" &
+	PIDS="$PIDS $!"
+	end=$((SECONDS + 60))
+	until [ -s "$T/hook.port" ] || [ $SECONDS -ge $end ]; do sleep 0.1; done
+	at '2026-12-01 10:00:00' "$VMRECON" apply -f "$T/vm.yaml" --state-dir "$S" \
+		--notify "https://localhost:$(cat "$T/hook.port")/hook" --ca-file "$T/ca.pem"
+	expect_rc 3 "apply with a webhook: pending"
+	hook=$(/usr/bin/python3 -c 'import json,sys
+posts = [json.loads(l) for l in open(sys.argv[1]) if "\"POST\"" in l]
+ev = json.loads(posts[-1]["body"]) if posts else {}
+print(ev.get("result"), ev.get("message"))' "$T/hook.log")
+	case $hook in "pending pending until Sat 2026-12-05 22:00 CET (Europe/Berlin) = 2026-12-05 21:00 UTC"*)
+		ok "the webhook says pending until the window" ;;
+	*) notok "webhook: $hook" ;; esac
+else
+	skip "openssl could not make a test CA"
+fi
 at '2026-12-01 10:00:00' "$VMRECON" apply -f "$T/vm.yaml" --state-dir "$S" \
 	--metrics-file "$T/m.prom"
 expect_in "$T/m.prom" 'vmrecon_restart_pending{vm="edge-01"} 1' "metrics: one change pending"
