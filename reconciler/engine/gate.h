@@ -17,9 +17,9 @@
 
 #include "../../schema/model.h"
 
-/* The restart time assumed before one was measured: 5 minutes, about
- * twice what an EFLOW VM takes to stop and boot on the hosts we measured
- * in the lab notes, so the first restart does not overrun either. */
+/* The restart time assumed before one was measured: 5 minutes, a chosen
+ * margin (no EFLOW restart time has been measured for vmrecon yet; the
+ * first real restart replaces it with its own). */
 #define VR_GATE_RESTART_DEFAULT_S 300
 
 struct vr_gate {
