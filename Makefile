@@ -25,7 +25,7 @@ SANITIZE ?=
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	libssl-dev pkg-config gcc make libc6-dev
 TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
-	mandoc \
+	mandoc faketime \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
 	lighttpd lighttpd-mod-openssl openssh-server openssh-client \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \

@@ -12,12 +12,15 @@
  *             "gpus": [{"name": S, "passthroughTypes": [S...], "count": N}]},
  *    "vms": {"NAME": {"cpuCount": N, "memoryInMB": N, "gpu": null | {"name": S,
  *             "passthroughType": S, "count": N}, "running": BOOL,
- *             "restarts": N}},
+ *             "restarts": N, "restartSeconds": N}},
  *    "faults": {"applyError": S, "observeError": S}}
  *
  * Required: host.logicalProcessors, host.memoryInMB, vms, and each VM's
  * cpuCount and memoryInMB.  Optional: nested (false), gpus ([]), a VM's gpu
- * (null), running (true), restarts (0), faults.  Unknown keys, duplicate
+ * (null), running (true), restarts (0), restartSeconds (0: how long a
+ * restart takes; apply sleeps that long, so what the reconciler measures
+ * for restart windows is real time, and libfaketime can speed it up),
+ * faults.  Unknown keys, duplicate
  * keys and wrong types are errors naming the file and the JSON path.
  *
  * Writers serialize on flock(2) of a side file, "FILE.lock": the first apply
@@ -88,6 +91,7 @@ struct sim_vm {
 	bool running;
 	struct sim_gpu gpu; /* count 0: no GPU; types holds one type */
 	json_int_t restarts;
+	json_int_t restart_s; /* how long a restart takes */
 };
 
 /* The file, parsed and checked; every pointer is into `root`. */
@@ -417,7 +421,7 @@ static int
 parse_vm(struct sim_vm *vm, const char *name, json_t *obj, const char *file)
 {
 	static const char *const keys[] = { "cpuCount", "memoryInMB", "gpu",
-	    "running", "restarts", NULL };
+	    "running", "restarts", "restartSeconds", NULL };
 	json_int_t cpu = 0, mem = 0;
 	char *jpath = vr_asprintf("vms.%s", name), *p = NULL;
 	int rc;
@@ -444,6 +448,8 @@ parse_vm(struct sim_vm *vm, const char *name, json_t *obj, const char *file)
 	    (rc = get_bool(&vm->running, obj, "running", file, jpath)) < 0 ||
 	    (rc = get_int(&vm->restarts, obj, "restarts", 0, INT64_MAX, false,
 	    file, jpath)) < 0 ||
+	    (rc = get_int(&vm->restart_s, obj, "restartSeconds", 0, 86400,
+	    false, file, jpath)) < 0 ||
 	    (rc = parse_vm_gpu(&vm->gpu, json_object_get(obj, "gpu"), file,
 	    p)) < 0)
 		goto out;
@@ -1081,6 +1087,13 @@ sim_apply(void *conn, struct vr_apply_request *req)
 		json_object_set_new(vm->obj, "running", json_true());
 	for (i = 0; i < req->nchanges; i++)
 		set_field(vm->obj, &req->changes[i]);
+	if (vm->restart_s > 0) {
+		/* the restart itself: EFLOW's stop and boot */
+		struct timespec ts = { (time_t)vm->restart_s, 0 };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
 	json_object_set_new(vm->obj, "restarts", json_integer(
 	    vm->restarts < LLONG_MAX ? vm->restarts + 1 : vm->restarts));
 	c->changed = true;

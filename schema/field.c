@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/units.h"
 #include "field.h"
+#include "window.h"
 
 /* ---- accessors: where each field sits in the model ---- */
 
@@ -109,6 +111,31 @@ policy_set(struct vr_vm_spec *s, const struct vr_value *v)
 	    VR_RESTART_NEVER;
 }
 
+static void
+windows_get(const struct vr_vm_spec *s, struct vr_value *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (s->nwindows == 0)
+		return;
+	out->kind = VR_VALUE_WINDOWS;
+	out->windows.v = vr_calloc(s->nwindows, sizeof(*s->windows));
+	memcpy(out->windows.v, s->windows, s->nwindows * sizeof(*s->windows));
+	out->windows.n = s->nwindows;
+}
+
+static void
+windows_set(struct vr_vm_spec *s, const struct vr_value *v)
+{
+	free(s->windows);
+	s->windows = NULL;
+	s->nwindows = 0;
+	if (v->kind != VR_VALUE_WINDOWS || v->windows.n == 0)
+		return;
+	s->windows = vr_calloc(v->windows.n, sizeof(*s->windows));
+	memcpy(s->windows, v->windows.v, v->windows.n * sizeof(*s->windows));
+	s->nwindows = v->windows.n;
+}
+
 /* ---- the table ---- */
 
 /* Accessors rather than offsets: a field is more than one member (has_x
@@ -145,6 +172,16 @@ const struct vr_field_desc vr_fields[VR_FIELD__COUNT] = {
 		.get = policy_get, .set = policy_set,
 		.at = offsetof(struct vr_vm_spec, at_restart_policy),
 	},
+	/* min, max: a window's duration in seconds */
+	[VR_FIELD_RESTART_WINDOWS] = {
+		.id = VR_FIELD_RESTART_WINDOWS, .key = "restartWindows",
+		.kind = VR_VALUE_WINDOWS, .unit = "s",
+		.min = VR_WINDOW_MIN_MS / 1000,
+		.max = VR_DURATION_MAX_MS / 1000, .multiple = 1,
+		.max_items = VR_WINDOWS_MAX, .reconciled = false,
+		.get = windows_get, .set = windows_set,
+		.at = offsetof(struct vr_vm_spec, at_windows),
+	},
 };
 
 const struct vr_field_desc *
@@ -166,6 +203,7 @@ vr_value_clear(struct vr_value *v)
 {
 	vr_gpu_clear(&v->gpu);
 	free(v->list.v);
+	free(v->windows.v);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -179,6 +217,13 @@ vr_value_copy(struct vr_value *dst, const struct vr_value *src)
 		dst->list.v = vr_calloc(src->list.n, sizeof(*dst->list.v));
 		memcpy(dst->list.v, src->list.v,
 		    src->list.n * sizeof(*dst->list.v));
+	}
+	dst->windows.v = NULL;
+	if (src->windows.n) {
+		dst->windows.v = vr_calloc(src->windows.n,
+		    sizeof(*dst->windows.v));
+		memcpy(dst->windows.v, src->windows.v,
+		    src->windows.n * sizeof(*dst->windows.v));
 	}
 }
 
@@ -199,6 +244,10 @@ vr_value_equal(const struct vr_value *a, const struct vr_value *b)
 		return a->list.n == b->list.n && (a->list.n == 0 ||
 		    memcmp(a->list.v, b->list.v, a->list.n *
 		    sizeof(*a->list.v)) == 0);
+	case VR_VALUE_WINDOWS:
+		return a->windows.n == b->windows.n && (a->windows.n == 0 ||
+		    memcmp(a->windows.v, b->windows.v, a->windows.n *
+		    sizeof(*a->windows.v)) == 0);
 	}
 	return false;
 }
@@ -242,9 +291,94 @@ vr_field_ok(const struct vr_field_desc *f, const struct vr_value *v)
 			if (!in_range(f, v->list.v[i]))
 				return false;
 		return true;
+	case VR_VALUE_WINDOWS:
+		if (v->windows.n == 0 || v->windows.n > f->max_items)
+			return false;
+		for (i = 0; i < v->windows.n; i++)
+			if (!in_range(f, v->windows.v[i].duration_s) ||
+			    v->windows.v[i].days == 0 ||
+			    (v->windows.v[i].days & ~VR_WINDOW_ALL_DAYS) ||
+			    v->windows.v[i].start_min < 0 ||
+			    v->windows.v[i].start_min >= 24 * 60)
+				return false;
+		return true;
 	default:
 		return false;
 	}
+}
+
+/* "[Sat,Sun 22:00+5h Europe/Berlin, 03:15+1m30s UTC]" */
+static char *
+windows_text(const struct vr_window_list *l)
+{
+	char one[160], *s = vr_strdup("["), *t;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		t = vr_asprintf("%s%s%s", s, i ? ", " : "",
+		    vr_window_describe(one, sizeof(one), &l->v[i]));
+		free(s);
+		s = t;
+	}
+	t = vr_asprintf("%s]", s);
+	free(s);
+	return t;
+}
+
+static const char *const day_words[7] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	"Fri", "Sat" };
+
+/* A window as a spec writes it; days Monday first, left out when every
+ * day (the default). */
+static json_t *
+window_json(const struct vr_window *w)
+{
+	char start[32], dur[32];
+	json_t *o, *d;
+	int k;
+
+	snprintf(start, sizeof(start), "%02d:%02d", w->start_min / 60,
+	    w->start_min % 60);
+	o = json_pack("{s:s, s:s, s:s}", "start", start, "duration",
+	    vr_duration_format(dur, sizeof(dur), w->duration_s * 1000),
+	    "timeZone", w->zone);
+	if (w->days != VR_WINDOW_ALL_DAYS) {
+		d = json_array();
+		for (k = 1; k <= 7; k++)
+			if (w->days & (1u << (k % 7)))
+				json_array_append_new(d,
+				    json_string(day_words[k % 7]));
+		json_object_set_new(o, "days", d);
+	}
+	return o;
+}
+
+/* The form window_json writes, back; 0 or VR_EINVALID. */
+static int
+window_from_json(struct vr_window *w, const json_t *j)
+{
+	const json_t *d = json_object_get(j, "days"), *x;
+	const char *zone = json_string_value(json_object_get(j, "timeZone"));
+	size_t i;
+	unsigned bit;
+
+	memset(w, 0, sizeof(*w));
+	if (!json_is_object(j) || vr_window_parse_start(&w->start_min,
+	    json_string_value(json_object_get(j, "start"))) < 0 ||
+	    vr_window_parse_duration(&w->duration_s, json_string_value(
+	    json_object_get(j, "duration")), "duration") < 0 ||
+	    vr_window_parse_zone(w->zone, sizeof(w->zone), zone ? zone :
+	    "UTC") < 0)
+		return VR_EINVALID;
+	w->days = d ? 0 : VR_WINDOW_ALL_DAYS;
+	if (d && (!json_is_array(d) || json_array_size(d) == 0))
+		return VR_EINVALID;
+	json_array_foreach(d, i, x) {
+		if (vr_window_parse_day(&bit, json_string_value(x)) < 0)
+			return VR_EINVALID;
+		w->days |= bit;
+	}
+	return 0;
 }
 
 static char *
@@ -291,6 +425,8 @@ vr_field_text(const struct vr_field_desc *f, const struct vr_value *v)
 		return gpu_text(&v->gpu);
 	case VR_VALUE_INT_LIST:
 		return list_text(&v->list);
+	case VR_VALUE_WINDOWS:
+		return windows_text(&v->windows);
 	default:
 		return vr_strdup("unset");
 	}
@@ -322,6 +458,11 @@ vr_field_json(const struct vr_field_desc *f, const struct vr_value *v,
 		a = json_array();
 		for (i = 0; i < v->list.n; i++)
 			json_array_append_new(a, json_integer(v->list.v[i]));
+		return a;
+	case VR_VALUE_WINDOWS:
+		a = json_array();
+		for (i = 0; i < v->windows.n; i++)
+			json_array_append_new(a, window_json(&v->windows.v[i]));
 		return a;
 	default:
 		return json_null();
@@ -398,6 +539,22 @@ vr_field_from_json(const struct vr_field_desc *f, const json_t *j,
 			out->list.n++;
 		}
 		break;
+	case VR_VALUE_WINDOWS:
+		n = json_array_size(j);
+		if (!json_is_array(j) || n == 0 || n > f->max_items)
+			return vr_error_set(VR_EINVALID, "%s: bad %s", where,
+			    f->key);
+		out->windows.v = vr_calloc(n, sizeof(*out->windows.v));
+		for (i = 0; i < n; i++) {
+			if (window_from_json(&out->windows.v[i],
+			    json_array_get(j, i)) < 0) {
+				vr_value_clear(out);
+				return vr_error_set(VR_EINVALID, "%s: bad %s[%zu]",
+				    where, f->key, i);
+			}
+			out->windows.n++;
+		}
+		break;
 	default:
 		return vr_error_set(VR_EINVALID, "%s: bad %s", where, f->key);
 	}
@@ -416,6 +573,8 @@ vr_value_gauge(const struct vr_value *v)
 		return v->gpu.count;
 	case VR_VALUE_INT_LIST:
 		return (int64_t)v->list.n;
+	case VR_VALUE_WINDOWS:
+		return (int64_t)v->windows.n;
 	default:
 		return 0;
 	}

@@ -39,6 +39,7 @@
 #include "field.h"
 #include "load.h"
 #include "suggest.h"
+#include "window.h"
 
 #define MAX_DEPTH 32
 #define MAX_ALIASES 64
@@ -153,6 +154,8 @@ rx_free(void)
 static const char *const root_keys[] = {
 	"apiVersion", "kind", "metadata", "spec", NULL };
 static const char *const meta_keys[] = { "name", NULL };
+static const char *const window_keys[] = {
+	"days", "start", "duration", "timeZone", NULL };
 static const char *const gpu_keys[] = {
 	"name", "passthroughType", "count", NULL };
 static const char *const gpu_types[] = {
@@ -166,6 +169,9 @@ static const struct { const char *word, *key; } synonyms[] = {
 	{ "memory", "memoryInMB" }, { "ram", "memoryInMB" },
 	{ "memoryMB", "memoryInMB" }, { "type", "passthroughType" },
 	{ "restart", "restartPolicy" }, { "gpus", "gpu" },
+	{ "windows", "restartWindows" }, { "maintenanceWindows",
+	"restartWindows" }, { "tz", "timeZone" }, { "zone", "timeZone" },
+	{ "timezone", "timeZone" }, { "length", "duration" },
 	{ "version", "apiVersion" }, { "api", "apiVersion" },
 };
 
@@ -1110,6 +1116,157 @@ get_int_list(struct loader *L, const struct node *v, const char *what_,
 	return ok;
 }
 
+/* A string value as a C string (NULL after reporting; one with a NUL byte
+ * is reported too). */
+static char *
+get_cstr(struct loader *L, const struct node *v, const char *what_)
+{
+	const struct node *n = get_str(L, v, what_);
+
+	if (!n)
+		return NULL;
+	if (strlen(n->s) != n->len) {
+		bad(L, v->at, "'%s' has a NUL byte", what_);
+		return NULL;
+	}
+	return vr_strndup(n->s, n->len);
+}
+
+/* One of spec.restartWindows (window.h); false if it is not valid. */
+static bool
+check_window(struct loader *L, const struct node *v, size_t idx,
+    struct vr_window *w)
+{
+	const struct node *n, *val[4], *key[4], *d;
+	enum { W_DAYS, W_START, W_DURATION, W_ZONE };
+	char where[48], what_[64], quoted[72], *str;
+	bool ok = true;
+	size_t i;
+
+	snprintf(where, sizeof(where), "spec.restartWindows[%zu]", idx);
+	memset(w, 0, sizeof(*w));
+	w->days = VR_WINDOW_ALL_DAYS;
+	snprintf(w->zone, sizeof(w->zone), "UTC");
+	if (!(n = get_map(L, v, where, "")))
+		return false;
+	check_keys(L, n, where, window_keys, val, key);
+	if ((d = val[W_DAYS])) {
+		const struct node *seq = deref(d);
+
+		snprintf(what_, sizeof(what_), "%s.days", where);
+		if (seq->kind != N_SEQ || seq->nkid == 0) {
+			bad(L, d->at, "'%s' must be a non-empty sequence of "
+			    "days (e.g. [Sat, Sun]), not %s", what_,
+			    seq->kind == N_SEQ ? "an empty one" :
+			    what(L, seq));
+			ok = false;
+		} else {
+			w->days = 0;
+		}
+		for (i = 0; seq->kind == N_SEQ && i < seq->nkid; i++) {
+			unsigned bit;
+
+			if (!(str = get_cstr(L, seq->kid[i], what_))) {
+				ok = false;
+				continue;
+			}
+			if (vr_window_parse_day(&bit, str) < 0) {
+				bad(L, seq->kid[i]->at, "'%s': %s", what_,
+				    vr_error_msg());
+				ok = false;
+			} else if (w->days & bit) {
+				bad(L, seq->kid[i]->at, "'%s': '%s' is given "
+				    "twice", what_, str);
+				ok = false;
+			}
+			w->days |= bit;
+			free(str);
+		}
+	}
+	snprintf(what_, sizeof(what_), "%s.start", where);
+	if (!val[W_START]) {
+		bad(L, v->at, "missing 'start' in '%s' (HH:MM)", where);
+		ok = false;
+	} else if (!(str = get_cstr(L, val[W_START], what_))) {
+		ok = false;
+	} else {
+		if (vr_window_parse_start(&w->start_min, str) < 0) {
+			bad(L, val[W_START]->at, "'%s': %s", what_,
+			    vr_error_msg());
+			ok = false;
+		}
+		free(str);
+	}
+	snprintf(what_, sizeof(what_), "%s.duration", where);
+	if (!val[W_DURATION]) {
+		bad(L, v->at, "missing 'duration' in '%s' (e.g. 3h)", where);
+		ok = false;
+	} else if (!(str = get_cstr(L, val[W_DURATION], what_))) {
+		ok = false;
+	} else {
+		snprintf(quoted, sizeof(quoted), "'%s'", what_);
+		if (vr_window_parse_duration(&w->duration_s, str,
+		    quoted) < 0) {
+			bad(L, val[W_DURATION]->at, "%s", vr_error_msg());
+			ok = false;
+		}
+		free(str);
+	}
+	snprintf(what_, sizeof(what_), "%s.timeZone", where);
+	if (val[W_ZONE]) {
+		if (!(str = get_cstr(L, val[W_ZONE], what_))) {
+			ok = false;
+		} else {
+			if (vr_window_parse_zone(w->zone, sizeof(w->zone),
+			    str) < 0) {
+				bad(L, val[W_ZONE]->at, "'%s': %s", what_,
+				    vr_error_msg());
+				ok = false;
+			}
+			free(str);
+		}
+	}
+	return ok;
+}
+
+/* A WINDOWS field (spec.restartWindows): a sequence of windows into
+ * *out; false if it is not valid. */
+static bool
+get_windows(struct loader *L, const struct node *v,
+    const struct vr_field_desc *f, struct vr_value *out)
+{
+	const struct node *seq = deref(v);
+	struct vr_window *ws;
+	size_t i, nok = 0;
+
+	if (seq->kind != N_SEQ) {
+		bad(L, v->at, "'spec.restartWindows' must be a sequence of "
+		    "windows, not %s", what(L, seq));
+		return false;
+	}
+	if (seq->nkid == 0) {
+		bad(L, v->at, "'spec.restartWindows' is empty; leave it out "
+		    "to allow restarts at any time");
+		return false;
+	}
+	if (seq->nkid > f->max_items) {
+		bad(L, v->at, "'spec.restartWindows' has %zu windows; at most "
+		    "%zu", seq->nkid, f->max_items);
+		return false;
+	}
+	ws = vr_calloc(seq->nkid, sizeof(*ws));
+	for (i = 0; i < seq->nkid; i++)
+		nok += check_window(L, seq->kid[i], i, &ws[i]);
+	if (nok != seq->nkid) {
+		free(ws);
+		return false;
+	}
+	out->kind = VR_VALUE_WINDOWS;
+	out->windows.v = ws;
+	out->windows.n = seq->nkid;
+	return true;
+}
+
 /* One value under `spec:`, checked against its row of the field table. */
 static void
 check_field(struct loader *L, const struct vr_field_desc *f,
@@ -1152,6 +1309,10 @@ check_field(struct loader *L, const struct vr_field_desc *f,
 			return;
 		}
 		break;
+	case VR_VALUE_WINDOWS:
+		if (!get_windows(L, v, f, &val))
+			return;
+		break;
 	default:
 		return;
 	}
@@ -1179,6 +1340,15 @@ check_spec(struct loader *L, const struct node *keyn, const struct node *v,
 	for (i = 0; i < VR_FIELD__COUNT; i++)
 		if (val[i])
 			check_field(L, &vr_fields[i], key[i], val[i], vm);
+	/* Never restarts nothing: a restart window would never be used */
+	i = VR_FIELD_RESTART_POLICY;
+	if (val[VR_FIELD_RESTART_WINDOWS] &&
+	    vm->restart_policy != VR_RESTART_IFNEEDED &&
+	    (!val[i] || vm->at_restart_policy.line))
+		bad(L, key[VR_FIELD_RESTART_WINDOWS]->at, "'spec."
+		    "restartWindows' needs 'restartPolicy: IfNeeded' (with "
+		    "Never, the default, no change ever restarts the VM, so "
+		    "no window would be used)");
 }
 
 /* Check one document; true if it counts as a VirtualMachine document

@@ -101,6 +101,7 @@ vr_vm_spec_clear(struct vr_vm_spec *vm)
 {
 	free(vm->name);
 	vr_gpu_clear(&vm->gpu);
+	free(vm->windows);
 	memset(vm, 0, sizeof(*vm));
 }
 
@@ -110,6 +111,12 @@ vr_vm_spec_copy(struct vr_vm_spec *dst, const struct vr_vm_spec *src)
 	*dst = *src;
 	dst->name = vr_strdup(src->name);
 	vr_gpu_copy(&dst->gpu, &src->gpu);
+	dst->windows = NULL;
+	if (src->nwindows) {
+		dst->windows = vr_calloc(src->nwindows, sizeof(*src->windows));
+		memcpy(dst->windows, src->windows,
+		    src->nwindows * sizeof(*src->windows));
+	}
 }
 
 void

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "window.h"
+
 #define VR_API_VERSION "vmrecon/v1"
 #define VR_KIND "VirtualMachine"
 
@@ -58,13 +60,18 @@ struct vr_vm_spec {
 	enum vr_gpu_want gpu_want;
 	struct vr_gpu gpu; /* when gpu_want == VR_GPU_WANT; count >= 1 */
 	enum vr_restart_policy restart_policy;
+	/* spec.restartWindows (window.h): when restart-mode changes may be
+	 * applied; none = any time */
+	struct vr_window *windows;
+	size_t nwindows;
 
 	/* the file it came from when a spec merges several (-f a -f DIR);
 	 * owned by the vr_spec's `files`; NULL: the spec's path */
 	const char *file;
 	/* where each value was written, for preflight messages */
 	struct vr_pos at_doc, at_name, at_cpu_count, at_memory, at_gpu,
-	    at_gpu_name, at_gpu_type, at_gpu_count, at_restart_policy;
+	    at_gpu_name, at_gpu_type, at_gpu_count, at_restart_policy,
+	    at_windows;
 };
 
 /* The file a VM of `spec` was written in, for messages. */
@@ -121,6 +128,7 @@ enum vr_field {
 	VR_FIELD_MEMORY,
 	VR_FIELD_GPU,
 	VR_FIELD_RESTART_POLICY, /* a policy: never a change */
+	VR_FIELD_RESTART_WINDOWS, /* a policy */
 	VR_FIELD__COUNT
 };
 
@@ -130,6 +138,7 @@ enum vr_value_kind {
 	VR_VALUE_GPU,      /* struct vr_gpu; count 0 = no GPU */
 	VR_VALUE_ENUM,     /* an index into the field's names */
 	VR_VALUE_INT_LIST, /* a list of int64 (none yet: see field.h) */
+	VR_VALUE_WINDOWS,  /* a list of restart windows (window.h) */
 };
 
 struct vr_int_list {
@@ -145,6 +154,7 @@ struct vr_value {
 	int64_t i;               /* INT; ENUM: the index */
 	struct vr_gpu gpu;       /* GPU */
 	struct vr_int_list list; /* INT_LIST */
+	struct vr_window_list windows; /* WINDOWS */
 };
 
 enum vr_action {

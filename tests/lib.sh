@@ -116,3 +116,24 @@ git_fixture() {
 	git init -q --bare -b "${3:-main}" "$1" &&
 		git init -q -b "${3:-main}" "$2"
 }
+
+# qemu_paused SOCK ARGS...: a QEMU (TCG) paused before its first
+# instruction, with QMP on SOCK and ARGS (-name, -smp, -m ...), its pid in
+# QPID; waits (polling, up to 120 s: a loaded machine takes seconds) until
+# it listens, and returns 1 if it never does (its log is $T/qemu.log)
+qemu_paused() {
+	local sock=$1 start
+	shift
+	setsid qemu-system-x86_64 -S -machine q35,accel=tcg -cpu max "$@" \
+		-nodefaults -no-user-config -display none \
+		-qmp "unix:$sock,server=on,wait=off" -pidfile "$T/qemu.pid" \
+		</dev/null >"$T/qemu.log" 2>&1 &
+	QPID=$!
+	PIDS="$PIDS $QPID"
+	start=$(date +%s)
+	until [ -S "$sock" ] || ! kill -0 "$QPID" 2>/dev/null ||
+		[ $(($(date +%s) - start)) -gt 120 ]; do
+		sleep 0.1
+	done
+	[ -S "$sock" ]
+}

@@ -222,6 +222,13 @@ def field_problems(rows, schema):
             same("item minimum", r["min"], items.get("minimum"))
             same("item maximum", r["max"], items.get("maximum"))
             same("maxItems", r["maxItems"], p.get("maxItems"))
+        elif kind == "windows":
+            # a list of restart windows; a duration's bounds (min, max
+            # seconds) are beyond a pattern: the manifest's bad files
+            same("type", "array", p.get("type"))
+            same("minItems", 1, p.get("minItems"))
+            same("maxItems", r["maxItems"], p.get("maxItems"))
+            same("items", {"$ref": "#/$defs/restartWindow"}, p.get("items"))
         else:
             out.append("%s: kind %r unknown to this test" % (k, kind))
     return out

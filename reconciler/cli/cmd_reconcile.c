@@ -51,6 +51,8 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 			out_path = p.arg;
 		} else if (rc == VR_OPT_PLAN) {
 			plan_path = p.arg;
+		} else if (rc == VR_OPT_RESTART_NOW) {
+			ro.restart_now = true;
 		} else if (!vr_cli_common_option(&c, &p) &&
 		    vr_ops_option(&oo, &p) < 0) {
 			goto out;

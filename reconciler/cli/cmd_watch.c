@@ -32,6 +32,7 @@
 #include "../../schema/util/error.h"
 #include "../../schema/field.h"
 #include "../../schema/load.h"
+#include "../../schema/window.h"
 #include "cmd.h"
 #include "../report/commitstatus.h"
 #include "../gitops/gitsource.h"
@@ -80,6 +81,10 @@ struct watch {
 	char *source_fp;               /* what status.json's source says */
 	json_t *vm_fp;                 /* per VM: the last logged outcome */
 	struct vr_schedule sched;      /* when to poll next */
+	int64_t window_at;             /* a restart window opens for changes
+					* the last pass left pending (seconds
+					* since the epoch); 0: none */
+	int64_t window_wake_ms;        /* then, on the monotonic clock */
 };
 
 /* --- small helpers ------------------------------------------------------ */
@@ -293,6 +298,23 @@ log_outcome(const struct vr_vm_outcome *oc, enum why why,
 	    "revision", revision, "message", oc->message, NULL);
 }
 
+/* Wake when the restart window for pending changes opens (a second
+ * after it, so the pass finds it open), without waiting for a commit or
+ * the next drift check; at = 0: no wake. */
+static void
+window_wake(struct watch *w, int64_t at)
+{
+	int64_t wall = (int64_t)time(NULL);
+	char utc[32];
+
+	if (at > 0 && at != w->window_at)
+		vr_wlog(stderr, "info", "restart pending until a window opens",
+		    "at", vr_window_utc(utc, sizeof(utc), at), NULL);
+	w->window_at = at;
+	w->window_wake_ms = at > 0 ? vr_clock_ms() + ((at > wall ? at - wall :
+	    0) + 1) * 1000 : 0;
+}
+
 /* Reconcile w->spec once, for `why`.  With apply false (--no-self-heal)
  * only report drift.  The log and status come from the result's per-VM
  * outcomes; vr_reconcile's err stream (its diagnostics) is logged line by
@@ -322,6 +344,7 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 	vr_error_clear();
 	rc = vr_reconcile(&res, w->spec, w->b, w->sd, &o);
 	err = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
+	window_wake(w, rc < 0 || !apply ? 0 : res.next_window);
 	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res, err);
 	fclose(o.err);
 	*exit_code = res.exit_code;
@@ -403,6 +426,20 @@ save_base(struct watch *w, const struct vr_git_rev *rev, const char *blob)
 	if (vr_watch_baseline_save(&w->base, vr_statedir_path(w->sd)) < 0)
 		vr_wlog(stderr, "error", "cannot write watch.json", "err",
 		    vr_error_msg(), NULL);
+}
+
+/* What a pending revision waits for (static buffer). */
+static const char *
+pending_text(const struct watch *w)
+{
+	static char buf[96];
+	char utc[32];
+
+	if (!w->window_at)
+		return "changes pending a restart (restartPolicy: Never)";
+	snprintf(buf, sizeof(buf), "changes pending until %s (restart "
+	    "window)", vr_window_utc(utc, sizeof(utc), w->window_at));
+	return buf;
 }
 
 /* A commit not handled before (or any, with `force`): check it, read this
@@ -515,15 +552,13 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 		    VR_CS_FAILURE : *exit_code == VR_EXIT_PENDING ?
 		    VR_CS_PENDING : VR_CS_SUCCESS, rc < 0 ?
 		    "apply failed; retrying" : *exit_code == VR_EXIT_PENDING ?
-		    "changes pending a restart (restartPolicy: Never)" :
-		    "applied");
+		    pending_text(w) : "applied");
 	*passed = true;
 	w->refused = false;
 	if (rc == 0 && *exit_code == VR_EXIT_PENDING) {
 		/* not applied until every change is: a drift pass that
 		 * converges (after a restart) applies it */
-		commit_outcome(w, false, "RestartPending", "changes pending "
-		    "a restart (restartPolicy: Never)");
+		commit_outcome(w, false, "RestartPending", pending_text(w));
 		w->retry_pending = true;
 	} else if (rc == 0) {
 		save_base(w, rev, blob);
@@ -886,6 +921,7 @@ run(struct watch *w, const sigset_t *unblocked)
 		now = vr_clock_ms();
 		if (now >= next_observe && !got_stop && !got_hup) {
 			rc = 0;
+			w->window_wake_ms = 0; /* the pass sets it anew */
 			if (w->spec) {
 				/* a failed or pending revision's pass: a retry */
 				rc = reconcile_pass(w, w->self_heal,
@@ -901,6 +937,9 @@ run(struct watch *w, const sigset_t *unblocked)
 			    vr_schedule_retry(&w->sched, w->apply_failures) :
 			    w->interval_ms);
 		}
+		/* a restart window opening is a drift check of its own */
+		if (w->window_wake_ms && w->window_wake_ms < next_observe)
+			next_observe = w->window_wake_ms;
 		now = next_fetch < next_observe ? next_fetch : next_observe;
 		wait_until(now < next_wd ? now : next_wd, unblocked);
 	}

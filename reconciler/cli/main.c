@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../schema/util/zone.h"
 #include "cmd.h"
 
 int
@@ -14,6 +15,7 @@ main(int argc, char **argv)
 	const struct vr_cmd *c;
 	int rc;
 
+	vr_zone_init(); /* before any thread: zone.h says why */
 	if (argc < 2) {
 		vr_usage(stderr);
 		return 1;

@@ -101,6 +101,9 @@ const struct vr_option vr_options[] = {
 	{ "repo", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, VR_C_WATCH,
 	  VR_OPT_REPO, 0, 0, "the Git repository: https://, ssh://, "
 	  "git://, file://, USER@HOST:PATH or a path" },
+	{ "restart-now", 0, VR_ARG_NONE, NULL, NULL, VR_C_APPLY, 0,
+	  VR_OPT_RESTART_NOW, 0, 0, "restart outside the spec's "
+	  "restartWindows, this run only" },
 	{ "ssh-key", 0, VR_ARG_PATH, "KEY", NULL, VR_C_WATCH, 0,
 	  VR_OPT_SSH_KEY, 0, 0,
 	  "the private key for an ssh repository (KEY.pub beside it)" },

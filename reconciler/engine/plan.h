@@ -12,6 +12,7 @@
 #include "../../backends/backend.h"
 #include "../../schema/diag.h"
 #include "../../schema/model.h"
+#include "gate.h"
 #include "statedir.h"
 
 struct vr_vm_plan {
@@ -22,6 +23,7 @@ struct vr_vm_plan {
 	struct vr_vm_live live;
 	struct vr_change changes[VR_FIELD__COUNT];
 	size_t nchanges;
+	struct vr_gate gate;         /* restart windows now (vr_reconcile) */
 };
 
 struct vr_plan {

@@ -3,7 +3,8 @@
  * verify, record.
  *
  * Per VM, apply sends only the changes the policy allows (live ones always,
- * restart ones with restartPolicy: IfNeeded) in one backend call.  A failed
+ * restart ones with restartPolicy: IfNeeded, inside a restart window when
+ * the spec has restartWindows: gate.h) in one backend call.  A failed
  * call is reported with what the backend marked applied before it failed;
  * nothing is ever called done without observing the VM again.
  */
@@ -110,11 +111,12 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 	bool sel[VR_FIELD__COUNT] = { false };
 	bool restart = false, ifneeded, gpu_sent = false;
 	size_t i, j, nsel = 0, nleft;
-	double t0 = vr_clock_s();
+	double t0 = vr_clock_s(), t_apply = 0;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	ifneeded = vp->spec->restart_policy == VR_RESTART_IFNEEDED;
+	ifneeded = vp->spec->restart_policy == VR_RESTART_IFNEEDED &&
+	    !vp->gate.held;
 	for (i = 0; i < vp->nchanges; i++) {
 		sel[i] = vp->changes[i].mode == VR_MODE_LIVE || ifneeded;
 		if (!sel[i]) {
@@ -135,11 +137,16 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 		return;
 	}
 	if (nsel > 0) {
+		if (restart && vp->gate.overridden)
+			fprintf(opts->err, "vmrecon: %s: --restart-now: "
+			    "restarting although %s\n", vp->spec->name,
+			    vp->gate.why);
 		if (opts->output == VR_OUTPUT_TEXT)
 			fprintf(opts->out, "%s: applying %zu change%s%s\n",
 			    vp->spec->name, nsel, nsel == 1 ? "" : "s",
 			    restart ? " (restartPolicy IfNeeded: the VM may "
 			    "restart once)" : "");
+		t_apply = vr_clock_s();
 		memset(&req, 0, sizeof(req));
 		req.spec = vp->spec;
 		req.live = &vp->live;
@@ -153,6 +160,14 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 				vp->changes[i].applied = sel_changes[j++].applied;
 		for (i = 0; i < vp->nchanges; i++)
 			o->applied += vp->changes[i].applied;
+		/* the restart time the windows are measured against */
+		if (rc == 0 && restart && sd && vp->gate.windowed &&
+		    vr_statedir_restart_put(sd, vp->live.name ? vp->live.name :
+		    vp->spec->name, (int64_t)(vr_clock_s() - t_apply + 0.999))
+		    < 0)
+			fprintf(opts->err, "vmrecon: %s: warning: cannot keep "
+			    "the restart time: %s\n", vp->spec->name,
+			    vr_error_msg());
 		if (rc < 0) {
 			char *done = field_list(vp, true, sel);
 			char *notdone = field_list(vp, false, sel);
@@ -196,7 +211,13 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 	if (!o->message) {
 		o->result = o->pending ? VR_RESULT_PENDING :
 		    VR_RESULT_CONVERGED;
-		if (o->pending)
+		if (o->pending && vp->gate.held)
+			o->message = vr_asprintf("pending until %s (%s): %zu "
+			    "change%s wait%s for a restart, %zu applied",
+			    vp->gate.until ? vp->gate.when : "no window fits",
+			    vp->gate.why, o->pending, o->pending == 1 ? "" :
+			    "s", o->pending == 1 ? "s" : "", o->applied);
+		else if (o->pending)
 			o->message = vr_asprintf("pending: %zu change%s "
 			    "wait%s for a restart (restartPolicy: Never; "
 			    "IfNeeded lets apply restart the VM once), %zu "
@@ -204,8 +225,10 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			    o->pending == 1 ? "s" : "", o->applied);
 		else
 			o->message = vr_asprintf("converged in %.2f s (%zu "
-			    "change%s applied)", vr_clock_s() - t0, o->applied,
-			    o->applied == 1 ? "" : "s");
+			    "change%s applied)%s", vr_clock_s() - t0,
+			    o->applied, o->applied == 1 ? "" : "s",
+			    restart && vp->gate.overridden ? "; --restart-now: "
+			    "restarted outside the restart windows" : "");
 		record_from_live(&rec, &after, &prov);
 		if (sd && (gpu_sent || !vp->has_record ||
 		    !record_equal(&rec, &vp->record)) &&
@@ -243,6 +266,7 @@ notify_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
 	ev.spec = vp->spec;
 	ev.live = &vp->live;
 	ev.seconds = seconds;
+	ev.gate = &vp->gate;
 	o->on_vm(o->ctx, &ev);
 }
 
@@ -339,6 +363,39 @@ record_vm(struct vm_outcome *oc, const struct vr_vm_plan *vp,
 	    oc->message);
 }
 
+/* Each VM's restart windows at this moment, against its last measured
+ * restart time (gate.h).  A zone gone from the database since the spec
+ * was loaded fails the pass. */
+static int
+gates(struct vr_plan *plan, struct vr_statedir *sd,
+    const struct vr_reconcile_options *o)
+{
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < plan->nvms; i++) {
+		struct vr_vm_plan *vp = &plan->vms[i];
+		int64_t rs = 0;
+
+		if (vp->spec->nwindows == 0)
+			continue;
+		if (sd && (rc = vr_statedir_restart_get(sd, vp->found &&
+		    vp->live.name ? vp->live.name : vp->spec->name, &rs)) < 0) {
+			if (rc != VR_ENOTFOUND)
+				fprintf(o->err, "vmrecon: warning: %s; assuming "
+				    "a restart takes %d s\n", vr_error_msg(),
+				    VR_GATE_RESTART_DEFAULT_S);
+			rs = 0;
+		}
+		if ((rc = vr_gate_compute(&vp->gate, vp->spec, rs,
+		    o->restart_now, now)) < 0)
+			return vr_error_wrap(rc, "%s: restartWindows",
+			    vp->spec->name);
+	}
+	return 0;
+}
+
 int
 vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
     struct vr_backend *b, struct vr_statedir *sd,
@@ -384,6 +441,12 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		status_all(sd, spec, o, msg);
 		err = msg;
 		rc = VR_EINVALID;
+		goto out;
+	}
+	if ((rc = gates(plan, sd, o)) < 0) {
+		err = vr_strdup(vr_error_msg());
+		fprintf(o->err, "vmrecon: %s\n", err);
+		status_all(sd, spec, o, err);
 		goto out;
 	}
 	vr_plan_count(plan, &res->changes, &restart, &res->vms_drifted);
@@ -438,6 +501,10 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		    oc.applied, oc.pending, dt);
 		res->applied += oc.applied;
 		res->pending += oc.pending;
+		if (oc.pending && plan->vms[i].gate.held &&
+		    plan->vms[i].gate.until && (!res->next_window ||
+		    plan->vms[i].gate.until < res->next_window))
+			res->next_window = plan->vms[i].gate.until;
 		failed += oc.result == VR_RESULT_FAILED;
 		if (oc.result == VR_RESULT_FAILED)
 			fprintf(o->err, "vmrecon: %s: %s\n",

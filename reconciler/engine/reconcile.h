@@ -7,10 +7,12 @@
 #define VR_RECONCILE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../../backends/backend.h"
 #include "../../schema/model.h"
+#include "gate.h"
 #include "statedir.h"
 
 struct vr_planfile;
@@ -29,6 +31,7 @@ struct vr_vm_event {
 	const struct vr_vm_spec *spec;
 	const struct vr_vm_live *live;  /* as observed before applying */
 	double seconds;               /* time spent on this VM */
+	const struct vr_gate *gate;   /* its restart windows now */
 };
 
 /* VR_OUTPUT_NONE renders nothing (out may be NULL): the caller reads the
@@ -50,11 +53,13 @@ struct vr_reconcile_options {
 	void *ctx;
 	FILE *plan_out;         /* diff: also write the JSON plan here */
 	const struct vr_planfile *plan; /* apply: refuse unless it holds */
+	bool restart_now;       /* apply --restart-now: restart outside the
+				 * restart windows, this pass only */
 };
 
 #define VR_RECONCILE_OPTIONS_INIT { VR_RECONCILE_OPTIONS_VERSION, false, \
 	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false, NULL, NULL, NULL, \
-	NULL }
+	NULL, false }
 
 /* Exit codes (DESIGN §4). */
 enum vr_exit {
@@ -81,7 +86,11 @@ struct vr_reconcile_result {
 	int exit_code;          /* enum vr_exit */
 	size_t changes;         /* changes planned */
 	size_t applied;         /* changes applied */
-	size_t pending;         /* left pending by restartPolicy: Never */
+	size_t pending;         /* left pending by restartPolicy: Never or
+				 * by restartWindows */
+	int64_t next_window;    /* the earliest moment (seconds since the
+				 * epoch) a restart window opens for a change
+				 * left pending by one; 0: none */
 	size_t vms_drifted;     /* VMs not in sync before this pass */
 	/* one per VM found on the backend, in spec order; none when the pass
 	 * failed before reaching any VM (observe, preflight, plan file) */

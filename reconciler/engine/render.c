@@ -4,6 +4,7 @@
 
 #include "../../schema/field.h"
 #include "../../schema/util/error.h"
+#include "../../schema/window.h"
 #include "planfile.h"
 #include "render.h"
 
@@ -120,6 +121,12 @@ vr_render_plan_text(FILE *fp, const struct vr_plan *p,
 			const struct vr_change *c = &vp->changes[j];
 
 			change_text(fp, c, color);
+			if (c->mode == VR_MODE_RESTART && vp->gate.held)
+				fprintf(fp, "    %s%s: pending until %s (%s)%s\n",
+				    color ? C_DIM : "", vr_field_name(c->field),
+				    vp->gate.until ? vp->gate.when :
+				    "no window fits", vp->gate.why,
+				    color ? C_RESET : "");
 			add += c->action == VR_ACTION_CREATE;
 			chg += c->action == VR_ACTION_UPDATE;
 			del += c->action == VR_ACTION_DELETE;
@@ -183,6 +190,14 @@ vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
 			if (c->reason)
 				json_object_set_new(o, "reason",
 				    json_string(c->reason));
+			if (c->mode == VR_MODE_RESTART && vp->gate.held &&
+			    vp->gate.until) {
+				char utc[32];
+
+				json_object_set_new(o, "pendingUntil",
+				    json_string(vr_window_utc(utc, sizeof(utc),
+				    vp->gate.until)));
+			}
 			if (applied)
 				json_object_set_new(o, "applied",
 				    json_boolean(c->applied));

@@ -296,6 +296,64 @@ doc_save(struct vr_statedir *sd, const char *name, const char *text)
 	return rc;
 }
 
+/* --- restart times ------------------------------------------------------- */
+
+static void now_iso(char *buf, size_t n);
+
+#define RESTART_FILE "restart-times.json"
+#define RESTART_MAX_BYTES (1024 * 1024)
+#define RESTART_MAX_S (7 * 24 * 3600)
+
+int
+vr_statedir_restart_get(struct vr_statedir *sd, const char *name,
+    int64_t *out_s)
+{
+	json_t *doc, *v;
+	int rc;
+
+	*out_s = 0;
+	if ((rc = doc_load(&doc, sd, RESTART_FILE, RESTART_MAX_BYTES)) < 0)
+		return rc;
+	v = json_object_get(json_object_get(json_object_get(doc, "vms"),
+	    name), "restartSeconds");
+	if (!v)
+		rc = VR_ENOTFOUND;
+	else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > RESTART_MAX_S)
+		rc = vr_error_set(VR_EINVALID, "%s/%s: '%s.restartSeconds' is "
+		    "not an integer in 0..%d", sd->path, RESTART_FILE, name,
+		    RESTART_MAX_S);
+	else
+		*out_s = json_integer_value(v);
+	json_decref(doc);
+	return rc;
+}
+
+int
+vr_statedir_restart_put(struct vr_statedir *sd, const char *name,
+    int64_t seconds)
+{
+	char when[32], *text;
+	json_t *doc;
+	int rc;
+
+	if ((rc = doc_load(&doc, sd, RESTART_FILE, RESTART_MAX_BYTES)) < 0)
+		return rc;
+	if (seconds > RESTART_MAX_S)
+		seconds = RESTART_MAX_S;
+	now_iso(when, sizeof(when));
+	json_object_set_new(json_object_get(doc, "vms"), name, json_pack(
+	    "{s:I, s:s}", "restartSeconds", (json_int_t)seconds, "at", when));
+	text = doc_text(doc);
+	json_decref(doc);
+	if (!text)
+		return vr_error_set(VR_ENOMEM, "cannot serialize %s",
+		    RESTART_FILE);
+	rc = doc_save(sd, RESTART_FILE, text);
+	free(text);
+	return rc;
+}
+
 /* --- status entries (one function for a new result and its replay) ---- */
 
 static void

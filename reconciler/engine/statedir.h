@@ -15,6 +15,7 @@
 #define VR_STATEDIR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../../schema/model.h"
 
@@ -46,6 +47,15 @@ int vr_statedir_record_put(struct vr_statedir *sd,
  * later pass put the old GPU back. */
 int vr_statedir_record_gpu_in_flight(struct vr_statedir *sd,
     const char *name);
+
+/* How long the last restart of VM `name` took, in seconds, as apply
+ * measured it (restart-times.json, written at once and atomically, apart
+ * from the pass): 0 and *out_s, VR_ENOTFOUND before any, or an error for
+ * a corrupt file.  put records one. */
+int vr_statedir_restart_get(struct vr_statedir *sd, const char *name,
+    int64_t *out_s);
+int vr_statedir_restart_put(struct vr_statedir *sd, const char *name,
+    int64_t seconds);
 
 /* See the top of this file.  pass_drop forgets what the pass put and has
  * not synced (a buffered backend that could not write its changes). */

@@ -14,6 +14,7 @@
 #include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "../../schema/window.h"
 #include "metrics.h"
 
 #define NRESULTS 4
@@ -21,11 +22,14 @@
 
 /* one gauge per field table row with a metric (field.h) */
 #define NFIELDS VR_FIELD__COUNT
+#define WINDOW_METRIC "vmrecon_restart_window_next_start_timestamp_seconds"
 
 struct vm_values {
 	char *name;
 	bool has_desired[NFIELDS];
 	long long desired[NFIELDS], live[NFIELDS];
+	long long pending;        /* restart changes left pending */
+	long long window_next;    /* next restart window opening; 0: none */
 };
 
 struct vm_list {
@@ -316,6 +320,16 @@ vr_metrics_on_vm(void *ctx, const struct vr_vm_event *ev)
 	v = &m->pass.v[m->pass.n++];
 	memset(v, 0, sizeof(*v));
 	v->name = vr_strdup(ev->vm);
+	v->pending = (long long)ev->pending;
+	if (ev->gate && ev->gate->held) {
+		v->window_next = ev->gate->until;
+	} else if (ev->gate && ev->gate->windowed && s) {
+		struct vr_window_state st;
+
+		if (vr_windows_eval(&st, s->windows, s->nwindows,
+		    (int64_t)time(NULL)) == 0)
+			v->window_next = st.next_start;
+	}
 	for (i = 0; i < NFIELDS; i++) {
 		const struct vr_field_desc *f = &vr_fields[i];
 		struct vr_value x;
@@ -448,6 +462,26 @@ vr_metrics_render(const struct vr_metrics *m)
 				fprintf(fp, "\",field=\"%s\"} %lld\n",
 				    vr_fields[f].metric, m->vms.v[i].live[f]);
 			}
+		head(fp, "vmrecon_restart_pending", "gauge",
+		    "Changes left pending for a restart (restartPolicy Never, "
+		    "or outside restartWindows).");
+		for (i = 0; i < m->vms.n; i++) {
+			sample(fp, m, "vmrecon_restart_pending", true);
+			fputs("vm=\"", fp);
+			put_label(fp, m->vms.v[i].name);
+			fprintf(fp, "\"} %lld\n", m->vms.v[i].pending);
+		}
+		for (i = 0, f = 0; i < m->vms.n; i++) {
+			if (!m->vms.v[i].window_next)
+				continue;
+			if (!f++)
+				head(fp, WINDOW_METRIC, "gauge", "When the VM's "
+				    "next restart window opens (unix seconds).");
+			sample(fp, m, WINDOW_METRIC, true);
+			fputs("vm=\"", fp);
+			put_label(fp, m->vms.v[i].name);
+			fprintf(fp, "\"} %lld\n", m->vms.v[i].window_next);
+		}
 	}
 	fclose(fp);
 	return buf;

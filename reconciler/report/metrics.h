@@ -8,6 +8,9 @@
  *   vmrecon_last_reconcile_duration_seconds  gauge
  *   vmrecon_applied_revision_info{revision}  1, the last applied revision
  *   vmrecon_desired{vm,field}, vmrecon_live{vm,field}  per managed field
+ *   vmrecon_restart_pending{vm}              gauge, changes left pending
+ *   vmrecon_restart_window_next_start_timestamp_seconds{vm}  gauge, when
+ *                                            its next restart window opens
  *
  * With a host name set (watch --hostname), every series also carries
  * host="NAME", so the files of several daemons on one node_exporter (one

@@ -9,21 +9,8 @@ command -v qemu-system-x86_64 >/dev/null ||
 	skip_all "qemu-system-x86_64 is not installed (make test installs it)"
 
 SOCK=$T/edge@7.qmp
-setsid qemu-system-x86_64 -S -machine q35,accel=tcg -cpu max \
-	-smp 1,maxcpus=4 -m 1G,slots=4,maxmem=4G \
-	-nodefaults -no-user-config -display none \
-	-qmp "unix:$SOCK,server=on,wait=off" -pidfile "$T/qemu.pid" \
-	</dev/null >"$T/qemu.log" 2>&1 &
-QPID=$!
-PIDS="$PIDS $QPID"
-# QEMU creates the socket once it is listening: poll for it, for as long
-# as the slowest start seen (qemu-system under load: seconds), no sleep
-start=$(date +%s)
-until [ -S "$SOCK" ] || ! kill -0 "$QPID" 2>/dev/null ||
-	[ $(($(date +%s) - start)) -gt 120 ]; do
-	sleep 0.1
-done
-[ -S "$SOCK" ] || { notok "QEMU did not listen: $(tail -3 "$T/qemu.log")"; exit 1; }
+qemu_paused "$SOCK" -smp 1,maxcpus=4 -m 1G,slots=4,maxmem=4G ||
+	{ notok "QEMU did not listen: $(tail -3 "$T/qemu.log")"; exit 1; }
 ok "QEMU without -name listens on $(basename "$SOCK")"
 
 S=$T/state

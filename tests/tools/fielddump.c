@@ -14,7 +14,7 @@ int
 main(void)
 {
 	static const char *const kinds[] = { "none", "integer", "gpu", "enum",
-	    "integer-list" };
+	    "integer-list", "windows" };
 	json_t *rows = json_array();
 	size_t i, j;
 	char *s;
@@ -40,7 +40,7 @@ main(void)
 			json_object_set_new(o, "multipleOf",
 			    json_integer(f->multiple));
 		}
-		if (f->kind == VR_VALUE_INT_LIST)
+		if (f->kind == VR_VALUE_INT_LIST || f->kind == VR_VALUE_WINDOWS)
 			json_object_set_new(o, "maxItems",
 			    json_integer((json_int_t)f->max_items));
 		json_array_append_new(rows, o);

@@ -212,6 +212,10 @@ static const struct want_file good[] = {
 	  "edge-02", 2, 8192, IRIS, 1, VR_RESTART_IFNEEDED,
 	  P(17, 1), P(20, 9), P(22, 13), P(23, 15), P(25, 5), P(25, 11),
 	  P(26, 22), P(25, 5), P(27, 18) } } },
+	{ "tests/good/restart-windows.yaml", 1, { {
+	  "edge-01", 4, 0, VR_GPU_UNMANAGED, NULL, 0, 0, VR_RESTART_IFNEEDED,
+	  P(3, 1), P(6, 9), P(8, 13), UNSET, UNSET, UNSET, UNSET, UNSET,
+	  P(9, 18) } } },
 	{ "tests/good/flow-style.yaml", 1, { {
 	  "edge-01", 4, 16384, A2, 1, VR_RESTART_IFNEEDED,
 	  P(2, 1), P(2, 65), P(2, 92), P(2, 107), P(2, 119), P(2, 126),
