@@ -290,7 +290,7 @@ vr_gitproto_version(char **library, const char *helper)
 		return rc;
 	}
 	lib = json_string_value(json_object_get(ans, "library"));
-	*library = vr_strndup(lib ? lib : "?", 128);
+	*library = vr_strdup(lib && strlen(lib) <= 128 ? lib : "?");
 	json_decref(ans);
 	return 0;
 }

@@ -258,9 +258,8 @@ main(int argc, char **argv)
 {
 	size_t len = 0;
 	ssize_t n;
-	char *in = vr_malloc(VR_GITPROTO_MAX_REQUEST + 1);
-	json_t *ans = json_pack("{s:s, s:i}", "vmrecon", VR_VERSION, "proto",
-	    VR_GITPROTO);
+	char *in;
+	json_t *ans;
 	int rc = 0;
 
 	if (argc > 1) {
@@ -268,6 +267,9 @@ main(int argc, char **argv)
 		    "on stdin), not by hand\n", VR_GIT_HELPER);
 		return 2;
 	}
+	in = vr_malloc(VR_GITPROTO_MAX_REQUEST + 1);
+	ans = json_pack("{s:s, s:i}", "vmrecon", VR_VERSION, "proto",
+	    VR_GITPROTO);
 	while (len <= VR_GITPROTO_MAX_REQUEST &&
 	    (n = read(0, in + len, VR_GITPROTO_MAX_REQUEST + 1 - len)) != 0) {
 		if (n < 0) {
