@@ -2,8 +2,9 @@
 # See README.md ("Modules", "Building and testing").
 #
 #   make            install missing build packages, build ./vmrecon and
-#                   the modules in build/rel/lib/vmrecon/ (vmrecon-git.so,
-#                   vmrecon-http.so, vmrecon-libvirt.so where libvirt is)
+#                   the modules in build/rel/lib/vmrecon/ (vmrecon-http.so,
+#                   vmrecon-libvirt.so where libvirt is) and the helper
+#                   vmrecon-git-helper beside them
 #   make test       build and run every test; ends with "N passed, N failed,
 #                   N skipped"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
@@ -14,8 +15,8 @@
 #   make demo       diff, apply, diff an example on the built-in sim backend
 #   make bench      measure speed and footprint (tests/bench/run); fails
 #                   when a row could not be measured (not part of make test)
-#   make install PREFIX=/usr/local DESTDIR=   bin/vmrecon, lib/vmrecon/*.so,
-#                   the man page and the completion; relocatable (the
+#   make install PREFIX=/usr/local DESTDIR=   bin/vmrecon, lib/vmrecon/*.so
+#                   and vmrecon-git-helper, the man page and the completion; relocatable (the
 #                   binary finds its modules from /proc/self/exe)
 
 PREFIX ?= /usr/local
@@ -36,8 +37,9 @@ BENCH_PKGS = time binutils libc-bin python3 git lighttpd \
 
 # The core binary links libyaml and jansson only; the heavier libraries
 # are linked into modules (schema/util/module.h), opened when a command needs
-# them: vmrecon-git.so (libgit2: watch), vmrecon-http.so (libcurl and
-# libcrypto: HTTPS sources, --notify, --commit-status), vmrecon-libvirt.so.
+# them: vmrecon-http.so (libcurl and libcrypto: HTTPS sources, --notify,
+# --commit-status), vmrecon-libvirt.so; and libgit2 into the helper
+# vmrecon-git-helper, which watch runs per Git call (gitops/gitproto.h).
 CORE_PKGS = yaml-0.1 jansson
 GIT_PKGS = libgit2
 HTTP_PKGS = libcurl libcrypto
@@ -77,14 +79,16 @@ MOD_LDFLAGS = $(ALL_LDFLAGS) -shared -Wl,-Bsymbolic
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-# Sources: each module's, the module entries (mod_*.c), the core's
-# stand-ins for the git and http modules (*_load.c), and the core.
-GIT_SRC = reconciler/gitops/gitsource.c reconciler/cli/cmd_watch.c
+# Sources: each module's, the module entries (mod_*.c) and the git
+# helper's main, the core's stand-ins for the http module and the git helper
+# (http_load.c, gitproxy.c), and the core.
+GIT_SRC = reconciler/gitops/gitsource.c
 HTTP_SRC = reconciler/gitops/source_http.c reconciler/report/notify.c \
 	reconciler/report/commitstatus.c
 VIRT_SRC = backends/libvirt.c
-ENTRY_SRC = reconciler/modules/mod_git.c reconciler/modules/mod_http.c backends/mod_libvirt.c
-LOAD_SRC = reconciler/modules/git_load.c reconciler/modules/http_load.c
+ENTRY_SRC = reconciler/modules/git_helper.c reconciler/modules/mod_http.c \
+	backends/mod_libvirt.c
+LOAD_SRC = reconciler/gitops/gitproxy.c reconciler/modules/http_load.c
 CORE_SRC = $(filter-out $(GIT_SRC) $(HTTP_SRC) $(VIRT_SRC) $(ENTRY_SRC) \
 	$(LOAD_SRC) reconciler/cli/main.c, $(sort $(wildcard schema/*.c schema/util/*.c \
 	backends/*.c reconciler/*/*.c)))
@@ -95,7 +99,12 @@ LIB_SRC = $(CORE_SRC) $(GIT_SRC) $(HTTP_SRC)
 LIB_OBJ = $(call o,$(LIB_SRC))
 
 MODDIR = $(B)/lib/vmrecon
-MODULES = $(MODDIR)/vmrecon-git.so $(MODDIR)/vmrecon-http.so
+MODULES = $(MODDIR)/vmrecon-http.so
+HELPERS = $(MODDIR)/vmrecon-git-helper
+# what the helper links: libgit2's source, its main, the bottom layer
+HELPER_SRC = $(GIT_SRC) reconciler/gitops/gitsource_common.c \
+	reconciler/gitops/url.c \
+	reconciler/modules/git_helper.c $(wildcard schema/util/*.c)
 ifeq ($(HAVE_LIBVIRT),1)
 MODULES += $(MODDIR)/vmrecon-libvirt.so
 endif
@@ -160,14 +169,15 @@ pwsh-tool:
 vmrecon: $(B)/vmrecon
 	cp $< $@
 
-modules: $(MODULES)
+modules: $(MODULES) $(HELPERS)
 
 $(B)/vmrecon: $(CORE_OBJ) $(call o,$(LOAD_SRC)) $(B)/reconciler/cli/main.o
 	@echo "  LD $@"; $(CC) $(EXE_LDFLAGS) -o $@ $^ $(CORE_LIBS)
 
-$(MODDIR)/vmrecon-git.so: $(call o,$(GIT_SRC) reconciler/modules/mod_git.c)
+$(MODDIR)/vmrecon-git-helper: $(call o,$(HELPER_SRC))
 	@mkdir -p $(dir $@)
-	@echo "  LD $@"; $(CC) $(MOD_LDFLAGS) -o $@ $^ $(call libs,$(GIT_PKGS))
+	@echo "  LD $@"; $(CC) $(ALL_LDFLAGS) -o $@ $^ \
+		$(call libs,$(GIT_PKGS) jansson)
 
 $(MODDIR)/vmrecon-http.so: $(call o,$(HTTP_SRC) reconciler/modules/mod_http.c)
 	@mkdir -p $(dir $@)
@@ -229,7 +239,7 @@ ifeq ($(SANITIZE)$(SAN_CHECK),1)
 SAN_BUILD = build/san
 endif
 
-test-bins: $(B)/vmrecon $(MODULES) $(B)/unit $(TOOLS)
+test-bins: $(B)/vmrecon $(MODULES) $(HELPERS) $(B)/unit $(TOOLS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
@@ -275,6 +285,7 @@ install: deps
 	install -m 755 $(B)/vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
 	install -d $(DESTDIR)$(PREFIX)/lib/vmrecon
 	install -m 644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/vmrecon/
+	install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/lib/vmrecon/
 	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
 	install -m 644 examples/vmrecon.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon

@@ -1,15 +1,18 @@
 /* cmd_version.c - `vmrecon version`: the version, the backends this
- * vmrecon can use, each module and where it was found (or why not), and
- * the libraries of the core.  `-v` also opens each module found and prints
- * its library's version (or why it was refused); without -v nothing is
- * loaded, so `version` stays as cheap as an empty command. */
+ * vmrecon can use, each module and the git helper and where it was found
+ * (or why not), and the libraries of the core.  `-v` also opens each module
+ * found and asks the helper, and prints its library's version (or why it
+ * was refused); without -v nothing is loaded or run, so `version` stays as
+ * cheap as an empty command. */
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <yaml.h>
 
 #include "../../schema/util/error.h"
 #include "../../schema/util/module.h"
+#include "../gitops/gitproto.h"
 #include "cmd.h"
 #include "options.h"
 
@@ -45,12 +48,33 @@ module_line(const struct mod_row *m, int verbose)
 	putchar('\n');
 }
 
+/* The git helper's line, in the modules' format. */
+static void
+helper_line(int verbose)
+{
+	char path[PATH_MAX], *lib = NULL;
+
+	printf("  %-8s ", "git");
+	if (vr_gitproto_find(path, sizeof(path)) < 0) {
+		printf("missing: %s\n", vr_error_msg());
+		return;
+	}
+	printf("%s (watch)", path);
+	if (verbose) {
+		if (vr_gitproto_version(&lib, path) == 0)
+			printf(": %s", lib);
+		else
+			printf(": refused: %s", vr_error_msg());
+		free(lib);
+	}
+	putchar('\n');
+}
+
 int
 cmd_version(int argc, char **argv)
 {
 	const struct vr_backend_entry *e;
 	const struct mod_row core_mods[] = {
-		{ "git", "watch", NULL },
 		{ "http", "https sources, --notify, --commit-status", NULL },
 		{ NULL, NULL, NULL },
 	};
@@ -71,6 +95,7 @@ cmd_version(int argc, char **argv)
 		    vr_module_find(e->module, path, sizeof(path)) == 0))
 			printf(" %s", e->name);
 	printf("\nmodules:\n");
+	helper_line(verbose);
 	for (m = core_mods; m->name; m++)
 		module_line(m, verbose);
 	for (e = vr_backend_registry(); e->name; e++)

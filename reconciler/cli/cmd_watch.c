@@ -15,7 +15,6 @@
  * daemon per state dir.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -713,31 +712,6 @@ parse_args(struct watch *w, int argc, char **argv)
 	return 0;
 }
 
-/* A watch killed during a fetch leaves libgit2's lock files in the mirror
- * (refs/remotes/origin/main.lock, ...), and every later fetch fails on
- * them ("failed to lock file ... for writing").  Only a vmrecon holding the
- * state dir lock writes the mirror, and Git refuses ref names ending in
- * ".lock", so under that lock every such file is stale. */
-static int
-drop_git_lock(const char *path, const struct stat *st, int flag,
-    struct FTW *f)
-{
-	size_t n = strlen(path);
-
-	if (flag == FTW_F && S_ISREG(st->st_mode) && n > 5 &&
-	    strcmp(path + n - 5, ".lock") == 0) {
-		if (unlink(path) == 0)
-			vr_wlog(stderr, "warn", "removed a stale git lock "
-			    "(a watch was killed during a fetch)", "path",
-			    path, NULL);
-		else
-			vr_wlog(stderr, "error", "cannot remove a stale git "
-			    "lock", "path", path, "err", strerror(errno),
-			    NULL);
-	}
-	return 0;
-}
-
 /* Open the state dir (locked), the baseline, the source, the backend. */
 static int
 setup(struct watch *w)
@@ -770,8 +744,7 @@ setup(struct watch *w)
 	free(w->base.path);
 	w->base.path = vr_strdup(w->path);
 	w->mirror = vr_asprintf("%s/mirror.git", w->c.state_dir);
-	if (access(w->mirror, F_OK) == 0)
-		nftw(w->mirror, drop_git_lock, 16, FTW_PHYS);
+	vr_git_drop_stale_locks(w->mirror);
 	w->go.url = w->repo;
 	w->go.ref = w->ref;
 	w->go.mirror = w->mirror;

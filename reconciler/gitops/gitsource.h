@@ -6,6 +6,11 @@
  * Everything that comes from the remote is untrusted: the fetch has a
  * deadline, blobs are bounded (VR_GIT_MAX_BLOB), paths are checked, and a
  * mirror that cannot be read is removed and fetched again, not trusted.
+ *
+ * Two implementations of this API: gitsource.c with libgit2, run only in
+ * the helper executable vmrecon-git-helper, and gitproxy.c in the core
+ * binary, which runs that helper once per call (gitproto.h), so the watch
+ * daemon never holds libgit2.  gitsource_common.c is in both.
  */
 #ifndef VR_GITSOURCE_H
 #define VR_GITSOURCE_H
@@ -75,6 +80,11 @@ int vr_gitsource_check_descendant(struct vr_gitsource *gs,
 int vr_gitsource_verify_ssh(char **signer, struct vr_gitsource *gs,
     const char *commit, const char *allowed_signers, const char *tmpdir,
     int timeout_ms);
+
+/* Remove every *.lock file under `mirror` (logged): libgit2 leaves them
+ * when a fetch is killed, and every later fetch fails on them.  Only for a
+ * caller that holds the state dir lock, the only writer of the mirror. */
+void vr_git_drop_stale_locks(const char *mirror);
 
 /* Expand `{hostname}` and `{machine-id}` in a PATH template and check the
  * result: relative, no "." or ".." component, no empty component, no

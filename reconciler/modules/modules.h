@@ -1,13 +1,15 @@
 /*
- * modules.h - the tables the git and http modules export (schema/util/module.h).
+ * modules.h - the table the http module exports (schema/util/module.h).
  *
- *   vmrecon-git.so   `vmrecon watch` and its Git source (libgit2)
  *   vmrecon-http.so  HTTPS sources, --notify, --commit-status (libcurl,
  *                    libcrypto for the HMAC)
  *
+ * (libgit2 is in a helper executable instead, vmrecon-git-helper: see
+ * reconciler/gitops/gitproto.h.)
+ *
  * The core binary holds one forwarding function per entry below, with the
- * name and signature of the function it stands for (git_load.c,
- * http_load.c): callers do not know a module is there.  The modules are
+ * name and signature of the function it stands for (http_load.c): callers
+ * do not know a module is there.  The modules are
  * linked with -Bsymbolic, so inside a module these names are its own.
  */
 #ifndef VR_MODULES_H
@@ -16,10 +18,6 @@
 #include "../report/commitstatus.h"
 #include "../report/notify.h"
 #include "../gitops/source_http.h"
-
-struct vr_git_api {
-	int (*watch)(int argc, char **argv);
-};
 
 struct vr_http_api {
 	int (*url_check)(const char *url);

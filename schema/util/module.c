@@ -64,22 +64,32 @@ search_dirs(char dirs[2][PATH_MAX])
 }
 
 int
-vr_module_find(const char *name, char *buf, unsigned long len)
+vr_module_find_file(const char *what, const char *file, char *buf,
+    unsigned long len)
 {
 	char dirs[2][PATH_MAX];
 	struct stat st;
 	int i, n = search_dirs(dirs);
 
 	for (i = 0; i < n; i++) {
-		snprintf(buf, len, "%s/vmrecon-%s.so", dirs[i], name);
+		snprintf(buf, len, "%s/%s", dirs[i], file);
 		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
 			return 0;
 	}
 	buf[0] = '\0';
-	return vr_error_set(VR_ENOTFOUND, "module vmrecon-%s.so not found "
-	    "in %s%s%s (VMRECON_MODULE_DIR overrides)", name,
+	return vr_error_set(VR_ENOTFOUND, "%s %s not found in %s%s%s "
+	    "(VMRECON_MODULE_DIR overrides)", what, file,
 	    n ? dirs[0] : "(no directory: /proc/self/exe unreadable)",
 	    n > 1 ? " nor " : "", n > 1 ? dirs[1] : "");
+}
+
+int
+vr_module_find(const char *name, char *buf, unsigned long len)
+{
+	char file[256];
+
+	snprintf(file, sizeof(file), "vmrecon-%s.so", name);
+	return vr_module_find_file("module", file, buf, len);
 }
 
 static const struct vr_module_info *

@@ -4,6 +4,8 @@
  * $(PREFIX)/lib/vmrecon/ and are opened with dlopen() only when a command
  * uses them, as libvirt loads its connection drivers.  A module exports one
  * versioned entry, VR_MODULE_ENTRY, which must match this vmrecon exactly.
+ * Helper executables (vmrecon-git-helper, gitproto.h) sit beside them and
+ * are found the same way.
  *
  * Where modules are looked for (the first directory that has the file):
  *   $VMRECON_MODULE_DIR, alone, when set (tests);
@@ -44,5 +46,10 @@ const struct vr_module_info *vr_module_info(const char *name);
 /* Where NAME would be loaded from, without loading it: 0 and the path in
  * buf, or VR_ENOTFOUND with vr_error_set() listing the places looked. */
 int vr_module_find(const char *name, char *buf, unsigned long len);
+
+/* The same for any file kept beside the modules (the git helper
+ * executable); `what` names its kind in the error ("helper"). */
+int vr_module_find_file(const char *what, const char *file, char *buf,
+    unsigned long len);
 
 #endif

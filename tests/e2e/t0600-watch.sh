@@ -134,6 +134,11 @@ echo "# push to converged (ms, interval 1s):$times; median $med"
 	notok "push to converged too slow: $times"
 
 section "a commit that does not touch this host's file"
+# the sim file changes before the pass logs and writes status: count once
+# the last commit's pass has logged
+applied_for() { grep -F "info applied" "$LOG" | grep -qF "main@sha1:$1"; }
+wait_for 10 applied_for "$(git -C "$SRV" rev-parse main)" ||
+	notok "the last commit's pass logged no 'applied'"
 applied=$(log_count "info applied")
 hist=$(status_get "len(d['vms']['edge-01']['history'])")
 handled=$(status_get "d['vms']['edge-01']['lastHandledAt']")

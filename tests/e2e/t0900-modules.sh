@@ -1,8 +1,10 @@
-# t0900-modules.sh - the loadable modules (schema/util/module.h): the core
-# binary links no heavy library, a command that needs none loads none, a
-# missing module and a module of another version or layout are refused
-# with a clear message, and `make install DESTDIR= PREFIX=` puts the
-# modules where the binary finds them, also after the tree is moved.
+# t0900-modules.sh - the loadable modules (schema/util/module.h) and the
+# git helper: the core binary links no heavy library, a command that needs
+# none loads none, a missing module or helper and a module of another
+# version or layout are refused with a clear message, and `make install
+# DESTDIR= PREFIX=` puts the modules and the helper where the binary finds
+# them, also after the tree is moved.  The helper's own cases (other
+# version, junk, hangs, kills) are in t0905-git-helper.
 . "$(dirname "$0")/../lib.sh"
 MODS=$VR_TOP/$VR_BUILD/lib/vmrecon
 spec=$VR_TOP/examples/a2-dda.yaml
@@ -20,7 +22,8 @@ done
 # libraries' (LD_BIND_NOW resolves them all at dlopen, not at first call)
 run env LD_BIND_NOW=1 "$VMRECON" version -v
 expect_rc 0 "version -v with every symbol bound at load"
-expect_in "$T/out" "(watch): libgit2 " "the git module loads and names libgit2"
+expect_in "$T/out" "vmrecon-git-helper (watch): libgit2 " \
+	"the git helper runs (every symbol bound) and names libgit2"
 expect_in "$T/out" "(https sources, --notify, --commit-status): libcurl " \
 	"the http module loads and names libcurl"
 if [ $lv = 1 ]; then
@@ -36,8 +39,8 @@ run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" diff -f "$spec" \
 expect_rc 2 "diff on sim with no module anywhere"
 run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" version
 expect_rc 0 "version with no module anywhere"
-expect_in "$T/out" "git      missing: module vmrecon-git.so not found in $T/empty" \
-	"version says where it looked for the git module"
+expect_in "$T/out" "git      missing: helper vmrecon-git-helper not found in $T/empty" \
+	"version says where it looked for the git helper"
 expect_in "$T/out" "backends: sim eflow qemu" "version lists the built-in backends"
 expect_not_in "$T/out" "backends: sim eflow qemu libvirt" \
 	"version lists no libvirt backend without its module"
@@ -45,9 +48,9 @@ expect_not_in "$T/out" "backends: sim eflow qemu libvirt" \
 # --- a missing module: the command that needs it fails and says why
 run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" watch --repo \
 	"git://127.0.0.1:9/none.git" --path a.yaml --state-dir "$T/s2"
-expect_rc 1 "watch without the git module"
-expect_in "$T/err" "vmrecon: watch: module vmrecon-git.so not found in $T/empty (VMRECON_MODULE_DIR overrides)" \
-	"watch says the git module is missing and where it looked"
+expect_rc 1 "watch without the git helper"
+expect_in "$T/err" "helper vmrecon-git-helper not found in $T/empty (VMRECON_MODULE_DIR overrides)" \
+	"watch says the git helper is missing and where it looked"
 run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" validate \
 	"https://127.0.0.1:9/a.yaml"
 expect_rc 1 "an https source without the http module"
@@ -122,25 +125,26 @@ run make -C "$VR_TOP" --no-print-directory install DESTDIR="$T/dest" \
 	PREFIX=/opt/vr $margs
 expect_rc 0 "make install DESTDIR=... PREFIX=/opt/vr"
 inst=$T/dest/opt/vr
-for m in git http; do
-	[ -f "$inst/lib/vmrecon/vmrecon-$m.so" ] && ok "installed the $m module" ||
-		notok "no $inst/lib/vmrecon/vmrecon-$m.so"
-done
+[ -f "$inst/lib/vmrecon/vmrecon-http.so" ] && ok "installed the http module" ||
+	notok "no $inst/lib/vmrecon/vmrecon-http.so"
+[ -x "$inst/lib/vmrecon/vmrecon-git-helper" ] && ok "installed the git helper" ||
+	notok "no executable $inst/lib/vmrecon/vmrecon-git-helper"
 mkdir -p "$T/moved"
 mv "$inst" "$T/moved/prefix"
 bin=$T/moved/prefix/bin/vmrecon
 cd "$T" || exit 1
 run "$bin" version -v
 expect_rc 0 "the relocated install runs"
-expect_in "$T/out" "git      $T/moved/prefix/bin/../lib/vmrecon/vmrecon-git.so (watch): libgit2" \
-	"the relocated install loads its git module"
+expect_in "$T/out" "git      $T/moved/prefix/bin/../lib/vmrecon/vmrecon-git-helper (watch): libgit2" \
+	"the relocated install runs its git helper"
 expect_in "$T/out" "http     $T/moved/prefix/bin/../lib/vmrecon/vmrecon-http.so" \
 	"the relocated install finds its http module"
 expect_not_in "$T/out" "$VR_TOP/" "the relocated install uses nothing from the build tree"
 run "$bin" watch --repo "git://127.0.0.1:9/none.git" --path a.yaml \
 	--state-dir "$T/s5" --once
 expect_rc 1 "watch of the relocated install runs (the repo is not there)"
-expect_not_in "$T/err" "module" "watch of the relocated install has its module"
+expect_not_in "$T/err" "helper" "watch of the relocated install has its helper"
+expect_in "$T/err" "127.0.0.1:9" "and its helper tried the repository"
 if [ $lv = 1 ]; then
 	cat >"$T/lv.yaml" <<'Y'
 apiVersion: vmrecon/v1
