@@ -386,7 +386,9 @@ TEST(gitsource_deadline_on_silent_server)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	took = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	CHECK(took >= 0.35 && took < 3.0);
+	/* cut at the deadline: the server never answers, so without one the
+	 * fetch would never end (the upper bound is loose: a loaded machine) */
+	CHECK(took >= 0.35 && took < 30.0);
 	CHECK_CONTAINS(vr_error_msg(), "no answer within 400 ms");
 	vr_gitsource_free(gs);
 	close(s);
