@@ -3,7 +3,8 @@
  * output, the sim file, a saved plan, watch.json), over jansson.  Each
  * reader checks type and bounds and names the field's path in its error,
  * as "SRC: PATH.KEY: what" ("sim.json: vms.e.cpuCount: 0 is out of range
- * (1 to 1024)").  Bounds for a quantity come from schema/bounds.h.
+ * (1 to 1024)").  A caller takes a spec field's bounds from the field
+ * table (schema/field.h) and any other quantity's from schema/bounds.h.
  *
  * Every reader takes `obj` and `key`: the member `key` of object `obj`,
  * at at->path; with key NULL, `obj` is the value itself and at->path its
