@@ -38,8 +38,11 @@
 
 #include <jansson.h>
 
+#include "../schema/bounds.h"
+#include "../schema/field.h"
 #include "../schema/util/error.h"
 #include "../schema/util/units.h"
+#include "../schema/util/json.h"
 #include "backend.h"
 #include "eflow.h"
 #include "powershell.h"
@@ -56,9 +59,10 @@
  */
 #define EFLOW_MEMORY_MARGIN_MB 2048
 #define MAX_STR 1024             /* bytes of a name read from the host */
-#define MAX_GPUS 64              /* video controllers read from the host */
-#define MAX_CPUS 4096
-#define MAX_MEMORY_MB (INT64_C(1) << 32) /* 4 PiB: beyond any host */
+/* the field table's rows: the one bound for each VM quantity */
+#define CPU_F vr_fields[VR_FIELD_CPU_COUNT]
+#define MEM_F vr_fields[VR_FIELD_MEMORY]
+#define GPU_F vr_fields[VR_FIELD_GPU]
 #define MAX_TIMEOUT_MS 86400000
 
 /*
@@ -243,34 +247,22 @@ snap_clear(struct snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The member `key` of the observe result, or NULL when it is absent. */
-static json_t *
-member(json_t *root, const char *key)
-{
-	return json_object_get(root, key);
-}
+/* The observe result's fields, for messages. */
+static const struct vr_json_at observe_at = {
+	"the observe script printed unexpected JSON", "", VR_EBACKEND
+};
 
-/* An integral JSON number in [lo, hi]; null or absent gives `dflt` when
- * `dflt_ok`. */
+/* An integer in [lo, hi]; null or absent gives `dflt` when `dflt_ok`. */
 static int
 get_int(int64_t *out, json_t *root, const char *key, int64_t lo, int64_t hi,
     int dflt_ok, int64_t dflt)
 {
-	json_t *v = member(root, key);
+	int rc;
 
-	if (dflt_ok && (!v || json_is_null(v))) {
-		*out = dflt;
-		return 0;
-	}
-	if (json_is_integer(v) && json_integer_value(v) >= lo &&
-	    json_integer_value(v) <= hi) {
-		*out = json_integer_value(v);
-		return 0;
-	}
-	return vr_error_set(VR_EBACKEND, "the observe script printed "
-	    "unexpected JSON: %s is %s, not an integer from %lld to %lld",
-	    key, v ? (json_is_null(v) ? "null" : "out of range or of another "
-	    "type") : "missing", (long long)lo, (long long)hi);
+	*out = dflt;
+	rc = vr_json_int(out, &observe_at, root, key, lo, hi,
+	    dflt_ok ? VR_JSON_OPTIONAL | VR_JSON_NULL_OK : VR_JSON_REQUIRED);
+	return rc < 0 ? rc : 0;
 }
 
 static int
@@ -302,28 +294,18 @@ escape_control(const char *s)
 	return o;
 }
 
-/* A string member of 0 to MAX_STR bytes (JSON null and absent: NULL).
- * With `required`, absent, null or empty is an error. */
+/* A string member of 0 to MAX_STR bytes without NUL (JSON null, absent
+ * and empty: NULL).  With `required`, 1 to MAX_STR bytes. */
 static int
 get_str(char **out, json_t *root, const char *key, int required)
 {
-	json_t *v = member(root, key);
+	const char *s = NULL;
+	int rc = vr_json_str(&s, &observe_at, root, key, required ? 1 : 0,
+	    MAX_STR, VR_JSON_ANY, required ? VR_JSON_REQUIRED :
+	    VR_JSON_OPTIONAL | VR_JSON_NULL_OK);
 
-	*out = NULL;
-	if (!v || json_is_null(v) || (json_is_string(v) &&
-	    json_string_length(v) == 0)) {
-		if (!required)
-			return 0;
-		return vr_error_set(VR_EBACKEND, "the observe script printed "
-		    "unexpected JSON: %s is missing or empty", key);
-	}
-	if (!json_is_string(v) || json_string_length(v) > MAX_STR ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return vr_error_set(VR_EBACKEND, "the observe script printed "
-		    "unexpected JSON: %s is not a string of at most %d bytes "
-		    "without NUL", key, MAX_STR);
-	*out = vr_strdup(json_string_value(v));
-	return 0;
+	*out = rc > 0 && s[0] ? vr_strdup(s) : NULL;
+	return rc < 0 ? rc : 0;
 }
 
 /* Add one video controller to h->gpus (counting duplicates). */
@@ -345,39 +327,50 @@ add_gpu(struct vr_host *h, const char *name)
 	h->ngpus++;
 }
 
-/* An array member of at most `max` strings (null, absent: empty); each
- * string goes to `each` with control characters escaped. */
+/* One name of get_names: 1 to MAX_STR bytes without NUL, added to `h`
+ * (when not NULL) with control characters escaped. */
+static int
+add_name(struct vr_host *h, const struct vr_json_at *at, json_t *obj,
+    const char *key)
+{
+	const char *s;
+	char *esc;
+	int rc = vr_json_str(&s, at, obj, key, 1, MAX_STR, VR_JSON_ANY,
+	    VR_JSON_REQUIRED);
+
+	if (rc < 0 || !h)
+		return rc < 0 ? rc : 0;
+	esc = escape_control(s);
+	add_gpu(h, esc);
+	free(esc);
+	return 0;
+}
+
+/* An array member of at most `max` names (null, absent: empty; a string:
+ * one name, if a host ever unrolls a one-element array); each goes to
+ * add_name. */
 static int
 get_names(json_t *root, const char *key, size_t max, struct vr_host *h)
 {
-	json_t *v = member(root, key), *one;
+	struct vr_json_at at = observe_at;
+	json_t *v = NULL;
 	size_t i;
+	int rc;
 
-	if (!v || json_is_null(v))
-		return 0;
-	if (json_is_string(v)) /* one element, if a host ever unrolls it */
-		v = NULL;
-	if (v && (!json_is_array(v) || json_array_size(v) > max))
-		return vr_error_set(VR_EBACKEND, "the observe script printed "
-		    "unexpected JSON: %s is not an array of at most %zu "
-		    "strings", key, max);
-	for (i = 0; i < (v ? json_array_size(v) : 1); i++) {
-		char *esc;
+	if (json_is_string(json_object_get(root, key)))
+		return add_name(h, &observe_at, root, key);
+	rc = vr_json_array(&v, &observe_at, root, key, 0, max,
+	    VR_JSON_OPTIONAL | VR_JSON_NULL_OK);
+	for (i = 0; rc > 0 && i < json_array_size(v); i++) {
+		char *p = vr_asprintf("%s[%zu]", key, i);
 
-		one = v ? json_array_get(v, i) : member(root, key);
-		if (!json_is_string(one) || json_string_length(one) == 0 ||
-		    json_string_length(one) > MAX_STR ||
-		    strlen(json_string_value(one)) != json_string_length(one))
-			return vr_error_set(VR_EBACKEND, "the observe script "
-			    "printed unexpected JSON: %s[%zu] is not a string "
-			    "of 1 to %d bytes without NUL", key, i, MAX_STR);
-		if (h) {
-			esc = escape_control(json_string_value(one));
-			add_gpu(h, esc);
-			free(esc);
-		}
+		at.path = p;
+		rc = add_name(h, &at, json_array_get(v, i), NULL);
+		free(p);
+		if (rc == 0)
+			rc = 1;
 	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* moc's PowerState (microsoft/moc rpc/common/moc_common_computecommon.proto:
@@ -477,28 +470,32 @@ parse_snap(struct snap *s, const char *text, size_t len)
 	if ((rc = get_str(&s->power, root, "power", 1)) < 0)
 		goto out;
 	s->running = power_running(s->power);
-	if ((rc = get_int(&v, root, "cpuCount", 1, MAX_CPUS, 0, 0)) < 0)
+	if ((rc = get_int(&v, root, "cpuCount", CPU_F.min, CPU_F.max, 0,
+	    0)) < 0)
 		goto out;
 	s->cpus = (int)v;
-	if ((rc = get_int(&v, root, "memoryMB", 1, MAX_MEMORY_MB, 0, 0)) < 0)
+	if ((rc = get_int(&v, root, "memoryMB", 1, MEM_F.max, 0,
+	    0)) < 0)
 		goto out;
 	s->memory_mb = v;
-	if ((rc = get_int(&v, root, "gpuCount", 0, MAX_GPUS, 1, -1)) < 0)
+	if ((rc = get_int(&v, root, "gpuCount", 0, GPU_F.max, 1,
+	    -1)) < 0)
 		goto out;
 	s->gpus = (int)v;
 	if ((rc = get_str(&vmsize, root, "vmSize", 0)) < 0 ||
-	    (rc = get_int(&v, root, "logicalProcessors", 1, MAX_CPUS, 0,
-	    0)) < 0)
+	    (rc = get_int(&v, root, "logicalProcessors", 1,
+	    VR_HOST_CPU_MAX, 0, 0)) < 0)
 		goto out;
 	s->host.cpus = (int)v;
-	if ((rc = get_int(&s->free_mb, root, "freeMemoryMB", 0, MAX_MEMORY_MB,
-	    0, 0)) < 0 ||
+	if ((rc = get_int(&s->free_mb, root, "freeMemoryMB", 0,
+	    VR_HOST_MEMORY_MB_MAX, 0, 0)) < 0 ||
 	    (rc = get_int(&v, root, "totalMemoryBytes", 0,
-	    MAX_MEMORY_MB * 1024 * 1024, 1, 0)) < 0)
+	    VR_HOST_MEMORY_MB_MAX * 1024 * 1024, 1, 0)) < 0)
 		goto out;
 	s->host.memory_mb = v / (1024 * 1024);
-	if ((rc = get_names(root, "gpus", MAX_GPUS, &s->host)) < 0 ||
-	    (rc = get_names(root, "passthroughTypes", 16, NULL)) < 0 ||
+	if ((rc = get_names(root, "gpus", VR_HOST_GPUS_MAX, &s->host)) < 0 ||
+	    (rc = get_names(root, "passthroughTypes", VR_GPU_TYPES_MAX,
+	    NULL)) < 0 ||
 	    (rc = get_str(&model, root, "model", 0)) < 0 ||
 	    (rc = check_build(root, &s->host.gpu_blocker)) < 0)
 		goto out;
@@ -900,8 +897,8 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 		    "declare the GPU in the spec", live->name);
 		goto out;
 	}
-	if (cpus < 1 || cpus > MAX_CPUS || memory_mb < EFLOW_MIN_MEMORY_MB ||
-	    memory_mb > MAX_MEMORY_MB) {
+	if (cpus < CPU_F.min || cpus > CPU_F.max ||
+	    memory_mb < EFLOW_MIN_MEMORY_MB || memory_mb > MEM_F.max) {
 		rc = vr_error_set(VR_EINVALID, "cpuCount %lld, memoryInMB %lld: "
 		    "out of EFLOW's range", (long long)cpus,
 		    (long long)memory_mb);

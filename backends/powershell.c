@@ -1,25 +1,19 @@
 /*
  * powershell.c - build one encoded PowerShell script and run it through a
- * launcher with fork/execvp: stdin is /dev/null, stdout and stderr are read
- * with poll() into bounded buffers, a deadline kills the child's process
- * group, and the child dies with vmrecon (PR_SET_PDEATHSIG).
+ * launcher with vr_run (schema/util/run.h): stdin is /dev/null, stdout and
+ * stderr are bounded, a deadline kills the child's process group, and the
+ * child dies with vmrecon (PR_SET_PDEATHSIG).  That ends the Linux side
+ * only: a powershell.exe that WSL interop or sshd started on Windows may
+ * outlive it (microsoft/WSL#2151, #3760).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "../schema/util/base64.h"
-#include "../schema/util/clock.h"
 #include "../schema/util/error.h"
+#include "../schema/util/run.h"
 #include "powershell.h"
 
 #define EXCERPT_MAX 400 /* bytes of a pipeline or stderr quoted in errors */
@@ -30,13 +24,6 @@ struct vr_ps {
 	size_t argc;
 	int timeout_ms;
 	unsigned long calls;
-};
-
-struct obuf {
-	char *p;
-	size_t n, cap, max;
-	int fd;
-	int over; /* more than max bytes arrived */
 };
 
 void
@@ -454,236 +441,65 @@ clixml_text(const char *s, size_t len)
 	return o;
 }
 
-/* Read what is available on b->fd; close it at EOF. */
-static void
-obuf_read(struct obuf *b)
-{
-	char tmp[65536];
-	ssize_t r = read(b->fd, tmp, sizeof(tmp));
-	size_t take;
-
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (r <= 0) {
-		close(b->fd);
-		b->fd = -1;
-		return;
-	}
-	take = (size_t)r;
-	if (b->n + take > b->max) {
-		b->over = 1;
-		take = b->max - b->n;
-	}
-	if (b->n + take + 1 > b->cap) {
-		while (b->n + take + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 4096;
-		b->p = vr_realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->n, tmp, take);
-	b->n += take;
-	b->p[b->n] = '\0';
-}
-
-/* Kill the child's process group (and the child, should it have left
- * it) and reap the child. */
-static void
-kill_reap(pid_t pid, int *status)
-{
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
-}
-
-/* In the child: its own process group (the deadline kills the group), and
- * killed when vmrecon dies, also by SIGKILL (PR_SET_PDEATHSIG; `parent`
- * closes the race of a parent that died before the prctl).  This ends the
- * Linux side only: a powershell.exe that WSL interop or sshd started on
- * Windows may outlive it (microsoft/WSL#2151, #3760). */
-static void
-child_exec(char **argv, int outfd, int errfd, int execfd, pid_t parent)
-{
-	int nul = open("/dev/null", O_RDONLY);
-	int e;
-
-	setpgid(0, 0);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(126);
-	signal(SIGPIPE, SIG_DFL);
-	if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
-	    dup2(outfd, STDOUT_FILENO) < 0 || dup2(errfd, STDERR_FILENO) < 0)
-		e = errno;
-	else {
-		execvp(argv[0], argv);
-		e = errno;
-	}
-	if (write(execfd, &e, sizeof(e)) < 0)
-		_exit(126);
-	_exit(127);
-}
-
 /* Run `argv`; on a clean exit 0 *out and *len get its stdout.  Errors name
  * `what` and quote stderr (decoded) and the start of stdout. */
 static int
 run_argv(struct vr_ps *ps, const char *what, char **argv, char **out,
     size_t *len)
 {
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, exep[2] = { -1, -1 };
-	struct obuf ob = { 0 }, eb = { 0 };
+	struct vr_run r = { .argv = argv, .out_max = VR_PS_MAX_OUTPUT,
+	    .err_max = VR_PS_MAX_OUTPUT, .timeout_ms = ps->timeout_ms };
 	char errtext[EXCERPT_MAX + 4], said[EXCERPT_MAX + 4], *plain;
-	pid_t parent = getpid();
-	long long deadline;
-	int rc = VR_EBACKEND, status = 0, exec_errno = 0, timed_out = 0;
-	pid_t pid = -1;
-	ssize_t r;
-	size_t i;
+	int rc;
 
 	*out = NULL;
 	*len = 0;
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(exep, O_CLOEXEC) < 0) {
-		rc = vr_error_set(VR_ERROR, "cannot run %s: pipe: %s", what,
-		    strerror(errno));
-		goto out;
-	}
 	ps->calls++;
-	deadline = vr_clock_ms() + ps->timeout_ms;
-	pid = fork();
-	if (pid < 0) {
-		rc = vr_error_set(VR_ERROR, "cannot run %s: fork: %s", what,
-		    strerror(errno));
-		goto out;
-	}
-	if (pid == 0)
-		child_exec(argv, outp[1], errp[1], exep[1], parent);
-	setpgid(pid, pid); /* also here: no window before the child's */
-	close(outp[1]);
-	close(errp[1]);
-	close(exep[1]);
-	outp[1] = errp[1] = exep[1] = -1;
-
-	/* EOF (exec succeeded, the pipe closed on exec) or the errno. */
-	while ((r = read(exep[0], &exec_errno, sizeof(exec_errno))) < 0 &&
-	    errno == EINTR)
-		;
-	if (r == (ssize_t)sizeof(exec_errno)) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		pid = -1;
+	rc = vr_run(&r);
+	if (r.exec_errno) {
 		rc = vr_error_set(VR_EBACKEND, "cannot run PowerShell "
-		    "launcher '%s': %s", ps->argv[0], strerror(exec_errno));
+		    "launcher '%s': %s", ps->argv[0], strerror(r.exec_errno));
 		goto out;
 	}
-
-	ob.fd = outp[0];
-	ob.max = VR_PS_MAX_OUTPUT;
-	eb.fd = errp[0];
-	eb.max = VR_PS_MAX_OUTPUT;
-	outp[0] = errp[0] = -1;
-	while (ob.fd >= 0 || eb.fd >= 0) {
-		struct pollfd pf[2];
-		long long left = deadline - vr_clock_ms();
-		int np = 0, pr;
-
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		if (ob.fd >= 0)
-			pf[np].fd = ob.fd, pf[np].events = POLLIN, np++;
-		if (eb.fd >= 0)
-			pf[np].fd = eb.fd, pf[np].events = POLLIN, np++;
-		pr = poll(pf, (nfds_t)np, left > 1000 ? 1000 : (int)left);
-		if (pr < 0 && errno != EINTR) {
-			rc = vr_error_set(VR_ERROR, "%s: poll: %s", what,
-			    strerror(errno));
-			kill_reap(pid, &status);
-			pid = -1;
-			goto out;
-		}
-		for (i = 0; pr > 0 && i < (size_t)np; i++) {
-			if (!pf[i].revents)
-				continue;
-			if (pf[i].fd == ob.fd)
-				obuf_read(&ob);
-			else
-				obuf_read(&eb);
-		}
-		if (ob.over)
-			break;
-	}
-	if (ob.over) {
-		kill_reap(pid, &status);
-		pid = -1;
+	if (r.out_over) {
 		rc = vr_error_set(VR_EBACKEND, "%s via '%s' printed more "
 		    "than %d bytes", what, ps->launcher, VR_PS_MAX_OUTPUT);
 		goto out;
 	}
-	/* Both pipes closed: wait for the exit, still within the deadline. */
-	while (!timed_out) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid) {
-			pid = -1;
-			break;
-		}
-		if (w < 0 && errno != EINTR) {
-			rc = vr_error_set(VR_ERROR, "%s: waitpid: %s", what,
-			    strerror(errno));
-			goto out;
-		}
-		if (vr_clock_ms() >= deadline)
-			timed_out = 1;
-		else
-			poll(NULL, 0, 10);
+	if (rc < 0 && !r.timed_out) {
+		rc = vr_error_wrap(VR_ERROR, "cannot run %s", what);
+		goto out;
 	}
-	plain = clixml_text(eb.p ? eb.p : "", eb.n);
+	plain = clixml_text(r.err, r.err_len);
 	vr_ps_excerpt(errtext, sizeof(errtext), plain, strlen(plain));
 	free(plain);
-	vr_ps_excerpt(said, sizeof(said), ob.p ? ob.p : "", ob.n);
-	if (timed_out) {
-		kill_reap(pid, &status);
-		pid = -1;
+	vr_ps_excerpt(said, sizeof(said), r.out, r.out_len);
+	if (r.timed_out) {
 		rc = vr_error_set(VR_ETIMEOUT, "%s via '%s' did not finish "
 		    "within %d ms (killed)%s%s", what, ps->launcher,
 		    ps->timeout_ms, errtext[0] ? ": " : "", errtext);
 		goto out;
 	}
-	if (WIFSIGNALED(status)) {
+	if (r.signal) {
 		rc = vr_error_set(VR_EBACKEND, "%s via '%s' was killed by "
-		    "signal %d%s%s", what, ps->launcher, WTERMSIG(status),
+		    "signal %d%s%s", what, ps->launcher, r.signal,
 		    errtext[0] ? ": " : "", errtext);
 		goto out;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (!r.exited || r.exit_code != 0) {
 		rc = vr_error_set(VR_EBACKEND, "%s via '%s' failed (exit "
 		    "status %d): %s%s%s", what, ps->launcher,
-		    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		    r.exited ? r.exit_code : -1,
 		    errtext[0] ? errtext : "(no error output)",
 		    said[0] ? "; it printed: " : "", said);
 		goto out;
 	}
-	*out = ob.p ? ob.p : vr_strdup("");
-	*len = ob.n;
-	ob.p = NULL;
+	*out = r.out;
+	*len = r.out_len;
+	r.out = NULL;
 	rc = 0;
 out:
-	if (pid > 0)
-		kill_reap(pid, &status);
-	for (i = 0; i < 2; i++) {
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-		if (exep[i] >= 0)
-			close(exep[i]);
-	}
-	if (ob.fd >= 0)
-		close(ob.fd);
-	if (eb.fd >= 0)
-		close(eb.fd);
-	free(ob.p);
-	free(eb.p);
+	vr_run_free(&r);
 	return rc;
 }
 

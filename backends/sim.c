@@ -50,13 +50,16 @@
 
 #include <jansson.h>
 
+#include "../schema/bounds.h"
 #include "../schema/field.h"
 #include "../schema/util/error.h"
 #include "../schema/util/fileio.h"
+#include "../schema/util/json.h"
 #include "backend.h"
 
 #define SIM_MAX_BYTES (16u * 1024 * 1024)
 #define SIM_MIN_MEMORY_MB 1024
+#define SIM_STR_MAX 255 /* bytes of a name in the file */
 #define SIM_FILE_MODE 0600
 #define SIM_RESTART_REASON \
 	"the sim backend, like EFLOW, applies every change with a restart"
@@ -90,8 +93,8 @@ struct sim_vm {
 	int64_t memory_mb;
 	bool running;
 	struct sim_gpu gpu; /* count 0: no GPU; types holds one type */
-	json_int_t restarts;
-	json_int_t restart_s; /* how long a restart takes */
+	int64_t restarts;
+	int64_t restart_s; /* how long a restart takes */
 };
 
 /* The file, parsed and checked; every pointer is into `root`. */
@@ -140,107 +143,139 @@ sim_file_clear(struct sim_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* "FILE: JSON.PATH: what" */
+/* A non-empty string of at most SIM_STR_MAX bytes, without control
+ * characters (it would break a one-line message). */
 static int
-bad(const char *file, const char *jpath, const char *what)
+get_str(const char **out, const struct vr_json_at *at, const json_t *obj,
+    const char *key, unsigned flags)
 {
-	if (!jpath[0])
-		return vr_error_set(VR_EINVALID, "%s: %s", file, what);
-	return vr_error_set(VR_EINVALID, "%s: %s: %s", file, jpath, what);
+	return vr_json_str(out, at, obj, key, 1, SIM_STR_MAX, VR_JSON_PRINT,
+	    flags);
 }
 
-static char *
-path_join(const char *jpath, const char *key)
-{
-	return jpath[0] ? vr_asprintf("%s.%s", jpath, key) : vr_strdup(key);
-}
-
-/* Reject keys of `obj` not in the NULL-terminated `allowed`. */
 static int
-check_keys(const json_t *obj, const char *const *allowed, const char *file,
-    const char *jpath)
+get_type(enum vr_gpu_type *out, const struct vr_json_at *at,
+    const json_t *obj, const char *key)
 {
-	const char *key;
-	json_t *v;
-	size_t i;
+	const char *s;
+	int rc = vr_json_str(&s, at, obj, key, 0, SIZE_MAX, VR_JSON_ANY,
+	    VR_JSON_REQUIRED);
 
-	json_object_foreach((json_t *)obj, key, v) {
-		char list[256] = "", *p;
-		size_t used = 0;
-		int rc;
-
-		for (i = 0; allowed[i]; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i])
-			continue;
-		for (i = 0; allowed[i] && used < sizeof(list); i++)
-			used += (size_t)snprintf(list + used,
-			    sizeof(list) - used, "%s%s", i ? ", " : "",
-			    allowed[i]);
-		p = path_join(jpath, key);
-		rc = vr_error_set(VR_EINVALID, "%s: %s: unknown key (expected "
-		    "one of: %s)", file, p, list);
-		free(p);
+	if (rc < 0)
 		return rc;
+	if (vr_gpu_type_parse(out, s) < 0)
+		return vr_json_bad(at, key, "expected DirectDeviceAssignment "
+		    "or ParaVirtualization");
+	return 0;
+}
+
+static int
+parse_host_gpu(struct sim_gpu *g, const json_t *obj, const char *jpath,
+    const char *file)
+{
+	static const char *const keys[] = { "name", "passthroughTypes",
+	    "count", NULL };
+	struct vr_json_at at = { file, jpath, VR_EINVALID }, at_t = at;
+	json_t *types = NULL;
+	int64_t count = 1;
+	char *p = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = vr_json_object(&types, &at, obj, NULL, 0)) < 0 ||
+	    (rc = vr_json_keys(&at, obj, keys)) < 0 ||
+	    (rc = get_str(&g->name, &at, obj, "name", 0)) < 0 ||
+	    (rc = vr_json_int(&count, &at, obj, "count", 1,
+	    VR_HOST_GPUS_MAX, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_array(&types, &at, obj, "passthroughTypes", 1,
+	    VR_GPU_TYPES_MAX, 0)) < 0)
+		return rc;
+	g->count = (int)count;
+	p = vr_json_path(jpath, "passthroughTypes");
+	for (i = 0; i < json_array_size(types); i++) {
+		enum vr_gpu_type t;
+		char *q = vr_asprintf("%s[%zu]", p, i);
+
+		at_t.path = q;
+		rc = get_type(&t, &at_t, json_array_get(types, i), NULL);
+		free(q);
+		if (rc < 0)
+			break;
+		g->types |= (unsigned)t;
+	}
+	free(p);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+parse_host(struct sim_file *f, const json_t *root, const char *file)
+{
+	static const char *const keys[] = { "logicalProcessors", "memoryInMB",
+	    "nested", "gpus", NULL };
+	struct vr_json_at top = { file, "", VR_EINVALID };
+	struct vr_json_at at = { file, "host", VR_EINVALID };
+	int64_t cpus = 0, mem = 0;
+	json_t *host = NULL, *gpus = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = vr_json_object(&host, &top, root, "host", 0)) < 0 ||
+	    (rc = vr_json_keys(&at, host, keys)) < 0 ||
+	    (rc = vr_json_int(&cpus, &at, host, "logicalProcessors", 1,
+	    VR_HOST_CPU_MAX, 0)) < 0 ||
+	    (rc = vr_json_int(&mem, &at, host, "memoryInMB", 1,
+	    VR_HOST_MEMORY_MB_MAX, 0)) < 0 ||
+	    (rc = vr_json_bool(&f->nested, &at, host, "nested",
+	    VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_array(&gpus, &at, host, "gpus", 0,
+	    VR_HOST_GPUS_MAX, VR_JSON_OPTIONAL)) < 0)
+		return rc;
+	f->cpus = (int)cpus;
+	f->memory_mb = mem;
+	if (!gpus)
+		return 0;
+	f->ngpus = json_array_size(gpus);
+	f->gpus = vr_calloc(f->ngpus, sizeof(*f->gpus));
+	for (i = 0; i < f->ngpus; i++) {
+		char *p = vr_asprintf("host.gpus[%zu]", i);
+
+		rc = parse_host_gpu(&f->gpus[i], json_array_get(gpus, i), p,
+		    file);
+		free(p);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
 
-/*
- * Read integer `key` of `obj` into *out, within [min, max].  A missing key
- * is an error when `required`, else leaves *out alone.
- */
 static int
-get_int(json_int_t *out, const json_t *obj, const char *key, json_int_t min,
-    json_int_t max, bool required, const char *file, const char *jpath)
+parse_vm_gpu(struct sim_gpu *g, const json_t *vm, const char *jpath,
+    const char *file)
 {
-	json_t *v = json_object_get(obj, key);
-	char *p = path_join(jpath, key), what[128];
-	int rc = 0;
-
-	if (!v) {
-		if (required) {
-			snprintf(what, sizeof(what), "missing key '%s'", key);
-			rc = bad(file, jpath, what);
-		}
-		goto out;
-	}
-	if (!json_is_integer(v)) {
-		rc = bad(file, p, "expected an integer");
-		goto out;
-	}
-	if (json_integer_value(v) < min || json_integer_value(v) > max) {
-		snprintf(what, sizeof(what), "%lld is out of range "
-		    "(%lld to %lld)", (long long)json_integer_value(v),
-		    (long long)min, (long long)max);
-		rc = bad(file, p, what);
-		goto out;
-	}
-	*out = json_integer_value(v);
-out:
-	free(p);
-	return rc;
-}
-
-static int
-get_bool(bool *out, const json_t *obj, const char *key, const char *file,
-    const char *jpath)
-{
-	json_t *v = json_object_get(obj, key);
-	char *p;
+	static const char *const keys[] = { "name", "passthroughType", "count",
+	    NULL };
+	struct vr_json_at at_vm = { file, jpath, VR_EINVALID }, at = at_vm;
+	enum vr_gpu_type t;
+	int64_t count = 1;
+	json_t *obj = NULL;
+	char *p = vr_json_path(jpath, "gpu");
 	int rc;
 
-	if (!v)
-		return 0;
-	if (json_is_boolean(v)) {
-		*out = json_is_true(v);
-		return 0;
-	}
-	p = path_join(jpath, key);
-	rc = bad(file, p, "expected true or false");
+	at.path = p;
+	if ((rc = vr_json_object(&obj, &at_vm, vm, "gpu", VR_JSON_OPTIONAL |
+	    VR_JSON_NULL_OK)) <= 0)
+		goto out;
+	if ((rc = vr_json_keys(&at, obj, keys)) < 0 ||
+	    (rc = get_str(&g->name, &at, obj, "name", 0)) < 0 ||
+	    (rc = vr_json_int(&count, &at, obj, "count", 1,
+	    vr_fields[VR_FIELD_GPU].max, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = get_type(&t, &at, obj, "passthroughType")) < 0)
+		goto out;
+	g->types = (unsigned)t;
+	g->count = (int)count;
+out:
 	free(p);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 /* Whether `s` has a control character (it would break a one-line
@@ -254,209 +289,45 @@ has_control(const char *s)
 	return false;
 }
 
-/* A non-empty string of at most 255 bytes, without control characters. */
-static int
-get_str(const char **out, const json_t *obj, const char *key, bool required,
-    const char *file, const char *jpath)
-{
-	json_t *v = json_object_get(obj, key);
-	char *p = path_join(jpath, key), what[128];
-	int rc = 0;
-
-	if (!v) {
-		if (required) {
-			snprintf(what, sizeof(what), "missing key '%s'", key);
-			rc = bad(file, jpath, what);
-		}
-		goto out;
-	}
-	if (!json_is_string(v))
-		rc = bad(file, p, "expected a string");
-	else if (json_string_length(v) == 0 || json_string_length(v) > 255)
-		rc = bad(file, p, "expected 1 to 255 characters");
-	else if (strlen(json_string_value(v)) != json_string_length(v) ||
-	    has_control(json_string_value(v)))
-		rc = bad(file, p, "contains a control character");
-	else
-		*out = json_string_value(v);
-out:
-	free(p);
-	return rc;
-}
-
-static int
-get_type(enum vr_gpu_type *out, const json_t *v, const char *file,
-    const char *jpath)
-{
-	if (!json_is_string(v))
-		return bad(file, jpath, "expected a string");
-	if (vr_gpu_type_parse(out, json_string_value(v)) < 0)
-		return bad(file, jpath, "expected DirectDeviceAssignment or "
-		    "ParaVirtualization");
-	return 0;
-}
-
-static int
-parse_host_gpu(struct sim_gpu *g, const json_t *obj, const char *file,
-    const char *jpath)
-{
-	static const char *const keys[] = { "name", "passthroughTypes",
-	    "count", NULL };
-	json_t *types;
-	json_int_t count = 1;
-	char *p = NULL;
-	size_t i;
-	int rc;
-
-	if (!json_is_object(obj))
-		return bad(file, jpath, "expected an object");
-	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
-	    (rc = get_str(&g->name, obj, "name", true, file, jpath)) < 0 ||
-	    (rc = get_int(&count, obj, "count", 1, INT_MAX, false, file,
-	    jpath)) < 0)
-		return rc;
-	g->count = (int)count;
-	p = path_join(jpath, "passthroughTypes");
-	types = json_object_get(obj, "passthroughTypes");
-	if (!types) {
-		rc = bad(file, jpath, "missing key 'passthroughTypes'");
-		goto out;
-	}
-	if (!json_is_array(types) || json_array_size(types) == 0) {
-		rc = bad(file, p, "expected a non-empty array");
-		goto out;
-	}
-	for (i = 0; i < json_array_size(types); i++) {
-		enum vr_gpu_type t;
-		char *q = vr_asprintf("%s[%zu]", p, i);
-
-		rc = get_type(&t, json_array_get(types, i), file, q);
-		free(q);
-		if (rc < 0)
-			goto out;
-		g->types |= (unsigned)t;
-	}
-out:
-	free(p);
-	return rc;
-}
-
-static int
-parse_host(struct sim_file *f, const json_t *host, const char *file)
-{
-	static const char *const keys[] = { "logicalProcessors", "memoryInMB",
-	    "nested", "gpus", NULL };
-	json_int_t cpus = 0, mem = 0;
-	json_t *gpus;
-	size_t i;
-	int rc;
-
-	if (!host)
-		return bad(file, "", "missing key 'host'");
-	if (!json_is_object(host))
-		return bad(file, "host", "expected an object");
-	if ((rc = check_keys(host, keys, file, "host")) < 0 ||
-	    (rc = get_int(&cpus, host, "logicalProcessors", 1, INT_MAX, true,
-	    file, "host")) < 0 ||
-	    (rc = get_int(&mem, host, "memoryInMB", 1, INT64_MAX, true, file,
-	    "host")) < 0 ||
-	    (rc = get_bool(&f->nested, host, "nested", file, "host")) < 0)
-		return rc;
-	f->cpus = (int)cpus;
-	f->memory_mb = mem;
-	gpus = json_object_get(host, "gpus");
-	if (!gpus)
-		return 0;
-	if (!json_is_array(gpus))
-		return bad(file, "host.gpus", "expected an array");
-	f->ngpus = json_array_size(gpus);
-	f->gpus = vr_calloc(f->ngpus, sizeof(*f->gpus));
-	for (i = 0; i < f->ngpus; i++) {
-		char *p = vr_asprintf("host.gpus[%zu]", i);
-
-		rc = parse_host_gpu(&f->gpus[i], json_array_get(gpus, i), file,
-		    p);
-		free(p);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int
-parse_vm_gpu(struct sim_gpu *g, const json_t *obj, const char *file,
-    const char *jpath)
-{
-	static const char *const keys[] = { "name", "passthroughType", "count",
-	    NULL };
-	enum vr_gpu_type t;
-	json_int_t count = 1;
-	json_t *v;
-	char *p;
-	int rc;
-
-	if (!obj || json_is_null(obj))
-		return 0;
-	if (!json_is_object(obj))
-		return bad(file, jpath, "expected null or an object");
-	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
-	    (rc = get_str(&g->name, obj, "name", true, file, jpath)) < 0 ||
-	    (rc = get_int(&count, obj, "count", 1, INT_MAX, false, file,
-	    jpath)) < 0)
-		return rc;
-	v = json_object_get(obj, "passthroughType");
-	if (!v)
-		return bad(file, jpath, "missing key 'passthroughType'");
-	p = path_join(jpath, "passthroughType");
-	rc = get_type(&t, v, file, p);
-	free(p);
-	if (rc < 0)
-		return rc;
-	g->types = (unsigned)t;
-	g->count = (int)count;
-	return 0;
-}
-
 static int
 parse_vm(struct sim_vm *vm, const char *name, json_t *obj, const char *file)
 {
 	static const char *const keys[] = { "cpuCount", "memoryInMB", "gpu",
 	    "running", "restarts", "restartSeconds", NULL };
-	json_int_t cpu = 0, mem = 0;
-	char *jpath = vr_asprintf("vms.%s", name), *p = NULL;
+	struct vr_json_at at_vms = { file, "vms", VR_EINVALID }, at = at_vms;
+	int64_t cpu = 0, mem = 0;
+	char *jpath = vr_json_path("vms", name);
 	int rc;
 
 	vm->name = name;
 	vm->obj = obj;
 	vm->running = true;
-	if (name[0] == '\0' || strlen(name) > 255 || has_control(name)) {
-		rc = bad(file, "vms", "a VM name must have 1 to 255 "
-		    "characters, none of them a control character");
+	at.path = jpath;
+	if (name[0] == '\0' || strlen(name) > SIM_STR_MAX || has_control(name)) {
+		rc = vr_json_bad(&at_vms, NULL, "a VM name must have 1 to %d "
+		    "characters, none of them a control character",
+		    SIM_STR_MAX);
 		goto out;
 	}
-	if (!json_is_object(obj)) {
-		rc = bad(file, jpath, "expected an object");
-		goto out;
-	}
-	p = path_join(jpath, "gpu");
-	if ((rc = check_keys(obj, keys, file, jpath)) < 0 ||
-	    (rc = get_int(&cpu, obj, "cpuCount",
+	if ((rc = vr_json_object(&obj, &at, obj, NULL, 0)) < 0 ||
+	    (rc = vr_json_keys(&at, obj, keys)) < 0 ||
+	    (rc = vr_json_int(&cpu, &at, obj, "cpuCount",
 	    vr_fields[VR_FIELD_CPU_COUNT].min,
-	    vr_fields[VR_FIELD_CPU_COUNT].max, true, file, jpath)) < 0 ||
-	    (rc = get_int(&mem, obj, "memoryInMB", 1, INT64_MAX, true, file,
-	    jpath)) < 0 ||
-	    (rc = get_bool(&vm->running, obj, "running", file, jpath)) < 0 ||
-	    (rc = get_int(&vm->restarts, obj, "restarts", 0, INT64_MAX, false,
-	    file, jpath)) < 0 ||
-	    (rc = get_int(&vm->restart_s, obj, "restartSeconds", 0, 86400,
-	    false, file, jpath)) < 0 ||
-	    (rc = parse_vm_gpu(&vm->gpu, json_object_get(obj, "gpu"), file,
-	    p)) < 0)
+	    vr_fields[VR_FIELD_CPU_COUNT].max, 0)) < 0 ||
+	    (rc = vr_json_int(&mem, &at, obj, "memoryInMB", 1,
+	    vr_fields[VR_FIELD_MEMORY].max, 0)) < 0 ||
+	    (rc = vr_json_bool(&vm->running, &at, obj, "running",
+	    VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_int(&vm->restarts, &at, obj, "restarts", 0,
+	    INT64_MAX, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_int(&vm->restart_s, &at, obj, "restartSeconds", 0,
+	    86400, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = parse_vm_gpu(&vm->gpu, obj, jpath, file)) < 0)
 		goto out;
 	vm->cpu_count = (int)cpu;
 	vm->memory_mb = mem;
+	rc = 0;
 out:
-	free(p);
 	free(jpath);
 	return rc;
 }
@@ -469,21 +340,23 @@ vm_cmp(const void *a, const void *b)
 }
 
 static int
-parse_faults(struct sim_file *f, const json_t *faults, const char *file)
+parse_faults(struct sim_file *f, const json_t *root, const char *file)
 {
 	static const char *const keys[] = { "applyError", "observeError",
 	    NULL };
+	struct vr_json_at top = { file, "", VR_EINVALID };
+	struct vr_json_at at = { file, "faults", VR_EINVALID };
+	json_t *faults = NULL;
 	int rc;
 
-	if (!faults)
-		return 0;
-	if (!json_is_object(faults))
-		return bad(file, "faults", "expected an object");
-	if ((rc = check_keys(faults, keys, file, "faults")) < 0 ||
-	    (rc = get_str(&f->apply_error, faults, "applyError", false, file,
-	    "faults")) < 0 ||
-	    (rc = get_str(&f->observe_error, faults, "observeError", false,
-	    file, "faults")) < 0)
+	if ((rc = vr_json_object(&faults, &top, root, "faults",
+	    VR_JSON_OPTIONAL)) <= 0)
+		return rc;
+	if ((rc = vr_json_keys(&at, faults, keys)) < 0 ||
+	    (rc = get_str(&f->apply_error, &at, faults, "applyError",
+	    VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = get_str(&f->observe_error, &at, faults, "observeError",
+	    VR_JSON_OPTIONAL)) < 0)
 		return rc;
 	return 0;
 }
@@ -493,22 +366,19 @@ static int
 sim_check(struct sim_file *f, const char *file)
 {
 	static const char *const keys[] = { "host", "vms", "faults", NULL };
+	struct vr_json_at top = { file, "", VR_EINVALID };
 	const char *name;
-	json_t *vms, *v;
+	json_t *vms = NULL, *v;
 	int rc;
 
 	if (!json_is_object(f->root))
-		return bad(file, "", "expected an object at the top level");
-	if ((rc = check_keys(f->root, keys, file, "")) < 0 ||
-	    (rc = parse_host(f, json_object_get(f->root, "host"), file)) < 0 ||
-	    (rc = parse_faults(f, json_object_get(f->root, "faults"),
-	    file)) < 0)
+		return vr_json_bad(&top, NULL, "expected an object at the top "
+		    "level");
+	if ((rc = vr_json_keys(&top, f->root, keys)) < 0 ||
+	    (rc = parse_host(f, f->root, file)) < 0 ||
+	    (rc = parse_faults(f, f->root, file)) < 0 ||
+	    (rc = vr_json_object(&vms, &top, f->root, "vms", 0)) < 0)
 		return rc;
-	vms = json_object_get(f->root, "vms");
-	if (!vms)
-		return bad(file, "", "missing key 'vms'");
-	if (!json_is_object(vms))
-		return bad(file, "vms", "expected an object");
 	f->vms = vr_calloc(json_object_size(vms), sizeof(*f->vms));
 	/* jansson's parser already refuses a NUL byte in a key */
 	json_object_foreach(vms, name, v) {
@@ -1095,7 +965,7 @@ sim_apply(void *conn, struct vr_apply_request *req)
 			;
 	}
 	json_object_set_new(vm->obj, "restarts", json_integer(
-	    vm->restarts < LLONG_MAX ? vm->restarts + 1 : vm->restarts));
+	    vm->restarts < INT64_MAX ? vm->restarts + 1 : vm->restarts));
 	c->changed = true;
 	/* index the VM again: what set_field wrote was checked above */
 	name = vm->name;

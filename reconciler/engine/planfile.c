@@ -1,13 +1,19 @@
 /* planfile.c - saved plans: the observed digest, reading PLAN back and
  * checking it against the VMs as they are now (planfile.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../schema/bounds.h"
+#include "../../schema/load.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
-#include "../../schema/load.h"
+#include "../../schema/util/json.h"
 #include "../../schema/util/sha1.h"
 #include "planfile.h"
+
+#define PLAN_DIGEST_LEN 45 /* "sha1:" and 40 hex digits */
+#define PLAN_STR_MAX 4096  /* bytes of a backend target or a revision */
 
 char *
 vr_planfile_digest(const struct vr_vm_live *l)
@@ -50,21 +56,52 @@ vr_planfile_clear(struct vr_planfile *pf)
 	memset(pf, 0, sizeof(*pf));
 }
 
+/* The VM `vm` of a plan: its name, observed digest and backend target
+ * (borrowed) and its desired state; messages hint at a VM the plan did
+ * not find, which has none of them. */
+static int
+plan_vm(const char **name, const char **dg, const char **be, json_t **want,
+    const struct vr_json_at *at_vms, json_t *vm, size_t i)
+{
+	struct vr_json_at at = *at_vms;
+	char *p = vr_asprintf("vms[%zu]", i), msg[sizeof(vr_error_last()->msg)];
+	int rc;
+
+	at.path = p;
+	if ((rc = vr_json_object(want, &at, vm, NULL, 0)) < 0 ||
+	    (rc = vr_json_str(name, &at, vm, "name", 1, VR_VM_NAME_MAX,
+	    VR_JSON_PRINT, 0)) < 0 ||
+	    (rc = vr_json_str(dg, &at, vm, "observedDigest", PLAN_DIGEST_LEN,
+	    PLAN_DIGEST_LEN, VR_JSON_PRINT, 0)) < 0 ||
+	    (rc = vr_json_str(be, &at, vm, "backendTarget", 1, PLAN_STR_MAX,
+	    VR_JSON_PRINT, 0)) < 0 ||
+	    (rc = vr_json_object(want, &at, vm, "desired", 0)) < 0) {
+		snprintf(msg, sizeof(msg), "%s", vr_error_msg());
+		rc = vr_error_set(rc, "%s (was the VM found?)", msg);
+	}
+	free(p);
+	return rc < 0 ? rc : 0;
+}
+
 int
 vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
     const char *path)
 {
-	json_t *doc = NULL, *vms, *items, *vm;
+	json_t *doc = NULL, *vms = NULL, *items, *vm, *want;
 	json_error_t jerr;
-	char *buf = NULL, *text = NULL;
-	const char *backend = NULL;
+	char *buf = NULL, *text = NULL, *src = vr_asprintf("plan '%s'", path);
+	struct vr_json_at at = { src, "", VR_EINVALID };
+	const char *backend = NULL, *revision = NULL;
+	int64_t version = 0;
 	size_t len, i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = vr_file_read(&buf, &len, path, VR_PLANFILE_MAX);
-	if (rc < 0)
+	if (rc < 0) {
+		free(src);
 		return vr_error_wrap(rc, "plan '%s'", path);
+	}
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(buf);
 	if (!doc) {
@@ -72,32 +109,31 @@ vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
 		    "(line %d)", path, jerr.text, jerr.line);
 		goto out;
 	}
-	vms = json_object_get(doc, "vms");
-	if (json_integer_value(json_object_get(doc, "formatVersion")) != 1 ||
-	    !json_is_array(vms) || json_array_size(vms) == 0) {
+	/* VR_PLANFILE_MAX bounds the number of VMs */
+	if (!json_is_object(doc) || vr_json_int(&version, &at, doc,
+	    "formatVersion", 1, 1, 0) < 0 || vr_json_array(&vms, &at, doc,
+	    "vms", 1, SIZE_MAX, 0) < 0) {
 		rc = vr_error_set(VR_EINVALID, "'%s' is not a saved plan: "
 		    "make one with 'vmrecon diff -f FILE -o json --out PLAN'",
 		    path);
 		goto out;
 	}
+	if ((rc = vr_json_str(&revision, &at, doc, "revision", 1,
+	    PLAN_STR_MAX, VR_JSON_PRINT, VR_JSON_OPTIONAL)) < 0)
+		goto out;
 	items = json_array();
 	out->names = vr_calloc(json_array_size(vms), sizeof(char *));
 	out->digests = vr_calloc(json_array_size(vms), sizeof(char *));
 	json_array_foreach(vms, i, vm) {
-		const char *name = json_string_value(json_object_get(vm,
-		    "name"));
-		const char *dg = json_string_value(json_object_get(vm,
-		    "observedDigest"));
-		const char *be = json_string_value(json_object_get(vm,
-		    "backendTarget"));
-		json_t *want = json_object_get(vm, "desired");
+		const char *name, *dg, *be;
 
-		if (!name || !dg || !be || !json_is_object(want) ||
-		    (backend && strcmp(backend, be) != 0)) {
-			json_decref(items);
+		rc = plan_vm(&name, &dg, &be, &want, &at, vm, i);
+		if (rc == 0 && backend && strcmp(backend, be) != 0)
 			rc = vr_error_set(VR_EINVALID, "plan '%s': VM %zu "
-			    "lacks a name, observedDigest, backendTarget or "
-			    "desired state (was the VM found?)", path, i + 1);
+			    "was planned on %s, VM 1 on %s", path, i + 1, be,
+			    backend);
+		if (rc < 0) {
+			json_decref(items);
 			goto out;
 		}
 		backend = be;
@@ -113,11 +149,11 @@ vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
 	json_decref(items);
 	rc = vr_spec_load_buffer(&out->spec, diags, path, text, strlen(text));
 	if (rc == 0)
-		out->revision = json_is_string(json_object_get(doc, "revision"))
-		    ? vr_strdup(json_string_value(json_object_get(doc,
-		    "revision"))) : vr_sha1_blob_id(text, strlen(text));
+		out->revision = revision ? vr_strdup(revision) :
+		    vr_sha1_blob_id(text, strlen(text));
 out:
 	free(text);
+	free(src);
 	json_decref(doc);
 	if (rc < 0)
 		vr_planfile_clear(out);

@@ -10,9 +10,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +27,7 @@
 #include "../../schema/util/base64.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "../../schema/util/run.h"
 #include "gitsource.h"
 #include "source_http.h"
 
@@ -437,110 +435,26 @@ cb_credentials(git_credential **out, const char *url, const char *user,
 	return GIT_EAUTH;
 }
 
-/* Run argv (no shell) with stdin from `in_path` (or /dev/null), stdout
- * captured into *out (bounded), within timeout_ms; returns the exit status
- * (0..255), or a negative VR_E* code. */
+/* Run argv (no shell) with stdin `in` (`in_len` bytes; NULL: /dev/null),
+ * stdout captured into *out (bounded; NULL: dropped), stderr dropped,
+ * within timeout_ms; returns the exit status (0..255; 255 for a signal),
+ * or a negative VR_E* code. */
 static int
-run_tool(char **out, char *const argv[], const char *in_path, int timeout_ms)
+run_tool(char **out, char *const argv[], const void *in, size_t in_len,
+    int timeout_ms)
 {
-	int pfd[2], status, rc = VR_ERROR, in;
-	size_t len = 0, cap = 4096;
-	char *buf = vr_malloc(cap);
-	int64_t deadline = vr_clock_ms() + timeout_ms;
-	pid_t pid;
+	struct vr_run r = { .argv = argv, .in = in, .in_len = in_len,
+	    .out_max = MAX_TOOL_OUTPUT, .err_max = MAX_TOOL_OUTPUT,
+	    .timeout_ms = timeout_ms };
+	int rc = vr_run(&r);
 
-	if (pipe2(pfd, O_CLOEXEC) != 0) {
-		free(buf);
-		return vr_error_set(VR_ERROR, "pipe: %s", strerror(errno));
+	if (rc == 0)
+		rc = r.exited ? r.exit_code : 255;
+	if (rc >= 0 && out) {
+		*out = r.out;
+		r.out = NULL;
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		free(buf);
-		return vr_error_set(VR_ERROR, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		/* the daemon blocks its signals while it works */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		in = open(in_path ? in_path : "/dev/null", O_RDONLY);
-		if (in < 0 || dup2(in, 0) < 0 || dup2(pfd[1], 1) < 0)
-			_exit(127);
-		in = open("/dev/null", O_WRONLY);
-		if (in >= 0)
-			dup2(in, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		int64_t left = deadline - vr_clock_ms();
-		ssize_t n;
-
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			rc = vr_error_set(VR_ETIMEOUT, "%s took longer than "
-			    "%d ms", argv[0], timeout_ms);
-			break;
-		}
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-			break;
-		if (!p.revents)
-			continue;
-		if (len + 1 >= cap) {
-			if (cap >= MAX_TOOL_OUTPUT) {
-				kill(pid, SIGKILL);
-				rc = vr_error_set(VR_EINVALID, "%s printed "
-				    "too much", argv[0]);
-				break;
-			}
-			cap *= 2;
-			buf = vr_realloc(buf, cap);
-		}
-		n = read(pfd[0], buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = 0;
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(pfd[0]);
-	/* Closing its output is not exiting: the deadline holds for the
-	 * wait too, so a tool that hangs on after EOF cannot stall watch. */
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid || (w < 0 && errno != EINTR))
-			break;
-		if (w == 0 && vr_clock_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			if (rc == 0)
-				rc = vr_error_set(VR_ETIMEOUT, "%s took longer "
-				    "than %d ms", argv[0], timeout_ms);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			break;
-		}
-		if (w == 0)
-			vr_sleep_ms(5);
-	}
-	buf[len] = '\0';
-	if (rc == 0) {
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			rc = vr_error_set(VR_ERROR, "cannot run %s", argv[0]);
-		else
-			rc = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-	}
-	if (rc < 0 || !out)
-		free(buf);
-	else
-		*out = buf;
+	vr_run_free(&r);
 	return rc;
 }
 
@@ -564,7 +478,7 @@ check_host_key(struct vr_gitsource *gs, const git_cert_hostkey *hk)
 	else
 		snprintf(name, sizeof(name), "[%s]:%d", gs->ssh_host,
 		    gs->ssh_port);
-	rc = run_tool(&listing, argv, NULL, 10000);
+	rc = run_tool(&listing, argv, NULL, 0, 10000);
 	if (rc < 0) {
 		git_error_set_str(GIT_ERROR_SSH, vr_error_msg());
 		return -1;
@@ -1060,7 +974,7 @@ vr_gitsource_verify_ssh(char **signer, struct vr_gitsource *gs,
 	git_buf sig = { 0 }, data = { 0 };
 	git_commit *c = NULL;
 	git_oid oid;
-	char *sig_path = NULL, *data_path = NULL, *principals = NULL, *nl;
+	char *sig_path = NULL, *principals = NULL, *nl;
 	char *argv_find[] = { "ssh-keygen", "-Y", "find-principals", "-s",
 	    NULL, "-f", (char *)allowed_signers, NULL };
 	char *argv_verify[] = { "ssh-keygen", "-Y", "verify", "-f",
@@ -1089,13 +1003,11 @@ vr_gitsource_verify_ssh(char **signer, struct vr_gitsource *gs,
 		goto out;
 	}
 	sig_path = vr_asprintf("%s/verify.sig", tmpdir);
-	data_path = vr_asprintf("%s/verify.payload", tmpdir);
 	if ((err = vr_file_write_atomic(sig_path, sig.ptr, sig.size,
-	    0600)) < 0 || (err = vr_file_write_atomic(data_path, data.ptr,
-	    data.size, 0600)) < 0)
+	    0600)) < 0)
 		goto out;
 	argv_find[4] = sig_path;
-	rc = run_tool(&principals, argv_find, NULL, timeout_ms);
+	rc = run_tool(&principals, argv_find, NULL, 0, timeout_ms);
 	if (rc < 0) {
 		err = rc;
 		goto out;
@@ -1109,7 +1021,7 @@ vr_gitsource_verify_ssh(char **signer, struct vr_gitsource *gs,
 	}
 	argv_verify[6] = principals;
 	argv_verify[10] = sig_path;
-	rc = run_tool(NULL, argv_verify, data_path, timeout_ms);
+	rc = run_tool(NULL, argv_verify, data.ptr, data.size, timeout_ms);
 	if (rc < 0) {
 		err = rc;
 		goto out;
@@ -1124,10 +1036,7 @@ vr_gitsource_verify_ssh(char **signer, struct vr_gitsource *gs,
 out:
 	if (sig_path)
 		unlink(sig_path);
-	if (data_path)
-		unlink(data_path);
 	free(sig_path);
-	free(data_path);
 	free(principals);
 	git_buf_dispose(&sig);
 	git_buf_dispose(&data);

@@ -2,7 +2,6 @@
  * watchstate.c - watch.json, the watch's sections of status.json, and its
  * logfmt log lines (see watchstate.h).
  */
-#include <ctype.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "../../schema/util/json.h"
 #include "watchstate.h"
 
 #define BASELINE_MAX 65536
@@ -44,37 +44,41 @@ baseline_path(const char *state_dir)
 	return vr_asprintf("%s/watch.json", state_dir);
 }
 
+/* An optional 40-digit object id into dst ("" when absent). */
 static int
-copy_hex(char dst[VR_GIT_HEX], json_t *v, const char *key, const char *p)
+copy_hex(char dst[VR_GIT_HEX], const struct vr_json_at *at, json_t *v,
+    const char *key)
 {
-	const char *s = json_string_value(json_object_get(v, key));
-	size_t i;
+	const char *s = NULL;
+	int rc = vr_json_str(&s, at, v, key, VR_GIT_HEX - 1, VR_GIT_HEX - 1,
+	    VR_JSON_HEX, VR_JSON_OPTIONAL);
 
 	dst[0] = '\0';
-	if (!s)
-		return 0;
-	for (i = 0; s[i]; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			break;
-	if (i != 40 || s[i])
-		return vr_error_set(VR_EINVALID, "%s: '%s' is not a 40-digit "
-		    "object id", p, key);
-	memcpy(dst, s, VR_GIT_HEX);
-	return 0;
+	if (rc > 0)
+		memcpy(dst, s, VR_GIT_HEX);
+	return rc < 0 ? rc : 0;
 }
 
-static char *
-dup_str(json_t *v, const char *key)
+/* An optional string into *out (NULL when absent). */
+static int
+dup_str(char **out, const struct vr_json_at *at, json_t *v, const char *key)
 {
-	return vr_strdup(json_string_value(json_object_get(v, key)));
+	const char *s = NULL;
+	int rc = vr_json_str(&s, at, v, key, 0, BASELINE_MAX, VR_JSON_PRINT,
+	    VR_JSON_OPTIONAL);
+
+	*out = rc > 0 ? vr_strdup(s) : NULL;
+	return rc < 0 ? rc : 0;
 }
 
 int
 vr_watch_baseline_load(struct vr_watch_baseline *out, const char *state_dir)
 {
 	char *p = baseline_path(state_dir), *buf = NULL;
+	struct vr_json_at at = { p, "", VR_EINVALID };
 	json_error_t jerr;
 	json_t *doc = NULL;
+	int64_t version = 0;
 	size_t len;
 	int rc;
 
@@ -84,20 +88,21 @@ vr_watch_baseline_load(struct vr_watch_baseline *out, const char *state_dir)
 	if (rc < 0)
 		goto out;
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(doc) || json_integer_value(json_object_get(doc,
-	    "formatVersion")) != 1) {
+	if (!json_is_object(doc) || vr_json_int(&version, &at, doc,
+	    "formatVersion", 1, 1, VR_JSON_REQUIRED) < 0) {
 		rc = vr_error_set(VR_EINVALID, "%s is not a vmrecon watch "
 		    "file of formatVersion 1%s%s; remove it to start over", p,
 		    doc ? "" : ": ", doc ? "" : jerr.text);
 		goto out;
 	}
-	if ((rc = copy_hex(out->commit, doc, "lastAppliedCommit", p)) < 0 ||
-	    (rc = copy_hex(out->blob, doc, "lastAppliedBlob", p)) < 0)
+	if ((rc = copy_hex(out->commit, &at, doc, "lastAppliedCommit")) < 0 ||
+	    (rc = copy_hex(out->blob, &at, doc, "lastAppliedBlob")) < 0 ||
+	    (rc = dup_str(&out->url, &at, doc, "url")) < 0 ||
+	    (rc = dup_str(&out->ref, &at, doc, "ref")) < 0 ||
+	    (rc = dup_str(&out->path, &at, doc, "path")) < 0 ||
+	    (rc = dup_str(&out->revision, &at, doc,
+	    "lastAppliedRevision")) < 0)
 		goto out;
-	out->url = dup_str(doc, "url");
-	out->ref = dup_str(doc, "ref");
-	out->path = dup_str(doc, "path");
-	out->revision = dup_str(doc, "lastAppliedRevision");
 out:
 	if (rc < 0)
 		vr_watch_baseline_clear(out);

@@ -238,7 +238,7 @@ fault_case "exits non-zero" \
 	"{'exit': 5, 'stderr': \"Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet\\r\\n\"}"
 fault_case "prints garbage" "exited 0 without a result; it printed: <html>502 Bad Gateway</html>" \
 	"{'match': 'observe', 'garbage': '<html>502 Bad Gateway</html>'}"
-fault_case "prints JSON of the wrong shape" "cpuCount is out of range or of another type" \
+fault_case "prints JSON of the wrong shape" "unexpected JSON: cpuCount: expected an integer" \
 	"{'match': 'observe', 'garbage': '\\n#vmrecon-result-4f1d9c#\\n{\"name\":\"EDGE01-EFLOW\",\"power\":\"Running\",\"cpuCount\":\"4\",\"memoryMB\":8192}'}"
 fault_case "cuts its output short" "the observe script printed no JSON object" "{'match': 'observe', 'cut': 40}"
 fault_case "cuts its output before the result" "exited 0 without a result" "{'match': 'observe', 'cut': 10}"

@@ -7,10 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <jansson.h>
 
@@ -20,6 +18,7 @@
 #include "../../schema/util/clock.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "../../schema/util/run.h"
 #include "unit.h"
 
 static const char *
@@ -165,29 +164,22 @@ random_name(unsigned *seed, int nonempty)
 static json_t *
 emu_parse_literals(json_t *quoted)
 {
-	const char *dir = unit_tmpdir();
-	char in[512], out[512];
+	char *in = json_dumps(quoted, 0);
+	char *argv[] = { (char *)emu_path(), "--parse-literals", NULL };
+	struct vr_run r = { .argv = argv, .out_max = 64 << 20,
+	    .err_max = 1 << 20 };
+	json_t *parsed = NULL;
 	json_error_t err;
-	int status = -1, fdi, fdo;
-	pid_t pid;
 
-	snprintf(in, sizeof(in), "%s/literals.json", dir);
-	snprintf(out, sizeof(out), "%s/parsed.json", dir);
-	if (json_dump_file(quoted, in, 0) < 0)
+	if (!in)
 		return NULL;
-	pid = fork();
-	if (pid == 0) {
-		fdi = open(in, O_RDONLY);
-		fdo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fdi < 0 || fdo < 0 || dup2(fdi, 0) < 0 || dup2(fdo, 1) < 0)
-			_exit(126);
-		execl(emu_path(), emu_path(), "--parse-literals", (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return NULL;
-	return json_load_file(out, 0, &err);
+	r.in = in;
+	r.in_len = strlen(in);
+	if (vr_run(&r) == 0 && r.exited && r.exit_code == 0)
+		parsed = json_loadb(r.out, r.out_len, 0, &err);
+	vr_run_free(&r);
+	free(in);
+	return parsed;
 }
 
 TEST(eflow_quote_roundtrips_through_the_emulator_parser)

@@ -12,25 +12,30 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../reconciler/gitops/gitsource.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "../../schema/util/run.h"
 #include "unit.h"
 
-/* Run `git -C dir ARGS...` (NULL-terminated); stdout into out (may be
- * NULL, trimmed); returns the exit status. */
+/* Run `git -C dir ARGS...` (NULL-terminated), without the machine's or
+ * the user's git config; stdout into out (may be NULL, trimmed); returns
+ * the exit status. */
 static int
 git(char *out, size_t outsz, const char *dir, ...)
 {
-	char *argv[32];
-	int n = 0, pfd[2], status;
+	char *argv[40];
+	struct vr_run r = { .argv = argv, .out_max = 1 << 20,
+	    .err_max = 1 << 20 };
+	int n = 0, rc;
 	va_list ap;
-	pid_t pid;
 
+	argv[n++] = "env";
+	argv[n++] = "GIT_CONFIG_NOSYSTEM=1";
+	argv[n++] = "GIT_CONFIG_GLOBAL=/dev/null";
 	argv[n++] = "git";
 	argv[n++] = "-C";
 	argv[n++] = (char *)dir;
@@ -39,40 +44,38 @@ git(char *out, size_t outsz, const char *dir, ...)
 	argv[n++] = "-c";
 	argv[n++] = "user.email=t@example.com";
 	va_start(ap, dir);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
+	while (n < 39 && (argv[n] = va_arg(ap, char *)) != NULL)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	if (pipe(pfd) != 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(pfd[1], 1);
-		dup2(devnull, 2);
-		close(pfd[0]);
-		setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-		setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-		execvp("git", argv);
-		_exit(127);
-	}
-	close(pfd[1]);
+	rc = vr_run(&r);
 	if (out) {
-		size_t len = 0;
-		ssize_t r;
+		size_t len = r.out_len < outsz ? r.out_len : outsz - 1;
 
-		while (len + 1 < outsz &&
-		    (r = read(pfd[0], out + len, outsz - len - 1)) > 0)
-			len += (size_t)r;
-		while (len > 0 && (out[len - 1] == '\n' ||
-		    out[len - 1] == '\r'))
+		while (len > 0 && (r.out[len - 1] == '\n' ||
+		    r.out[len - 1] == '\r'))
 			len--;
+		memcpy(out, r.out, len);
 		out[len] = '\0';
 	}
-	close(pfd[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (rc == 0)
+		rc = r.exited ? r.exit_code : -1;
+	vr_run_free(&r);
+	return rc < 0 ? -1 : rc;
+}
+
+/* Run argv to its end; its exit status, or -1. */
+static int
+run_argv(char **argv)
+{
+	struct vr_run r = { .argv = argv, .out_max = 1 << 20,
+	    .err_max = 1 << 20 };
+	int rc = vr_run(&r);
+
+	if (rc == 0)
+		rc = r.exited ? r.exit_code : -1;
+	vr_run_free(&r);
+	return rc < 0 ? -1 : rc;
 }
 
 struct fixture {
@@ -296,14 +299,8 @@ static void
 rm_rf(const char *path)
 {
 	char *argv[] = { "rm", "-rf", (char *)path, NULL };
-	pid_t pid = fork();
-	int st;
 
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	waitpid(pid, &st, 0);
+	run_argv(argv);
 }
 
 static void
@@ -429,15 +426,8 @@ keygen(const char *path)
 {
 	char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
 	    "-C", "test", "-f", (char *)path, NULL };
-	int st;
-	pid_t pid = fork();
 
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return run_argv(argv);
 }
 
 TEST(gitsource_ssh_signatures)

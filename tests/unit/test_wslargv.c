@@ -27,16 +27,15 @@
  * route is proven too: ssh joins the remote words with spaces and the
  * remote shell (cmd.exe, or a POSIX sh) parses them again.
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../backends/powershell.h"
 #include "../../schema/util/error.h"
+#include "../../schema/util/run.h"
 #include "unit.h"
 
 /* A growable byte string. */
@@ -411,42 +410,22 @@ static long
 sh_words(const char *joined, char **argv)
 {
 	struct sbuf cmd = { 0 };
-	char out[65536];
-	size_t got = 0, k;
+	char *sh[] = { "/bin/sh", "-c", NULL, NULL };
+	struct vr_run r = { .argv = sh, .out_max = 65536, .err_max = 65536 };
+	size_t k;
 	long argc = 0;
-	int fd[2], st;
-	pid_t pid;
-	ssize_t r;
 
 	sb_cat(&cmd, "printf '%s\\0' ");
 	sb_cat(&cmd, joined);
-	if (pipe(fd) != 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(fd[1], 1);
-		if (null >= 0)
-			dup2(null, 2);
-		close(fd[0]);
-		close(fd[1]);
-		execl("/bin/sh", "sh", "-c", cmd.p, (char *)NULL);
-		_exit(127);
+	sh[2] = cmd.p;
+	if (vr_run(&r) < 0 || !r.exited || r.exit_code != 0)
+		argc = -1;
+	for (k = 0; argc >= 0 && k < r.out_len && argc < MAX_WORDS; argc++) {
+		argv[argc] = strdup(r.out + k);
+		k += strlen(r.out + k) + 1;
 	}
-	close(fd[1]);
-	while (pid > 0 && got < sizeof(out) &&
-	    (r = read(fd[0], out + got, sizeof(out) - got)) > 0)
-		got += (size_t)r;
-	close(fd[0]);
+	vr_run_free(&r);
 	free(cmd.p);
-	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0)
-		return -1;
-	for (k = 0; k < got && argc < MAX_WORDS; argc++) {
-		argv[argc] = strdup(out + k);
-		k += strlen(out + k) + 1;
-	}
 	return argc;
 }
 

@@ -1,0 +1,285 @@
+/* test_run.c - vr_run (schema/util/run.h) on real children: exit codes,
+ * signals, the deadline, bounded outputs, stdin larger than a pipe,
+ * failed execs, descriptor hygiene and the child's death with its
+ * parent. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../schema/util/clock.h"
+#include "../../schema/util/error.h"
+#include "../../schema/util/run.h"
+#include "unit.h"
+
+#define WAIT_MS 30000 /* how long a poll for a state waits at most */
+
+static int
+sh(struct vr_run *r, const char *script, int timeout_ms)
+{
+	static char *argv[4];
+
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = (char *)script;
+	argv[3] = NULL;
+	r->argv = argv;
+	if (!r->out_max)
+		r->out_max = 1 << 20;
+	if (!r->err_max)
+		r->err_max = 1 << 20;
+	r->timeout_ms = timeout_ms;
+	return vr_run(r);
+}
+
+/* 1 once `pid` is gone or a zombie (its parent has not reaped it yet). */
+static int
+gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	int z = 0;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return 1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		z = p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return z;
+}
+
+static int
+wait_gone(pid_t pid)
+{
+	int64_t end = vr_clock_ms() + WAIT_MS;
+
+	while (!gone(pid) && vr_clock_ms() < end)
+		vr_sleep_ms(10);
+	return gone(pid);
+}
+
+TEST(test_run__exit_codes)
+{
+	struct vr_run r = { 0 };
+
+	CHECK_INT(sh(&r, "echo out; echo err >&2; exit 0", 0), 0);
+	CHECK_INT(r.exited, 1);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_STR(r.out, "out\n");
+	CHECK_STR(r.err, "err\n");
+	vr_run_free(&r);
+	CHECK_INT(sh(&r, "exit 3", 0), 0);
+	CHECK_INT(r.exited, 1);
+	CHECK_INT(r.exit_code, 3);
+	CHECK_STR(r.out, "");
+	vr_run_free(&r);
+	CHECK_INT(sh(&r, "exit 255", 0), 0);
+	CHECK_INT(r.exit_code, 255);
+	vr_run_free(&r);
+}
+
+TEST(test_run__signal)
+{
+	struct vr_run r = { 0 };
+
+	CHECK_INT(sh(&r, "kill -TERM $$", 0), 0);
+	CHECK_INT(r.exited, 0);
+	CHECK_INT(r.signal, SIGTERM);
+	vr_run_free(&r);
+	/* SIGPIPE is at its default in the child even if ignored here */
+	signal(SIGPIPE, SIG_IGN);
+	CHECK_INT(sh(&r, "kill -PIPE $$", 0), 0);
+	signal(SIGPIPE, SIG_DFL);
+	CHECK_INT(r.signal, SIGPIPE);
+	vr_run_free(&r);
+}
+
+TEST(test_run__deadline_kills_the_group)
+{
+	struct vr_run r = { 0 };
+	char path[512];
+	int64_t t0 = vr_clock_ms();
+	long bg = 0;
+	FILE *f;
+
+	/* a grandchild in the same group that also holds stdout open */
+	snprintf(path, sizeof(path), "%s/bg.pid", unit_tmpdir());
+	setenv("RUN_BG_PID", path, 1);
+	CHECK_INT(sh(&r, "sleep 300 & echo $! >\"$RUN_BG_PID\"; echo started; "
+	    "wait", 300), VR_ETIMEOUT);
+	CHECK_INT(r.timed_out, 1);
+	CHECK_CONTAINS(vr_error_msg(), "did not finish within 300 ms");
+	CHECK_STR(r.out, "started\n"); /* what it printed is kept */
+	/* it returned although the child would sleep 300 s */
+	CHECK(vr_clock_ms() - t0 < 300000);
+	vr_run_free(&r);
+	f = fopen(path, "r");
+	CHECK(f && fscanf(f, "%ld", &bg) == 1);
+	if (f)
+		fclose(f);
+	CHECK(bg > 0 && wait_gone((pid_t)bg));
+}
+
+TEST(test_run__deadline_after_eof)
+{
+	struct vr_run r = { 0 };
+
+	/* closes its outputs and lingers: the wait is bounded too */
+	CHECK_INT(sh(&r, "exec >/dev/null 2>&1; sleep 300", 300),
+	    VR_ETIMEOUT);
+	CHECK_INT(r.timed_out, 1);
+	vr_run_free(&r);
+}
+
+TEST(test_run__stdout_over_bound)
+{
+	struct vr_run r = { .out_max = 4096 };
+	char *argv[] = { "yes", NULL };
+
+	/* `yes` never ends by itself: the bound ends it */
+	r.argv = argv;
+	r.err_max = 100;
+	CHECK_INT(vr_run(&r), VR_EINVALID);
+	CHECK_INT(r.out_over, 1);
+	CHECK_INT(r.out_len, 4096);
+	CHECK_INT(strlen(r.out), 4096);
+	CHECK_CONTAINS(vr_error_msg(), "yes printed more than 4096 bytes");
+	vr_run_free(&r);
+}
+
+TEST(test_run__stderr_over_bound_is_cut)
+{
+	struct vr_run r = { .err_max = 100 };
+
+	CHECK_INT(sh(&r, "head -c 200000 /dev/zero | tr '\\0' x >&2; "
+	    "echo done", 0), 0);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_INT(r.err_over, 1);
+	CHECK_INT(r.err_len, 100);
+	CHECK_STR(r.out, "done\n");
+	vr_run_free(&r);
+}
+
+TEST(test_run__stdin_larger_than_a_pipe)
+{
+	struct vr_run r = { 0 };
+	char *argv[] = { "cat", NULL };
+	size_t n = 3 << 20, i; /* 3 MiB: many times a 64 KiB pipe */
+	char *in = vr_malloc(n);
+
+	for (i = 0; i < n; i++)
+		in[i] = (char)('a' + i % 26);
+	r.argv = argv;
+	r.in = in;
+	r.in_len = n;
+	r.out_max = n;
+	r.err_max = 4096;
+	r.timeout_ms = 0;
+	CHECK_INT(vr_run(&r), 0);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_INT(r.out_len, n);
+	CHECK(r.out_len == n && memcmp(r.out, in, n) == 0);
+	vr_run_free(&r);
+	free(in);
+}
+
+TEST(test_run__stdin_not_read)
+{
+	struct vr_run r = { 0 };
+	size_t n = 1 << 20;
+	char *in = vr_calloc(n, 1);
+
+	/* the child exits without reading: no SIGPIPE kills us */
+	r.in = in;
+	r.in_len = n;
+	CHECK_INT(sh(&r, "exit 0", 0), 0);
+	CHECK_INT(r.exit_code, 0);
+	vr_run_free(&r);
+	/* an empty stdin is EOF at once */
+	r.in = "";
+	r.in_len = 0;
+	CHECK_INT(sh(&r, "cat; echo end", 0), 0);
+	CHECK_STR(r.out, "end\n");
+	vr_run_free(&r);
+	free(in);
+}
+
+TEST(test_run__no_stdin_is_dev_null)
+{
+	struct vr_run r = { 0 };
+
+	CHECK_INT(sh(&r, "wc -c", 0), 0);
+	CHECK_STR(r.out, "0\n");
+	vr_run_free(&r);
+}
+
+TEST(test_run__exec_fails)
+{
+	struct vr_run r = { .out_max = 100, .err_max = 100 };
+	char *argv[] = { "vmrecon-no-such-program", NULL };
+
+	r.argv = argv;
+	CHECK_INT(vr_run(&r), VR_ERROR);
+	CHECK_INT(r.exec_errno, ENOENT);
+	CHECK_CONTAINS(vr_error_msg(), "cannot run vmrecon-no-such-program");
+	vr_run_free(&r);
+}
+
+TEST(test_run__inherits_only_0_1_2)
+{
+	struct vr_run r = { 0 };
+	int fd = open("/dev/null", O_RDONLY), hi;
+	char script[128];
+
+	/* a descriptor without O_CLOEXEC, as a library might leave one */
+	hi = fcntl(fd, F_DUPFD, 57);
+	CHECK(hi >= 57);
+	snprintf(script, sizeof(script), "test -e /proc/$$/fd/%d && echo "
+	    "leaked; test -e /proc/$$/fd/2 && echo two", hi);
+	CHECK_INT(sh(&r, script, 0), 0);
+	CHECK_STR(r.out, "two\n");
+	vr_run_free(&r);
+	close(hi);
+	close(fd);
+}
+
+TEST(test_run__dies_with_its_parent)
+{
+	char path[512];
+	int64_t end;
+	pid_t mid, status_pid;
+	long child = 0;
+	int status;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/child.pid", unit_tmpdir());
+	setenv("RUN_CHILD_PID", path, 1);
+	mid = fork();
+	if (mid == 0) {
+		struct vr_run r = { 0 };
+
+		sh(&r, "echo $$ >\"$RUN_CHILD_PID.tmp\"; mv "
+		    "\"$RUN_CHILD_PID.tmp\" \"$RUN_CHILD_PID\"; exec sleep 300",
+		    0);
+		_exit(0);
+	}
+	CHECK(mid > 0);
+	end = vr_clock_ms() + WAIT_MS;
+	while (vr_clock_ms() < end && access(path, F_OK) != 0)
+		vr_sleep_ms(10);
+	f = fopen(path, "r");
+	CHECK(f && fscanf(f, "%ld", &child) == 1);
+	if (f)
+		fclose(f);
+	kill(mid, SIGKILL);
+	while ((status_pid = waitpid(mid, &status, 0)) < 0 && errno == EINTR)
+		;
+	CHECK(child > 0 && wait_gone((pid_t)child));
+}
