@@ -5,6 +5,7 @@
  * vr_changes_compute(): a field the spec leaves out is never compared, so it
  * can never be changed.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,46 @@ check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
 		    g->count, g->name, s->gpu.count);
 }
 
+/* For preflight's duplicate check: the plan qsort compares in (qsort
+ * has no context argument in C11). */
+static const struct vr_plan *sort_plan;
+
+/* Order VM indices by live name, then by index. */
+static int
+by_live_name(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(sort_plan->vms[i].live.name,
+	    sort_plan->vms[j].live.name);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/* The VMs before VM `i` with the same live name, in index order: the first
+ * (i when there is none) and the one after `j` (i after the last).
+ * `byname` is sorted by (name, index); pos[i] is i's place in it. */
+static size_t
+same_name_first(const struct vr_plan *p, const size_t *byname,
+    const size_t *pos, size_t i)
+{
+	size_t q = pos[i];
+
+	if (q == SIZE_MAX)
+		return i;
+	while (q > 0 && strcmp(p->vms[byname[q - 1]].live.name,
+	    p->vms[i].live.name) == 0)
+		q--;
+	return byname[q];
+}
+
+static size_t
+same_name_next(const size_t *byname, const size_t *pos, size_t j, size_t i)
+{
+	size_t next = byname[pos[j] + 1];
+
+	return next < i ? next : i;
+}
+
 size_t
 vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
     const struct vr_spec *spec, struct vr_backend *b)
@@ -251,6 +292,23 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 	size_t i, j, before = d->n;
 	bool overcommit_ok = strcmp(vr_backend_kind(b), "qemu") == 0 ||
 	    strcmp(vr_backend_kind(b), "libvirt") == 0;
+	/* the found VMs sorted by live name, and where each VM sits in that
+	 * order: two documents naming one VM are neighbours (n log n, where
+	 * comparing every pair took 2 s for 10,000 VMs) */
+	size_t *byname = vr_malloc((p->nvms + 1) * sizeof(*byname));
+	size_t *pos = vr_malloc((p->nvms + 1) * sizeof(*pos));
+	size_t n = 0;
+
+	for (i = 0; i < p->nvms; i++)
+		if (p->vms[i].found && p->vms[i].live.name)
+			byname[n++] = i;
+	sort_plan = p;
+	qsort(byname, n, sizeof(*byname), by_live_name);
+	sort_plan = NULL;
+	for (i = 0; i < p->nvms; i++)
+		pos[i] = SIZE_MAX;
+	for (i = 0; i < n; i++)
+		pos[byname[i]] = i;
 
 	for (i = 0; i < p->nvms; i++) {
 		const struct vr_vm_plan *vp = &p->vms[i];
@@ -260,17 +318,15 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 
 		if (!vp->found)
 			continue;
-		for (j = 0; j < i; j++)
-			if (p->vms[j].found && p->vms[j].live.name &&
-			    vp->live.name &&
-			    strcmp(p->vms[j].live.name, vp->live.name) == 0)
-				vr_diags_add(d, VR_SPEC_FILE(spec, s),
-				    s->at_name.line,
-				    s->at_name.col, "'%s' and '%s' name one "
-				    "VM, '%s' (%s compares VM names without "
-				    "regard to case): keep one document",
-				    p->vms[j].spec->name, s->name,
-				    vp->live.name, vr_backend_kind(b));
+		for (j = same_name_first(p, byname, pos, i); j < i;
+		    j = same_name_next(byname, pos, j, i))
+			vr_diags_add(d, VR_SPEC_FILE(spec, s),
+			    s->at_name.line,
+			    s->at_name.col, "'%s' and '%s' name one "
+			    "VM, '%s' (%s compares VM names without "
+			    "regard to case): keep one document",
+			    p->vms[j].spec->name, s->name,
+			    vp->live.name, vr_backend_kind(b));
 		for (j = 0; j < vp->nchanges; j++) {
 			const struct vr_change *c = &vp->changes[j];
 
@@ -329,6 +385,8 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 		vr_backend_preflight(b, h, s, &vp->live, vp->changes,
 		    vp->nchanges, d, VR_SPEC_FILE(spec, s));
 	}
+	free(byname);
+	free(pos);
 	return d->n - before;
 }
 
