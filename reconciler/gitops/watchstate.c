@@ -120,7 +120,9 @@ vr_watch_baseline_save(const struct vr_watch_baseline *b,
 	json_t *doc;
 	int rc;
 
-	doc = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+	/* s*: a NULL member is left out (s? would write null, which
+	 * the strict reader of load refuses) */
+	doc = json_pack("{s:i, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*}",
 	    "formatVersion", 1, "url", b->url, "ref", b->ref, "path", b->path,
 	    "lastAppliedCommit", b->commit[0] ? b->commit : NULL,
 	    "lastAppliedBlob", b->blob[0] ? b->blob : NULL,
