@@ -244,17 +244,14 @@ check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
 		    g->count, g->name, s->gpu.count);
 }
 
-/* For preflight's duplicate check: the plan qsort compares in (qsort
- * has no context argument in C11). */
-static const struct vr_plan *sort_plan;
-
-/* Order VM indices by live name, then by index. */
+/* Order VM indices of plan `arg` by live name, then by index (qsort_r:
+ * the build defines _GNU_SOURCE). */
 static int
-by_live_name(const void *a, const void *b)
+by_live_name(const void *a, const void *b, void *arg)
 {
+	const struct vr_plan *p = arg;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(sort_plan->vms[i].live.name,
-	    sort_plan->vms[j].live.name);
+	int c = strcmp(p->vms[i].live.name, p->vms[j].live.name);
 
 	return c ? c : (i > j) - (i < j);
 }
@@ -302,9 +299,7 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 	for (i = 0; i < p->nvms; i++)
 		if (p->vms[i].found && p->vms[i].live.name)
 			byname[n++] = i;
-	sort_plan = p;
-	qsort(byname, n, sizeof(*byname), by_live_name);
-	sort_plan = NULL;
+	qsort_r(byname, n, sizeof(*byname), by_live_name, p);
 	for (i = 0; i < p->nvms; i++)
 		pos[i] = SIZE_MAX;
 	for (i = 0; i < n; i++)
