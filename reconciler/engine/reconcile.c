@@ -246,8 +246,7 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 
 static void
 notify_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
-    struct vr_backend *b, enum vr_result result, const char *message,
-    size_t applied, size_t pending, double seconds)
+    struct vr_backend *b, const struct vr_vm_outcome *oc)
 {
 	struct vr_vm_event ev;
 
@@ -257,22 +256,22 @@ notify_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
 	ev.vm = vp->spec->name;
 	ev.backend = vr_backend_desc(b);
 	ev.revision = o->revision;
-	ev.result = result;
-	ev.message = message;
-	ev.changes = vp->nchanges;
-	ev.applied = applied;
-	ev.pending = pending;
-	ev.change = vp->changes;
+	ev.result = oc->result;
+	ev.message = oc->message;
+	ev.changes = oc->nchanges;
+	ev.applied = oc->applied;
+	ev.pending = oc->pending;
+	ev.change = oc->change;
 	ev.spec = vp->spec;
 	ev.live = &vp->live;
-	ev.seconds = seconds;
+	ev.seconds = oc->seconds;
 	ev.gate = &vp->gate;
 	o->on_vm(o->ctx, &ev);
 }
 
 /* Keep what the pass did to vp in res (taking `message` and moving vp's
  * changes there: the plan is freed before the caller reads them). */
-static void
+static struct vr_vm_outcome *
 outcome_add(struct vr_reconcile_result *res, struct vr_vm_plan *vp,
     enum vr_result result, char *message, size_t applied, size_t pending,
     double seconds)
@@ -295,6 +294,7 @@ outcome_add(struct vr_reconcile_result *res, struct vr_vm_plan *vp,
 		oc->nchanges = vp->nchanges;
 		vp->nchanges = 0; /* moved: vr_plan_free() must not clear them */
 	}
+	return oc;
 }
 
 void
@@ -396,6 +396,49 @@ gates(struct vr_plan *plan, struct vr_statedir *sd,
 	return 0;
 }
 
+/* A VM's outcome on its line (stderr when it failed). */
+static void
+show_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
+    const struct vr_vm_outcome *oc)
+{
+	if (oc->result == VR_RESULT_FAILED)
+		fprintf(o->err, "vmrecon: %s: %s\n", vp->spec->name,
+		    oc->message);
+	else if (o->output == VR_OUTPUT_TEXT &&
+	    (oc->nchanges || !o->quiet_in_sync))
+		fprintf(o->out, "%s: %s\n", vp->spec->name, oc->message);
+}
+
+/* A VM's outcome in entry i of the JSON document (-o json). */
+static void
+json_vm(json_t *doc, size_t i, const struct vr_vm_outcome *oc)
+{
+	json_t *vm = json_array_get(json_object_get(doc, "vms"), i);
+	json_t *ch = json_object_get(vm, "changes");
+	size_t j;
+
+	for (j = 0; j < json_array_size(ch) && j < oc->nchanges; j++)
+		json_object_set_new(json_array_get(ch, j), "applied",
+		    json_boolean(oc->change[j].applied));
+	json_object_set_new(vm, "result",
+	    json_string(vr_result_name(oc->result)));
+	json_object_set_new(vm, "message", json_string(oc->message));
+}
+
+/* What a failed flush leaves of an outcome: nothing applied, `why`. */
+static void
+outcome_fail(struct vr_vm_outcome *oc, const char *why)
+{
+	size_t j;
+
+	for (j = 0; j < oc->nchanges; j++)
+		oc->change[j].applied = false;
+	free(oc->message);
+	oc->message = vr_strdup(why);
+	oc->result = VR_RESULT_FAILED;
+	oc->applied = 0;
+}
+
 int
 vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
     struct vr_backend *b, struct vr_statedir *sd,
@@ -481,8 +524,8 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 
 			if (!vp->found)
 				continue;
-			notify_vm(o, vp, b, r, msg, 0, 0, 0);
-			outcome_add(res, vp, r, vr_strdup(msg), 0, 0, 0);
+			notify_vm(o, vp, b, outcome_add(res, vp, r,
+			    vr_strdup(msg), 0, 0, 0));
 		}
 		res->exit_code = res->changes ? VR_EXIT_DRIFT : VR_EXIT_OK;
 		goto out;
@@ -492,13 +535,11 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	    NULL;
 	for (i = 0; i < plan->nvms; i++) {
 		struct vm_outcome oc;
-		double t0 = vr_clock_s(), dt;
+		struct vr_vm_outcome *done;
+		double t0 = vr_clock_s();
 
 		apply_vm(&oc, &plan->vms[i], b, sd, o);
 		record_vm(&oc, &plan->vms[i], b, sd, o);
-		dt = vr_clock_s() - t0;
-		notify_vm(o, &plan->vms[i], b, oc.result, oc.message,
-		    oc.applied, oc.pending, dt);
 		res->applied += oc.applied;
 		res->pending += oc.pending;
 		if (oc.pending && plan->vms[i].gate.held &&
@@ -506,37 +547,22 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		    plan->vms[i].gate.until < res->next_window))
 			res->next_window = plan->vms[i].gate.until;
 		failed += oc.result == VR_RESULT_FAILED;
-		if (oc.result == VR_RESULT_FAILED)
-			fprintf(o->err, "vmrecon: %s: %s\n",
-			    plan->vms[i].spec->name, oc.message);
-		else if (o->output == VR_OUTPUT_TEXT &&
-		    (plan->vms[i].nchanges || !o->quiet_in_sync))
-			fprintf(o->out, "%s: %s\n", plan->vms[i].spec->name,
-			    oc.message);
-		if (doc) {
-			json_t *vm = json_array_get(json_object_get(doc, "vms"),
-			    i);
-			json_t *ch = json_object_get(vm, "changes");
-			size_t j;
-
-			for (j = 0; j < json_array_size(ch); j++)
-				json_object_set_new(json_array_get(ch, j),
-				    "applied", json_boolean(
-				    plan->vms[i].changes[j].applied));
-			json_object_set_new(vm, "result",
-			    json_string(vr_result_name(oc.result)));
-			json_object_set_new(vm, "message",
-			    json_string(oc.message));
-		}
 		if (oc.result == VR_RESULT_FAILED && !err)
 			err = vr_asprintf("%s: %s", plan->vms[i].spec->name,
 			    oc.message);
-		outcome_add(res, &plan->vms[i], oc.result, oc.message,
-		    oc.applied, oc.pending, dt);
+		done = outcome_add(res, &plan->vms[i], oc.result, oc.message,
+		    oc.applied, oc.pending, vr_clock_s() - t0);
+		show_vm(o, &plan->vms[i], done);
+		if (doc)
+			json_vm(doc, i, done);
+		notify_vm(o, &plan->vms[i], b, done);
 	}
 	if (vr_backend_buffers(b) && vr_backend_flush(b) < 0) {
 		/* none of the pass's changes is on the backend: no VM of it
-		 * may be recorded as applied */
+		 * may stay recorded or rendered as applied.  (Its per-VM
+		 * events went out as each VM was done; a second event per VM
+		 * would count it twice in the metrics.  The pass's own
+		 * failure reaches watch's log, status and commit status.) */
 		char *why = vr_asprintf("%s: cannot keep the changes: %s",
 		    vr_backend_desc(b), vr_error_msg());
 
@@ -545,10 +571,11 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 			vr_statedir_pass_drop(sd);
 		status_all(sd, spec, o, why);
 		for (i = 0; i < res->nvms; i++) {
-			free(res->vms[i].message);
-			res->vms[i].result = VR_RESULT_FAILED;
-			res->vms[i].message = vr_strdup(why);
+			outcome_fail(&res->vms[i], why);
+			if (doc)
+				json_vm(doc, i, &res->vms[i]);
 		}
+		res->applied = 0;
 		failed = plan->nvms;
 		free(err);
 		err = why;

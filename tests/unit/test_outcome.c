@@ -212,15 +212,25 @@ TEST(test_outcome__none_when_refused)
 }
 
 /* On the last VM, sim.json becomes a directory: the pass's flush (sim
- * keeps a pass's changes until then) cannot write it. */
+ * keeps a pass's changes until then) cannot write it.  Every event is
+ * kept in `struct flush_events`, to see what was notified. */
+struct flush_events {
+	const char *dir;
+	char seen[16][8];  /* "a:c", "b:f": VM and result's initial */
+	size_t n;
+};
+
 static void
 break_flush(void *ctx, const struct vr_vm_event *ev)
 {
-	const char *dir = ctx;
-	char *path = vr_asprintf("%s/sim.json", dir);
-	char *away = vr_asprintf("%s/sim.json.away", dir);
+	struct flush_events *fe = ctx;
+	char *path = vr_asprintf("%s/sim.json", fe->dir);
+	char *away = vr_asprintf("%s/sim.json.away", fe->dir);
 
-	if (strcmp(ev->vm, "b") == 0)
+	if (fe->n < 16)
+		snprintf(fe->seen[fe->n++], 8, "%.3s:%c", ev->vm,
+		    vr_result_name(ev->result)[0]);
+	if (strcmp(ev->vm, "b") == 0 && ev->result != VR_RESULT_FAILED)
 		CHECK(rename(path, away) == 0 && mkdir(path, 0700) == 0);
 	free(path);
 	free(away);
@@ -228,26 +238,63 @@ break_flush(void *ctx, const struct vr_vm_event *ev)
 
 /* A failed flush undoes the whole pass on the backend: every outcome says
  * failed with why, as status.json does (before, VMs it had applied stayed
- * "converged" here while the changes were lost). */
+ * "converged" here while the changes were lost); -o json and the text
+ * summary say so with nothing applied.  The per-VM events went out as
+ * each VM was done, once each (a second would count twice in metrics). */
 TEST(test_outcome__failed_flush_fails_every_vm)
 {
 	static const char two[] = DOC("a") "  cpuCount: 3\n" IFNEEDED
 	    DOC("b") "  cpuCount: 4\n" IFNEEDED;
-	char *dir = fresh_dir("flush");
-	struct pass p;
+	static const char *const order[] = { "a:c", "b:c" };
+	enum vr_output out;
 	size_t i;
 
-	pass_run(&p, dir, two, true, VR_OUTPUT_NONE, break_flush, dir);
-	CHECK(p.rc < 0);
-	CHECK_INT(p.res.exit_code, VR_EXIT_ERROR);
-	CHECK_CONTAINS(p.err, "cannot keep the changes");
-	if (CHECK(p.res.nvms == 2))
-		for (i = 0; i < 2; i++) {
-			CHECK_INT(p.res.vms[i].result, VR_RESULT_FAILED);
-			CHECK_CONTAINS(p.res.vms[i].message, "sim:");
-			CHECK_CONTAINS(p.res.vms[i].message,
-			    "cannot keep the changes");
+	for (out = VR_OUTPUT_TEXT; out <= VR_OUTPUT_NONE; out++) {
+		char *dir = vr_asprintf("flush-%d", (int)out), *d;
+		struct flush_events fe = { NULL, { { 0 } }, 0 };
+		struct pass p;
+		json_t *doc, *vms;
+
+		d = fresh_dir(dir);
+		fe.dir = d;
+		pass_run(&p, d, two, true, out, break_flush, &fe);
+		CHECK(p.rc < 0);
+		CHECK_INT(p.res.exit_code, VR_EXIT_ERROR);
+		CHECK_INT(p.res.applied, 0);
+		CHECK_CONTAINS(p.err, "cannot keep the changes");
+		if (CHECK(p.res.nvms == 2))
+			for (i = 0; i < 2; i++) {
+				CHECK_INT(p.res.vms[i].result,
+				    VR_RESULT_FAILED);
+				CHECK_INT(p.res.vms[i].applied, 0);
+				CHECK(!p.res.vms[i].change[0].applied);
+				CHECK_CONTAINS(p.res.vms[i].message, "sim:");
+				CHECK_CONTAINS(p.res.vms[i].message,
+				    "cannot keep the changes");
+			}
+		if (CHECK(fe.n == 2))
+			for (i = 0; i < 2; i++)
+				CHECK_STR(fe.seen[i], order[i]);
+		if (out == VR_OUTPUT_TEXT)
+			CHECK_CONTAINS(p.out, "Apply failed: 0 applied");
+		if (out == VR_OUTPUT_JSON) {
+			doc = json_loads(p.out ? p.out : "", 0, NULL);
+			vms = json_object_get(doc, "vms");
+			if (CHECK(json_array_size(vms) == 2))
+				for (i = 0; i < 2; i++) {
+					json_t *vm = json_array_get(vms, i);
+
+					CHECK_STR(json_string_value(
+					    json_object_get(vm, "result")),
+					    "failed");
+					CHECK(json_is_false(json_object_get(
+					    json_array_get(json_object_get(vm,
+					    "changes"), 0), "applied")));
+				}
+			json_decref(doc);
 		}
-	pass_free(&p);
-	free(dir);
+		pass_free(&p);
+		free(d);
+		free(dir);
+	}
 }
