@@ -67,16 +67,21 @@ json_get() {
 	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# test_ca: a test CA ($T/ca.pem) and a certificate for localhost and
-# 127.0.0.1 signed by it ($T/srv.pem, $T/srv.key), made by openssl
+# test_ca [DATE]: a test CA ($T/ca.pem) and a certificate for localhost
+# and 127.0.0.1 signed by it ($T/srv.pem, $T/srv.key), made by openssl,
+# valid for 2 days from now, or from DATE ("YYYY-MM-DD hh:mm:ss") for a
+# client whose clock libfaketime moves (openssl then runs under faketime:
+# a certificate made now is "not yet valid" at an earlier faked time)
 test_ca() {
+	local at=()
+	[ -n "${1:-}" ] && at=(faketime -f "$1")
 	{
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		"${at[@]}" openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
 			-subj /CN=vr-test-ca -keyout "$T/ca.key" -out "$T/ca.pem" &&
 		openssl req -newkey rsa:2048 -nodes -subj /CN=localhost \
 			-keyout "$T/srv.key" -out "$T/srv.csr" &&
 		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext" &&
-		openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" \
+		"${at[@]}" openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.pem" \
 			-CAkey "$T/ca.key" -CAcreateserial -days 2 \
 			-extfile "$T/ext" -out "$T/srv.pem"
 	} 2>/dev/null
