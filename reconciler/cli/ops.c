@@ -154,7 +154,7 @@ vr_ops_pass_end(struct vr_ops *ops, const struct vr_spec *spec,
 		for (i = 0; ops->notify && i < n; i++)
 			vr_notify_send(ops->notify, spec && spec->nvms ?
 			    spec->vms[i].name : NULL, revision, "failed",
-			    0, msg);
+			    0, msg, 0);
 		free(msg);
 		if (ops->metrics)
 			vr_metrics_count(ops->metrics, VR_RESULT_FAILED, n);

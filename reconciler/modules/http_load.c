@@ -54,10 +54,12 @@ vr_notify_on_vm(void *ctx, const struct vr_vm_event *ev)
 
 void
 vr_notify_send(struct vr_notify *n, const char *vm, const char *revision,
-    const char *result, size_t changes, const char *message)
+    const char *result, size_t changes, const char *message,
+    int64_t pending_until)
 {
 	if (n)
-		http()->notify_send(n, vm, revision, result, changes, message);
+		http()->notify_send(n, vm, revision, result, changes, message,
+		    pending_until);
 }
 
 void

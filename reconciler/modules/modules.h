@@ -28,7 +28,7 @@ struct vr_http_api {
 	void (*notify_on_vm)(void *ctx, const struct vr_vm_event *ev);
 	void (*notify_send)(struct vr_notify *n, const char *vm,
 	    const char *revision, const char *result, size_t changes,
-	    const char *message);
+	    const char *message, int64_t pending_until);
 	void (*notify_free)(struct vr_notify *n);
 	int (*cs_provider_parse)(enum vr_cs_provider *out, const char *s);
 	int (*cs_new)(struct vr_commit_status **out,

@@ -435,10 +435,11 @@ vr_notify_set_host(struct vr_notify *n, const char *host)
 
 void
 vr_notify_send(struct vr_notify *n, const char *vm, const char *revision,
-    const char *result, size_t changes, const char *message)
+    const char *result, size_t changes, const char *message,
+    int64_t pending_until)
 {
 	const char *hdr[3];
-	char when[32], *body, *sig = NULL, *sighdr = NULL;
+	char when[32], until[32], *body, *sig = NULL, *sighdr = NULL;
 	struct tm tm;
 	time_t t = time(NULL);
 	json_t *doc;
@@ -446,6 +447,10 @@ vr_notify_send(struct vr_notify *n, const char *vm, const char *revision,
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	t = (time_t)pending_until;
+	if (!pending_until || !gmtime_r(&t, &tm) ||
+	    !strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		until[0] = '\0';
 	doc = json_pack("{s:s, s:o, s:o, s:s, s:I, s:s, s:s}",
 	    "host", n->host,
 	    "vm", vm ? json_string(vm) : json_null(),
@@ -454,6 +459,8 @@ vr_notify_send(struct vr_notify *n, const char *vm, const char *revision,
 	    "changes", (json_int_t)changes,
 	    "message", message ? message : "",
 	    "time", when);
+	if (until[0])
+		json_object_set_new(doc, "pendingUntil", json_string(until));
 	body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(doc);
 	if (!body)
@@ -514,7 +521,8 @@ vr_notify_on_vm(void *ctx, const struct vr_vm_event *ev)
 	if (repeat)
 		return;
 	vr_notify_send(n, ev->vm, ev->revision, vr_result_name(ev->result),
-	    ev->changes, ev->message);
+	    ev->changes, ev->message, ev->pending && ev->gate &&
+	    ev->gate->held ? ev->gate->until : 0);
 }
 
 struct vr_poster *

@@ -62,10 +62,12 @@ void vr_notify_set_host(struct vr_notify *n, const char *host);
 void vr_notify_on_vm(void *ctx, const struct vr_vm_event *ev);
 
 /* Queue an event directly (a pass that failed before any VM: vm may be
- * NULL).  result is "converged", "pending", "failed" or "drifted". */
+ * NULL).  result is "converged", "pending", "failed" or "drifted";
+ * pending_until, when not 0, is the Unix time a restart window opens for
+ * the VM's pending changes (the event's "pendingUntil"). */
 void vr_notify_send(struct vr_notify *n, const char *vm,
     const char *revision, const char *result, size_t changes,
-    const char *message);
+    const char *message, int64_t pending_until);
 
 /* The notifier's poster (for its counters). */
 struct vr_poster *vr_notify_poster(struct vr_notify *n);
