@@ -1,28 +1,22 @@
 /*
  * gitproto.c - the daemon's side of the git helper protocol (gitproto.h):
- * find vmrecon-git-helper, run it with fork+exec (the daemon may have a
- * notification thread: only exec is safe after fork), send the request,
- * read the answer with a bound and a deadline, check it.  Also the removal
- * of the lock files a killed fetch leaves in the mirror (gitsource.h).
+ * find vmrecon-git-helper, run it with vr_run (schema/util/run.h: its own
+ * process group, killed with it at the deadline; its stderr goes to the
+ * daemon's log as it writes), send the request, check the bounded answer.
+ * Also the removal of the lock files a killed fetch leaves in the mirror
+ * (gitsource.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../schema/util/clock.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/module.h"
+#include "../../schema/util/run.h"
 #include "gitproto.h"
 #include "watchstate.h"
 
@@ -30,106 +24,6 @@ int
 vr_gitproto_find(char *buf, size_t len)
 {
 	return vr_module_find_file("helper", VR_GIT_HELPER, buf, len);
-}
-
-/* In the child, between fork and exec: async-signal-safe calls only.
- * `fd` becomes stdin and stdout, `errfd` (close-on-exec) reports a
- * failed exec's errno. */
-static void
-child(const char *helper, int fd, int errfd, pid_t parent)
-{
-	char *const argv[] = { (char *)VR_GIT_HELPER, NULL };
-	sigset_t none;
-	int e;
-
-	setpgid(0, 0);
-	/* a daemon killed with -9 takes its helper along: no orphan writes
-	 * the mirror while the next watch clears its stale locks */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0)
-		_exit(127);
-	if (errfd != 3 && (dup2(errfd, 3) < 0 ||
-	    fcntl(3, F_SETFD, FD_CLOEXEC) < 0))
-		_exit(127);
-	close_range(4, ~0U, 0);
-	execv(helper, argv);
-	e = errno;
-	if (write(3, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-/* Read the answer into *buf (NUL-terminated) until EOF, the bound or the
- * deadline; 0, VR_ETIMEOUT or VR_EINVALID (too long). */
-static int
-read_answer(char **buf, size_t *len, int fd, int64_t deadline,
-    const char *helper)
-{
-	size_t cap = 16384;
-
-	*buf = vr_malloc(cap);
-	*len = 0;
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		int64_t left = deadline - vr_clock_ms();
-		ssize_t n;
-
-		if (left <= 0)
-			return VR_ETIMEOUT;
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-			return vr_error_set(VR_ERROR, "poll: %s",
-			    strerror(errno));
-		if (!p.revents)
-			continue;
-		if (*len + 1 >= cap) {
-			if (cap > VR_GITPROTO_MAX_ANSWER)
-				return vr_error_set(VR_EINVALID, "the git "
-				    "helper %s answered more than %d bytes",
-				    helper, VR_GITPROTO_MAX_ANSWER);
-			cap *= 2;
-			*buf = vr_realloc(*buf, cap);
-		}
-		n = read(fd, *buf + *len, cap - *len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* a helper that exits without reading its request */
-		if (n < 0 && errno == ECONNRESET)
-			break;
-		if (n < 0)
-			return vr_error_set(VR_ERROR, "reading the git "
-			    "helper's answer: %s", strerror(errno));
-		if (n == 0)
-			break;
-		*len += (size_t)n;
-	}
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
-/* Reap pid by the deadline, else kill its group and reap it. */
-static void
-reap(pid_t pid, int *status, int64_t deadline, bool *killed)
-{
-	for (;;) {
-		pid_t w = waitpid(pid, status, WNOHANG);
-
-		if (w == pid || (w < 0 && errno != EINTR))
-			return;
-		if (w == 0 && vr_clock_ms() >= deadline) {
-			kill(-pid, SIGKILL);
-			*killed = true;
-			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-				;
-			return;
-		}
-		if (w == 0)
-			vr_sleep_ms(2);
-	}
 }
 
 /* Is the answer one of this vmrecon's?  0, or VR_EINVALID naming both
@@ -162,29 +56,45 @@ check_peer(json_t *ans, const char *helper)
 	return 0;
 }
 
+/* The error of a vr_run that failed, in the words of the helper. */
 static int
-exit_error(const char *helper, int status, int exec_errno)
+run_error(const struct vr_run *r, int rc, const char *helper, int timeout_ms)
 {
-	if (exec_errno)
+	if (r->timed_out)
+		return vr_error_set(VR_ETIMEOUT, "the git helper took longer "
+		    "than %d ms and was killed", timeout_ms);
+	if (r->exec_errno)
 		return vr_error_set(VR_ERROR, "cannot run the git helper %s: "
-		    "%s", helper, strerror(exec_errno));
-	if (WIFSIGNALED(status))
+		    "%s", helper, strerror(r->exec_errno));
+	if (r->out_over)
+		return vr_error_set(VR_EINVALID, "the git helper %s answered "
+		    "more than %d bytes (killed)", helper,
+		    VR_GITPROTO_MAX_ANSWER);
+	return rc; /* pipe, fork, poll: vr_run's message names the helper */
+}
+
+/* A helper that ran and gave no JSON: why, from how it ended. */
+static int
+exit_error(const struct vr_run *r, const char *helper)
+{
+	if (!r->exited)
 		return vr_error_set(VR_ERROR, "the git helper %s was killed "
-		    "by signal %d", helper, WTERMSIG(status));
+		    "by signal %d", helper, r->signal);
 	return vr_error_set(VR_ERROR, "the git helper %s exited with "
-	    "status %d and no answer", helper, WEXITSTATUS(status));
+	    "status %d and no answer", helper, r->exit_code);
 }
 
 int
 vr_gitproto_call(json_t **ans, bool *killed, const char *helper,
     json_t *req, int timeout_ms)
 {
-	int sv[2], ep[2], status = 0, exec_errno = 0, rc;
-	int64_t deadline = vr_clock_ms() + timeout_ms;
-	char *out = NULL, *msg;
-	size_t len = 0;
+	char *const argv[] = { (char *)helper, NULL };
+	/* the helper's stderr is the daemon's log, live during a fetch */
+	struct vr_run r = { .argv = argv, .exact_path = 1, .err_inherit = 1,
+		.out_max = VR_GITPROTO_MAX_ANSWER, .timeout_ms = timeout_ms };
 	json_error_t jerr;
-	pid_t pid, parent = getpid();
+	char *msg;
+	int rc;
 
 	*ans = NULL;
 	*killed = false;
@@ -196,72 +106,30 @@ vr_gitproto_call(json_t **ans, bool *killed, const char *helper,
 		free(msg);
 		return vr_error_set(VR_EINVALID, "git helper request too long");
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		free(msg);
-		return vr_error_set(VR_ERROR, "socketpair: %s",
-		    strerror(errno));
-	}
-	if (pipe2(ep, O_CLOEXEC) != 0) {
-		close(sv[0]);
-		close(sv[1]);
-		free(msg);
-		return vr_error_set(VR_ERROR, "pipe: %s", strerror(errno));
-	}
-	pid = fork();
-	if (pid == 0)
-		child(helper, sv[1], ep[1], parent);
-	close(sv[1]);
-	close(ep[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		close(ep[0]);
-		free(msg);
-		return vr_error_set(VR_ERROR, "fork: %s", strerror(errno));
-	}
-	setpgid(pid, pid); /* also here: no kill(-pid) before the child's */
-	/* the request is far smaller than the socket's buffer */
-	if (send(sv[0], msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
-	    errno != EPIPE && errno != ECONNRESET)
-		rc = vr_error_set(VR_ERROR, "sending the git helper its "
-		    "request: %s", strerror(errno));
-	else
-		rc = 0;
+	r.in = msg;
+	r.in_len = strlen(msg);
+	rc = vr_run(&r);
 	free(msg);
-	shutdown(sv[0], SHUT_WR);
-	if (rc == 0)
-		rc = read_answer(&out, &len, sv[0], deadline, helper);
-	close(sv[0]);
+	*killed = r.timed_out;
 	if (rc < 0) {
-		kill(-pid, SIGKILL);
-		*killed = rc == VR_ETIMEOUT;
-	}
-	reap(pid, &status, deadline, killed);
-	if (read(ep[0], &exec_errno, sizeof(exec_errno)) !=
-	    (ssize_t)sizeof(exec_errno))
-		exec_errno = 0;
-	close(ep[0]);
-	if (*killed) {
-		free(out);
-		return vr_error_set(VR_ETIMEOUT, "the git helper took longer "
-		    "than %d ms and was killed", timeout_ms);
-	}
-	if (rc < 0) {
-		free(out);
+		rc = run_error(&r, rc, helper, timeout_ms);
+		vr_run_free(&r);
 		return rc;
 	}
-	*ans = len ? json_loadb(out, len, JSON_REJECT_DUPLICATES, &jerr) :
-	    NULL;
-	free(out);
+	*ans = r.out_len ? json_loadb(r.out, r.out_len,
+	    JSON_REJECT_DUPLICATES, &jerr) : NULL;
 	if (!json_is_object(*ans)) {
 		json_decref(*ans);
 		*ans = NULL;
-		if (len == 0 || (WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 127) || exec_errno)
-			return exit_error(helper, status, exec_errno);
-		return vr_error_set(VR_EINVALID, "%s is not a vmrecon git "
-		    "helper (its answer is not JSON); this is vmrecon %s",
-		    helper, VR_VERSION);
+		/* 127: the helper's script could not run its program */
+		rc = r.out_len == 0 || (r.exited && r.exit_code == 127) ?
+		    exit_error(&r, helper) : vr_error_set(VR_EINVALID, "%s is "
+		    "not a vmrecon git helper (its answer is not JSON); this "
+		    "is vmrecon %s", helper, VR_VERSION);
+		vr_run_free(&r);
+		return rc;
 	}
+	vr_run_free(&r);
 	if ((rc = check_peer(*ans, helper)) < 0) {
 		json_decref(*ans);
 		*ans = NULL;
@@ -294,8 +162,6 @@ vr_gitproto_version(char **library, const char *helper)
 	json_decref(ans);
 	return 0;
 }
-
-/* --- stale lock files ------------------------------------------------ */
 
 /* --- stale lock files ------------------------------------------------ */
 

@@ -85,9 +85,10 @@ cloexec_all(void)
  * killed when `parent` dies (PR_SET_PDEATHSIG; the getppid() test closes
  * the race of a parent that died before the prctl), a clean signal state
  * (the watch daemon blocks signals and ignores SIGPIPE while it works),
- * then exec.  The errno of a failed exec goes to `exefd`. */
+ * then exec.  The errno of a failed exec goes to `exefd`.  errfd < 0:
+ * stderr stays the parent's. */
 static void
-child_exec(char *const *argv, int infd, int outfd, int errfd, int exefd,
+child_exec(const struct vr_run *r, int infd, int outfd, int errfd, int exefd,
     pid_t parent)
 {
 	sigset_t none;
@@ -104,14 +105,17 @@ child_exec(char *const *argv, int infd, int outfd, int errfd, int exefd,
 	/* above 2 first, so no dup2 below overwrites a source */
 	in = fcntl(infd, F_DUPFD_CLOEXEC, 3);
 	out = fcntl(outfd, F_DUPFD_CLOEXEC, 3);
-	err = fcntl(errfd, F_DUPFD_CLOEXEC, 3);
+	err = errfd < 0 ? STDERR_FILENO : fcntl(errfd, F_DUPFD_CLOEXEC, 3);
 	if (infd < 0 || in < 0 || out < 0 || err < 0 ||
 	    dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-	    dup2(err, STDERR_FILENO) < 0) {
+	    (err != STDERR_FILENO && dup2(err, STDERR_FILENO) < 0)) {
 		e = errno;
 	} else {
 		cloexec_all();
-		execvp(argv[0], argv);
+		if (r->exact_path)
+			execv(r->argv[0], r->argv);
+		else
+			execvp(r->argv[0], r->argv);
 		e = errno;
 	}
 	if (write(exefd, &e, sizeof(e)) < 0)
@@ -264,7 +268,8 @@ vr_run(struct vr_run *r)
 	r->out_over = r->err_over = r->timed_out = r->exec_errno = 0;
 	r->exited = r->exit_code = r->signal = 0;
 	if ((r->in && pipe2(inp, O_CLOEXEC) < 0) ||
-	    pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(outp, O_CLOEXEC) < 0 ||
+	    (!r->err_inherit && pipe2(errp, O_CLOEXEC) < 0) ||
 	    pipe2(exep, O_CLOEXEC) < 0) {
 		rc = vr_error_set(VR_ERROR, "cannot run %s: pipe: %s",
 		    r->argv[0], strerror(errno));
@@ -277,10 +282,11 @@ vr_run(struct vr_run *r)
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(r->argv, inp[0], outp[1], errp[1], exep[1], parent);
+		child_exec(r, inp[0], outp[1], errp[1], exep[1], parent);
 	setpgid(pid, pid); /* also here: no window before the child's */
 	close(outp[1]);
-	close(errp[1]);
+	if (errp[1] >= 0)
+		close(errp[1]);
 	close(exep[1]);
 	outp[1] = errp[1] = exep[1] = -1;
 	if (inp[0] >= 0) {

@@ -1,13 +1,15 @@
 /*
  * run.h - the one way vmrecon runs another program: fork and exec an argv
  * (no shell), feed it stdin bytes, capture stdout and stderr into bounded
- * buffers, and end it at a deadline.  The PowerShell launcher and
- * ssh-keygen both go through vr_run().
+ * buffers, and end it at a deadline.  The PowerShell launcher, ssh-keygen
+ * and the watch daemon's git helper (gitops/gitproto.c) go through vr_run().
  *
  * The child gets its own process group (a deadline or an over-long output
  * kills the whole group), dies with vmrecon (PR_SET_PDEATHSIG, SIGKILL),
  * starts with an empty signal mask and SIGPIPE at its default, and
- * inherits no descriptor but 0, 1 and 2.
+ * inherits no descriptor but 0, 1 and 2.  Between fork and exec the child
+ * makes async-signal-safe calls only, so a program with threads (the watch
+ * daemon's notification thread) may call vr_run.
  */
 #ifndef VR_RUN_H
 #define VR_RUN_H
@@ -17,14 +19,20 @@
 struct vr_run {
 	/* in */
 	char *const *argv;    /* argv[0] is looked up in PATH */
+	int exact_path;       /* argv[0] is a path run as given (execv): no
+	                       * PATH search, and a file that is no program
+	                       * fails with ENOEXEC instead of going to sh */
 	const void *in;       /* stdin bytes; NULL = /dev/null */
 	size_t in_len;
 	size_t out_max;       /* stdout beyond this kills the child */
 	size_t err_max;       /* stderr beyond this is read and dropped */
+	int err_inherit;      /* stderr is ours, not captured: the child's
+	                       * messages reach our log as it writes them */
 	int timeout_ms;       /* > 0: the deadline for all of it */
 
 	/* out (vr_run_free releases the buffers) */
-	char *out, *err;      /* NUL-terminated, never NULL after vr_run */
+	char *out, *err;      /* NUL-terminated, never NULL after vr_run
+	                       * (err is "" with err_inherit) */
 	size_t out_len, err_len;
 	int out_over;         /* stdout passed out_max: killed */
 	int err_over;         /* stderr passed err_max: cut */

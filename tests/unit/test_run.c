@@ -1,13 +1,14 @@
 /* test_run.c - vr_run (schema/util/run.h) on real children: exit codes,
  * signals, the deadline, bounded outputs, stdin larger than a pipe,
- * failed execs, descriptor hygiene and the child's death with its
- * parent. */
+ * failed execs, an exact path, an inherited stderr, descriptor hygiene
+ * and the child's death with its parent. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,6 +231,68 @@ TEST(test_run__exec_fails)
 	CHECK_INT(r.exec_errno, ENOENT);
 	CHECK_CONTAINS(vr_error_msg(), "cannot run vmrecon-no-such-program");
 	vr_run_free(&r);
+}
+
+TEST(test_run__exact_path)
+{
+	struct vr_run r = { .exact_path = 1, .out_max = 100, .err_max = 100 };
+	const char *dir = unit_tmpdir();
+	char junk[512], prog[512], *argv[2] = { junk, NULL };
+
+	/* executable bits on a file that is no program: exec's own reason,
+	 * where execvp would hand it to /bin/sh */
+	snprintf(junk, sizeof(junk), "%s",
+	    unit_write(dir, "junk", "not a program\n"));
+	CHECK_INT(chmod(junk, 0755), 0);
+	r.argv = argv;
+	CHECK_INT(vr_run(&r), VR_ERROR);
+	CHECK_INT(r.exec_errno, ENOEXEC);
+	CHECK_CONTAINS(vr_error_msg(), "Exec format error");
+	vr_run_free(&r);
+	/* a script by its path runs, with that path as its $0 */
+	snprintf(prog, sizeof(prog), "%s",
+	    unit_write(dir, "prog", "#!/bin/sh\nprintf '%s' \"$0\"\n"));
+	CHECK_INT(chmod(prog, 0755), 0);
+	argv[0] = prog;
+	CHECK_INT(vr_run(&r), 0);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_STR(r.out, prog);
+	vr_run_free(&r);
+}
+
+TEST(test_run__err_inherit_is_live)
+{
+	struct vr_run r = { .err_inherit = 1 };
+	char path[512], script[1024], got[64] = "";
+	int saved = dup(STDERR_FILENO), fd, rc;
+	ssize_t n;
+
+	/* our stderr is a file for the while; the child finds its message
+	 * there before it exits, so it was not captured to be copied later */
+	snprintf(path, sizeof(path), "%s/err.log", unit_tmpdir());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	CHECK(saved >= 0 && fd >= 0);
+	if (saved < 0 || fd < 0)
+		return;
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	snprintf(script, sizeof(script), "echo live >&2; grep -q live '%s' "
+	    "&& echo seen", path);
+	rc = sh(&r, script, 0);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	CHECK_INT(rc, 0);
+	CHECK_STR(r.out, "seen\n");
+	CHECK_STR(r.err, "");
+	CHECK_INT(r.err_len, 0);
+	vr_run_free(&r);
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, got, sizeof(got) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	got[n > 0 ? n : 0] = '\0';
+	CHECK_STR(got, "live\n");
 }
 
 TEST(test_run__inherits_only_0_1_2)
