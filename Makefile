@@ -77,7 +77,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 EXE_LDFLAGS = $(ALL_LDFLAGS) -rdynamic
 MOD_LDFLAGS = $(ALL_LDFLAGS) -shared -Wl,-Bsymbolic
 
-VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+VERSION := $(shell cat reconciler/VERSION 2>/dev/null || echo 0.0.0)
 
 # Sources: each module's, the module entries (mod_*.c) and the git
 # helper's main, the core's stand-ins for the http module and the git helper
@@ -200,7 +200,7 @@ $(B)/tools/%: tests/tools/%.c $(LIB_OBJ)
 $(B)/schema/util/module.o: ALL_CFLAGS += -DVR_BUILD_DIR='"$(abspath $(B))"' \
 	-DVR_SRC_DIR='"$(abspath .)"'
 
-$(B)/reconciler/cli/main.o: VERSION
+$(B)/reconciler/cli/main.o: reconciler/VERSION
 
 $(FB)/.cflags: FORCE
 	@mkdir -p $(FB); echo '$(FUZZ_CFLAGS)' | cmp -s - $@ || \
@@ -286,7 +286,7 @@ install: deps
 	install -d $(DESTDIR)$(PREFIX)/lib/vmrecon
 	install -m 644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/vmrecon/
 	install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/lib/vmrecon/
-	install -m 644 vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
+	install -m 644 reconciler/cli/vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
 	install -m 644 examples/vmrecon.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
 

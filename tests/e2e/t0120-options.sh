@@ -10,7 +10,7 @@
 
 TOOLS=${VMRECON%/vmrecon}/tools
 CHECK=$VR_TOP/tests/optcheck.py
-MAN=$VR_TOP/vmrecon.1
+MAN=$VR_TOP/reconciler/cli/vmrecon.1
 COMPL=$VR_TOP/examples/vmrecon.bash-completion
 if [ ! -x "$TOOLS/optdump" ]; then
 	notok "no $TOOLS/optdump (make test-bins)"

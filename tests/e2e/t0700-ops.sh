@@ -275,15 +275,15 @@ run "$TOOLS/commit-status" github "$U/gh" owner/repo "$sha" success "$T/nope" "$
 expect_rc 1 "commit status without a token file is refused"
 
 # ---- man page and completion ----
-if [ -e "$VR_TOP/vmrecon.1" ]; then
-	run mandoc -T lint -W warning "$VR_TOP/vmrecon.1"
+if [ -e "$VR_TOP/reconciler/cli/vmrecon.1" ]; then
+	run mandoc -T lint -W warning "$VR_TOP/reconciler/cli/vmrecon.1"
 	expect_rc 0 "mandoc -T lint: no warnings"
-	MANWIDTH=80 man -l "$VR_TOP/vmrecon.1" >"$T/man.txt" 2>"$T/man.err"
+	MANWIDTH=80 man -l "$VR_TOP/reconciler/cli/vmrecon.1" >"$T/man.txt" 2>"$T/man.err"
 	[ ! -s "$T/man.err" ] && grep -q 'EXIT STATUS' "$T/man.txt" && ok "man -l renders without warnings" ||
 		notok "man -l: $(head -3 "$T/man.err")"
 	for o in ca-file token-file http-timeout notify notify-hmac-key metrics-file commit-status \
 		commit-status-token-file commit-status-url commit-status-repo; do
-		grep -q -- "Fl -$o" "$VR_TOP/vmrecon.1" || missing="${missing:-} --$o"
+		grep -q -- "Fl -$o" "$VR_TOP/reconciler/cli/vmrecon.1" || missing="${missing:-} --$o"
 	done
 	expect_eq "${missing:-}" "" "the man page documents every ops option"
 else

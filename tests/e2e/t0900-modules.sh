@@ -87,7 +87,7 @@ C
 		notok "building the wrong modules for $m"
 	echo "not an ELF file" >"$T/junk/vmrecon-$m.so"
 done
-ver=$(cat "$VR_TOP/VERSION")
+ver=$(cat "$VR_TOP/reconciler/VERSION")
 run env VMRECON_MODULE_DIR="$T/other" "$VMRECON" validate \
 	"https://127.0.0.1:9/a.yaml"
 expect_rc 1 "an http module of another version"

@@ -7,7 +7,7 @@
 # left in the mirror is removed, and the next poll recovers.
 . "$(dirname "$0")/../lib.sh"
 HELPER=$VR_TOP/$VR_BUILD/lib/vmrecon/vmrecon-git-helper
-ver=$(cat "$VR_TOP/VERSION")
+ver=$(cat "$VR_TOP/reconciler/VERSION")
 SRV=$T/srv.git
 W=$T/w
 git_fixture "$SRV" "$W"
