@@ -38,9 +38,10 @@
  *      reconciler/cli/options.c (its recipe: options.h).  One only this
  *      backend needs: part of its TARGET, or an option too.
  *   4. The names users see: the --backend row's help in options.c, the
- *      --backend item in vmrecon.1, `backends=` in
- *      examples/vmrecon.bash-completion (t0120 checks it against `vmrecon
- *      version`), and a README.md section under "Backends".
+ *      --backend item in reconciler/cli/vmrecon.1, `backends=` in
+ *      examples/vmrecon.bash-completion, and a row of the first table
+ *      under README.md's "Backends" (t0120 checks all four against
+ *      `vmrecon version`, so a forgotten one fails `make test`).
  *   5. Tests: tests/unit/test_NAME.c for its parsing and refusals on
  *      hostile input; tests/e2e/tNNNN-NAME.sh against the real thing
  *      (tests/README.md says which numbers).

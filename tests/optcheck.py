@@ -4,6 +4,7 @@
     optcheck.py help       TABLE HELPDIR
     optcheck.py man        TABLE MANPAGE
     optcheck.py completion TABLE COMPLETION BACKENDS
+    optcheck.py backends   TABLE HELPDIR MANPAGE README BACKENDS
 
 TABLE is the output of build/*/tools/optdump (one line per command and
 option).  HELPDIR holds CMD.txt, the output of `vmrecon CMD --help`, for
@@ -22,7 +23,11 @@ What is compared, per command:
   completion  what _vmrecon offers after "CMD -" (every long option and
               short letter) and after each option: files for a path, a
               directory for a dir, the values of an enum, the backend
-              kinds for --backend, nothing for anything else.
+              kinds for --backend, nothing for anything else;
+  backends    every backend kind `vmrecon version` lists, and no other,
+              named in --backend's help line, as a .Cm of the man page's
+              --backend item, and as a row of the first table under the
+              README's "## Backends".
 """
 import os
 import re
@@ -334,6 +339,45 @@ def shq(s):
     return "'" + s.replace("'", "'\\''") + "'"
 
 
+def check_backends(table, helpdir, manpage, readme, backends):
+    want = set(backends.split())
+    if not want:
+        bad("backends: `vmrecon version` listed none")
+    cmd = next((c for c, opts in table.items() if "backend" in opts), None)
+    if cmd is None:
+        bad("backends: no command takes --backend")
+        return
+    line = next((ln for ln in open(os.path.join(helpdir, cmd + ".txt"))
+                 if ln.lstrip().startswith(("-b,", "--backend "))), "")
+    said = set(re.findall(r"\b[a-z]+\b", line.split("  ", 2)[-1]))
+    for b in sorted(want - said):
+        bad(f"{cmd} --help: --backend does not name the {b} backend")
+    man = open(manpage).read()
+    m = re.search(r"^\.It Fl b Ar kind.*?(?=^\.It )", man, re.M | re.S)
+    item = set(re.findall(r"^\.Cm (\w+)", m.group(0), re.M)) if m else set()
+    if not m:
+        bad("man: no .It item for --backend")
+    for b in sorted(want - item):
+        bad(f"man: the --backend item lacks .Cm {b}")
+    for b in sorted(item - want):
+        bad(f"man: the --backend item names {b}, which vmrecon lacks")
+    text = open(readme).read()
+    sec = text.split("\n## Backends", 1)[-1].split("\n## ", 1)[0]
+    table_lines, started = [], False  # the section's first table
+    for ln in sec.split("\n"):
+        if ln.startswith("|"):
+            started = True
+            table_lines.append(ln)
+        elif started:
+            break
+    rows = set(re.findall(r"^\| `(\w+)`", "\n".join(table_lines), re.M))
+    for b in sorted(want - rows):
+        bad(f"README: the Backends table has no row for {b}")
+    for b in sorted(rows - want):
+        bad(f"README: the Backends table has a row for {b}, which "
+            f"vmrecon lacks")
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -343,6 +387,8 @@ def main():
         check_help(table, sys.argv[3])
     elif what == "man":
         check_man(table, sys.argv[3])
+    elif what == "backends" and len(sys.argv) > 6:
+        check_backends(table, *sys.argv[3:7])
     elif what == "completion":
         check_completion(table, sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "")
     else:

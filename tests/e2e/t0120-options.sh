@@ -51,6 +51,9 @@ check man "$T/table" "$MAN"
 expect_rc 0 "vmrecon.1's SYNOPSIS and OPTIONS match the table"
 check completion "$T/table" "$COMPL" "$BACKENDS"
 expect_rc 0 "the bash completion matches the table"
+README=$VR_TOP/README.md
+check backends "$T/table" "$T/help" "$MAN" "$README" "$BACKENDS"
+expect_rc 0 "--help, the man page and the README name the backends vmrecon has ($BACKENDS)"
 
 # ---- and the comparison fails when one of them is edited alone ----
 mustfail() { # DESC WANT-IN-REPORT WHAT FILE...
@@ -90,6 +93,19 @@ mustfail "a completion with other values" "'watch --commit-status' (enum)" \
 sed 's/^\t--state-dir)$/\t--state-dir|--ssh-key)/' "$COMPL" >"$T/c3"
 mustfail "a completion of a file as a directory" "'watch --ssh-key' (path)" \
 	completion "$T/table" "$T/c3" "$BACKENDS"
+
+sed 's/^\.Cm libvirt$/.Cm libvrt/' "$MAN" >"$T/m5"
+mustfail "a backend missing from the man page" "the --backend item lacks .Cm libvirt" \
+	backends "$T/table" "$T/help" "$T/m5" "$README" "$BACKENDS"
+mustfail "a backend vmrecon does not have" "lacks .Cm hyperv" \
+	backends "$T/table" "$T/help" "$MAN" "$README" "$BACKENDS hyperv"
+cp -r "$T/help" "$T/h3"
+sed 's/sim, eflow, qemu or libvirt/sim, eflow or qemu/' "$T/help/diff.txt" >"$T/h3/diff.txt"
+mustfail "a backend missing from --help" "--backend does not name the libvirt backend" \
+	backends "$T/table" "$T/h3" "$MAN" "$README" "$BACKENDS"
+grep -v '^| `qemu`' "$README" >"$T/r1"
+mustfail "a backend missing from the README" "no row for qemu" \
+	backends "$T/table" "$T/help" "$MAN" "$T/r1" "$BACKENDS"
 
 # and a row added to the table alone shows in all three
 { cat "$T/table"; printf 'diff\tfrobnicate\t-\tcount\tN\t3\t0\n'; } >"$T/table2"
