@@ -179,6 +179,21 @@ vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
 }
 
 int
+vr_change_restart(struct vr_change *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	c->mode = VR_MODE_RESTART;
+	free(c->reason);
+	c->reason = vr_strdup(buf);
+	return 0;
+}
+
+int
 vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
     const struct vr_vm_spec *spec, const struct vr_vm_live *live,
     const struct vr_change *changes, size_t nchanges,

@@ -138,6 +138,11 @@ int vr_backend_observe(struct vr_backend *b, const char *name,
     const struct vr_vm_spec *record, struct vr_vm_live *out);
 int vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
     struct vr_change *c);
+
+/* For a driver's classify: c needs a restart, because of the printf-style
+ * reason (which replaces c->reason).  Returns 0. */
+int vr_change_restart(struct vr_change *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
     const struct vr_vm_spec *spec, const struct vr_vm_live *live,
     const struct vr_change *changes, size_t nchanges,

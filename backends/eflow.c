@@ -705,11 +705,8 @@ eflow_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 static int
 eflow_classify(void *conn, const struct vr_vm_live *live, struct vr_change *c)
 {
-	free(c->reason);
-	c->mode = VR_MODE_RESTART;
-	c->reason = vr_strdup("EFLOW applies every change with Set-EflowVM, "
-	    "which reconfigures the VM and needs it running");
-	return 0;
+	return vr_change_restart(c, "EFLOW applies every change with "
+	    "Set-EflowVM, which reconfigures the VM and needs it running");
 }
 
 /* The GPU names the host has, "'A', 'B'" or "none", for messages. */

@@ -625,25 +625,6 @@ dimm_subset(unsigned long *mask, const struct lv_state *s, int64_t mb)
 	return best != 0;
 }
 
-static int
-set_restart(struct vr_change *ch, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-set_restart(struct vr_change *ch, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ch->mode = VR_MODE_RESTART;
-	free(ch->reason);
-	ch->reason = vr_strdup(buf);
-	return 0;
-}
-
 /* Can memory go from s->cur_mb to `to` live?  NULL, or why not. */
 static const char *
 memory_why_not_live(const struct lv_state *s, int64_t to, char *buf,
@@ -713,23 +694,23 @@ lv_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 	switch (ch->field) {
 	case VR_FIELD_CPU_COUNT:
 		if (ch->to.i > s->maxcpus)
-			return set_restart(ch, "beyond the %d vCPUs the domain "
+			return vr_change_restart(ch, "beyond the %d vCPUs the domain "
 			    "can hot-plug (<vcpu>%d</vcpu>)", s->maxcpus,
 			    s->maxcpus);
 		if (ch->to.i < s->cpus && s->cpus - ch->to.i > s->removable_cpus)
-			return set_restart(ch, "only the %d hot-plugged vCPUs "
+			return vr_change_restart(ch, "only the %d hot-plugged vCPUs "
 			    "can be unplugged live", s->removable_cpus);
 		return 0;
 	case VR_FIELD_MEMORY:
 		why = memory_why_not_live(s, ch->to.i, buf, sizeof(buf));
 		if (why)
-			return set_restart(ch, "%s", why);
+			return vr_change_restart(ch, "%s", why);
 		return 0;
 	case VR_FIELD_GPU:
 		if (ch->to.gpu.count > 0 && ch->to.gpu.type == VR_GPU_PV)
-			return set_restart(ch, "a virtio GPU is a <video> "
+			return vr_change_restart(ch, "a virtio GPU is a <video> "
 			    "device, added at start");
-		return set_restart(ch, "GPUs (<hostdev>, <video>) are "
+		return vr_change_restart(ch, "GPUs (<hostdev>, <video>) are "
 		    "changed in the persistent definition and take effect "
 		    "at the next start");
 	default:

@@ -10,8 +10,6 @@
  * changes are classified `restart`, their reason names the QEMU option, and
  * apply refuses them even when a restart is allowed.  See qemu.md.
  */
-#include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -645,23 +643,6 @@ meminfo_total_mb(void)
 	return kb > 0 ? kb / 1024 : 0;
 }
 
-static bool
-has_iommu_groups(const char *root)
-{
-	char *path = vr_asprintf("%s/kernel/iommu_groups", root);
-	DIR *d = opendir(path);
-	struct dirent *de;
-	bool yes = false;
-
-	free(path);
-	while (d && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			yes = true;
-	if (d)
-		closedir(d);
-	return yes;
-}
-
 static int
 qemu_host(void *conn, struct vr_host *out)
 {
@@ -671,7 +652,7 @@ qemu_host(void *conn, struct vr_host *out)
 	out->cpus = n > 0 ? (int)n : 0;
 	out->memory_mb = meminfo_total_mb();
 	vr_hostpci_to_host(out, c->hgpus, c->nhgpus, VR_GPU_DDA);
-	if (c->nhgpus && !has_iommu_groups(c->sysfs_root))
+	if (c->nhgpus && !vr_hostpci_has_iommu(c->sysfs_root))
 		out->gpu_blocker = vr_strdup("the host has no IOMMU groups; "
 		    "vfio-pci needs the IOMMU on (intel_iommu=on or "
 		    "amd_iommu=on)");
@@ -772,25 +753,6 @@ plan_gpu(struct gpu_plan *p, const struct qconn *c, const struct vr_gpu *to)
 }
 
 static int
-set_restart(struct vr_change *ch, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-set_restart(struct vr_change *ch, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ch->mode = VR_MODE_RESTART;
-	free(ch->reason);
-	ch->reason = vr_strdup(buf);
-	return 0;
-}
-
-static int
 qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 {
 	struct qconn *c = conn;
@@ -808,58 +770,58 @@ qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 	switch (ch->field) {
 	case VR_FIELD_CPU_COUNT:
 		if (ch->to.i > s->cpus && s->unsafe_hotplug)
-			return set_restart(ch, UNSAFE_REASON);
+			return vr_change_restart(ch, UNSAFE_REASON);
 		if (ch->to.i > s->maxcpus)
-			return set_restart(ch, "needs maxcpus >= %lld; the VM "
+			return vr_change_restart(ch, "needs maxcpus >= %lld; the VM "
 			    "was started with %d (QEMU option -smp %d,"
 			    "maxcpus=%lld)", (long long)ch->to.i, s->maxcpus,
 			    s->boot_cpus, (long long)ch->to.i);
 		if (ch->to.i < s->boot_cpus)
-			return set_restart(ch, "the %d vCPUs QEMU was started "
+			return vr_change_restart(ch, "the %d vCPUs QEMU was started "
 			    "with cannot be unplugged, only hot-plugged ones "
 			    "(QEMU option -smp %lld,maxcpus=%d)", s->boot_cpus,
 			    (long long)ch->to.i, s->maxcpus);
 		return 0;
 	case VR_FIELD_MEMORY:
 		if (ch->to.i > s->maxmem_mb)
-			return set_restart(ch, "needs maxmem >= %lld MB; the "
+			return vr_change_restart(ch, "needs maxmem >= %lld MB; the "
 			    "VM was started with maxmem=%lldM (QEMU option "
 			    "-m %lldM,slots=%d,maxmem=%lldM)",
 			    (long long)ch->to.i, (long long)s->maxmem_mb,
 			    (long long)s->base_mb, s->slots ? s->slots : 4,
 			    (long long)ch->to.i);
 		if (ch->to.i < s->base_mb)
-			return set_restart(ch, "the boot RAM (%lld MB) cannot "
+			return vr_change_restart(ch, "the boot RAM (%lld MB) cannot "
 			    "shrink live, only hot-plugged DIMMs can go (QEMU "
 			    "option -m %lldM,slots=%d,maxmem=%lldM)",
 			    (long long)s->base_mb, (long long)ch->to.i,
 			    s->slots, (long long)s->maxmem_mb);
 		if (ch->to.i > cur && s->unsafe_hotplug)
-			return set_restart(ch, UNSAFE_REASON);
+			return vr_change_restart(ch, UNSAFE_REASON);
 		if (ch->to.i > cur && (ch->to.i - cur) % MEM_STEP_MB)
-			return set_restart(ch, "memory is hot-plugged in steps "
+			return vr_change_restart(ch, "memory is hot-plugged in steps "
 			    "of %d MB; %lld MB more is not one",
 			    MEM_STEP_MB, (long long)(ch->to.i - cur));
 		if (ch->to.i > cur && s->used_slots >= s->slots)
-			return set_restart(ch, "needs a free memory slot; all "
+			return vr_change_restart(ch, "needs a free memory slot; all "
 			    "%d are in use (QEMU option -m %lldM,slots=%d,"
 			    "maxmem=%lldM)", s->slots, (long long)s->base_mb,
 			    s->slots + 1, (long long)s->maxmem_mb);
 		if (ch->to.i < cur && !dimm_subset(&mask, s, cur - ch->to.i))
-			return set_restart(ch, "no set of hot-plugged DIMMs "
+			return vr_change_restart(ch, "no set of hot-plugged DIMMs "
 			    "adds up to the %lld MB to remove",
 			    (long long)(cur - ch->to.i));
 		return 0;
 	case VR_FIELD_GPU:
 		plan_gpu(&gp, c, &ch->to.gpu);
 		if (gp.pv_involved)
-			return set_restart(ch, "a virtio GPU cannot be "
+			return vr_change_restart(ch, "a virtio GPU cannot be "
 			    "hot-plugged or unplugged in QEMU 7.2 (QEMU option "
 			    "-device virtio-gpu-pci, at start)");
 		if (gp.nadds > 0 && s->unsafe_hotplug)
-			return set_restart(ch, UNSAFE_REASON);
+			return vr_change_restart(ch, UNSAFE_REASON);
 		if (gp.nadds > s->nports)
-			return set_restart(ch, "needs %zu free pcie-root-port"
+			return vr_change_restart(ch, "needs %zu free pcie-root-port"
 			    "%s; the VM has %zu (QEMU option -device "
 			    "pcie-root-port,id=rpN,bus=pcie.0,chassis=N)",
 			    gp.nadds, gp.nadds == 1 ? "" : "s", s->nports);

@@ -803,10 +803,7 @@ sim_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 static int
 sim_classify(void *conn, const struct vr_vm_live *live, struct vr_change *c)
 {
-	c->mode = VR_MODE_RESTART;
-	free(c->reason);
-	c->reason = vr_strdup(SIM_RESTART_REASON);
-	return 0;
+	return vr_change_restart(c, "%s", SIM_RESTART_REASON);
 }
 
 /*
