@@ -181,8 +181,8 @@ expect_eq "$(status_get "d['vms']['edge-01']['lastAppliedRevision'] != 'main@sha
 	True "and not the last applied one"
 expect_in "$S/status.json" "hosts/$HOST.yaml:" "status names file:line:col"
 set_sim_cpu 6
-sleep 1.3
-expect_eq "$(sim_cpu)" 7 "the last good spec still holds (drift corrected)"
+wait_for 4 cpu_is 7 && ok "the last good spec still holds (drift corrected)" ||
+	notok "the last good spec does not hold: cpu $(sim_cpu)"
 spec 7
 push "back to the last good file"
 expect_status 8 "d['vms']['edge-01']['conditions'][0]['status']" True \
