@@ -17,9 +17,12 @@
 
 #include <jansson.h>
 
+#include "../schema/bounds.h"
+#include "../schema/field.h"
 #include "../schema/util/clock.h"
 #include "../schema/util/error.h"
 #include "../schema/util/fileio.h"
+#include "../schema/util/json.h"
 #include "backend.h"
 #include "hostpci.h"
 #include "qmp.h"
@@ -163,16 +166,59 @@ qemu_close(void *conn)
 
 /* ---- observe ---------------------------------------------------------- */
 
-static int64_t
-json_int(const json_t *o, const char *key)
+/*
+ * QMP replies are untrusted input: every member that decides anything is
+ * read with the strict readers of schema/util/json.h, bounded by the field
+ * table for the spec's quantities and by schema/bounds.h for the rest.
+ * Members not read are not checked: QEMU adds some in every release.
+ */
+#define CPU_F vr_fields[VR_FIELD_CPU_COUNT]
+#define MEM_F vr_fields[VR_FIELD_MEMORY]
+#define GPU_F vr_fields[VR_FIELD_GPU]
+#define ACPI_CODE_MAX INT64_C(0xffffffff) /* _OST source, status: 32 bits */
+#define PCI_CLASS_MAX 0xffff              /* class and subclass */
+#define PCI_NEST_MAX 8                    /* bridges behind bridges */
+
+/* "qemu:SOCK: WHAT": a socket path is under 108 bytes, WHAT at most a
+ * command and a QOM path */
+#define REPLY_SRC_MAX (VR_QOM_PATH_MAX + 256)
+
+/* Where a reply's members are read from, for messages: "qemu:SOCK: WHAT"
+ * in `buf` ("qemu:/run/vm.sock: query-pci: [0].devices[2].qdev_id: ..."). */
+static struct vr_json_at
+reply_at(char *buf, size_t size, const struct qconn *c, const char *what)
 {
-	return (int64_t)json_integer_value(json_object_get(o, key));
+	struct vr_json_at at = { buf, "", VR_EBACKEND };
+
+	snprintf(buf, size, "qemu:%s: %s", c->path, what);
+	return at;
 }
 
-static const char *
-json_str(const json_t *o, const char *key)
+/* The reader context of element i of the array at `at`; free its .path
+ * with at_free. */
+static struct vr_json_at
+elem_at(const struct vr_json_at *at, size_t i)
 {
-	return json_string_value(json_object_get(o, key));
+	struct vr_json_at e = *at;
+
+	e.path = vr_asprintf("%s[%zu]", at->path, i);
+	return e;
+}
+
+/* The same for member `key` of the object at `at`. */
+static struct vr_json_at
+member_at(const struct vr_json_at *at, const char *key)
+{
+	struct vr_json_at m = *at;
+
+	m.path = vr_json_path(at->path, key);
+	return m;
+}
+
+static void
+at_free(struct vr_json_at *at)
+{
+	free((char *)at->path);
 }
 
 /* The last component of a QOM path. */
@@ -220,46 +266,203 @@ addr_from_gpu_id(const char *id)
 	return a;
 }
 
+/* query-cpus-fast: the vCPUs present (the field's bounds), each with its
+ * QOM path, which cpu_present looks for.  *out gets a new reference. */
 static int
-observe_cpus(struct qconn *c, struct qstate *s)
+query_cpus(json_t **out, struct qconn *c)
 {
-	json_t *cpus = NULL, *hot = NULL, *e;
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at = reply_at(src, sizeof(src), c,
+	    "query-cpus-fast");
+	json_t *r = NULL, *e;
+	const char *qp;
 	size_t i;
 	int rc;
 
-	rc = vr_qmp_exec(&cpus, c->q, "query-cpus-fast", NULL);
+	*out = NULL;
+	rc = vr_qmp_exec(&r, c->q, "query-cpus-fast", NULL);
 	if (rc < 0)
 		return vr_error_wrap(rc, "query-cpus-fast");
+	rc = vr_json_array(&e, &at, r, NULL, (size_t)CPU_F.min,
+	    (size_t)CPU_F.max, 0);
+	for (i = 0; rc >= 0 && i < json_array_size(r); i++) {
+		struct vr_json_at ea = elem_at(&at, i);
+
+		e = json_array_get(r, i);
+		if ((rc = vr_json_object(&e, &ea, e, NULL, 0)) >= 0)
+			rc = vr_json_str(&qp, &ea, e, "qom-path", 1,
+			    VR_QOM_PATH_MAX, VR_JSON_PRINT, 0);
+		at_free(&ea);
+	}
+	if (rc < 0) {
+		json_decref(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* A member name of a vCPU slot's props: a topology id ("socket-id",
+ * "core-id"; every member QEMU has ever put there ends in -id). */
+static bool
+topology_id_name(const char *k)
+{
+	size_t n = strlen(k), i;
+
+	if (n < 4 || n > VR_QEMU_NAME_MAX || strcmp(k + n - 3, "-id") != 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(k[i] >= 'a' && k[i] <= 'z') &&
+		    !(k[i] >= '0' && k[i] <= '9') && k[i] != '-')
+			return false;
+	return true;
+}
+
+/* One slot of query-hotpluggable-cpus, at `at`: the vCPUs it holds and
+ * its QOM path when plugged (else NULL).  cpus_add sends its type and
+ * props back to device_add, so those are checked here too: props holds
+ * topology ids, each a number below the most vCPU slots. */
+static int
+read_cpu_slot(int64_t *n, const char **qom_path,
+    const struct vr_json_at *at, json_t *e)
+{
+	struct vr_json_at pa;
+	const char *type, *k;
+	json_t *props, *v;
+	int64_t id;
+	int rc;
+
+	*qom_path = NULL;
+	if ((rc = vr_json_object(&e, at, e, NULL, 0)) < 0 ||
+	    (rc = vr_json_int(n, at, e, "vcpus-count", 1,
+	    VR_QEMU_VCPU_SLOTS_MAX, 0)) < 0 ||
+	    (rc = vr_json_str(&type, at, e, "type", 1, VR_QEMU_NAME_MAX,
+	    VR_JSON_PRINT, 0)) < 0 ||
+	    (rc = vr_json_str(qom_path, at, e, "qom-path", 1,
+	    VR_QOM_PATH_MAX, VR_JSON_PRINT, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_object(&props, at, e, "props", 0)) < 0)
+		return rc;
+	pa = member_at(at, "props");
+	json_object_foreach(props, k, v) {
+		if (!topology_id_name(k))
+			rc = vr_json_bad(&pa, NULL, "a member is not a CPU "
+			    "topology id (lowercase letters, digits and '-', "
+			    "ending in -id)");
+		else
+			rc = vr_json_int(&id, &pa, props, k, 0,
+			    VR_QEMU_VCPU_SLOTS_MAX - 1, 0);
+		if (rc < 0)
+			break;
+	}
+	at_free(&pa);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+observe_cpus(struct qconn *c, struct qstate *s)
+{
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at = reply_at(src, sizeof(src), c,
+	    "query-hotpluggable-cpus");
+	json_t *cpus = NULL, *hot = NULL, *list;
+	size_t i;
+	int rc;
+
+	rc = query_cpus(&cpus, c);
+	if (rc < 0)
+		return rc;
 	rc = vr_qmp_exec(&hot, c->q, "query-hotpluggable-cpus", NULL);
 	if (rc < 0) {
 		vr_error_wrap(rc, "query-hotpluggable-cpus");
 		goto out;
 	}
-	if (!json_is_array(cpus) || !json_is_array(hot)) {
-		rc = vr_error_set(VR_EBACKEND, "qemu: CPU queries returned "
-		    "no lists");
-		goto out;
-	}
-	s->cpus = (int)json_array_size(cpus);
-	json_array_foreach(hot, i, e) {
-		const char *qp = json_str(e, "qom-path");
-		int64_t n = json_int(e, "vcpus-count");
+	rc = vr_json_array(&list, &at, hot, NULL, 1, VR_QEMU_VCPU_SLOTS_MAX,
+	    0);
+	for (i = 0; rc >= 0 && i < json_array_size(hot); i++) {
+		struct vr_json_at ea = elem_at(&at, i);
+		const char *qp;
+		int64_t n;
 
-		s->maxcpus += n > 0 && n < 4096 ? (int)n : 1;
+		rc = read_cpu_slot(&n, &qp, &ea, json_array_get(hot, i));
+		at_free(&ea);
+		if (rc < 0)
+			break;
+		s->maxcpus += (int)n;
 		if (qp && !starts_with(qp, "/machine/peripheral"))
 			s->boot_cpus++;
 	}
+	if (rc >= 0 && s->maxcpus > VR_QEMU_VCPU_SLOTS_MAX)
+		rc = vr_json_bad(&at, NULL, "%d vCPUs in all is out of range "
+		    "(1 to %d)", s->maxcpus, VR_QEMU_VCPU_SLOTS_MAX);
+	if (rc < 0)
+		goto out;
+	s->cpus = (int)json_array_size(cpus);
 	s->hotcpus = json_incref(hot);
+	rc = 0;
 out:
 	json_decref(cpus);
 	json_decref(hot);
 	return rc;
 }
 
+/* One entry of query-memory-devices, at `at`.  A DIMM or an NVDIMM takes
+ * a slot; a DIMM with an id that may be unplugged goes to s->dimms, its
+ * id and memory backend being what apply sends to device_del and
+ * object-del. */
+static int
+read_memory_device(struct qstate *s, const struct vr_json_at *at, json_t *e)
+{
+	struct vr_json_at da;
+	const char *type, *id = NULL, *md;
+	bool hotpluggable;
+	int64_t size;
+	json_t *d;
+	int rc;
+
+	if ((rc = vr_json_object(&e, at, e, NULL, 0)) < 0 ||
+	    (rc = vr_json_str(&type, at, e, "type", 1, VR_QEMU_NAME_MAX,
+	    VR_JSON_PRINT, 0)) < 0)
+		return rc;
+	if (strcmp(type, "dimm") != 0 && strcmp(type, "nvdimm") != 0)
+		return 0;
+	s->used_slots++;
+	if (strcmp(type, "dimm") != 0)
+		return 0;
+	if ((rc = vr_json_object(&d, at, e, "data", 0)) < 0)
+		return rc;
+	da = member_at(at, "data");
+	if ((rc = vr_json_str(&id, &da, d, "id", 1, VR_QEMU_NAME_MAX,
+	    VR_JSON_PRINT, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_str(&md, &da, d, "memdev", 1, VR_QOM_PATH_MAX,
+	    VR_JSON_PRINT, 0)) < 0 ||
+	    (rc = vr_json_bool(&hotpluggable, &da, d, "hotpluggable",
+	    0)) < 0 ||
+	    (rc = vr_json_int(&size, &da, d, "size", MIB, MEM_F.max * MIB,
+	    0)) < 0)
+		goto out;
+	rc = 0;
+	if (!*path_base(md))
+		rc = vr_json_bad(&da, "memdev", "'%s' names no object", md);
+	if (rc < 0 || !id || !hotpluggable)
+		goto out;
+	s->dimms = vr_realloc(s->dimms, (s->ndimms + 1) *
+	    sizeof(s->dimms[0]));
+	s->dimms[s->ndimms].id = vr_strdup(id);
+	s->dimms[s->ndimms].memdev = vr_strdup(path_base(md));
+	s->dimms[s->ndimms].size_mb = size / MIB;
+	s->ndimms++;
+out:
+	at_free(&da);
+	return rc;
+}
+
 static int
 observe_memory(struct qconn *c, struct qstate *s)
 {
-	json_t *mem = NULL, *sum = NULL, *devs = NULL, *e;
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at;
+	json_t *mem = NULL, *sum = NULL, *devs = NULL, *o;
+	int64_t maxmem = 0, slots = 0, base = 0, plugged = 0;
 	size_t i;
 	int rc;
 
@@ -279,29 +482,44 @@ observe_memory(struct qconn *c, struct qstate *s)
 		vr_error_wrap(rc, "query-memory-devices");
 		goto out;
 	}
-	s->base_mb = json_int(sum, "base-memory") / MIB;
-	s->plugged_mb = json_int(sum, "plugged-memory") / MIB;
-	s->maxmem_mb = json_int(mem, "max-size") / MIB;
-	s->slots = (int)json_int(mem, "slots");
-	json_array_foreach(devs, i, e) {
-		const char *type = json_str(e, "type");
-		json_t *d = json_object_get(e, "data");
-		const char *id = json_str(d, "id"), *md = json_str(d, "memdev");
-
-		if (!type || (strcmp(type, "dimm") != 0 &&
-		    strcmp(type, "nvdimm") != 0))
-			continue;
-		s->used_slots++;
-		if (strcmp(type, "dimm") != 0 || !id || !md ||
-		    !json_is_true(json_object_get(d, "hotpluggable")))
-			continue;
-		s->dimms = vr_realloc(s->dimms, (s->ndimms + 1) *
-		    sizeof(s->dimms[0]));
-		s->dimms[s->ndimms].id = vr_strdup(id);
-		s->dimms[s->ndimms].memdev = vr_strdup(path_base(md));
-		s->dimms[s->ndimms].size_mb = json_int(d, "size") / MIB;
-		s->ndimms++;
+	/* max-size, slots and plugged-memory are absent when QEMU was
+	 * started without memory slots */
+	at = reply_at(src, sizeof(src), c, "qom-get /machine memory");
+	if ((rc = vr_json_object(&o, &at, mem, NULL, 0)) < 0 ||
+	    (rc = vr_json_int(&maxmem, &at, mem, "max-size", 0,
+	    VR_HOST_MEMORY_MB_MAX * MIB, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_int(&slots, &at, mem, "slots", 0,
+	    VR_QEMU_MEMORY_SLOTS_MAX, VR_JSON_OPTIONAL)) < 0)
+		goto out;
+	at = reply_at(src, sizeof(src), c, "query-memory-size-summary");
+	if ((rc = vr_json_object(&o, &at, sum, NULL, 0)) < 0 ||
+	    (rc = vr_json_int(&base, &at, sum, "base-memory", MIB,
+	    MEM_F.max * MIB, 0)) < 0 ||
+	    (rc = vr_json_int(&plugged, &at, sum, "plugged-memory", 0,
+	    MEM_F.max * MIB, VR_JSON_OPTIONAL)) < 0)
+		goto out;
+	if (base / MIB + plugged / MIB > MEM_F.max) {
+		rc = vr_json_bad(&at, NULL, "base-memory and plugged-memory "
+		    "add up to %lld MB, out of range (1 to %lld)",
+		    (long long)(base / MIB + plugged / MIB),
+		    (long long)MEM_F.max);
+		goto out;
 	}
+	at = reply_at(src, sizeof(src), c, "query-memory-devices");
+	rc = vr_json_array(&o, &at, devs, NULL, 0, VR_QEMU_MEMORY_SLOTS_MAX,
+	    0);
+	for (i = 0; rc >= 0 && i < json_array_size(devs); i++) {
+		struct vr_json_at ea = elem_at(&at, i);
+
+		rc = read_memory_device(s, &ea, json_array_get(devs, i));
+		at_free(&ea);
+	}
+	if (rc < 0)
+		goto out;
+	s->base_mb = base / MIB;
+	s->plugged_mb = plugged / MIB;
+	s->maxmem_mb = maxmem / MIB;
+	s->slots = (int)slots;
 	rc = 0;
 out:
 	json_decref(mem);
@@ -332,10 +550,80 @@ cmp_gpu(const void *a, const void *b)
 	return strcmp(x->addr ? x->addr : "~", y->addr ? y->addr : "~");
 }
 
+/* The host PCI address the vfio-pci device `name` passes through (its
+ * "host" property) into *out. */
+static int
+vfio_host(char **out, struct qconn *c, const char *name)
+{
+	char *path = vr_asprintf("/machine/peripheral/%s", name);
+	char *what = vr_asprintf("qom-get %s host", path);
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at = reply_at(src, sizeof(src), c, what);
+	json_t *host = NULL;
+	const char *a;
+	int rc;
+
+	*out = NULL;
+	rc = vr_qmp_execf(&host, c->q, "qom-get", "{s:s, s:s}", "path",
+	    path, "property", "host");
+	if (rc < 0)
+		vr_error_wrap(rc, "qom-get %s host", name);
+	else if ((rc = vr_json_str(&a, &at, host, NULL, 1, VR_QEMU_NAME_MAX,
+	    VR_JSON_PRINT, 0)) >= 0) {
+		rc = 0;
+		if (vr_hostpci_addr_valid(a))
+			*out = vr_strdup(a);
+		else
+			rc = vr_json_bad(&at, NULL, "'%s' is not a PCI "
+			    "address (dddd:bb:ss.f)", a);
+	}
+	json_decref(host);
+	free(what);
+	free(path);
+	return rc;
+}
+
+/* A child of /machine/peripheral, `name` of QOM property type `type`
+ * ("child<vfio-pci>"): a GPU goes to s->gpus. */
+static int
+observe_gpu(struct qconn *c, struct qstate *s, const char *name,
+    const char *type)
+{
+	char model[128], *addr;
+	size_t n;
+	int rc;
+
+	if (!starts_with(type, "child<"))
+		return 0;
+	n = strlen(type) - strlen("child<");
+	if (n < 2 || n >= sizeof(model))
+		return 0;
+	memcpy(model, type + strlen("child<"), n - 1);
+	model[n - 1] = '\0';
+	if (strcmp(model, "vfio-pci") == 0) {
+		rc = vfio_host(&addr, c, name);
+		if (rc < 0)
+			return rc;
+		add_gpu(s, name, model, addr, VR_GPU_DDA);
+	} else if (c->standin && strcmp(model, c->standin) == 0 &&
+	    starts_with(name, GPU_ID_PREFIX)) {
+		add_gpu(s, name, model, addr_from_gpu_id(name), VR_GPU_DDA);
+	} else if (strcmp(model, "virtio-gpu-pci") == 0 ||
+	    strcmp(model, "virtio-vga") == 0 ||
+	    strcmp(model, "virtio-gpu-gl-pci") == 0 ||
+	    strcmp(model, "virtio-vga-gl") == 0) {
+		add_gpu(s, name, model, NULL, VR_GPU_PV);
+	}
+	return 0;
+}
+
 static int
 observe_gpus(struct qconn *c, struct qstate *s)
 {
-	json_t *list = NULL, *e, *host;
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at = reply_at(src, sizeof(src), c,
+	    "qom-list /machine/peripheral");
+	json_t *list = NULL, *e;
 	size_t i;
 	int rc;
 
@@ -343,134 +631,190 @@ observe_gpus(struct qconn *c, struct qstate *s)
 	    "/machine/peripheral");
 	if (rc < 0)
 		return vr_error_wrap(rc, "qom-list /machine/peripheral");
-	json_array_foreach(list, i, e) {
-		const char *name = json_str(e, "name");
-		const char *t = json_str(e, "type");
-		char model[128];
-		size_t n;
+	/* only walked: a QMP line's 1 MiB bounds its length */
+	rc = vr_json_array(&e, &at, list, NULL, 0, SIZE_MAX, 0);
+	for (i = 0; rc >= 0 && i < json_array_size(list); i++) {
+		struct vr_json_at ea = elem_at(&at, i);
+		const char *name, *type;
 
-		if (!name || !t || !starts_with(t, "child<"))
-			continue;
-		n = strlen(t) - strlen("child<");
-		if (n < 2 || n >= sizeof(model))
-			continue;
-		memcpy(model, t + strlen("child<"), n - 1);
-		model[n - 1] = '\0';
-		if (strcmp(model, "vfio-pci") == 0) {
-			char *path = vr_asprintf("/machine/peripheral/%s",
-			    name);
-
-			host = NULL;
-			rc = vr_qmp_execf(&host, c->q, "qom-get", "{s:s, s:s}",
-			    "path", path, "property", "host");
-			free(path);
-			if (rc < 0) {
-				json_decref(list);
-				return vr_error_wrap(rc, "qom-get %s host",
-				    name);
-			}
-			add_gpu(s, name, model, json_is_string(host) ?
-			    vr_strdup(json_string_value(host)) : NULL,
-			    VR_GPU_DDA);
-			json_decref(host);
-		} else if (c->standin && strcmp(model, c->standin) == 0 &&
-		    starts_with(name, GPU_ID_PREFIX)) {
-			add_gpu(s, name, model, addr_from_gpu_id(name),
-			    VR_GPU_DDA);
-		} else if (strcmp(model, "virtio-gpu-pci") == 0 ||
-		    strcmp(model, "virtio-vga") == 0 ||
-		    strcmp(model, "virtio-gpu-gl-pci") == 0 ||
-		    strcmp(model, "virtio-vga-gl") == 0) {
-			add_gpu(s, name, model, NULL, VR_GPU_PV);
-		}
+		e = json_array_get(list, i);
+		if ((rc = vr_json_object(&e, &ea, e, NULL, 0)) >= 0 &&
+		    (rc = vr_json_str(&name, &ea, e, "name", 1,
+		    VR_QEMU_NAME_MAX, VR_JSON_PRINT, 0)) >= 0 &&
+		    (rc = vr_json_str(&type, &ea, e, "type", 1,
+		    VR_QEMU_NAME_MAX, VR_JSON_PRINT, 0)) >= 0)
+			rc = observe_gpu(c, s, name, type);
+		at_free(&ea);
 	}
+	if (rc >= 0 && s->ngpus > (size_t)GPU_F.max)
+		rc = vr_json_bad(&at, NULL, "%zu GPUs, out of range (0 to "
+		    "%lld)", s->ngpus, (long long)GPU_F.max);
 	json_decref(list);
+	if (rc < 0)
+		return rc;
 	/* by host address, so the same devices are kept on every run */
 	if (s->ngpus > 1)
 		qsort(s->gpus, s->ngpus, sizeof(s->gpus[0]), cmp_gpu);
 	return 0;
 }
 
-/* Walk query-pci's buses for bridges with an id and nothing behind them. */
-static void
-find_free_ports(struct qstate *s, const json_t *devices, int depth)
+static int find_free_ports(struct qstate *s, const struct vr_json_at *at,
+    const json_t *devices, int depth);
+
+/* One device of query-pci, at `at`: a bridge (a pcie-root-port is one)
+ * with an id and nothing behind it is a free port, whose id device_add
+ * gets as the bus of a GPU. */
+static int
+read_pci_device(struct qstate *s, const struct vr_json_at *at, json_t *d,
+    int depth)
 {
-	const json_t *d;
-	size_t i;
+	struct vr_json_at ba, ca, da;
+	json_t *br = NULL, *ci, *sub = NULL;
+	const char *id;
+	int64_t cls;
+	int rc;
 
-	if (depth > 8 || !json_is_array(devices))
-		return;
-	json_array_foreach(devices, i, d) {
-		const json_t *br = json_object_get(d, "pci_bridge");
-		const json_t *sub = json_object_get(br, "devices");
-		const char *id = json_str(d, "qdev_id");
-
-		if (!br)
-			continue;
-		if (id && *id && json_is_array(sub) &&
-		    json_array_size(sub) == 0 &&
-		    json_int(json_object_get(d, "class_info"), "class") ==
-		    0x0604) {
-			s->ports = vr_realloc(s->ports, (s->nports + 1) *
-			    sizeof(s->ports[0]));
-			s->ports[s->nports++] = vr_strdup(id);
-		}
-		find_free_ports(s, sub, depth + 1);
+	if ((rc = vr_json_object(&d, at, d, NULL, 0)) < 0 ||
+	    (rc = vr_json_object(&br, at, d, "pci_bridge",
+	    VR_JSON_OPTIONAL)) <= 0)
+		return rc;
+	if ((rc = vr_json_str(&id, at, d, "qdev_id", 0, VR_QEMU_NAME_MAX,
+	    VR_JSON_PRINT, 0)) < 0 ||
+	    (rc = vr_json_object(&ci, at, d, "class_info", 0)) < 0)
+		return rc;
+	ca = member_at(at, "class_info");
+	rc = vr_json_int(&cls, &ca, ci, "class", 0, PCI_CLASS_MAX, 0);
+	at_free(&ca);
+	if (rc < 0)
+		return rc;
+	ba = member_at(at, "pci_bridge");
+	rc = vr_json_array(&sub, &ba, br, "devices", 0, SIZE_MAX,
+	    VR_JSON_OPTIONAL);
+	if (rc > 0 && *id && json_array_size(sub) == 0 && cls == 0x0604) {
+		s->ports = vr_realloc(s->ports, (s->nports + 1) *
+		    sizeof(s->ports[0]));
+		s->ports[s->nports++] = vr_strdup(id);
 	}
+	if (rc > 0 && depth < PCI_NEST_MAX) {
+		da = member_at(&ba, "devices");
+		rc = find_free_ports(s, &da, sub, depth + 1);
+		at_free(&da);
+	}
+	at_free(&ba);
+	return rc < 0 ? rc : 0;
+}
+
+/* Walk query-pci's devices (an array, at `at`) for free ports. */
+static int
+find_free_ports(struct qstate *s, const struct vr_json_at *at,
+    const json_t *devices, int depth)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc >= 0 && i < json_array_size(devices); i++) {
+		struct vr_json_at ea = elem_at(at, i);
+
+		rc = read_pci_device(s, &ea, json_array_get(devices, i),
+		    depth);
+		at_free(&ea);
+	}
+	return rc;
 }
 
 static int
 observe_ports(struct qconn *c, struct qstate *s)
 {
-	json_t *pci = NULL, *bus;
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at = reply_at(src, sizeof(src), c, "query-pci");
+	json_t *pci = NULL, *bus, *devs;
 	size_t i;
 	int rc;
 
 	rc = vr_qmp_exec(&pci, c->q, "query-pci", NULL);
 	if (rc < 0)
 		return vr_error_wrap(rc, "query-pci");
-	json_array_foreach(pci, i, bus)
-		find_free_ports(s, json_object_get(bus, "devices"), 0);
+	rc = vr_json_array(&bus, &at, pci, NULL, 0, SIZE_MAX, 0);
+	for (i = 0; rc >= 0 && i < json_array_size(pci); i++) {
+		struct vr_json_at ea = elem_at(&at, i), da;
+
+		bus = json_array_get(pci, i);
+		if ((rc = vr_json_object(&bus, &ea, bus, NULL, 0)) >= 0 &&
+		    (rc = vr_json_array(&devs, &ea, bus, "devices", 0,
+		    SIZE_MAX, 0)) >= 0) {
+			da = member_at(&ea, "devices");
+			rc = find_free_ports(s, &da, devs, 0);
+			at_free(&da);
+		}
+		at_free(&ea);
+	}
 	json_decref(pci);
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 /*
  * QEMU 7.2 with TCG corrupts its heap when a vCPU is unplugged; the next
  * device_add of any kind then aborts QEMU (reproduced here every time).
  * The unplug leaves its trace in the ACPI status of the CPU slot (source 3,
- * eject; status 0, done), so it can be seen from a later run too.  Errors
- * here only mean "not known to be affected".
+ * eject; status 0, done), so it can be seen from a later run too.  A QEMU
+ * that lacks one of the queries is not known to be affected; a reply that
+ * is not what QEMU sends is an error.
  */
-static void
+static int
 observe_unsafe(struct qconn *c, struct qstate *s)
 {
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at, qa;
 	json_t *v = NULL, *e;
+	int64_t major, minor, source, status;
+	const char *type;
+	bool kvm;
 	size_t i;
-	bool affected;
+	int rc;
 
 	if (vr_qmp_exec(&v, c->q, "query-version", NULL) < 0)
-		return;
-	e = json_object_get(v, "qemu");
-	affected = json_int(e, "major") == 7 && json_int(e, "minor") == 2;
+		return 0;
+	at = reply_at(src, sizeof(src), c, "query-version");
+	qa = at;
+	qa.path = "qemu";
+	if ((rc = vr_json_object(&e, &at, v, NULL, 0)) < 0 ||
+	    (rc = vr_json_object(&e, &at, v, "qemu", 0)) < 0 ||
+	    (rc = vr_json_int(&major, &qa, e, "major", 0, INT32_MAX, 0)) < 0 ||
+	    (rc = vr_json_int(&minor, &qa, e, "minor", 0, INT32_MAX, 0)) < 0)
+		goto out;
 	json_decref(v);
 	v = NULL;
-	if (!affected || vr_qmp_exec(&v, c->q, "query-kvm", NULL) < 0)
-		return;
-	affected = !json_is_true(json_object_get(v, "enabled"));
+	if (major != 7 || minor != 2 ||
+	    vr_qmp_exec(&v, c->q, "query-kvm", NULL) < 0)
+		return 0;
+	at = reply_at(src, sizeof(src), c, "query-kvm");
+	if ((rc = vr_json_object(&e, &at, v, NULL, 0)) < 0 ||
+	    (rc = vr_json_bool(&kvm, &at, v, "enabled", 0)) < 0)
+		goto out;
 	json_decref(v);
 	v = NULL;
-	if (!affected ||
-	    vr_qmp_exec(&v, c->q, "query-acpi-ospm-status", NULL) < 0)
-		return;
-	json_array_foreach(v, i, e) {
-		const char *t = json_str(e, "slot-type");
+	if (kvm || vr_qmp_exec(&v, c->q, "query-acpi-ospm-status", NULL) < 0)
+		return 0;
+	at = reply_at(src, sizeof(src), c, "query-acpi-ospm-status");
+	rc = vr_json_array(&e, &at, v, NULL, 0, SIZE_MAX, 0);
+	for (i = 0; rc >= 0 && i < json_array_size(v); i++) {
+		struct vr_json_at ea = elem_at(&at, i);
 
-		if (t && strcmp(t, "CPU") == 0 && json_int(e, "source") == 3 &&
-		    json_int(e, "status") == 0)
+		e = json_array_get(v, i);
+		if ((rc = vr_json_object(&e, &ea, e, NULL, 0)) >= 0 &&
+		    (rc = vr_json_str(&type, &ea, e, "slot-type", 1,
+		    VR_QEMU_NAME_MAX, VR_JSON_PRINT, 0)) >= 0 &&
+		    (rc = vr_json_int(&source, &ea, e, "source", 0,
+		    ACPI_CODE_MAX, 0)) >= 0 &&
+		    (rc = vr_json_int(&status, &ea, e, "status", 0,
+		    ACPI_CODE_MAX, 0)) >= 0 &&
+		    strcmp(type, "CPU") == 0 && source == 3 && status == 0)
 			s->unsafe_hotplug = true;
+		at_free(&ea);
 	}
+out:
 	json_decref(v);
+	return rc < 0 ? rc : 0;
 }
 
 /*
@@ -499,22 +843,47 @@ socket_name(const char *path)
 	return n;
 }
 
+/* query-name: QEMU's -name into *name, NULL when it was started without
+ * one.  *reply holds the string: the caller drops it. */
+static int
+query_name(json_t **reply, const char **name, struct qconn *c)
+{
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at = reply_at(src, sizeof(src), c, "query-name");
+	json_t *o;
+	int rc;
+
+	*name = NULL;
+	rc = vr_qmp_exec(reply, c->q, "query-name", NULL);
+	if (rc < 0)
+		return vr_error_wrap(rc, "query-name");
+	if ((rc = vr_json_object(&o, &at, *reply, NULL, 0)) < 0 ||
+	    (rc = vr_json_str(name, &at, *reply, "name", 1, VR_VM_NAME_MAX,
+	    VR_JSON_PRINT, VR_JSON_OPTIONAL)) < 0) {
+		json_decref(*reply);
+		*reply = NULL;
+		return rc;
+	}
+	return 0;
+}
+
 /* Read everything into c->st; `name` (may be NULL) must be QEMU's -name,
  * or, for a QEMU without one, the name socket_name() gives it. */
 static int
 refresh(struct qconn *c, const char *name)
 {
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at;
 	struct qstate s;
-	json_t *r = NULL;
+	json_t *r = NULL, *o;
 	const char *qname;
 	char *unnamed;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
-	rc = vr_qmp_exec(&r, c->q, "query-name", NULL);
+	rc = query_name(&r, &qname, c);
 	if (rc < 0)
-		return vr_error_wrap(rc, "query-name");
-	qname = json_str(r, "name");
+		return rc;
 	unnamed = qname ? NULL : socket_name(c->path);
 	if (name && strcmp(qname ? qname : unnamed, name) != 0) {
 		if (qname)
@@ -540,14 +909,18 @@ refresh(struct qconn *c, const char *name)
 		vr_error_wrap(rc, "query-status");
 		goto fail;
 	}
-	s.running = json_is_true(json_object_get(r, "running"));
+	at = reply_at(src, sizeof(src), c, "query-status");
+	if ((rc = vr_json_object(&o, &at, r, NULL, 0)) >= 0)
+		rc = vr_json_bool(&s.running, &at, r, "running", 0);
 	json_decref(r);
-	if ((rc = observe_cpus(c, &s)) < 0 ||
+	if (rc < 0 ||
+	    (rc = observe_cpus(c, &s)) < 0 ||
 	    (rc = observe_memory(c, &s)) < 0 ||
 	    (rc = observe_gpus(c, &s)) < 0 ||
-	    (rc = observe_ports(c, &s)) < 0)
+	    (rc = observe_ports(c, &s)) < 0 ||
+	    (rc = observe_unsafe(c, &s)) < 0)
 		goto fail;
-	observe_unsafe(c, &s);
+	/* a query observe_unsafe found missing is no error */
 	vr_error_clear();
 	qstate_clear(&c->st);
 	c->st = s;
@@ -616,10 +989,9 @@ qemu_list(void *conn, char ***out, size_t *count)
 	const char *n;
 	int rc;
 
-	rc = vr_qmp_exec(&r, c->q, "query-name", NULL);
+	rc = query_name(&r, &n, c);
 	if (rc < 0)
-		return vr_error_wrap(rc, "query-name");
-	n = json_str(r, "name");
+		return rc;
 	*out = vr_calloc(1, sizeof(char *));
 	(*out)[0] = n ? vr_strdup(n) : socket_name(c->path);
 	*count = 1;
@@ -833,38 +1205,100 @@ qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 
 /* ---- apply ------------------------------------------------------------ */
 
-struct ost_match {
+/* An awaited event: the device it is about, and the error of one of the
+ * awaited kind that came malformed (the predicate takes such an event,
+ * which ends the wait, and the waiter returns `rc`). */
+struct event_match {
+	const struct qconn *c;
 	const char *id;
+	int rc;
 };
+
+/* If `ev` is the event `name`: 1, its data object in *data and in *at
+ * the reader context at "data" (its source in `buf`).  0 for another
+ * event; m->rc and a negative code for a malformed one. */
+static int
+event_data(json_t **data, struct vr_json_at *at, char *buf, size_t size,
+    const json_t *ev, const char *name, struct event_match *m)
+{
+	char what[64];
+	int rc;
+
+	if (strcmp(json_string_value(json_object_get(ev, "event")),
+	    name) != 0)
+		return 0;
+	snprintf(what, sizeof(what), "event %s", name);
+	*at = reply_at(buf, size, m->c, what);
+	rc = vr_json_object(data, at, ev, "data", 0);
+	at->path = "data";
+	if (rc < 0)
+		m->rc = rc;
+	return rc;
+}
 
 /* ACPI_DEVICE_OST for a finished CPU eject: source 3 (eject), status 0.
  * (QEMU 7.2 sends no DEVICE_DELETED for a CPU's own id.) */
 static bool
 is_cpu_ejected(const json_t *ev, void *arg)
 {
-	const json_t *info = json_object_get(json_object_get(ev, "data"),
-	    "info");
-	const char *dev = json_str(info, "device");
-	const struct ost_match *m = arg;
+	struct event_match *m = arg;
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at, ia;
+	json_t *data, *info;
+	const char *dev = NULL;
+	int64_t source, status;
+	int rc;
 
-	return strcmp(json_str(ev, "event"), "ACPI_DEVICE_OST") == 0 &&
-	    json_int(info, "source") == 3 && json_int(info, "status") == 0 &&
+	rc = event_data(&data, &at, src, sizeof(src), ev, "ACPI_DEVICE_OST",
+	    m);
+	if (rc <= 0)
+		return rc < 0;
+	ia = at;
+	ia.path = "data.info";
+	if ((rc = vr_json_object(&info, &at, data, "info", 0)) < 0 ||
+	    (rc = vr_json_str(&dev, &ia, info, "device", 0, VR_QEMU_NAME_MAX,
+	    VR_JSON_PRINT, VR_JSON_OPTIONAL)) < 0 ||
+	    (rc = vr_json_int(&source, &ia, info, "source", 0, ACPI_CODE_MAX,
+	    0)) < 0 ||
+	    (rc = vr_json_int(&status, &ia, info, "status", 0, ACPI_CODE_MAX,
+	    0)) < 0) {
+		m->rc = rc;
+		return true;
+	}
+	return source == 3 && status == 0 &&
 	    (!dev || !*dev || strcmp(dev, m->id) == 0);
 }
 
+/* DEVICE_DELETED for m->id ("device" is absent for a device without an
+ * id). */
 static bool
 is_deleted(const json_t *ev, void *arg)
 {
-	const char *dev = json_str(json_object_get(ev, "data"), "device");
+	struct event_match *m = arg;
+	char src[REPLY_SRC_MAX];
+	struct vr_json_at at;
+	const char *dev = NULL;
+	json_t *data;
+	int rc;
 
-	return strcmp(json_str(ev, "event"), "DEVICE_DELETED") == 0 &&
-	    dev && strcmp(dev, (const char *)arg) == 0;
+	rc = event_data(&data, &at, src, sizeof(src), ev, "DEVICE_DELETED",
+	    m);
+	if (rc <= 0)
+		return rc < 0;
+	rc = vr_json_str(&dev, &at, data, "device", 0, VR_QEMU_NAME_MAX,
+	    VR_JSON_PRINT, VR_JSON_OPTIONAL);
+	if (rc < 0) {
+		m->rc = rc;
+		return true;
+	}
+	return dev && strcmp(dev, m->id) == 0;
 }
 
 /* device_del, then wait for DEVICE_DELETED. */
 static int
 unplug(struct qconn *c, const char *id, const char *what)
 {
+	struct event_match m = { c, id, 0 };
 	long long t0 = vr_clock_ms();
 	int rc;
 
@@ -872,8 +1306,9 @@ unplug(struct qconn *c, const char *id, const char *what)
 	rc = vr_qmp_execf(NULL, c->q, "device_del", "{s:s}", "id", id);
 	if (rc < 0)
 		return vr_error_wrap(rc, "device_del %s", id);
-	rc = vr_qmp_wait_event(NULL, c->q, is_deleted, (void *)id,
-	    c->timeout_ms);
+	rc = vr_qmp_wait_event(NULL, c->q, is_deleted, &m, c->timeout_ms);
+	if (rc == 0 && m.rc < 0)
+		return m.rc;
 	if (rc == VR_ETIMEOUT)
 		return vr_error_set(rc, "%s %s was not removed within %d ms "
 		    "(does the guest handle ACPI hot-unplug?)", what, id,
@@ -993,7 +1428,8 @@ cpus_add(struct qconn *c, int n)
 	size_t i;
 	int rc;
 
-	/* QEMU lists the highest slot first: fill from the lowest */
+	/* QEMU lists the highest slot first: fill from the lowest.  Each
+	 * slot's type and props passed read_cpu_slot at observe. */
 	for (i = json_array_size(c->st.hotcpus); i-- > 0 && n > 0;) {
 		json_t *props, *args, *v;
 		const char *k, *type;
@@ -1003,7 +1439,7 @@ cpus_add(struct qconn *c, int n)
 
 		e = json_array_get(c->st.hotcpus, i);
 		props = json_object_get(e, "props");
-		type = json_str(e, "type");
+		type = json_string_value(json_object_get(e, "type"));
 		if (json_object_get(e, "qom-path") || !type ||
 		    !json_is_object(props))
 			continue;
@@ -1038,15 +1474,13 @@ cpu_present(struct qconn *c, const char *qom_path, int *rc)
 	bool found = false;
 	size_t i;
 
-	*rc = vr_qmp_exec(&cpus, c->q, "query-cpus-fast", NULL);
+	*rc = query_cpus(&cpus, c);
 	if (*rc < 0)
 		return true;
-	json_array_foreach(cpus, i, e) {
-		const char *p = json_str(e, "qom-path");
-
-		if (p && strcmp(p, qom_path) == 0)
+	json_array_foreach(cpus, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "qom-path")),
+		    qom_path) == 0)
 			found = true;
-	}
 	json_decref(cpus);
 	return found;
 }
@@ -1061,9 +1495,10 @@ cpus_remove(struct qconn *c, int n)
 
 	for (i = 0; i < json_array_size(c->st.hotcpus) && n > 0; i++) {
 		json_t *e = json_array_get(c->st.hotcpus, i);
-		const char *qp = json_str(e, "qom-path");
+		const char *qp = json_string_value(json_object_get(e,
+		    "qom-path"));
 		long long t0 = vr_clock_ms(), deadline;
-		struct ost_match m;
+		struct event_match m = { c, NULL, 0 };
 		char *path;
 
 		if (!starts_with(qp, "/machine/peripheral"))
@@ -1083,6 +1518,8 @@ cpus_remove(struct qconn *c, int n)
 		for (;;) {
 			rc = vr_qmp_wait_event(NULL, c->q, is_cpu_ejected, &m,
 			    200);
+			if (rc == 0 && m.rc < 0)
+				rc = m.rc;
 			if (rc < 0 && rc != VR_ETIMEOUT)
 				break;
 			if (!cpu_present(c, path, &rc) || rc < 0)
