@@ -1,5 +1,6 @@
-/* backend.c - the registry of backends (built in and modules) and
- * dispatch to their drivers. */
+/* backend.c - the registry of backends (built in and modules), dispatch to
+ * their drivers, and the few helpers drivers share (a change's restart
+ * reason, which DIMMs to unplug, a virtio GPU's observed name). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,45 @@ vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
 		return 0;
 	}
 	return b->drv->classify(b->conn, live, c);
+}
+
+void
+vr_live_pv_gpu(struct vr_vm_live *out, const struct vr_vm_spec *record)
+{
+	/* a virtio GPU names no host GPU: keep the name last applied */
+	out->gpu.type = VR_GPU_PV;
+	out->gpu.count = 1;
+	out->gpu.name = vr_strdup(record && record->gpu_want == VR_GPU_WANT &&
+	    record->gpu.type == VR_GPU_PV && record->gpu.name ?
+	    record->gpu.name : "virtio-gpu");
+}
+
+bool
+vr_dimm_subset(unsigned long *mask, const int64_t *size_mb, size_t n,
+    int64_t mb)
+{
+	unsigned long m, best = 0;
+	int bestcount = VR_DIMM_SEARCH + 1;
+
+	if (n > VR_DIMM_SEARCH)
+		n = VR_DIMM_SEARCH;
+	for (m = 1; m < (1UL << n); m++) {
+		int64_t sum = 0;
+		int cnt = 0;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (m & (1UL << i)) {
+				sum += size_mb[i];
+				cnt++;
+			}
+		if (sum == mb && cnt < bestcount) {
+			best = m;
+			bestcount = cnt;
+		}
+	}
+	*mask = best;
+	return best != 0;
 }
 
 int

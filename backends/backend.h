@@ -141,6 +141,15 @@ int vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
 
 /* For a driver's classify: c needs a restart, because of the printf-style
  * reason (which replaces c->reason).  Returns 0. */
+/* Observed a virtio GPU, which names no host GPU: the name last applied
+ * (record), else "virtio-gpu". */
+void vr_live_pv_gpu(struct vr_vm_live *out, const struct vr_vm_spec *record);
+/* Which hot-plugged DIMMs to unplug to free exactly `mb`: the smallest
+ * subset of the first VR_DIMM_SEARCH sizes; bit i of *mask = size_mb[i].
+ * False when none adds up. */
+#define VR_DIMM_SEARCH 20
+bool vr_dimm_subset(unsigned long *mask, const int64_t *size_mb, size_t n,
+    int64_t mb);
 int vr_change_restart(struct vr_change *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,

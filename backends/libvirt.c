@@ -542,12 +542,7 @@ lv_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 		out->gpu.count = (int)s->ngpus;
 		out->gpu.name = d ? vr_strdup(d->name) : NULL;
 	} else if (s->npv) {
-		/* a virtio GPU names no host GPU: keep the name last applied */
-		out->gpu.type = VR_GPU_PV;
-		out->gpu.count = 1;
-		out->gpu.name = vr_strdup(record && record->gpu_want ==
-		    VR_GPU_WANT && record->gpu.type == VR_GPU_PV &&
-		    record->gpu.name ? record->gpu.name : "virtio-gpu");
+		vr_live_pv_gpu(out, record);
 	}
 	return 0;
 }
@@ -598,31 +593,16 @@ lv_host(void *conn, struct vr_host *out)
 
 /* ---- classify ------------------------------------------------------------ */
 
-/* Which live DIMMs to unplug to free exactly `mb`: the smallest subset of
- * the first 20.  Bit i of *mask = dimms[i]. */
+/* Which live DIMMs to unplug to free exactly `mb` (vr_dimm_subset). */
 static bool
 dimm_subset(unsigned long *mask, const struct lv_state *s, int64_t mb)
 {
-	size_t n = s->ndimms < 20 ? s->ndimms : 20, i;
-	unsigned long m, best = 0;
-	int bestcount = 1 << 30;
+	int64_t size_mb[VR_DIMM_SEARCH];
+	size_t i;
 
-	for (m = 1; m < (1UL << n); m++) {
-		int64_t sum = 0;
-		int cnt = 0;
-
-		for (i = 0; i < n; i++)
-			if (m & (1UL << i)) {
-				sum += s->dimms[i].size_mb;
-				cnt++;
-			}
-		if (sum == mb && cnt < bestcount) {
-			best = m;
-			bestcount = cnt;
-		}
-	}
-	*mask = best;
-	return best != 0;
+	for (i = 0; i < s->ndimms && i < VR_DIMM_SEARCH; i++)
+		size_mb[i] = s->dimms[i].size_mb;
+	return vr_dimm_subset(mask, size_mb, i, mb);
 }
 
 /* Can memory go from s->cur_mb to `to` live?  NULL, or why not. */
@@ -1278,7 +1258,7 @@ memory_down(struct lvconn *c, int64_t to)
 	int rc;
 
 	if (s->cur_mb == s->total_mb && dimm_subset(&mask, s, s->cur_mb - to)) {
-		for (i = 0; i < s->ndimms && i < 20; i++)
+		for (i = 0; i < s->ndimms && i < VR_DIMM_SEARCH; i++)
 			if ((mask & (1UL << i)) &&
 			    (rc = dimm_remove(c, &s->dimms[i])) < 0)
 				return rc;

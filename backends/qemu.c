@@ -971,12 +971,7 @@ qemu_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 		out->gpu.count = (int)ndda;
 		out->gpu.name = gname ? vr_strdup(gname) : NULL;
 	} else if (npv) {
-		/* a virtio GPU names no host GPU: keep the name last applied */
-		out->gpu.type = VR_GPU_PV;
-		out->gpu.count = 1;
-		out->gpu.name = vr_strdup(record && record->gpu_want ==
-		    VR_GPU_WANT && record->gpu.type == VR_GPU_PV &&
-		    record->gpu.name ? record->gpu.name : "virtio-gpu");
+		vr_live_pv_gpu(out, record);
 	}
 	return 0;
 }
@@ -1033,32 +1028,16 @@ qemu_host(void *conn, struct vr_host *out)
 
 /* ---- classify --------------------------------------------------------- */
 
-/* Which DIMMs to unplug to free exactly `mb`: a subset of the removable
- * ones (at most 20 are searched).  Bit i of *mask = dimms[i]. */
+/* Which DIMMs to unplug to free exactly `mb` (vr_dimm_subset). */
 static bool
 dimm_subset(unsigned long *mask, const struct qstate *s, int64_t mb)
 {
-	size_t n = s->ndimms < 20 ? s->ndimms : 20;
-	unsigned long m, best = 0;
-	int bestcount = 1 << 30;
+	int64_t size_mb[VR_DIMM_SEARCH];
+	size_t i;
 
-	for (m = 1; m < (1UL << n); m++) {
-		int64_t sum = 0;
-		int cnt = 0;
-		size_t i;
-
-		for (i = 0; i < n; i++)
-			if (m & (1UL << i)) {
-				sum += s->dimms[i].size_mb;
-				cnt++;
-			}
-		if (sum == mb && cnt < bestcount) {
-			best = m;
-			bestcount = cnt;
-		}
-	}
-	*mask = best;
-	return best != 0;
+	for (i = 0; i < s->ndimms && i < VR_DIMM_SEARCH; i++)
+		size_mb[i] = s->dimms[i].size_mb;
+	return vr_dimm_subset(mask, size_mb, i, mb);
 }
 
 /* The GPU part of a plan: which host addresses to add, which devices
@@ -1406,7 +1385,7 @@ memory_remove(struct qconn *c, int64_t mb)
 	if (!dimm_subset(&mask, &c->st, mb))
 		return vr_error_set(VR_ECONFLICT, "no set of hot-plugged "
 		    "DIMMs adds up to %lld MB any more", (long long)mb);
-	for (i = 0; i < c->st.ndimms && i < 20; i++) {
+	for (i = 0; i < c->st.ndimms && i < VR_DIMM_SEARCH; i++) {
 		if (!(mask & (1UL << i)))
 			continue;
 		rc = unplug(c, c->st.dimms[i].id, "pc-dimm");
