@@ -8,7 +8,7 @@
 
 TABLE is the output of build/*/tools/optdump (one line per command and
 option).  HELPDIR holds CMD.txt, the output of `vmrecon CMD --help`, for
-each command.  BACKENDS is the space-separated list `vmrecon version`
+each command.  BACKENDS is the space-separated list `optdump backends`
 prints.  Prints one "# mismatch: ..." line per difference and exits 1 if
 there is any, else 0; tests/e2e/t0120-options.sh turns that into ok/not ok.
 
@@ -24,7 +24,8 @@ What is compared, per command:
               short letter) and after each option: files for a path, a
               directory for a dir, the values of an enum, the backend
               kinds for --backend, nothing for anything else;
-  backends    every backend kind `vmrecon version` lists, and no other,
+  backends    every backend kind in the registry (`optdump backends`:
+              built or not), and no other,
               named in --backend's help line, as a .Cm of the man page's
               --backend item, and as a row of the first table under the
               README's "## Backends".
@@ -342,7 +343,7 @@ def shq(s):
 def check_backends(table, helpdir, manpage, readme, backends):
     want = set(backends.split())
     if not want:
-        bad("backends: `vmrecon version` listed none")
+        bad("backends: the registry listed none")
     cmd = next((c for c, opts in table.items() if "backend" in opts), None)
     if cmd is None:
         bad("backends: no command takes --backend")

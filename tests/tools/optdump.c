@@ -6,19 +6,33 @@
  *   CMD <TAB> NAME <TAB> LETTER <TAB> TYPE <TAB> META <TAB> DEFAULT <TAB> REQ
  *
  * LETTER, META and DEFAULT are "-" when absent; REQ is 1 or 0.
+ *
+ * `optdump backends` prints instead every backend in the registry, built
+ * or not (a libvirt module this build lacks is still a backend the
+ * documentation names), on one line.
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "../../backends/backend.h"
 #include "../../reconciler/cli/options.h"
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const char *const types[] = { "none", "string", "path", "dir",
 	    "url", "enum", "duration", "size", "count" };
 	const struct vr_opts_cmd *c;
 	const struct vr_option *o;
+	const struct vr_backend_entry *e;
 
+	if (argc > 1 && strcmp(argv[1], "backends") == 0) {
+		for (e = vr_backend_registry(); e->name; e++)
+			printf("%s%s", e == vr_backend_registry() ? "" : " ",
+			    e->name);
+		printf("\n");
+		return 0;
+	}
 	for (c = vr_opts_cmds; c->name; c++)
 		for (o = vr_options; o->name; o++)
 			if (o->cmds & c->bit)
