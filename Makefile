@@ -8,7 +8,8 @@
 #   make test       build and run every test; ends with "N passed, N failed,
 #                   N skipped"
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
-#                   (plain `make test` reruns the fast tests under them too)
+#                   (plain `make test` reruns the fast tests under them too,
+#                   and the libvirt-dependent ones on a build without it)
 #   make HAVE_LIBVIRT=0 B=build/nolv test-bins   build as if libvirt were
 #                   not installed (no libvirt module)
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
@@ -239,12 +240,23 @@ ifeq ($(SANITIZE)$(SAN_CHECK),1)
 SAN_BUILD = build/san
 endif
 
+# ... and builds build/nolv as if libvirt were not installed, and reruns
+# there the suites whose outcome depends on it (tests/run, VR_NOLV_BUILD);
+# NOLV_CHECK=0 skips that.
+NOLV_CHECK ?= 1
+ifeq ($(SANITIZE)$(NOLV_CHECK),1)
+NOLV_BUILD = build/nolv
+endif
+
 test-bins: $(B)/vmrecon $(MODULES) $(HELPERS) $(B)/unit $(TOOLS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
 	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=1 test-bins)
-	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) tests/run
+	@$(if $(NOLV_BUILD),$(MAKE) --no-print-directory HAVE_LIBVIRT=0 \
+		B=$(NOLV_BUILD) test-bins)
+	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) \
+		VR_NOLV_BUILD=$(NOLV_BUILD) tests/run
 
 # bench: what it measures and how is in tests/bench/README.md.  A row
 # that could not be measured says so, and makes `make bench` fail.
