@@ -22,6 +22,7 @@ export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com
 export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.com
 
 KILLS=${VR_KILLS:-100}
+RESTART_S=1 # the sim VM's restart, in s, during a kill aimed at the reconcile
 SEED=${VR_SEED:-$((($$ * 7919 + $(date +%s)) % 32768))}
 RANDOM=$SEED
 echo "# seed $SEED (VR_SEED=$SEED replays the kill moments), $KILLS kills per transport"
@@ -147,25 +148,27 @@ measure() {
 	S_MS=$(printf '%s\n' "${c[@]}" | sort -n | sed -n 3p)
 }
 
-# aim_ms PHASE: a moment inside PHASE (0 fetch, 1 reconcile with a 1 s
-# restart, 2 status writes), its span widened by a quarter for the spread
-# of runs
+# aim_ms PHASE: a moment inside PHASE (0 fetch, 1 reconcile with a
+# RESTART_S restart, 2 status writes), its span widened by a quarter for
+# the spread of runs (the reconcile's four fifths of the restart: to all
+# of it)
 aim_ms() {
 	local lo hi
 	case $1 in
 	0) lo=0 hi=$F_MS ;;
-	1) lo=$F_MS hi=$((F_MS + 800)) ;;
+	1) lo=$F_MS hi=$((F_MS + RESTART_S * 800)) ;;
 	*) lo=$R_MS hi=$S_MS ;;
 	esac
 	hi=$((hi + (hi - lo) / 4 + 1))
 	echo $((lo + RANDOM % (hi - lo + 1)))
 }
 
-# restart_s N: the sim VM's restarts take N s from the next run on
+# restart_s SIM N: the sim VM's restarts take N s from the next run on
+# (N_RESTART: what SIM was last set to)
 restart_s() {
-	[ "$N_RESTART" = "$1" ] && return
-	python3 "$VR_TOP/tests/simset.py" "$S/sim.json" restart edge-01 "$1"
-	N_RESTART=$1
+	[ "$N_RESTART" = "$2" ] && return
+	python3 "$VR_TOP/tests/simset.py" "$1" restart edge-01 "$2"
+	N_RESTART=$2
 }
 
 # phase LOG: the last step the killed daemon logged
@@ -190,7 +193,7 @@ kill_loop() {
 		# two kills in three find a new revision
 		[ $((RANDOM % 3)) -ne 0 ] && push_rev
 		ph=$((RANDOM % 3))
-		restart_s $((ph == 1))
+		restart_s "$S/sim.json" $((ph == 1 ? RESTART_S : 0))
 		ms=$(aim_ms $ph)
 		# --once: the daemon's first poll comes at a random point of
 		# its interval (hosts must not poll together), which would put
