@@ -15,9 +15,20 @@ _vr_exit() {
 	local p
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
+	[ $_failed -eq 0 ] && rm -rf "$T" ${TT:+"$TT"} || echo "# kept $T $TT"
 }
 trap _vr_exit EXIT
+
+# trusted_tmp: sets $TT to a fresh directory (once per script, removed with
+# $T) for code vmrecon is to load or run: modules, git helpers, installs.
+# Not under $T: vmrecon takes no code from below /tmp, which anyone may
+# write to (schema/util/trust.h); the build tree is the tester's own.
+TT=""
+trusted_tmp() {
+	[ -n "$TT" ] && return 0
+	mkdir -p "$VR_TOP/build/tmp" &&
+		TT=$(mktemp -d "$VR_TOP/build/tmp/e2e-XXXXXX")
+}
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; _failed=1; }

@@ -1,8 +1,10 @@
 /*
  * gitproto.c - the daemon's side of the git helper protocol (gitproto.h):
- * find vmrecon-git-helper, run it with vr_run (schema/util/run.h: its own
- * process group, killed with it at the deadline; its stderr goes to the
- * daemon's log as it writes), send the request, check the bounded answer.
+ * find vmrecon-git-helper, check that only root or the user could have put
+ * it there (schema/util/trust.h), run the file checked with vr_run
+ * (schema/util/run.h: its own process group, killed with it at the
+ * deadline; its stderr goes to the daemon's log as it writes), send the
+ * request, check the bounded answer.
  * Also the removal of the lock files a killed fetch leaves in the mirror
  * (gitsource.h).
  */
@@ -17,6 +19,7 @@
 #include "../../schema/util/error.h"
 #include "../../schema/util/module.h"
 #include "../../schema/util/run.h"
+#include "../../schema/util/trust.h"
 #include "gitproto.h"
 #include "watchstate.h"
 
@@ -94,21 +97,32 @@ vr_gitproto_call(json_t **ans, bool *killed, const char *helper,
 		.out_max = VR_GITPROTO_MAX_ANSWER, .timeout_ms = timeout_ms };
 	json_error_t jerr;
 	char *msg;
-	int rc;
+	int rc, fd;
 
 	*ans = NULL;
 	*killed = false;
+	/* at each call, before it runs: the file and its directories are
+	 * root's or ours alone (trust.h), and the descriptor checked is the
+	 * one run */
+	if ((fd = vr_trust_open(helper, "helper")) < 0) {
+		json_decref(req);
+		return fd;
+	}
+	r.by_fd = 1;
+	r.exec_fd = fd;
 	json_object_set_new(req, "vmrecon", json_string(VR_VERSION));
 	json_object_set_new(req, "proto", json_integer(VR_GITPROTO));
 	msg = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	if (!msg || strlen(msg) > VR_GITPROTO_MAX_REQUEST) {
 		free(msg);
+		close(fd);
 		return vr_error_set(VR_EINVALID, "git helper request too long");
 	}
 	r.in = msg;
 	r.in_len = strlen(msg);
 	rc = vr_run(&r);
+	close(fd);
 	free(msg);
 	*killed = r.timed_out;
 	if (rc < 0) {

@@ -92,7 +92,7 @@ child_exec(const struct vr_run *r, int infd, int outfd, int errfd, int exefd,
     pid_t parent)
 {
 	sigset_t none;
-	int e, in, out, err;
+	int e, in, out, err, xfd = -1;
 
 	setpgid(0, 0);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -106,16 +106,23 @@ child_exec(const struct vr_run *r, int infd, int outfd, int errfd, int exefd,
 	in = fcntl(infd, F_DUPFD_CLOEXEC, 3);
 	out = fcntl(outfd, F_DUPFD_CLOEXEC, 3);
 	err = errfd < 0 ? STDERR_FILENO : fcntl(errfd, F_DUPFD_CLOEXEC, 3);
+	if (r->by_fd)
+		xfd = fcntl(r->exec_fd, F_DUPFD, 3);
 	if (infd < 0 || in < 0 || out < 0 || err < 0 ||
+	    (r->by_fd && xfd < 0) ||
 	    dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    (err != STDERR_FILENO && dup2(err, STDERR_FILENO) < 0)) {
 		e = errno;
 	} else {
 		cloexec_all();
-		if (r->exact_path)
+		if (r->by_fd) {
+			if (fcntl(xfd, F_SETFD, 0) == 0)
+				fexecve(xfd, r->argv, environ);
+		} else if (r->exact_path) {
 			execv(r->argv[0], r->argv);
-		else
+		} else {
 			execvp(r->argv[0], r->argv);
+		}
 		e = errno;
 	}
 	if (write(exefd, &e, sizeof(e)) < 0)

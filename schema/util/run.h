@@ -22,6 +22,12 @@ struct vr_run {
 	int exact_path;       /* argv[0] is a path run as given (execv): no
 	                       * PATH search, and a file that is no program
 	                       * fails with ENOEXEC instead of going to sh */
+	int by_fd;            /* with exact_path: run the file open on
+	                       * exec_fd (fexecve), which argv[0] only names:
+	                       * what runs is what the caller checked
+	                       * (trust.h).  The program keeps it open, as a
+	                       * script's interpreter reads it as /dev/fd/N */
+	int exec_fd;
 	const void *in;       /* stdin bytes; NULL = /dev/null */
 	size_t in_len;
 	size_t out_max;       /* stdout beyond this kills the child */

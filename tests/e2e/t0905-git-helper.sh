@@ -6,6 +6,7 @@
 # the fetch deadline is killed with its process group, the lock file it
 # left in the mirror is removed, and the next poll recovers.
 . "$(dirname "$0")/../lib.sh"
+trusted_tmp || notok "no trusted directory for the helpers"
 HELPER=$VR_TOP/$VR_BUILD/lib/vmrecon/vmrecon-git-helper
 ver=$(cat "$VR_TOP/reconciler/VERSION")
 SRV=$T/srv.git
@@ -60,44 +61,44 @@ RC=$?
 expect_rc 0 "watch stops on SIGTERM"
 
 # --- helpers that are not this vmrecon's
-mkdir -p "$T/other" "$T/junk" "$T/noexec" "$T/notjson"
-cat >"$T/other/vmrecon-git-helper" <<'S'
+mkdir -p "$TT/other" "$TT/junk" "$TT/noexec" "$TT/notjson"
+cat >"$TT/other/vmrecon-git-helper" <<'S'
 #!/bin/sh
 cat >/dev/null
 printf '{"vmrecon":"0.0.0-other","proto":1,"rc":0,"library":"libgit2 0"}\n'
 S
-cat >"$T/notjson/vmrecon-git-helper" <<'S'
+cat >"$TT/notjson/vmrecon-git-helper" <<'S'
 #!/bin/sh
 cat >/dev/null
 echo "hello"
 S
-echo "not an ELF file" >"$T/junk/vmrecon-git-helper"
-echo "#!/bin/sh" >"$T/noexec/vmrecon-git-helper"
-chmod 755 "$T/other/vmrecon-git-helper" "$T/notjson/vmrecon-git-helper" \
-	"$T/junk/vmrecon-git-helper"
-chmod 644 "$T/noexec/vmrecon-git-helper"
+echo "not an ELF file" >"$TT/junk/vmrecon-git-helper"
+echo "#!/bin/sh" >"$TT/noexec/vmrecon-git-helper"
+chmod 755 "$TT/other/vmrecon-git-helper" "$TT/notjson/vmrecon-git-helper" \
+	"$TT/junk/vmrecon-git-helper"
+chmod 644 "$TT/noexec/vmrecon-git-helper"
 wrong() { # DIR
-	run env VMRECON_MODULE_DIR="$T/$1" "$VMRECON" watch --repo "$URL" \
+	run env VMRECON_MODULE_DIR="$TT/$1" "$VMRECON" watch --repo "$URL" \
 		--path hosts/a.yaml --state-dir "$T/s-$1" --once
 }
 wrong other
 expect_rc 1 "watch with a git helper of another version"
-expect_in "$T/err" "refusing helper $T/other/vmrecon-git-helper: it is the git helper of vmrecon 0.0.0-other (protocol 1), this is vmrecon $ver (protocol 1); install the helper built with this vmrecon" \
+expect_in "$T/err" "refusing helper $TT/other/vmrecon-git-helper: it is the git helper of vmrecon 0.0.0-other (protocol 1), this is vmrecon $ver (protocol 1); install the helper built with this vmrecon" \
 	"the helper of another version is refused, with both versions"
-run env VMRECON_MODULE_DIR="$T/other" "$VMRECON" version -v
-expect_in "$T/out" "(watch): refused: refusing helper $T/other/vmrecon-git-helper" \
+run env VMRECON_MODULE_DIR="$TT/other" "$VMRECON" version -v
+expect_in "$T/out" "(watch): refused: refusing helper $TT/other/vmrecon-git-helper" \
 	"version -v shows the refused helper"
 wrong junk
 expect_rc 1 "a helper file that is no executable"
-expect_in "$T/err" "cannot run the git helper $T/junk/vmrecon-git-helper: Exec format error" \
+expect_in "$T/err" "cannot run the git helper $TT/junk/vmrecon-git-helper: Exec format error" \
 	"a junk helper is refused with exec's reason"
 wrong noexec
 expect_rc 1 "a helper file without the execute bit"
-expect_in "$T/err" "cannot run the git helper $T/noexec/vmrecon-git-helper: Permission denied" \
+expect_in "$T/err" "cannot run the git helper $TT/noexec/vmrecon-git-helper: Permission denied" \
 	"a helper that cannot be executed is refused with exec's reason"
 wrong notjson
 expect_rc 1 "a helper answering something else than JSON"
-expect_in "$T/err" "$T/notjson/vmrecon-git-helper is not a vmrecon git helper (its answer is not JSON)" \
+expect_in "$T/err" "$TT/notjson/vmrecon-git-helper is not a vmrecon git helper (its answer is not JSON)" \
 	"a helper answering junk is refused"
 
 # --- the helper refuses requests of another version, and junk
@@ -122,8 +123,8 @@ expect_rc 2 "the helper is not run by hand"
 run "$VMRECON" watch --repo "$URL" --path hosts/a.yaml --state-dir "$T/s2" \
 	--once
 expect_rc 0 "a first watch --once makes the mirror"
-mkdir -p "$T/hang"
-cat >"$T/hang/vmrecon-git-helper" <<'S'
+mkdir -p "$TT/hang"
+cat >"$TT/hang/vmrecon-git-helper" <<'S'
 #!/bin/sh
 # the first fetch leaves a lock in the mirror and hangs; then the real one
 req=$(cat)
@@ -137,8 +138,8 @@ case $req in
 esac
 printf '%s' "$req" | exec "$REAL"
 S
-chmod 755 "$T/hang/vmrecon-git-helper"
-env VMRECON_MODULE_DIR="$T/hang" MARK="$T/mark" MIRROR="$T/s2/mirror.git" \
+chmod 755 "$TT/hang/vmrecon-git-helper"
+env VMRECON_MODULE_DIR="$TT/hang" MARK="$T/mark" MIRROR="$T/s2/mirror.git" \
 	PIDF="$T/sleep.pid" REAL="$HELPER" "$VMRECON" watch --repo "$URL" \
 	--path hosts/a.yaml --state-dir "$T/s2" --interval 1s --timeout 1s \
 	2>"$T/w2.log" &

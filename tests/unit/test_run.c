@@ -1,6 +1,7 @@
 /* test_run.c - vr_run (schema/util/run.h) on real children: exit codes,
  * signals, the deadline, bounded outputs, stdin larger than a pipe,
- * failed execs, an exact path, an inherited stderr, descriptor hygiene
+ * failed execs, an exact path, a checked descriptor run (by_fd), an
+ * inherited stderr, descriptor hygiene
  * and the child's death with its parent. */
 #include <errno.h>
 #include <fcntl.h>
@@ -258,6 +259,40 @@ TEST(test_run__exact_path)
 	CHECK_INT(r.exit_code, 0);
 	CHECK_STR(r.out, prog);
 	vr_run_free(&r);
+}
+
+TEST(test_run__by_fd)
+{
+	struct vr_run r = { .exact_path = 1, .by_fd = 1, .out_max = 100,
+		.err_max = 100 };
+	const char *dir = unit_tmpdir();
+	char prog[512], *argv[2] = { prog, NULL };
+
+	/* what runs is the file open on exec_fd, not what its path names by
+	 * then; a script too (its interpreter reads /dev/fd/N) */
+	snprintf(prog, sizeof(prog), "%s",
+	    unit_write(dir, "prog", "#!/bin/sh\necho checked\n"));
+	CHECK_INT(chmod(prog, 0755), 0);
+	r.exec_fd = open(prog, O_RDONLY | O_CLOEXEC);
+	CHECK(r.exec_fd >= 0);
+	CHECK_INT(unlink(prog), 0);
+	unit_write(dir, "prog", "#!/bin/sh\necho swapped\n");
+	CHECK_INT(chmod(prog, 0755), 0);
+	r.argv = argv;
+	CHECK_INT(vr_run(&r), 0);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_STR(r.out, "checked\n");
+	vr_run_free(&r);
+	close(r.exec_fd);
+	/* a file that is no program: exec's own reason */
+	snprintf(prog, sizeof(prog), "%s",
+	    unit_write(dir, "junk", "not a program\n"));
+	CHECK_INT(chmod(prog, 0755), 0);
+	r.exec_fd = open(prog, O_RDONLY | O_CLOEXEC);
+	CHECK_INT(vr_run(&r), VR_ERROR);
+	CHECK_INT(r.exec_errno, ENOEXEC);
+	vr_run_free(&r);
+	close(r.exec_fd);
 }
 
 TEST(test_run__err_inherit_is_live)
