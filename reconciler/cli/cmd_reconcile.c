@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../schema/util/error.h"
 #include "cmd.h"
@@ -11,6 +12,38 @@
 #include "../gitops/source.h"
 #include "../engine/planfile.h"
 #include "specfiles.h"
+
+/* An https source is cached in the state dir (http-cache/), so the state
+ * dir is opened and checked (and, by apply, locked) before anything is
+ * fetched, and the cache opened relative to it (statedir.h); diff only
+ * reads a cache that is there and writes none.  0 when no cache is used
+ * (no URL, or diff without one), or an error to stop at. */
+static int
+open_http_cache(struct vr_statedir **sd, struct vr_http_options *http,
+    const struct vr_specfiles *sf, const char *state_dir, bool apply)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sf->n && !vr_http_is_url(sf->v[i]); i++)
+		;
+	if (i == sf->n)
+		return 0;
+	rc = vr_statedir_open(sd, state_dir, apply);
+	if (rc == VR_ENOTFOUND && !apply)
+		return 0;
+	if (rc < 0)
+		return rc;
+	rc = vr_statedir_subdir(*sd, "http-cache", apply);
+	if (rc == VR_ENOTFOUND && !apply)
+		return 0;
+	if (rc < 0)
+		return rc;
+	http->cache_fd = rc;
+	http->cache_dir = vr_asprintf("%s/http-cache", state_dir);
+	http->cache_read_only = !apply;
+	return 0;
+}
 
 int
 vr_cli_reconcile(int argc, char **argv, bool apply)
@@ -33,7 +66,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	struct vr_backend *b = NULL;
 	struct vr_spec *spec = NULL;
 	struct vr_ops *ops = NULL;
-	char *rev = NULL, *cache = NULL, *failed = NULL;
+	char *rev = NULL, *failed = NULL;
 	bool ended = false;
 	int rc, code = VR_EXIT_ERROR;
 
@@ -83,9 +116,13 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	}
 	vr_ops_pass_begin(ops);
 
+	if (!plan_path && open_http_cache(&sd, &oo.http, &sf, c.state_dir,
+	    apply) < 0) {
+		failed = vr_strdup(vr_error_msg());
+		vr_cli_error("%s", failed);
+		goto out;
+	}
 	/* the whole file is checked before any backend is contacted */
-	cache = vr_asprintf("%s/http-cache", c.state_dir);
-	oo.http.cache_dir = cache;
 	if (plan_path) {
 		rc = vr_planfile_read(&pf, &diags, plan_path);
 		if (rc == 0) { /* the plan's desired state, owned here */
@@ -110,7 +147,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		goto out;
 	}
 	/* diff reads the records if there are any, and creates nothing */
-	rc = vr_statedir_open(&sd, c.state_dir, apply);
+	rc = sd ? 0 : vr_statedir_open(&sd, c.state_dir, apply);
 	if (rc < 0 && !(rc == VR_ENOTFOUND && !apply)) {
 		failed = vr_strdup(vr_error_msg());
 		vr_cli_error("%s", failed);
@@ -165,7 +202,10 @@ out:
 	vr_spec_free(spec);
 	vr_diags_free(&diags);
 	free(rev);
-	free(cache);
+	if (oo.http.cache_dir) {
+		close(oo.http.cache_fd);
+		free((char *)oo.http.cache_dir);
+	}
 	vr_cli_common_clear(&c);
 	vr_specfiles_clear(&sf);
 	vr_planfile_clear(&pf);

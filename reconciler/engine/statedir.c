@@ -133,27 +133,60 @@ take_lock(struct vr_statedir *sd)
 	return 0;
 }
 
-/* StrictModes: the dir is ours and nobody else may add or swap files. */
+/* StrictModes: the dir (the state dir, or `what` in it) is ours and
+ * nobody else may add or swap files. */
 static int
-check_dir(const struct vr_statedir *sd)
+check_dir(int fd, const char *what, const char *path)
 {
 	struct stat st;
 
-	if (fstat(sd->dir_fd, &st) < 0)
-		return vr_error_set(VR_ERROR, "cannot stat state dir '%s': %s",
-		    sd->path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return vr_error_set(VR_ERROR, "cannot stat %s '%s': %s", what,
+		    path, strerror(errno));
 	if (st.st_uid != geteuid())
-		return vr_error_set(VR_EINVALID, "state dir '%s' is owned by "
+		return vr_error_set(VR_EINVALID, "%s '%s' is owned by "
 		    "uid %ld, not by the user running vmrecon (uid %ld); "
 		    "refusing to use it (chown it to yourself, or choose "
-		    "another --state-dir)", sd->path, (long)st.st_uid,
+		    "another --state-dir)", what, path, (long)st.st_uid,
 		    (long)geteuid());
 	if (st.st_mode & 022)
-		return vr_error_set(VR_EINVALID, "state dir '%s' is writable "
+		return vr_error_set(VR_EINVALID, "%s '%s' is writable "
 		    "by its group or others (mode %04o); refusing to use it "
-		    "(fix it with: chmod go-w '%s')", sd->path,
-		    (unsigned)(st.st_mode & 07777), sd->path);
+		    "(fix it with: chmod go-w '%s')", what, path,
+		    (unsigned)(st.st_mode & 07777), path);
 	return 0;
+}
+
+int
+vr_statedir_subdir(struct vr_statedir *sd, const char *name, bool create)
+{
+	char *p = path_in(sd, name);
+	struct stat st;
+	int fd, rc;
+
+	if (create && mkdirat(sd->dir_fd, name, 0700) < 0 && errno != EEXIST) {
+		rc = vr_error_set(VR_ERROR, "cannot create '%s': %s", p,
+		    strerror(errno));
+		goto out;
+	}
+	fd = openat(sd->dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		rc = vr_error_set(VR_ENOTFOUND, "'%s' does not exist", p);
+	else if (fd < 0 && fstatat(sd->dir_fd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		rc = vr_error_set(VR_EINVALID, "'%s' is a symbolic link; not "
+		    "followed (remove it)", p);
+	else if (fd < 0)
+		rc = vr_error_set(VR_EINVALID, "cannot open the directory "
+		    "'%s': %s", p, strerror(errno));
+	else if ((rc = check_dir(fd, "directory", p)) < 0)
+		close(fd);
+	else
+		rc = fd;
+out:
+	free(p);
+	return rc;
 }
 
 static int fold(struct vr_statedir *sd);
@@ -188,7 +221,7 @@ vr_statedir_open(struct vr_statedir **out, const char *path, bool lock)
 		    "" : strerror(errno));
 		goto fail;
 	}
-	if ((rc = check_dir(sd)) < 0)
+	if ((rc = check_dir(sd->dir_fd, "state dir", sd->path)) < 0)
 		goto fail;
 	sd->journal = fstatat(sd->dir_fd, "journal", &st,
 	    AT_SYMLINK_NOFOLLOW) == 0;

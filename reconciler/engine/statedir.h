@@ -32,6 +32,14 @@ char *vr_statedir_default(void);
  * the user or writable by group or others is refused (VR_EINVALID). */
 int vr_statedir_open(struct vr_statedir **out, const char *path, bool lock);
 void vr_statedir_free(struct vr_statedir *sd);
+
+/* Open directory `name` of the state dir (the https cache) relative to
+ * it, never through a symbolic link, and only if it is the user's and not
+ * writable by group or others, as the state dir: its fd (the caller
+ * closes it), or VR_ENOTFOUND, VR_EINVALID saying why it is refused,
+ * VR_ERROR.  With `create` a missing one is made (0700). */
+int vr_statedir_subdir(struct vr_statedir *sd, const char *name,
+    bool create);
 const char *vr_statedir_path(const struct vr_statedir *sd);
 
 /* The last applied spec of VM `name`: 0 and *out filled, VR_ENOTFOUND, or
