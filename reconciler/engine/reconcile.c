@@ -505,6 +505,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 			if (o->revision)
 				json_object_set_new(doc, "revision",
 				    json_string(o->revision));
+			vr_planfile_seal(doc);
 			if (o->output == VR_OUTPUT_JSON) {
 				json_dumpf(doc, o->out, JSON_INDENT(2));
 				fputc('\n', o->out);
