@@ -121,28 +121,29 @@ PY
 # through a link: a world-writable state dir with http-cache planted as a
 # link to another directory is refused before anything is fetched
 gets() { grep -c '"GET"' "$T/good.log"; }
+# refused STATE-DIR WHY DESC: apply and diff of the https source refuse
+# STATE-DIR, saying WHY, and write nothing through the planted link
+refused() {
+	local cmd
+	for cmd in apply diff; do
+		run "$VMRECON" $cmd "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$1"
+		expect_rc 1 "$cmd -f https with $3"
+		expect_in "$T/err" "$2" "$cmd refuses it, saying why"
+	done
+	expect_eq "$(ls -A "$T/victim")" "" "$3: nothing was written through the link"
+}
 mkdir -p "$T/victim"
 SW=$T/sw
 mkdir -p "$SW" && chmod 777 "$SW" && ln -s "$T/victim" "$SW/http-cache"
 n=$(gets)
-for cmd in apply diff; do
-	run "$VMRECON" $cmd "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$SW"
-	expect_rc 1 "$cmd -f https with a world-writable state dir"
-	expect_in "$T/err" "state dir '$SW' is writable by its group or others (mode 0777)" \
-		"$cmd refuses the state dir"
-done
-expect_eq "$(ls -A "$T/victim")" "" "nothing was written through the planted link"
+refused "$SW" "state dir '$SW' is writable by its group or others (mode 0777)" \
+	"a world-writable state dir and a planted http-cache link"
 expect_eq "$(gets)" "$n" "nothing was fetched for an untrusted state dir"
 # a trusted state dir whose http-cache is a link, or writable by others
 SL=$T/sl
 mkdir -m 700 "$SL" && ln -s "$T/victim" "$SL/http-cache"
-for cmd in apply diff; do
-	run "$VMRECON" $cmd "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$SL"
-	expect_rc 1 "$cmd -f https with http-cache a symbolic link"
-	expect_in "$T/err" "'$SL/http-cache' is a symbolic link; not followed (remove it)" \
-		"$cmd refuses the link, saying so"
-done
-expect_eq "$(ls -A "$T/victim")" "" "nothing was written through the link"
+refused "$SL" "'$SL/http-cache' is a symbolic link; not followed (remove it)" \
+	"http-cache a symbolic link"
 rm "$SL/http-cache" && mkdir -m 777 "$SL/http-cache"
 run "$VMRECON" apply "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$SL"
 expect_rc 1 "apply -f https with a world-writable http-cache"

@@ -124,26 +124,19 @@ C
 		notok "building the wrong modules for $m"
 	echo "not an ELF file" >"$TT/junk/vmrecon-$m.so"
 done
-run env VMRECON_MODULE_DIR="$TT/other" "$VMRECON" validate \
-	"https://127.0.0.1:9/a.yaml"
-expect_rc 1 "an http module of another version"
-expect_in "$T/err" "refusing module $TT/other/vmrecon-http.so: it is the http module of vmrecon 0.0.0-other (layout 2), this is vmrecon $ver (layout 2); install the modules built with this vmrecon" \
-	"the http module of another version is refused, with both versions"
-run env VMRECON_MODULE_DIR="$TT/layout" "$VMRECON" validate \
-	"https://127.0.0.1:9/a.yaml"
-expect_rc 1 "an http module of another layout"
-expect_in "$T/err" "refusing module $TT/layout/vmrecon-http.so: it is the http module of vmrecon $ver (layout 1), this is vmrecon $ver (layout 2)" \
-	"a module of another layout is refused, with both layouts"
-run env VMRECON_MODULE_DIR="$TT/nonote" "$VMRECON" validate \
-	"https://127.0.0.1:9/a.yaml"
-expect_rc 1 "an http module without a note"
-expect_in "$T/err" "refusing module $TT/nonote/vmrecon-http.so: it is not a vmrecon $ver module (it has no vmrecon note)" \
-	"a module without the note is refused"
-run env VMRECON_MODULE_DIR="$TT/junk" "$VMRECON" validate \
-	"https://127.0.0.1:9/a.yaml"
-expect_rc 1 "a module file that is not a shared object"
-expect_in "$T/err" "refusing module $TT/junk/vmrecon-http.so: not an ELF file" \
-	"a broken module file is refused, saying so"
+# wrong DIR DESC WHY: an https source with the modules of $TT/DIR fails,
+# refusing its http module and saying WHY
+wrong() {
+	run env VMRECON_MODULE_DIR="$TT/$1" "$VMRECON" validate \
+		"https://127.0.0.1:9/a.yaml"
+	expect_rc 1 "an http module $2"
+	expect_in "$T/err" "refusing module $TT/$1/vmrecon-http.so: $3" \
+		"an http module $2 is refused, saying why"
+}
+wrong other "of another version" "it is the http module of vmrecon 0.0.0-other (layout 2), this is vmrecon $ver (layout 2); install the modules built with this vmrecon"
+wrong layout "of another layout" "it is the http module of vmrecon $ver (layout 1), this is vmrecon $ver (layout 2)"
+wrong nonote "without a note" "it is not a vmrecon $ver module (it has no vmrecon note)"
+wrong junk "that is not a shared object" "not an ELF file"
 for d in other layout nonote; do
 	run env VMRECON_MODULE_DIR="$TT/$d" "$VMRECON" version -v
 	expect_in "$T/out" "(https sources, --notify, --commit-status): refused: refusing module $TT/$d/vmrecon-http.so" \
