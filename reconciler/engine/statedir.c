@@ -162,7 +162,7 @@ vr_statedir_subdir(struct vr_statedir *sd, const char *name, bool create)
 {
 	char *p = path_in(sd, name);
 	struct stat st;
-	int fd, rc;
+	int fd, rc, e;
 
 	if (create && mkdirat(sd->dir_fd, name, 0700) < 0 && errno != EEXIST) {
 		rc = vr_error_set(VR_ERROR, "cannot create '%s': %s", p,
@@ -171,7 +171,8 @@ vr_statedir_subdir(struct vr_statedir *sd, const char *name, bool create)
 	}
 	fd = openat(sd->dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
+	e = errno;
+	if (fd < 0 && e == ENOENT)
 		rc = vr_error_set(VR_ENOTFOUND, "'%s' does not exist", p);
 	else if (fd < 0 && fstatat(sd->dir_fd, name, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
@@ -179,7 +180,7 @@ vr_statedir_subdir(struct vr_statedir *sd, const char *name, bool create)
 		    "followed (remove it)", p);
 	else if (fd < 0)
 		rc = vr_error_set(VR_EINVALID, "cannot open the directory "
-		    "'%s': %s", p, strerror(errno));
+		    "'%s': %s", p, strerror(e));
 	else if ((rc = check_dir(fd, "directory", p)) < 0)
 		close(fd);
 	else
