@@ -498,6 +498,22 @@ check_spec(struct vr_yload *L, const struct vr_ynode *keyn,
 		    "no window would be used)");
 }
 
+/* Does mapping m have the key `name`? */
+static bool
+has_key(const struct vr_ynode *m, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i + 1 < m->nkid; i += 2) {
+		const struct vr_ynode *k = vr_yderef(m->kid[i]);
+
+		if (k->kind == VR_Y_SCALAR && k->len == len &&
+		    memcmp(k->s, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Check one document; true if it counts as a VirtualMachine document
  * (anything but an empty one).  vm is filled as far as it is valid. */
 static bool
@@ -515,6 +531,15 @@ check_doc(struct vr_yload *L, const struct doc *d, struct vr_vm_spec *vm)
 	if (r->kind != VR_Y_MAP) {
 		vr_ybad(L, d->root->at, "a document must be a mapping, not %s",
 		    vr_ywhat(L, r));
+		return true;
+	}
+	/* a plan of diff -o json or --out (planfile.h): say what to do
+	 * with it rather than call its keys unknown */
+	if (has_key(r, "planDigest") || (has_key(r, "formatVersion") &&
+	    has_key(r, "vms"))) {
+		vr_ybad(L, d->root->at, "this is a saved plan (from diff "
+		    "--out), not a desired state: use --plan (vmrecon apply "
+		    "--plan %s)", L->path);
 		return true;
 	}
 	vr_ycheck_keys(L, r, "", root_keys, val, key);
