@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../schema/suggest.h"
 #include "../schema/util/error.h"
 #include "../schema/util/module.h"
 #include "backend.h"
@@ -63,12 +64,48 @@ entry_driver(const struct vr_backend_entry *e)
 	return drv;
 }
 
+/* The registry entry of "KIND[:TARGET]", or NULL with the error set. */
+static const struct vr_backend_entry *
+entry_find(const char *kind_target)
+{
+	const char *colon = strchr(kind_target, ':');
+	size_t klen = colon ? (size_t)(colon - kind_target) :
+	    strlen(kind_target);
+	const char *known[sizeof(registry) / sizeof(registry[0])];
+	const struct vr_backend_entry *e;
+	const char *near;
+	char names[256] = "";
+	size_t i = 0;
+
+	for (e = registry; e->name; e++) {
+		if (strlen(e->name) == klen &&
+		    strncmp(e->name, kind_target, klen) == 0)
+			return e;
+		snprintf(names + strlen(names), sizeof(names) -
+		    strlen(names), "%s%s", e == registry ? "" : ", ", e->name);
+		known[i++] = e->name;
+	}
+	known[i] = NULL;
+	near = vr_suggest_near(kind_target, klen, known);
+	if (near)
+		return vr_error_set(VR_EINVALID, "unknown backend '%.*s'; did "
+		    "you mean '%s'? (this vmrecon has: %s)", (int)klen,
+		    kind_target, near, names), NULL;
+	return vr_error_set(VR_EINVALID, "unknown backend '%.*s' (this "
+	    "vmrecon has: %s)", (int)klen, kind_target, names), NULL;
+}
+
+int
+vr_backend_kind_check(const char *kind_target)
+{
+	return entry_find(kind_target) ? 0 : VR_EINVALID;
+}
+
 int
 vr_backend_open(struct vr_backend **out, const char *kind_target,
     const struct vr_backend_options *opts)
 {
 	const char *colon = strchr(kind_target, ':');
-	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
 	const char *target = colon ? colon + 1 : "";
 	const struct vr_backend_entry *e;
 	const struct vr_driver *drv;
@@ -79,22 +116,8 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 	if (opts && opts->version != VR_BACKEND_OPTIONS_VERSION)
 		return vr_error_set(VR_EINVALID, "backend options version %u "
 		    "is not %u", opts->version, VR_BACKEND_OPTIONS_VERSION);
-	for (e = registry; e->name; e++)
-		if (strlen(e->name) == klen &&
-		    strncmp(e->name, kind_target, klen) == 0)
-			break;
-	if (!e->name) {
-		char names[256] = "";
-
-		for (e = registry; e->name; e++) {
-			if (e != registry)
-				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-			strncat(names, e->name,
-			    sizeof(names) - strlen(names) - 1);
-		}
-		return vr_error_set(VR_EINVALID, "unknown backend '%.*s' "
-		    "(this vmrecon has: %s)", (int)klen, kind_target, names);
-	}
+	if (!(e = entry_find(kind_target)))
+		return VR_EINVALID;
 	if (!(drv = entry_driver(e)))
 		return vr_error_last()->code;
 	b = vr_calloc(1, sizeof(*b));
