@@ -270,6 +270,15 @@ opts_end(struct vr_opts *p)
 	p->ind = optind;
 	p->opt = NULL;
 	p->arg = NULL;
+	/* `apply edge.yaml`: files come with -f, as kubectl takes them, so a
+	 * stray word is never taken for one; say how */
+	if (c && c->max_args == 0 && n > 0 && vr_opts_find(p->cmd,
+	    VR_OPT_FILE)) {
+		vr_cli_error("%s takes its files with -f: did you mean "
+		    "'vmrecon %s -f %s'?", p->cmd, p->cmd, p->argv[optind]);
+		vr_opts_usage(stderr, p->cmd);
+		return VR_OPTS_ERROR;
+	}
 	for (i = 0; i < p->nrows; i++) {
 		const struct vr_option *o = p->rows[i];
 
