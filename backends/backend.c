@@ -39,6 +39,7 @@ struct vr_backend {
 	const struct vr_driver *drv;
 	void *conn;
 	char *desc;
+	char *implicit; /* vr_backend_set_implicit's file */
 };
 
 const struct vr_backend_entry *
@@ -140,7 +141,21 @@ vr_backend_free(struct vr_backend *b)
 	if (b->drv->close)
 		b->drv->close(b->conn);
 	free(b->desc);
+	free(b->implicit);
 	free(b);
+}
+
+void
+vr_backend_set_implicit(struct vr_backend *b, const char *file)
+{
+	free(b->implicit);
+	b->implicit = vr_strdup(file);
+}
+
+const char *
+vr_backend_implicit(const struct vr_backend *b)
+{
+	return b->implicit;
 }
 
 const char *

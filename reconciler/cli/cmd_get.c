@@ -303,8 +303,8 @@ cmd_get(int argc, char **argv)
 		code = vr_opts_exit(rc);
 		goto out;
 	}
-	if (!c.state_dir)
-		c.state_dir = vr_statedir_default();
+	if (vr_cli_settle(&c) < 0)
+		goto out;
 	/* without --record get writes nothing: no dir, no sim file */
 	c.read_only = !record;
 	rc = vr_statedir_open(&sd, c.state_dir, record);

@@ -106,8 +106,8 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 			goto out;
 		}
 	file = plan_path ? plan_path : nfiles == 1 ? files[0] : "the files";
-	if (!c.state_dir)
-		c.state_dir = vr_statedir_default();
+	if (vr_cli_settle(&c) < 0)
+		goto out;
 
 	if (vr_ops_open(&ops, &oo) < 0) {
 		vr_cli_error("%s", vr_error_msg());

@@ -16,19 +16,22 @@ cmd_validate(int argc, char **argv)
 {
 	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
 	struct vr_specfiles sf = { NULL, 0 };
+	struct vr_cli_common c;
 	struct vr_opts p;
 	const char **args = vr_calloc((size_t)argc + 1, sizeof(*args));
 	bool recursive = false;
 	size_t i, nargs = 0;
 	int rc, bad = 0;
 
+	vr_cli_common_init(&c);
 	vr_opts_init(&p, "validate", argc, argv);
 	while ((rc = vr_opts_next(&p)) > 0) {
 		if (rc == VR_OPT_FILE)
 			args[nargs++] = p.arg;
 		else if (rc == VR_OPT_RECURSIVE)
 			recursive = true;
-		else if (vr_ops_option(&oo, &p) < 0) {
+		else if (!vr_cli_common_option(&c, &p) &&
+		    vr_ops_option(&oo, &p) < 0) {
 			free(args);
 			return VR_EXIT_ERROR;
 		}
@@ -37,6 +40,13 @@ cmd_validate(int argc, char **argv)
 		free(args);
 		return vr_opts_exit(rc);
 	}
+	/* validate uses no setting: --context only has to name one */
+	if (c.context && vr_cli_settle(&c) < 0) {
+		vr_cli_common_clear(&c);
+		free(args);
+		return VR_EXIT_ERROR;
+	}
+	vr_cli_common_clear(&c);
 	for (rc = p.ind; rc < argc; rc++)
 		args[nargs++] = argv[rc];
 	if (nargs == 0) {

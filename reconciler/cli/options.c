@@ -12,7 +12,10 @@
 #define C_REPORT (VR_C_DIFF | VR_C_APPLY | VR_C_WATCH)
 #define C_HTTP (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY)
 #define C_ALL (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | \
-	VR_C_STATUS | VR_C_WATCH | VR_C_VERSION)
+	VR_C_STATUS | VR_C_WATCH | VR_C_VERSION | VR_C_CONFIG)
+/* the settings a context holds (config.h), and `config view` shows */
+#define C_BACKEND (VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH | \
+	VR_C_CONFIG)
 #define SEC 1000LL
 #define DMAX VR_DURATION_MAX_MS
 
@@ -22,16 +25,20 @@ const struct vr_option vr_options[] = {
 	  "accept history that is not a fast-forward of the last applied "
 	  "commit" },
 	{ "backend", 'b', VR_ARG_STRING, "KIND[:TARGET]", "sim",
-	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0, VR_OPT_BACKEND,
+	  C_BACKEND, 0, VR_OPT_BACKEND,
 	  0, 0, "the backend: sim, eflow, qemu or libvirt, and its target" },
 	{ "backend-timeout", 0, VR_ARG_DURATION, "DURATION", NULL,
-	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
+	  C_BACKEND, 0,
 	  VR_OPT_BACKEND_TIMEOUT, 100, 24 * 3600 * SEC,
 	  "the longest one backend call or wait may take; unset, eflow "
 	  "allows 120s, qemu and libvirt 30s" },
 	{ "ca-file", 0, VR_ARG_PATH, "FILE", NULL, C_HTTP | VR_C_WATCH, 0,
 	  VR_OPT_CA_FILE, 0, 0,
 	  "trust the CAs in this PEM file instead of the system's" },
+	{ "color", 0, VR_ARG_ENUM, "auto|always|never", "auto",
+	  VR_C_DIFF | VR_C_APPLY, 0, VR_OPT_COLOR, 0, 0,
+	  "colour the plan: auto (on a terminal, without NO_COLOR or "
+	  "TERM=dumb), always or never" },
 	{ "commit-status", 0, VR_ARG_ENUM, "github|gitea|gitlab", NULL,
 	  VR_C_WATCH, 0, VR_OPT_COMMIT_STATUS, 0, 0,
 	  "post each applied commit's state to this Git server's API" },
@@ -44,13 +51,17 @@ const struct vr_option vr_options[] = {
 	{ "commit-status-url", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, 0,
 	  VR_OPT_COMMIT_STATUS_URL, 0, 0,
 	  "the API base URL, if --repo does not tell" },
+	{ "context", 0, VR_ARG_STRING, "NAME", NULL, C_ALL,
+	  0, VR_OPT_CONTEXT, 0, 0, "use this context of the config file "
+	  "instead of its currentContext" },
 	{ "file", 'f', VR_ARG_PATH, "FILE|DIR|URL", NULL,
 	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, VR_C_DIFF,
 	  VR_OPT_FILE, 0, 0, "the desired state: a file, a directory of "
 	  ".yaml/.yml/.json files, - for stdin, or an https URL; repeatable" },
 	{ "help", 'h', VR_ARG_NONE, NULL, NULL, C_ALL, 0, VR_OPT_HELP, 0, 0,
 	  "print this help and exit" },
-	{ "hostname", 0, VR_ARG_STRING, "NAME", NULL, VR_C_WATCH, 0,
+	{ "hostname", 0, VR_ARG_STRING, "NAME", NULL,
+	  VR_C_WATCH | VR_C_CONFIG, 0,
 	  VR_OPT_HOSTNAME, 0, 0,
 	  "this host's name for {hostname}, statuses and metric labels" },
 	{ "http-timeout", 0, VR_ARG_DURATION, "DURATION", "30s", C_HTTP, 0,
@@ -83,7 +94,8 @@ const struct vr_option vr_options[] = {
 	{ "output", 'o', VR_ARG_ENUM, "yaml|json", "yaml", VR_C_GET, 0,
 	  VR_OPT_OUTPUT, 0, 0, "output format" },
 	{ "output", 'o', VR_ARG_ENUM, "text|json", "text",
-	  VR_C_DIFF | VR_C_APPLY | VR_C_STATUS, 0, VR_OPT_OUTPUT, 0, 0,
+	  VR_C_DIFF | VR_C_APPLY | VR_C_STATUS | VR_C_CONFIG, 0,
+	  VR_OPT_OUTPUT, 0, 0,
 	  "output format" },
 	{ "path", 0, VR_ARG_STRING, "PATH", NULL, VR_C_WATCH, VR_C_WATCH,
 	  VR_OPT_PATH, 0, 0, "this host's file in the repository; "
@@ -109,7 +121,7 @@ const struct vr_option vr_options[] = {
 	  "the private key for an ssh repository (KEY.pub beside it)" },
 	{ "state-dir", 0, VR_ARG_DIR, "DIR",
 	  "/var/lib/vmrecon as root, else $XDG_STATE_HOME/vmrecon",
-	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_STATUS | VR_C_WATCH, 0,
+	  C_BACKEND | VR_C_STATUS, 0,
 	  VR_OPT_STATE_DIR, 0, 0, "the state directory" },
 	{ "timeout", 0, VR_ARG_DURATION, "DURATION", "60s", VR_C_WATCH, 0,
 	  VR_OPT_TIMEOUT, 100, DMAX, "the longest one fetch may take" },
@@ -129,7 +141,8 @@ const struct vr_opts_cmd vr_opts_cmds[] = {
 	{ "validate", VR_C_VALIDATE }, { "diff", VR_C_DIFF },
 	{ "apply", VR_C_APPLY }, { "get", VR_C_GET },
 	{ "status", VR_C_STATUS }, { "watch", VR_C_WATCH },
-	{ "version", VR_C_VERSION }, { NULL, 0 }
+	{ "version", VR_C_VERSION }, { "config", VR_C_CONFIG },
+	{ NULL, 0 }
 };
 
 unsigned

@@ -179,7 +179,7 @@ json_t *
 vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
     bool applied)
 {
-	json_t *vms = json_array();
+	json_t *vms = json_array(), *doc;
 	size_t i, j;
 
 	for (i = 0; i < p->nvms; i++) {
@@ -231,5 +231,11 @@ vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
 		}
 		json_array_append_new(vms, vm);
 	}
-	return json_pack("{s:i, s:o}", "formatVersion", 1, "vms", vms);
+	doc = json_pack("{s:i, s:o}", "formatVersion", 1, "vms", vms);
+	/* no backend was given: say it is the built-in sim (cli.c) */
+	if (vr_backend_implicit(b))
+		json_object_set_new(doc, "implicitBackend", json_pack("{s:s, "
+		    "s:s}", "backend", vr_backend_kind(b), "file",
+		    vr_backend_implicit(b)));
+	return doc;
 }
