@@ -325,10 +325,10 @@ opts_end(struct vr_opts *p)
 static const struct { const char *word, *hint; } option_hints[] = {
 	{ "dry-run", "'vmrecon diff' shows the plan and changes nothing" },
 	{ "plan", "'vmrecon diff' shows the plan and changes nothing" },
-	{ "no-color", "colour is off when NO_COLOR is set, TERM is dumb or "
-	  "the output is not a terminal" },
-	{ "no-colour", "colour is off when NO_COLOR is set, TERM is dumb or "
-	  "the output is not a terminal" },
+	{ "no-color", "use --color never (colour is off anyway when NO_COLOR "
+	  "is set, TERM is dumb or the output is not a terminal)" },
+	{ "no-colour", "use --color never (colour is off anyway when NO_COLOR "
+	  "is set, TERM is dumb or the output is not a terminal)" },
 	{ "filename", "-f FILE|DIR" },
 	{ "verbose", "VMRECON_QEMU_VERBOSE=1 or VMRECON_LIBVIRT_VERBOSE=1 "
 	  "(see vmrecon(1), ENVIRONMENT)" },
