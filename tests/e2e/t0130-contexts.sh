@@ -72,6 +72,11 @@ expect_in "$T/err" "VMRECON_BACKEND_TIMEOUT: 'soon' is not a duration" "is named
 run "$VMRECON" config view
 expect_in "$T/out" "backend          sim:$TT/a.json  (context a in $CF)" "config view in text names each origin"
 
+run env VMRECON_CONFIG="$VR_TOP/examples/config.yaml" "$VMRECON" config get-contexts
+expect_rc 0 "examples/config.yaml loads"
+expect_eq "$(awk 'NR > 1 { print ($1 == "*" ? $2 : $1) }' "$T/out" | tr '\n' ' ')" \
+	"edge01 edge02 lab-qemu " "with the contexts its comments describe"
+
 # ---- a command uses the context: no -b, no --state-dir ----
 run "$VMRECON" apply -f "$EX"
 expect_rc 0 "apply with the current context alone"
