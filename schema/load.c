@@ -670,16 +670,9 @@ vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
 	int rc = 0;
 
 	*out = NULL;
-	if (len > VR_SPEC_MAX_BYTES) {
-		vr_diags_add(diags, path, 0, 0, "larger than the limit of %d "
-		    "bytes", VR_SPEC_MAX_BYTES);
-		return vr_error_set(VR_EINVALID, "'%s' is not valid", path);
-	}
-	memset(&L, 0, sizeof(L));
-	L.path = path;
-	L.buf = buf;
-	L.len = len;
-	L.diags = diags;
+	if ((rc = vr_yload_init(&L, diags, path, buf, len,
+	    VR_SPEC_MAX_BYTES)) < 0)
+		return rc;
 	L.on_doc = doc_end;
 	L.ctx = &vms;
 	L.synonyms = synonyms;
@@ -693,13 +686,8 @@ vr_spec_load_buffer(struct vr_spec **out, struct vr_diags *diags,
 		    "documents");
 	check_names(&L, vms.v, vms.n);
 	vr_yload_end(&L);
-	vr_diags_sort(diags);
-	if (diags->n > before) {
-		rc = vr_error_set(VR_EINVALID, "'%s' is not valid: %zu "
-		    "problem%s", path, diags->n - before,
-		    diags->n - before == 1 ? "" : "s");
+	if ((rc = vr_yload_verdict(&L, before)) < 0)
 		goto out;
-	}
 	spec = vr_calloc(1, sizeof(*spec));
 	spec->path = vr_strdup(path);
 	spec->vms = vms.v ? vms.v : vr_calloc(1, sizeof(*spec->vms));
@@ -724,14 +712,8 @@ vr_spec_load_file(struct vr_spec **out, struct vr_diags *diags,
 	int rc;
 
 	*out = NULL;
-	rc = vr_file_read(&buf, &len, path, VR_SPEC_MAX_BYTES);
-	if (rc == VR_EINVALID) {
-		/* too large: a problem with the file, not with reading it */
-		vr_diags_add(diags, path, 0, 0, "larger than the limit of %d "
-		    "bytes", VR_SPEC_MAX_BYTES);
-		return rc;
-	}
-	if (rc < 0)
+	if ((rc = vr_yload_read(&buf, &len, diags, path, -1,
+	    VR_SPEC_MAX_BYTES)) < 0)
 		return rc;
 	rc = vr_spec_load_buffer(out, diags, path, buf, len);
 	free(buf);

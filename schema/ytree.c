@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "util/error.h"
+#include "util/fileio.h"
 #include "suggest.h"
 #include "ytree.h"
 
@@ -819,6 +820,48 @@ vr_yget_cstr(struct vr_yload *L, const struct vr_ynode *v, const char *what_)
 		return NULL;
 	}
 	return vr_strndup(n->s, n->len);
+}
+
+int
+vr_yload_init(struct vr_yload *L, struct vr_diags *diags, const char *path,
+    const char *buf, size_t len, size_t max)
+{
+	memset(L, 0, sizeof(*L));
+	L->path = path;
+	L->buf = buf;
+	L->len = len;
+	L->diags = diags;
+	if (len <= max)
+		return 0;
+	vr_diags_add(diags, path, 0, 0, "larger than the limit of %zu bytes",
+	    max);
+	return vr_error_set(VR_EINVALID, "'%s' is not valid", path);
+}
+
+int
+vr_yload_read(char **buf, size_t *len, struct vr_diags *diags,
+    const char *path, int fd, size_t max)
+{
+	int rc = fd < 0 ? vr_file_read(buf, len, path, max) :
+	    vr_file_read_fd(buf, len, fd, path, max);
+
+	if (rc == VR_EINVALID) /* too large: a problem of the file */
+		vr_diags_add(diags, path, 0, 0, "larger than the limit of %zu "
+		    "bytes", max);
+	return rc;
+}
+
+int
+vr_yload_verdict(struct vr_yload *L, size_t before)
+{
+	size_t n;
+
+	vr_diags_sort(L->diags);
+	n = L->diags->n - before;
+	if (n == 0)
+		return 0;
+	return vr_error_set(VR_EINVALID, "'%s' is not valid: %zu problem%s",
+	    L->path, n, n == 1 ? "" : "s");
 }
 
 void

@@ -17,11 +17,11 @@
  * alias events per stream, VR_YMAX_EXPANSION nodes added by all aliases
  * together; at most VR_YMAX_DIAGS problems are listed.  Tags are refused.
  *
- * Use: fill path, buf, len, diags and on_doc (and ctx, synonyms, top_home
- * if wanted) in a zeroed struct vr_yload; vr_yload_parse() calls on_doc
- * for each document with its tree, which is freed after it returns; then
- * report what spans documents with vr_ybad() (checking = true), call
- * vr_yload_end() to put the problems in diags, and vr_yload_free().
+ * Use: vr_yload_init(), then set on_doc (and ctx, synonyms, top_home if
+ * wanted); vr_yload_parse() calls on_doc for each document with its tree,
+ * which is freed after it returns; then report what spans documents with
+ * vr_ybad() (checking = true), call vr_yload_end() to put the problems in
+ * diags, vr_yload_verdict() for the answer, and vr_yload_free().
  */
 #ifndef VR_YTREE_H
 #define VR_YTREE_H
@@ -101,6 +101,17 @@ struct vr_yload {
 	size_t naliases, expansion;
 };
 
+/* Start reading `len` bytes of `path`, its problems for `diags`: 0, or
+ * VR_EINVALID when len passes `max` (said in diags, as the file's). */
+int vr_yload_init(struct vr_yload *L, struct vr_diags *diags,
+    const char *path, const char *buf, size_t len, size_t max);
+
+/* Read at most `max` bytes of file `path` ("-": stdin), or of `fd` if it
+ * is not -1.  A larger file is a problem of the file, said in diags
+ * (VR_EINVALID); failing to read it is VR_ENOTFOUND or VR_ERROR. */
+int vr_yload_read(char **buf, size_t *len, struct vr_diags *diags,
+    const char *path, int fd, size_t max);
+
 /* Read the stream, calling on_doc as each document ends.  Stops at the
  * first syntax error or limit (L->fatal); documents completed before it
  * have been checked. */
@@ -108,6 +119,10 @@ void vr_yload_parse(struct vr_yload *L);
 
 /* The problems found, parse then check, into L->diags (capped). */
 void vr_yload_end(struct vr_yload *L);
+
+/* After vr_yload_end: L->diags sorted, and 0 when no problem was added
+ * since it held `before`, else VR_EINVALID saying how many. */
+int vr_yload_verdict(struct vr_yload *L, size_t before);
 
 void vr_yload_free(struct vr_yload *L);
 

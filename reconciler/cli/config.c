@@ -262,20 +262,15 @@ vr_config_load_buffer(struct vr_config **out, struct vr_diags *diags,
 	struct load ld = { cfg, 0 };
 	struct vr_yload L;
 	size_t before = diags->n;
+	int rc;
 
 	*out = NULL;
 	cfg->path = vr_strdup(path);
-	if (len > VR_CONFIG_MAX_BYTES) {
-		vr_diags_add(diags, path, 0, 0, "larger than the limit of %d "
-		    "bytes", VR_CONFIG_MAX_BYTES);
+	if ((rc = vr_yload_init(&L, diags, path, buf, len,
+	    VR_CONFIG_MAX_BYTES)) < 0) {
 		vr_config_free(cfg);
-		return vr_error_set(VR_EINVALID, "'%s' is not valid", path);
+		return rc;
 	}
-	memset(&L, 0, sizeof(L));
-	L.path = path;
-	L.buf = buf;
-	L.len = len;
-	L.diags = diags;
 	L.on_doc = doc_end;
 	L.ctx = &ld;
 	L.synonyms = synonyms;
@@ -287,13 +282,11 @@ vr_config_load_buffer(struct vr_config **out, struct vr_diags *diags,
 		    "'apiVersion: " VR_API_VERSION "', 'kind: "
 		    VR_CONFIG_KIND "' and 'contexts'");
 	vr_yload_end(&L);
+	rc = vr_yload_verdict(&L, before);
 	vr_yload_free(&L);
-	vr_diags_sort(diags);
-	if (diags->n > before) {
+	if (rc < 0) {
 		vr_config_free(cfg);
-		return vr_error_set(VR_EINVALID, "'%s' is not valid: %zu "
-		    "problem%s", path, diags->n - before,
-		    diags->n - before == 1 ? "" : "s");
+		return rc;
 	}
 	cfg->text = vr_strndup(buf, len);
 	cfg->len = len;
@@ -312,13 +305,8 @@ vr_config_load(struct vr_config **out, struct vr_diags *diags,
 	*out = NULL;
 	if ((fd = vr_trust_open(path, "config")) < 0)
 		return fd;
-	rc = vr_file_read_fd(&buf, &len, fd, path, VR_CONFIG_MAX_BYTES);
+	rc = vr_yload_read(&buf, &len, diags, path, fd, VR_CONFIG_MAX_BYTES);
 	close(fd);
-	if (rc == VR_EINVALID) {
-		vr_diags_add(diags, path, 0, 0, "larger than the limit of %d "
-		    "bytes", VR_CONFIG_MAX_BYTES);
-		return rc;
-	}
 	if (rc < 0)
 		return rc;
 	rc = vr_config_load_buffer(out, diags, path, buf, len);

@@ -72,8 +72,8 @@ expect_in "$T/err" "VMRECON_BACKEND_TIMEOUT: 'soon' is not a duration" "is named
 run "$VMRECON" config view
 expect_in "$T/out" "backend          sim:$TT/a.json  (context a in $CF)" "config view in text names each origin"
 
-run env VMRECON_CONFIG="$VR_TOP/examples/config.yaml" "$VMRECON" config get-contexts
-expect_rc 0 "examples/config.yaml loads"
+run env VMRECON_CONFIG="$VR_TOP/examples/contexts/config.yaml" "$VMRECON" config get-contexts
+expect_rc 0 "examples/contexts/config.yaml loads"
 expect_eq "$(awk 'NR > 1 { print ($1 == "*" ? $2 : $1) }' "$T/out" | tr '\n' ' ')" \
 	"edge01 edge02 lab-qemu " "with the contexts its comments describe"
 

@@ -129,7 +129,7 @@ expect_rc 2 "a sim diff of the installed example"
 expect_in "$T/err" "this is the simulated host in $T/s/sim.json" "with the note that it is the simulated host"
 run env VMRECON=/usr/bin/vmrecon sh "$EX/saved-plan.sh" "$T/plan"
 expect_rc 0 "the installed saved-plan example runs"
-run env VMRECON_CONFIG="$EX/config.yaml" /usr/bin/vmrecon config get-contexts
+run env VMRECON_CONFIG="$EX/contexts/config.yaml" /usr/bin/vmrecon config get-contexts
 expect_in "$T/out" "lab-qemu" "the installed config example loads (root-owned: trusted)"
 SRV=$T/srv.git W=$T/w
 git_fixture "$SRV" "$W"

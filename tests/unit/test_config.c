@@ -136,73 +136,67 @@ TEST(test_config__problems)
 	}
 }
 
+/* Write a config into DIR/SUB/vmrecon/config.yaml; its path. */
+static char *
+put_config(const char *dir, const char *sub)
+{
+	char *d = vr_asprintf("%s%s/vmrecon", dir, sub);
+
+	CHECK_INT(vr_mkdir_p(d, 0700), 0);
+	unit_write(d, "config.yaml", HEAD);
+	free(d);
+	return vr_asprintf("%s%s/vmrecon/config.yaml", dir, sub);
+}
+
+/* vr_config_path for `euid` is `want`, and named by VMRECON_CONFIG or not */
+static void
+check_path(unsigned euid, const char *want, bool want_named)
+{
+	bool named;
+	char *p = vr_config_path(euid, &named);
+
+	CHECK_STR(p, want);
+	CHECK(named == want_named);
+	free(p);
+}
+
 TEST(test_config__which_file)
 {
-	char *p, *home = vr_asprintf("%s/home", unit_tmpdir());
+	char *home = vr_asprintf("%s/home", unit_tmpdir());
 	char *xdg = vr_asprintf("%s/xdg", unit_tmpdir()), *file;
-	char *old_home = getenv("HOME") ? vr_strdup(getenv("HOME")) : NULL;
-	char *old_xdg = getenv("XDG_CONFIG_HOME") ?
-	    vr_strdup(getenv("XDG_CONFIG_HOME")) : NULL;
-	char *old_cfg = getenv("VMRECON_CONFIG") ?
-	    vr_strdup(getenv("VMRECON_CONFIG")) : NULL;
-	bool named;
+	const char *keep[] = { "HOME", "XDG_CONFIG_HOME", "VMRECON_CONFIG" };
+	char *old[3];
+	size_t i;
 
+	for (i = 0; i < 3; i++)
+		old[i] = getenv(keep[i]) ? vr_strdup(getenv(keep[i])) : NULL;
 	unsetenv("VMRECON_CONFIG");
 	setenv("HOME", home, 1);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 	/* root: the machine's file, whatever HOME and XDG say */
-	p = vr_config_path(0, &named);
-	CHECK_STR(p, VR_CONFIG_SYSTEM);
-	CHECK(!named);
-	free(p);
+	check_path(0, VR_CONFIG_SYSTEM, false);
 	/* a user without a file of their own: the machine's */
-	p = vr_config_path(1000, &named);
-	CHECK_STR(p, VR_CONFIG_SYSTEM);
-	free(p);
+	check_path(1000, VR_CONFIG_SYSTEM, false);
 	/* with one: theirs */
-	file = vr_asprintf("%s/vmrecon", xdg);
-	CHECK_INT(vr_mkdir_p(file, 0700), 0);
-	unit_write(file, "config.yaml", HEAD);
-	free(file);
-	file = vr_asprintf("%s/vmrecon/config.yaml", xdg);
-	p = vr_config_path(1000, &named);
-	CHECK_STR(p, file);
-	free(p);
+	file = put_config(xdg, "");
+	check_path(1000, file, false);
 	free(file);
 	/* without XDG_CONFIG_HOME: ~/.config, when there is one */
 	unsetenv("XDG_CONFIG_HOME");
-	p = vr_config_path(1000, &named);
-	CHECK_STR(p, VR_CONFIG_SYSTEM);
-	free(p);
-	file = vr_asprintf("%s/.config/vmrecon", home);
-	CHECK_INT(vr_mkdir_p(file, 0700), 0);
-	unit_write(file, "config.yaml", HEAD);
-	free(file);
-	file = vr_asprintf("%s/.config/vmrecon/config.yaml", home);
-	p = vr_config_path(1000, &named);
-	CHECK_STR(p, file);
-	free(p);
+	check_path(1000, VR_CONFIG_SYSTEM, false);
+	file = put_config(home, "/.config");
+	check_path(1000, file, false);
 	/* a relative XDG_CONFIG_HOME is ignored, as the spec says */
 	setenv("XDG_CONFIG_HOME", "rel", 1);
-	p = vr_config_path(1000, &named);
-	CHECK_STR(p, file);
-	free(p);
-	unsetenv("XDG_CONFIG_HOME");
+	check_path(1000, file, false);
 	/* VMRECON_CONFIG names the one file, for root too */
 	setenv("VMRECON_CONFIG", "/x/y.yaml", 1);
-	p = vr_config_path(0, &named);
-	CHECK_STR(p, "/x/y.yaml");
-	CHECK(named);
-	free(p);
+	check_path(0, "/x/y.yaml", true);
 	/* the process's environment as it was, for the tests after this */
-	old_home ? setenv("HOME", old_home, 1) : unsetenv("HOME");
-	old_xdg ? setenv("XDG_CONFIG_HOME", old_xdg, 1) :
-	    unsetenv("XDG_CONFIG_HOME");
-	old_cfg ? setenv("VMRECON_CONFIG", old_cfg, 1) :
-	    unsetenv("VMRECON_CONFIG");
-	free(old_home);
-	free(old_xdg);
-	free(old_cfg);
+	for (i = 0; i < 3; i++) {
+		old[i] ? setenv(keep[i], old[i], 1) : unsetenv(keep[i]);
+		free(old[i]);
+	}
 	free(file);
 	free(home);
 	free(xdg);
