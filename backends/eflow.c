@@ -942,4 +942,5 @@ const struct vr_driver vr_eflow_driver = {
 	.classify = eflow_classify,
 	.preflight = eflow_preflight,
 	.apply = eflow_apply,
+	.names_fold_case = true,
 };

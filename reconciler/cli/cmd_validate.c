@@ -1,6 +1,10 @@
-/* cmd_validate.c - `vmrecon validate [-f] FILE|DIR...`: check files, touch
- * nothing.  Files come as operands or with -f (as diff and apply take
- * them), directories as specfiles.h says. */
+/* cmd_validate.c - `vmrecon validate [-f] FILE|DIR... [-b KIND]`: check
+ * files, touch nothing.  Files come as operands or with -f (as diff and
+ * apply take them), directories as specfiles.h says, and the files given
+ * are checked as the one desired state apply would make of them: a VM
+ * named in two files is an error, and with a backend whose names ignore
+ * case (eflow) so are names differing only in case.  The backend is not
+ * contacted. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,9 +22,12 @@ cmd_validate(int argc, char **argv)
 	struct vr_specfiles sf = { NULL, 0 };
 	struct vr_opts p;
 	const char **args = vr_calloc((size_t)argc + 1, sizeof(*args));
+	struct vr_spec **specs = NULL;
+	struct vr_diags set = VR_DIAGS_INIT;
+	const char *backend = "sim";
 	bool recursive = false;
-	size_t i, nargs = 0;
-	int rc, bad = 0;
+	size_t i, nargs = 0, nspecs = 0;
+	int rc, bad = 0, fold;
 
 	vr_opts_init(&p, "validate", argc, argv);
 	while ((rc = vr_opts_next(&p)) > 0) {
@@ -28,6 +35,8 @@ cmd_validate(int argc, char **argv)
 			args[nargs++] = p.arg;
 		else if (rc == VR_OPT_RECURSIVE)
 			recursive = true;
+		else if (rc == VR_OPT_BACKEND)
+			backend = p.arg;
 		else if (vr_ops_option(&oo, &p) < 0) {
 			free(args);
 			return VR_EXIT_ERROR;
@@ -42,6 +51,11 @@ cmd_validate(int argc, char **argv)
 	if (nargs == 0) {
 		vr_cli_error("validate needs a file: validate FILE... or "
 		    "validate -f FILE|DIR");
+		free(args);
+		return VR_EXIT_ERROR;
+	}
+	if ((fold = vr_backend_names_fold_case(backend)) < 0) {
+		vr_cli_error("%s", vr_error_msg());
 		free(args);
 		return VR_EXIT_ERROR;
 	}
@@ -69,9 +83,30 @@ cmd_validate(int argc, char **argv)
 			bad = 1;
 		}
 		vr_diags_free(&d);
-		vr_spec_free(spec);
 		free(rev);
+		if (rc == 0) { /* kept for the check of the whole set */
+			specs = vr_realloc(specs, (nspecs + 1) *
+			    sizeof(*specs));
+			specs[nspecs++] = spec;
+		} else {
+			vr_spec_free(spec);
+		}
 	}
+	/* the files as one desired state, as apply takes them */
+	vr_specfiles_check_names(&set, (const struct vr_spec *const *)specs,
+	    nspecs, fold);
+	if (set.n) {
+		vr_diags_sort(&set);
+		vr_diags_print(&set, stderr);
+		vr_cli_error("the files name %zu VM%s twice: apply would refuse "
+		    "them%s%s", set.n, set.n == 1 ? "" : "s", fold ?
+		    "; on " : "", fold ? backend : "");
+		bad = 1;
+	}
+	vr_diags_free(&set);
+	for (i = 0; i < nspecs; i++)
+		vr_spec_free(specs[i]);
+	free(specs);
 	vr_specfiles_clear(&sf);
 	free(args);
 	return bad ? VR_EXIT_ERROR : VR_EXIT_OK;
