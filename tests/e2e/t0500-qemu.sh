@@ -103,6 +103,9 @@ expect_in "$T/out" "in sync" "second apply says in sync"
 run "$VMRECON" get "${B[@]}"
 expect_rc 0 "get (every VM the backend has)"
 expect_in "$T/out" "name: edge-01" "get prints the VM"
+expect_in "$T/out" "beyond them it needs another command line, which vmrecon cannot give it" \
+	"get's comment: qemu cannot restart for what is beyond the VM's limits"
+expect_not_in "$T/out" "IfNeeded lets apply restart" "and never promises a restart"
 cp "$T/out" "$T/adopted.yaml"
 run "$VMRECON" diff -f "$T/adopted.yaml" "${B[@]}"
 expect_rc 0 "round trip: diff of get's output is in sync"
@@ -165,11 +168,21 @@ expect_in "$T/out" "(restart)" "is a restart-mode change"
 expect_in "$T/out" "maxmem" "whose reason names maxmem"
 run "$VMRECON" apply -f "$T/big.yaml" "${B[@]}"
 expect_rc 3 "apply: beyond maxmem stays pending"
-spec "$T/big2.yaml" edge-01 2 6144 "" IfNeeded
-run "$VMRECON" apply -f "$T/big2.yaml" "${B[@]}"
-expect_rc 1 "apply with IfNeeded: refused, vmrecon cannot restart QEMU"
-expect_in "$T/err" "QEMU's command line" "says it does not own QEMU's command line"
+# IfNeeded cannot help: diff says so up front, apply changes nothing of
+# the VM, not even the vCPU it could add live (issue 25)
+spec "$T/big2.yaml" edge-01 3 6144 "" IfNeeded
+run "$VMRECON" diff -f "$T/big2.yaml" "${B[@]}"
+expect_rc 1 "diff with IfNeeded and a change beyond maxmem: a problem"
+expect_in "$T/err" "memoryInMB: no qemu action can make this change, restartPolicy IfNeeded or not" \
+	"diff says no backend action can make it"
 expect_in "$T/err" "maxmem=6144M" "names the QEMU option that would make it possible"
+expect_in "$T/err" "write restartPolicy: Never" "and the other way out"
+run "$VMRECON" apply -f "$T/big2.yaml" "${B[@]}"
+expect_rc 1 "apply with IfNeeded: refused"
+expect_in "$T/err" "nothing was applied" "says nothing was applied"
+expect_not_in "$T/err" "qemu: add" "sends no hot-plug"
+run "$VMRECON" get edge-01 -o json "${B[@]}"
+expect_eq "$(json_get "$T/out" "d['spec']['cpuCount']")" 2 "the VM kept its 2 vCPUs: nothing of it changed"
 
 # ---- vCPU removal last --------------------------------------------------
 spec "$T/s4.yaml" edge-01 1 1024
