@@ -377,26 +377,6 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 				break;
 			}
 		}
-		/* a change no backend action can make: IfNeeded asks apply
-		 * to make every change, which it cannot, so it refuses the
-		 * VM before anything of it is applied (Never leaves such a
-		 * change pending and applies the rest) */
-		for (j = 0; j < vp->nchanges; j++) {
-			const struct vr_change *c = &vp->changes[j];
-			const struct vr_pos *at = (const struct vr_pos *)
-			    ((const char *)s + vr_fields[c->field].at);
-
-			if (!c->manual || s->restart_policy !=
-			    VR_RESTART_IFNEEDED)
-				continue;
-			vr_diags_add(d, VR_SPEC_FILE(spec, s), at->line,
-			    at->col, "%s: no %s action can make this change, "
-			    "restartPolicy IfNeeded or not: %s; make it "
-			    "yourself, or write restartPolicy: Never to apply "
-			    "the rest and leave this pending",
-			    vr_field_name(c->field), vr_backend_kind(b),
-			    c->reason ? c->reason : "it needs a restart");
-		}
 		vr_backend_preflight(b, h, s, &vp->live, vp->changes,
 		    vp->nchanges, d, VR_SPEC_FILE(spec, s));
 	}

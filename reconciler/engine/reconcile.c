@@ -4,8 +4,10 @@
  *
  * Per VM, apply sends only the changes the policy allows (live ones always,
  * restart ones with restartPolicy: IfNeeded, inside a restart window when
- * the spec has restartWindows: gate.h; never one marked manual, which no
- * backend action can make) in one backend call.  A failed call is reported
+ * the spec has restartWindows: gate.h) in one backend call.  A change
+ * marked manual (no backend action can make it) is never sent: Never
+ * leaves it pending, and IfNeeded, which asks for every change, makes
+ * none of that VM's.  A failed call is reported
  * with what the backend marked applied before it failed, what it sent
  * without seeing it through (unknown, never "not applied"), and what it
  * did not send; nothing is ever called done without observing the VM
@@ -72,14 +74,14 @@ fates_text(const struct vr_vm_plan *vp, const bool *sel, const char *head)
 	char *unknown = field_list(vp, UNKNOWN, sel);
 	char *notdone = field_list(vp, NOT_APPLIED, sel);
 	bool has_unknown = strcmp(unknown, "nothing") != 0;
+	/* "not applied: nothing" only where nothing else follows */
+	bool has_notdone = strcmp(notdone, "nothing") != 0 || !has_unknown;
 	char *s;
 
-	s = vr_asprintf("applied %s: %s%s%s%s%s%s", head, done,
+	s = vr_asprintf("applied %s: %s%s%s%s%s", head, done,
 	    has_unknown ? "; outcome unknown (sent, not seen through; the "
 	    "next pass observes): " : "", has_unknown ? unknown : "",
-	    strcmp(notdone, "nothing") != 0 || !has_unknown ?
-	    "; not applied: " : "", strcmp(notdone, "nothing") != 0 ||
-	    !has_unknown ? notdone : "", "");
+	    has_notdone ? "; not applied: " : "", has_notdone ? notdone : "");
 	free(done);
 	free(unknown);
 	free(notdone);
@@ -258,7 +260,7 @@ pending_text(const struct vr_vm_plan *vp, const bool *sel, size_t applied,
 	size_t manual, restart;
 
 	count_pending(vp, sel, &manual, &restart);
-	if (vp->gate.held && restart)
+	if (vp->gate.held)
 		return vr_asprintf("pending until %s (%s): %zu change%s "
 		    "wait%s for a restart, %zu applied", vp->gate.until ?
 		    vp->gate.when : "no window fits", vp->gate.why,
@@ -303,8 +305,7 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 	ifneeded = vp->spec->restart_policy == VR_RESTART_IFNEEDED &&
 	    !vp->gate.held;
 	for (i = 0; i < vp->nchanges; i++) {
-		/* a manual change is never sent: preflight refuses it with
-		 * IfNeeded, Never leaves it pending */
+		/* a manual change is never sent (see below) */
 		sel[i] = !vp->changes[i].manual &&
 		    (vp->changes[i].mode == VR_MODE_LIVE || ifneeded);
 		if (!sel[i]) {
@@ -315,6 +316,21 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 		gpu_sent |= vp->changes[i].field == VR_FIELD_GPU;
 		sel_changes[nsel++] = vp->changes[i]; /* shallow: see below */
 	}
+	/* IfNeeded asks for every change now; one no backend action can
+	 * make means none of the VM's is made, rather than half of them */
+	for (i = 0; ifneeded && i < vp->nchanges; i++)
+		if (vp->changes[i].manual) {
+			o->result = VR_RESULT_FAILED;
+			o->pending = 0;
+			o->message = vr_asprintf("nothing applied: %s needs "
+			    "what no %s action can do: %s; make it yourself, "
+			    "or write restartPolicy: Never to apply the rest "
+			    "and leave it pending",
+			    vr_field_name(vp->changes[i].field),
+			    vr_backend_kind(b), vp->changes[i].reason ?
+			    vp->changes[i].reason : "a restart");
+			return;
+		}
 	if (vr_interrupted()) {
 		o->result = VR_RESULT_INTERRUPTED;
 		o->message = vr_asprintf("interrupted before its apply: not "
@@ -676,9 +692,8 @@ outcome_unrecorded(struct vr_vm_outcome *oc, const char *why)
 /* Every VM of the pass interrupted before it was reached (an interrupt
  * while observing or checking): what the state dir and a caller see. */
 static void
-all_interrupted(struct vr_reconcile_result *res, const struct vr_spec *spec,
-    struct vr_statedir *sd, const struct vr_reconcile_options *o,
-    const char *when)
+all_interrupted(const struct vr_spec *spec, struct vr_statedir *sd,
+    const struct vr_reconcile_options *o, const char *when)
 {
 	char *msg = vr_asprintf("interrupted %s: not started, nothing sent",
 	    when);
@@ -686,7 +701,6 @@ all_interrupted(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	fprintf(o->err, "vmrecon: %s\n", msg);
 	status_all(sd, spec, o, VR_RESULT_INTERRUPTED, msg);
 	free(msg);
-	(void)res;
 }
 
 int
@@ -709,7 +723,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	    "to them)");
 	rc = vr_plan_build(&plan, &problems, spec, b, sd);
 	if (rc < 0 && vr_interrupted() && o->apply) {
-		all_interrupted(res, spec, sd, o, "while observing the VMs");
+		all_interrupted(spec, sd, o, "while observing the VMs");
 		err = vr_strdup("interrupted while observing the VMs");
 		rc = VR_EINTR;
 		goto out;

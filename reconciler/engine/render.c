@@ -95,12 +95,21 @@ reasons_text(FILE *fp, const struct vr_vm_plan *vp,
 	}
 	for (i = 0; i < vp->nchanges; i++)
 		manual += vp->changes[i].manual;
-	if (manual)
+	if (manual && vp->spec->restart_policy == VR_RESTART_NEVER)
 		fprintf(fp, "    %s%s cannot restart %s this way: make %s "
-		    "yourself as said; apply leaves %s pending with "
-		    "restartPolicy Never and refuses the VM with IfNeeded%s\n",
+		    "yourself as said; apply leaves %s pending%s\n",
 		    color ? C_DIM : "", vr_backend_kind(b), vp->spec->name,
 		    manual == 1 ? "that change" : "those changes",
+		    manual == 1 ? "it" : "them", color ? C_RESET : "");
+	else if (manual)
+		fprintf(fp, "    %s%s cannot restart %s this way, so apply "
+		    "changes nothing of %s%s (restartPolicy IfNeeded asks for "
+		    "every change): make %s yourself as said, or write "
+		    "restartPolicy: Never to apply the rest and leave %s "
+		    "pending%s\n", color ? C_DIM : "", vr_backend_kind(b),
+		    vp->spec->name, vp->spec->name, vp->gate.held ?
+		    " once a restart window opens (until then it is pending)" :
+		    "", manual == 1 ? "that change" : "those changes",
 		    manual == 1 ? "it" : "them", color ? C_RESET : "");
 	else if (vp->spec->restart_policy == VR_RESTART_NEVER)
 		fprintf(fp, "    %srestartPolicy is Never: apply leaves these "
