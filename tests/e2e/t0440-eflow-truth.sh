@@ -10,8 +10,8 @@
 #   - Ctrl-C (SIGINT) or SIGTERM while Set-EflowVM hangs: one line on
 #     stderr naming what is stopped, the launcher killed, the VM recorded
 #     `interrupted` (in flight, unknown), the GPU record left in flight,
-#     the process ended by the signal (130, 143); a second interrupt exits
-#     at once.
+#     the process ended by the signal (130, 143); while observing, the VM
+#     is recorded not started; a second interrupt exits at once.
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/eflow-emu/emu.sh"
 S=$T/s
@@ -72,10 +72,11 @@ unknown_case "Set-EflowVM hangs past --backend-timeout" "{'hang': True, 'match':
 
 # --- interrupts ---------------------------------------------------------------
 # start_hung [OPTIONS]: apply the GPU spec in the background ($pid) and
-# wait until its Set-EflowVM hangs in the emulator ($T/hang.pid)
+# wait until its Set-EflowVM (or the script $MATCH names) hangs in the
+# emulator ($T/hang.pid)
 start_hung() {
 	local t0
-	emu_reset "d['faults'] = {'hang': True, 'match': 'set'}"
+	emu_reset "d['faults'] = {'hang': True, 'match': '${MATCH:-set}'}"
 	rm -rf "$S" "$T/hang.pid"
 	# (env: a script's background job starts with SIGINT ignored, and
 	# vmrecon leaves an ignored signal ignored, as a shell expects)
@@ -120,6 +121,20 @@ interrupted() {
 }
 interrupted INT 130
 interrupted TERM 143
+
+# while the VM is observed, before anything is sent: not started
+MATCH=observe start_hung && {
+	kill -INT "$pid"
+	wait "$pid"
+	RC=$?
+	expect_rc 130 "SIGINT while observing: ended by the signal"
+	expect_in "$T/err" "interrupt received: stopping the observation of the VMs (nothing was sent to them)" \
+		"SIGINT while observing: the line says nothing was sent"
+	expect_eq "$(st "['result']")" interrupted "SIGINT while observing: recorded interrupted"
+	expect_in "$S/status.json" "interrupted while observing the VMs: not started, nothing sent" \
+		"SIGINT while observing: not started"
+	expect_eq "$(nsets)" 0 "SIGINT while observing: no Set-EflowVM was sent"
+}
 
 # a second interrupt while the first one's work still runs: the exit wait
 # for a webhook that never answers (at most 2 s, README "Notifications")
