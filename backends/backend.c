@@ -63,12 +63,45 @@ entry_driver(const struct vr_backend_entry *e)
 	return drv;
 }
 
+/* The registry row of "KIND[:TARGET]", or NULL with the error set. */
+static const struct vr_backend_entry *
+entry_of(const char *kind_target)
+{
+	const char *colon = strchr(kind_target, ':');
+	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
+	const struct vr_backend_entry *e;
+	char names[256] = "";
+
+	for (e = registry; e->name; e++)
+		if (strlen(e->name) == klen &&
+		    strncmp(e->name, kind_target, klen) == 0)
+			return e;
+	for (e = registry; e->name; e++) {
+		if (e != registry)
+			strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+		strncat(names, e->name, sizeof(names) - strlen(names) - 1);
+	}
+	vr_error_set(VR_EINVALID, "unknown backend '%.*s' (this vmrecon has: "
+	    "%s)", (int)klen, kind_target, names);
+	return NULL;
+}
+
+int
+vr_backend_names_fold_case(const char *kind_target)
+{
+	const struct vr_backend_entry *e = entry_of(kind_target);
+
+	if (!e)
+		return VR_EINVALID;
+	/* a module's backend (libvirt) compares names as they are */
+	return e->driver && e->driver->names_fold_case;
+}
+
 int
 vr_backend_open(struct vr_backend **out, const char *kind_target,
     const struct vr_backend_options *opts)
 {
 	const char *colon = strchr(kind_target, ':');
-	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
 	const char *target = colon ? colon + 1 : "";
 	const struct vr_backend_entry *e;
 	const struct vr_driver *drv;
@@ -79,22 +112,8 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 	if (opts && opts->version != VR_BACKEND_OPTIONS_VERSION)
 		return vr_error_set(VR_EINVALID, "backend options version %u "
 		    "is not %u", opts->version, VR_BACKEND_OPTIONS_VERSION);
-	for (e = registry; e->name; e++)
-		if (strlen(e->name) == klen &&
-		    strncmp(e->name, kind_target, klen) == 0)
-			break;
-	if (!e->name) {
-		char names[256] = "";
-
-		for (e = registry; e->name; e++) {
-			if (e != registry)
-				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-			strncat(names, e->name,
-			    sizeof(names) - strlen(names) - 1);
-		}
-		return vr_error_set(VR_EINVALID, "unknown backend '%.*s' "
-		    "(this vmrecon has: %s)", (int)klen, kind_target, names);
-	}
+	if (!(e = entry_of(kind_target)))
+		return VR_EINVALID;
 	if (!(drv = entry_driver(e)))
 		return vr_error_last()->code;
 	b = vr_calloc(1, sizeof(*b));

@@ -118,10 +118,20 @@ struct vr_driver {
 	 * (observe sees them) until flush, which the reconciler calls once at
 	 * the end of a pass, before it records the pass. */
 	int (*flush)(void *conn);
+
+	/* Its VM names compare without regard to case (EFLOW: Windows
+	 * names), so two documents naming one VM in different case are one
+	 * VM; `validate --backend` checks that without opening it. */
+	bool names_fold_case;
 };
 
 /* An open backend: a driver and its connection. */
 struct vr_backend;
+
+/* Whether KIND's VM names compare without regard to case (1 or 0),
+ * without opening it or loading its module; VR_EINVALID for an unknown
+ * KIND. */
+int vr_backend_names_fold_case(const char *kind_target);
 
 /* Open "KIND[:TARGET]"; KIND alone uses the driver's default target. */
 int vr_backend_open(struct vr_backend **out, const char *kind_target,

@@ -909,9 +909,12 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 	}
 	call = set_call((int)cpus, memory_mb, gpu);
 	body = set_body(!live->running, call);
-	/* whatever happens now, the next observe must ask the host again */
+	/* whatever happens now, the next observe must ask the host again,
+	 * and every change is on its way: unknown unless it returns done */
 	e->have_snap = 0;
 	snap_clear(&e->snap);
+	for (i = 0; i < req->nchanges; i++)
+		req->changes[i].sent = true;
 	rc = vr_ps_run(e->ps, live->running ? "Set-EflowVM" :
 	    "Start-EflowVm and Set-EflowVM", body, &text, &len);
 	if (rc == 0)
@@ -939,4 +942,5 @@ const struct vr_driver vr_eflow_driver = {
 	.classify = eflow_classify,
 	.preflight = eflow_preflight,
 	.apply = eflow_apply,
+	.names_fold_case = true,
 };

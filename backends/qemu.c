@@ -7,8 +7,9 @@
  * vCPUs, pc-dimms and PCI devices on free pcie-root-ports.  What does not
  * fit the limits QEMU was started with (maxcpus, slots, maxmem, spare root
  * ports) needs another QEMU command line, which vmrecon does not own: such
- * changes are classified `restart`, their reason names the QEMU option, and
- * apply refuses them even when a restart is allowed.  See qemu.md.
+ * changes are classified `restart` and manual (model.h): their reason names
+ * the QEMU option, restartPolicy IfNeeded is refused up front (plan.c's
+ * preflight) and Never leaves them pending.  See the README's qemu part.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -1103,10 +1104,23 @@ plan_gpu(struct gpu_plan *p, const struct qconn *c, const struct vr_gpu *to)
 	}
 }
 
+static int classify_change(struct qconn *c, struct vr_change *ch);
+
+/* Restart mode on QEMU means another command line, which only the
+ * operator can give it: every such change is manual (model.h), so no
+ * restartPolicy makes apply half-do a VM's spec. */
 static int
 qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 {
-	struct qconn *c = conn;
+	int rc = classify_change(conn, ch);
+
+	ch->manual = rc == 0 && ch->mode == VR_MODE_RESTART;
+	return rc;
+}
+
+static int
+classify_change(struct qconn *c, struct vr_change *ch)
+{
 	const struct qstate *s = &c->st;
 	int64_t cur = s->base_mb + s->plugged_mb;
 	struct gpu_plan gp;
@@ -1525,6 +1539,17 @@ cpus_remove(struct qconn *c, int n)
 	return 0;
 }
 
+/* Step of change ch failed with rc.  Its outcome stays unknown (ch->sent)
+ * unless QEMU refused the change's first command cleanly (a QMP error
+ * reply; the connection still in step), so nothing of it happened. */
+static int
+step_failed(const struct qconn *c, struct vr_change *ch, int rc, bool first)
+{
+	if (first && rc == VR_EBACKEND && vr_qmp_usable(c->q))
+		ch->sent = false;
+	return rc;
+}
+
 static int
 qemu_apply(void *conn, struct vr_apply_request *req)
 {
@@ -1587,44 +1612,57 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	 * double-linked list" (measured 6 of 6 runs, also through libvirt).
 	 * Nothing is hot-plugged after a vCPU unplug in one apply, and the
 	 * notes in qemu.md tell operators the same for the next one.
+	 *
+	 * Each change is marked sent before its first command; a failure
+	 * leaves it unknown unless QEMU refused its only or first command
+	 * (step_failed).
 	 */
 	if (mem && mem->to.i > cur) {
+		mem->sent = true;
 		rc = memory_add(c, mem->to.i - cur);
 		if (rc < 0)
-			return rc;
+			return step_failed(c, mem, rc, true);
 		mem->applied = true;
 	}
 	if (cpu && cpu->to.i > c->st.cpus) {
+		cpu->sent = true;
 		rc = cpus_add(c, (int)(cpu->to.i - c->st.cpus));
 		if (rc < 0)
-			return rc;
+			return step_failed(c, cpu, rc,
+			    cpu->to.i - c->st.cpus == 1);
 		cpu->applied = true;
 	}
+	if (gpu)
+		gpu->sent = gp.nadds > 0 || gp.nremoves > 0;
 	for (i = 0; gpu && i < gp.nadds; i++) {
 		rc = gpu_add(c, gp.adds[i], &port);
 		if (rc < 0)
-			return rc;
+			return step_failed(c, gpu, rc, i == 0);
 	}
 	if (gpu && gp.nremoves == 0)
 		gpu->applied = true;
 	for (i = 0; gpu && i < gp.nremoves; i++) {
 		rc = unplug(c, c->st.gpus[gp.removes[i]].id, "GPU");
 		if (rc < 0)
-			return rc;
+			return step_failed(c, gpu, rc, i == 0 &&
+			    gp.nadds == 0);
 	}
 	if (gpu)
 		gpu->applied = true;
 	if (mem && mem->to.i < cur) {
+		mem->sent = true;
 		rc = memory_remove(c, cur - mem->to.i);
 		if (rc < 0)
-			return rc;
+			return step_failed(c, mem, rc, false);
 	}
 	if (mem)
 		mem->applied = true;
 	if (cpu && cpu->to.i < c->st.cpus) {
+		cpu->sent = true;
 		rc = cpus_remove(c, (int)(c->st.cpus - cpu->to.i));
 		if (rc < 0)
-			return rc;
+			return step_failed(c, cpu, rc,
+			    c->st.cpus - cpu->to.i == 1);
 	}
 	if (cpu)
 		cpu->applied = true;

@@ -54,6 +54,7 @@
 #include "../schema/field.h"
 #include "../schema/util/error.h"
 #include "../schema/util/fileio.h"
+#include "../schema/util/interrupt.h"
 #include "../schema/util/json.h"
 #include "backend.h"
 
@@ -958,8 +959,9 @@ sim_apply(void *conn, struct vr_apply_request *req)
 		/* the restart itself: EFLOW's stop and boot */
 		struct timespec ts = { (time_t)vm->restart_s, 0 };
 
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR &&
+		    !vr_interrupted())
+			; /* an interrupt ends the wait, not the change */
 	}
 	json_object_set_new(vm->obj, "restarts", json_integer(
 	    vm->restarts < INT64_MAX ? vm->restarts + 1 : vm->restarts));

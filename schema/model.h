@@ -175,7 +175,15 @@ struct vr_change {
 	struct vr_value from, to;     /* of the field's kind (field.h) */
 	enum vr_mode mode;            /* set by the backend's classify */
 	char *reason;                 /* why restart (or NULL), set by classify */
+	bool manual;                  /* restart mode that no backend action
+				       * can make (QEMU's command line): only
+				       * an operator can; reason says how.
+				       * Set by classify. */
 	bool applied;                 /* set by the backend's apply */
+	bool sent;                    /* set by the backend's apply when a
+				       * request carrying it left: if it is
+				       * not `applied`, whether it took
+				       * effect is unknown */
 };
 
 /* Names for enums, as the YAML and JSON spell them. */

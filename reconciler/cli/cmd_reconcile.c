@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../../schema/util/error.h"
+#include "../../schema/util/interrupt.h"
 #include "cmd.h"
 #include "ops.h"
 #include "options.h"
@@ -108,6 +109,16 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	file = plan_path ? plan_path : nfiles == 1 ? files[0] : "the files";
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
+	/* apply: an interrupt stops what runs, starts nothing more and
+	 * records each VM's outcome (interrupt.h); diff changes nothing and
+	 * keeps the default */
+	if (apply)
+		vr_interrupt_catch();
+	/* stdout and stderr may share one pipe (cron mail, CI logs): each
+	 * line of the text output goes out when it is written, so the lines
+	 * come in the order they happened */
+	if (apply && c.output == VR_OUTPUT_TEXT)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (vr_ops_open(&ops, &oo) < 0) {
 		vr_cli_error("%s", vr_error_msg());

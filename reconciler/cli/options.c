@@ -22,7 +22,8 @@ const struct vr_option vr_options[] = {
 	  "accept history that is not a fast-forward of the last applied "
 	  "commit" },
 	{ "backend", 'b', VR_ARG_STRING, "KIND[:TARGET]", "sim",
-	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0, VR_OPT_BACKEND,
+	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
+	  VR_OPT_BACKEND,
 	  0, 0, "the backend: sim, eflow, qemu or libvirt, and its target" },
 	{ "backend-timeout", 0, VR_ARG_DURATION, "DURATION", NULL,
 	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,

@@ -60,11 +60,12 @@ change_text(FILE *fp, const struct vr_change *c, bool color)
 
 /* Print restart reasons once when every change shares one. */
 static void
-reasons_text(FILE *fp, const struct vr_vm_plan *vp, bool color)
+reasons_text(FILE *fp, const struct vr_vm_plan *vp,
+    const struct vr_backend *b, bool color)
 {
 	const char *first = NULL;
 	bool same = true;
-	size_t i;
+	size_t i, manual = 0;
 
 	for (i = 0; i < vp->nchanges; i++) {
 		const char *r = vp->changes[i].reason;
@@ -92,7 +93,25 @@ reasons_text(FILE *fp, const struct vr_vm_plan *vp, bool color)
 		    color ? C_DIM : "", vr_field_name(c->field), c->reason,
 		    color ? C_RESET : "");
 	}
-	if (vp->spec->restart_policy == VR_RESTART_NEVER)
+	for (i = 0; i < vp->nchanges; i++)
+		manual += vp->changes[i].manual;
+	if (manual && vp->spec->restart_policy == VR_RESTART_NEVER)
+		fprintf(fp, "    %s%s cannot restart %s this way: make %s "
+		    "yourself as said; apply leaves %s pending%s\n",
+		    color ? C_DIM : "", vr_backend_kind(b), vp->spec->name,
+		    manual == 1 ? "that change" : "those changes",
+		    manual == 1 ? "it" : "them", color ? C_RESET : "");
+	else if (manual)
+		fprintf(fp, "    %s%s cannot restart %s this way, so apply "
+		    "changes nothing of %s%s (restartPolicy IfNeeded asks for "
+		    "every change): make %s yourself as said, or write "
+		    "restartPolicy: Never to apply the rest and leave %s "
+		    "pending%s\n", color ? C_DIM : "", vr_backend_kind(b),
+		    vp->spec->name, vp->spec->name, vp->gate.held ?
+		    " once a restart window opens (until then it is pending)" :
+		    "", manual == 1 ? "that change" : "those changes",
+		    manual == 1 ? "it" : "them", color ? C_RESET : "");
+	else if (vp->spec->restart_policy == VR_RESTART_NEVER)
 		fprintf(fp, "    %srestartPolicy is Never: apply leaves these "
 		    "pending (IfNeeded lets it restart the VM once)%s\n",
 		    color ? C_DIM : "", color ? C_RESET : "");
@@ -133,7 +152,7 @@ vr_render_plan_text(FILE *fp, const struct vr_plan *p,
 			live += c->mode == VR_MODE_LIVE;
 			restart += c->mode == VR_MODE_RESTART;
 		}
-		reasons_text(fp, vp, color);
+		reasons_text(fp, vp, b, color);
 	}
 	if (vms == 0)
 		fprintf(fp, "No changes: %zu VM%s match%s the desired state.\n",
@@ -190,6 +209,9 @@ vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
 			if (c->reason)
 				json_object_set_new(o, "reason",
 				    json_string(c->reason));
+			/* no backend action makes it: an operator must */
+			if (c->manual)
+				json_object_set_new(o, "manual", json_true());
 			if (c->mode == VR_MODE_RESTART && vp->gate.held &&
 			    vp->gate.until) {
 				char utc[32];

@@ -22,6 +22,12 @@
  * last line is ignored: its VM was not done) and the next locking open
  * folds into the files.
  *
+ * The fold is idempotent: every journal line carries a number ("seq"),
+ * greater than any before it in this state dir, and each file keeps the
+ * highest number it holds ("journalSeq").  A replay skips the lines a
+ * file holds already, so a kill between writing the files and removing
+ * the journal cannot put an entry in twice (status history, say).
+ *
  * The lock is flock(2) on "lock": the kernel drops it when the holder dies,
  * so a killed run never leaves it stuck.
  */
@@ -62,6 +68,7 @@ struct vr_statedir {
 	size_t npending, cap;
 	size_t journal_bytes; /* written to the journal since it was folded */
 	bool journal;         /* a journal file may exist */
+	json_int_t seq;       /* the highest journal line number known */
 };
 
 char *
@@ -298,7 +305,9 @@ doc_load(json_t **out, struct vr_statedir *sd, const char *name, size_t max)
 	}
 	if (!json_is_object(doc) || !json_is_object(json_object_get(doc,
 	    "vms")) || json_integer_value(json_object_get(doc,
-	    "formatVersion")) != 1) {
+	    "formatVersion")) != 1 || (json_object_get(doc, "journalSeq") &&
+	    (!json_is_integer(json_object_get(doc, "journalSeq")) ||
+	    json_integer_value(json_object_get(doc, "journalSeq")) < 0))) {
 		json_decref(doc);
 		rc = vr_error_set(VR_EINVALID, "%s: not a vmrecon state file "
 		    "of formatVersion 1", p);
@@ -436,16 +445,28 @@ status_entry_ok(json_t *e)
 
 /* --- the journal ----------------------------------------------------- */
 
-/* Apply the journal's entries of `kind` ("record" or "status") to `doc`.
- * A line without its newline was being written when its writer died: its
- * VM was not done, and it is left out. */
+/* The highest journal line number `doc` holds (0: none). */
+static json_int_t
+doc_seq(const json_t *doc)
+{
+	return json_integer_value(json_object_get(doc, "journalSeq"));
+}
+
+/* Apply the journal's entries of `kind` ("record" or "status") to `doc`,
+ * those numbered above what it holds (a line without a number, written
+ * before lines had one, is applied).  A line without its newline was
+ * being written when its writer died: its VM was not done, and it is left
+ * out. */
 static int
 journal_replay(struct vr_statedir *sd, const char *kind, json_t *doc)
 {
 	char *p = path_in(sd, "journal"), *buf = NULL, *line, *nl;
+	json_int_t held = doc_seq(doc), top = held;
 	size_t len, n = 0, bad = 0;
 	int rc;
 
+	if (sd->seq < held)
+		sd->seq = held;
 	rc = vr_file_read_own(&buf, &len, sd->dir_fd, "journal", p,
 	    JOURNAL_MAX_BYTES);
 	if (rc == VR_ENOTFOUND) {
@@ -459,18 +480,33 @@ journal_replay(struct vr_statedir *sd, const char *kind, json_t *doc)
 		json_t *e = json_loadb(line, (size_t)(nl - line),
 		    JSON_REJECT_DUPLICATES, NULL), *v;
 		const char *vm = json_string_value(json_object_get(e, "vm"));
+		json_t *jseq = json_object_get(e, "seq");
+		json_int_t seq = json_integer_value(jseq);
 
 		n++;
 		v = json_object_get(e, kind);
-		if (!vm || (!json_object_get(e, "record") &&
-		    !status_entry_ok(json_object_get(e, "status"))))
+		if (!vm || (jseq && (!json_is_integer(jseq) || seq < 1)) ||
+		    (!json_object_get(e, "record") &&
+		    !status_entry_ok(json_object_get(e, "status")))) {
 			bad++;
-		else if (v && strcmp(kind, "record") == 0)
+			json_decref(e);
+			continue;
+		}
+		if (seq > sd->seq)
+			sd->seq = seq;
+		if (!v || (jseq && seq <= held)) {
+			/* another kind, or in the file already */
+		} else if (strcmp(kind, "record") == 0) {
 			json_object_set(json_object_get(doc, "vms"), vm, v);
-		else if (v)
+		} else {
 			status_apply(doc, vm, v);
+		}
+		if (v && seq > top)
+			top = seq;
 		json_decref(e);
 	}
+	if (top > held)
+		json_object_set_new(doc, "journalSeq", json_integer(top));
 	if (bad)
 		fprintf(stderr, "vmrecon: warning: %s: %zu of %zu lines are "
 		    "not journal entries; left out\n", p, bad, n);
@@ -495,11 +531,14 @@ pending_add(struct vr_statedir *sd, const char *text)
 	sd->pending[sd->npending++] = '\n';
 }
 
+/* Queue a journal line, numbered after every line before it.  The file
+ * of its kind is loaded (so sd->seq counts what that file holds). */
 static void
 journal_add(struct vr_statedir *sd, const char *name, const char *kind,
     json_t *v)
 {
-	json_t *e = json_pack("{s:s, s:O}", "vm", name, kind, v);
+	json_t *e = json_pack("{s:s, s:I, s:O}", "vm", name, "seq",
+	    ++sd->seq, kind, v);
 	char *text = json_dumps(e, JSON_COMPACT); /* escapes newlines */
 
 	pending_add(sd, text);
@@ -568,6 +607,8 @@ load_applied(struct vr_statedir *sd)
 	if ((rc = doc_load(&doc, sd, "last-applied.json",
 	    APPLIED_MAX_BYTES)) < 0)
 		return rc;
+	if (sd->seq < doc_seq(doc))
+		sd->seq = doc_seq(doc);
 	if (sd->journal && (rc = journal_replay(sd, "record", doc)) < 0) {
 		json_decref(doc);
 		return rc;
@@ -595,6 +636,8 @@ load_status(struct vr_statedir *sd, bool for_write)
 	} else if (rc < 0) {
 		return rc;
 	}
+	if (sd->seq < doc_seq(doc))
+		sd->seq = doc_seq(doc);
 	if (sd->journal && (rc = journal_replay(sd, "status", doc)) < 0) {
 		json_decref(doc);
 		return rc;
@@ -658,6 +701,14 @@ save_dirty(struct vr_statedir *sd)
 	char *text;
 	int rc;
 
+	/* each file holds every journal line numbered so far (journal.c's
+	 * lines are put in memory first): a replay must skip them all */
+	if (sd->applied_dirty && sd->seq)
+		json_object_set_new(sd->applied, "journalSeq",
+		    json_integer(sd->seq));
+	if (sd->status_dirty && sd->seq)
+		json_object_set_new(sd->status, "journalSeq",
+		    json_integer(sd->seq));
 	if (sd->applied_dirty) {
 		if (!(text = doc_text(sd->applied)))
 			return vr_error_set(VR_ENOMEM, "cannot serialize "
@@ -859,6 +910,7 @@ vr_result_name(enum vr_result r)
 	case VR_RESULT_PENDING: return "pending";
 	case VR_RESULT_FAILED: return "failed";
 	case VR_RESULT_DRIFTED: return "drifted";
+	case VR_RESULT_INTERRUPTED: return "interrupted";
 	}
 	return "?";
 }
@@ -904,16 +956,23 @@ vr_statedir_status_put(struct vr_statedir *sd, const char *name,
 int
 vr_statedir_status_read(struct vr_statedir *sd, char **out)
 {
+	json_t *copy;
 	int rc;
 
 	*out = NULL;
 	if ((rc = load_status(sd, false)) < 0)
 		return rc;
-	if (json_object_size(json_object_get(sd->status, "vms")) == 0 &&
-	    json_object_size(sd->status) <= 2)
+	copy = json_copy(sd->status); /* the journal's bookkeeping is not
+				       * status */
+	json_object_del(copy, "journalSeq");
+	if (json_object_size(json_object_get(copy, "vms")) == 0 &&
+	    json_object_size(copy) <= 2) {
+		json_decref(copy);
 		return vr_error_set(VR_ENOTFOUND, "nothing recorded in state "
 		    "dir '%s' yet", sd->path);
-	*out = doc_text(sd->status);
+	}
+	*out = doc_text(copy);
+	json_decref(copy);
 	return *out ? 0 : vr_error_set(VR_ENOMEM, "cannot serialize status");
 }
 

@@ -77,6 +77,9 @@ enum vr_result {
 	VR_RESULT_PENDING,     /* restart-mode changes left pending */
 	VR_RESULT_FAILED,      /* error; message says what was applied */
 	VR_RESULT_DRIFTED,     /* drift seen and not corrected */
+	VR_RESULT_INTERRUPTED, /* apply stopped by an interrupt; message says
+				* what is known (not started, in flight:
+				* unknown, applied but not verified) */
 };
 
 const char *vr_result_name(enum vr_result r);

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "interrupt.h"
 #include "run.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -152,6 +153,8 @@ wait_until(pid_t pid, int *status, int64_t deadline)
 			return 1;
 		if (w < 0 && errno != EINTR)
 			return -1;
+		if (vr_interrupted())
+			return VR_EINTR;
 		if (vr_clock_ms() >= deadline)
 			return 0;
 		if (w == 0)
@@ -210,6 +213,8 @@ pump(struct vr_run *r, int *infd, struct rbuf *ob, struct rbuf *eb,
 		if (pr < 0 && errno != EINTR)
 			return vr_error_set(VR_ERROR, "%s: poll: %s",
 			    r->argv[0], strerror(errno));
+		if (vr_interrupted())
+			return VR_EINTR;
 		for (i = 0; pr > 0 && i < np; i++) {
 			if (!pf[i].revents)
 				continue;
@@ -274,6 +279,11 @@ vr_run(struct vr_run *r)
 	r->out_len = r->err_len = 0;
 	r->out_over = r->err_over = r->timed_out = r->exec_errno = 0;
 	r->exited = r->exit_code = r->signal = 0;
+	if (vr_interrupted()) { /* interrupt.h: nothing new is started */
+		rc = vr_error_set(VR_EINTR, "%s not started: interrupted",
+		    r->argv[0]);
+		goto out;
+	}
 	if ((r->in && pipe2(inp, O_CLOEXEC) < 0) ||
 	    pipe2(outp, O_CLOEXEC) < 0 ||
 	    (!r->err_inherit && pipe2(errp, O_CLOEXEC) < 0) ||
@@ -339,6 +349,10 @@ vr_run(struct vr_run *r)
 	/* Both outputs closed is not an exit: the deadline holds for the
 	 * wait too, so a child that lingers after EOF cannot stall us. */
 	reaped = wait_until(pid, &status, deadline);
+	if (reaped == VR_EINTR) {
+		rc = VR_EINTR;
+		goto out;
+	}
 	if (reaped < 0) {
 		rc = vr_error_set(VR_ERROR, "%s: waitpid: %s", r->argv[0],
 		    strerror(errno));
@@ -359,6 +373,9 @@ out:
 	if (rc == VR_ETIMEOUT)
 		rc = vr_error_set(VR_ETIMEOUT, "%s did not finish within "
 		    "%d ms (killed)", r->argv[0], r->timeout_ms);
+	else if (rc == VR_EINTR && pid > 0)
+		rc = vr_error_set(VR_EINTR, "%s was stopped by the interrupt "
+		    "(killed)", r->argv[0]);
 	for (i = 0; i < 2; i++) {
 		if (inp[i] >= 0)
 			close(inp[i]);

@@ -4,8 +4,9 @@
  * buffers, and end it at a deadline.  The PowerShell launcher, ssh-keygen
  * and the watch daemon's git helper (gitops/gitproto.c) go through vr_run().
  *
- * The child gets its own process group (a deadline or an over-long output
- * kills the whole group), dies with vmrecon (PR_SET_PDEATHSIG, SIGKILL),
+ * The child gets its own process group (a deadline, an over-long output
+ * or an interrupt, interrupt.h, kills the whole group; once interrupted
+ * no child is started), dies with vmrecon (PR_SET_PDEATHSIG, SIGKILL),
  * starts with an empty signal mask and SIGPIPE at its default, and
  * inherits no descriptor but 0, 1 and 2.  Between fork and exec the child
  * makes async-signal-safe calls only, so a program with threads (the watch
@@ -50,7 +51,8 @@ struct vr_run {
 };
 
 /* Run r->argv.  Returns 0 when the child ran and was reaped (read
- * exited/exit_code/signal), VR_ETIMEOUT past the deadline, VR_EINVALID
+ * exited/exit_code/signal), VR_ETIMEOUT past the deadline, VR_EINTR after
+ * an interrupt, VR_EINVALID
  * when stdout passed out_max, VR_ERROR when it could not be started
  * (exec_errno says why if exec failed), with a message naming argv[0].  The
  * child is reaped in every case; what it printed is kept in every case. */

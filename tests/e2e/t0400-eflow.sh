@@ -232,7 +232,8 @@ TMO=2000 fault_case "hangs" "did not finish within 2000 ms (killed)" "{'hang': T
 TMO=2000 fault_case "hangs in Set-EflowVM" \
 	"Set-EflowVM via '$EMU' did not finish within 2000 ms" \
 	"{'hang': True, 'match': 'set'}"
-expect_in "$T/err" "applied before the failure: nothing" "a hang in Set-EflowVM: nothing marked applied"
+expect_in "$T/err" "applied before the failure: nothing; outcome unknown (sent, not seen through; the next pass observes): cpuCount" \
+	"a hang in Set-EflowVM: nothing marked applied, the change sent is unknown"
 fault_case "exits non-zero" \
 	"failed (exit status 5): Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet" \
 	"{'exit': 5, 'stderr': \"Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet\\r\\n\"}"

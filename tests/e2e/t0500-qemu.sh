@@ -103,6 +103,9 @@ expect_in "$T/out" "in sync" "second apply says in sync"
 run "$VMRECON" get "${B[@]}"
 expect_rc 0 "get (every VM the backend has)"
 expect_in "$T/out" "name: edge-01" "get prints the VM"
+expect_in "$T/out" "beyond them it needs another command line, which vmrecon cannot give it" \
+	"get's comment: qemu cannot restart for what is beyond the VM's limits"
+expect_not_in "$T/out" "IfNeeded lets apply restart" "and never promises a restart"
 cp "$T/out" "$T/adopted.yaml"
 run "$VMRECON" diff -f "$T/adopted.yaml" "${B[@]}"
 expect_rc 0 "round trip: diff of get's output is in sync"
@@ -165,24 +168,29 @@ expect_in "$T/out" "(restart)" "is a restart-mode change"
 expect_in "$T/out" "maxmem" "whose reason names maxmem"
 run "$VMRECON" apply -f "$T/big.yaml" "${B[@]}"
 expect_rc 3 "apply: beyond maxmem stays pending"
-spec "$T/big2.yaml" edge-01 2 6144 "" IfNeeded
+# IfNeeded cannot help: diff says so up front, apply changes nothing of
+# the VM, not even the vCPU it could add live (issue 25)
+spec "$T/big2.yaml" edge-01 3 6144 "" IfNeeded
+run "$VMRECON" diff -f "$T/big2.yaml" "${B[@]}"
+expect_rc 2 "diff with IfNeeded and a change beyond maxmem"
+expect_in "$T/out" "qemu cannot restart edge-01 this way, so apply changes nothing of edge-01" \
+	"diff says no backend action can make it, so nothing of the VM will be applied"
+expect_in "$T/out" "maxmem=6144M" "names the QEMU option that would make it possible"
+expect_in "$T/out" "write restartPolicy: Never" "and the other way out"
 run "$VMRECON" apply -f "$T/big2.yaml" "${B[@]}"
-expect_rc 1 "apply with IfNeeded: refused, vmrecon cannot restart QEMU"
-expect_in "$T/err" "QEMU's command line" "says it does not own QEMU's command line"
-expect_in "$T/err" "maxmem=6144M" "names the QEMU option that would make it possible"
+expect_rc 1 "apply with IfNeeded: refused"
+expect_in "$T/err" "edge-01: nothing applied: memoryInMB needs what no qemu action can do" \
+	"says nothing was applied, and why"
+expect_not_in "$T/err" "qemu: add" "sends no hot-plug"
+run "$VMRECON" get edge-01 -o json "${B[@]}"
+expect_eq "$(json_get "$T/out" "d['spec']['cpuCount']")" 2 "the VM kept its 2 vCPUs: nothing of it changed"
 
 # ---- vCPU removal last --------------------------------------------------
 spec "$T/s4.yaml" edge-01 1 1024
 run "$VMRECON" apply -f "$T/s4.yaml" "${B[@]}"
 expect_rc 0 "apply: remove a vCPU and a DIMM"
 timings
-a=$(grep -n 'removed pc-dimm' "$T/err" | head -1 | cut -d: -f1)
-b=$(grep -n 'removing vCPU' "$T/err" | head -1 | cut -d: -f1)
-if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then
-	ok "the vCPU removal came last"
-else
-	notok "the vCPU removal came last (dimm at line '$a', vCPU at '$b')"
-fi
+expect_order "$T/err" "removed pc-dimm" "removing vCPU" "the vCPU removal came last"
 wait_guest ncpu 1 "the guest gave the vCPU back"
 wait_guest mem "$mem0" "the guest has its boot memory"
 run "$VMRECON" apply -f "$T/s4.yaml" "${B[@]}"
