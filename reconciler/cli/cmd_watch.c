@@ -325,7 +325,6 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 	struct vr_reconcile_result res;
 	char *err_text = NULL, *err;
 	size_t err_len = 0, i;
-	bool wrote = false;
 	int rc;
 
 	o.apply = apply;
@@ -347,10 +346,8 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res, err);
 	fclose(o.err);
 	*exit_code = res.exit_code;
-	if (err_len) {
+	if (err_len)
 		log_err_lines(err_text, w->spec_revision);
-		wrote = true;
-	}
 	vr_statedir_pass_begin(w->sd);
 	for (i = 0; i < res.nvms; i++) {
 		const struct vr_vm_outcome *oc = &res.vms[i];
@@ -359,7 +356,6 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 		if (oc->nchanges == 0)
 			continue;
 		text = changes_text(oc);
-		wrote = true;
 		if (!apply) {
 			char *m = vr_asprintf("drift not corrected "
 			    "(--no-self-heal): %s", text);
@@ -387,11 +383,10 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 		free(fp);
 		free(text);
 	}
+	/* the state dir gave each result its Ready condition */
 	if (vr_statedir_pass_end(w->sd) < 0)
 		vr_wlog(stderr, "error", "cannot write status", "err",
 		    vr_error_msg(), NULL);
-	if (wrote)
-		vm_ready(w, NULL);
 	vr_reconcile_result_clear(&res);
 	free(err_text);
 	/* the pass's own error for the caller, whatever ran since */

@@ -14,6 +14,7 @@
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
 #include "../../schema/util/json.h"
+#include "../engine/ready.h"
 #include "watchstate.h"
 
 #define BASELINE_MAX 65536
@@ -150,33 +151,14 @@ vr_watch_baseline_clear(struct vr_watch_baseline *b)
 
 /* --- status.json ------------------------------------------------------- */
 
-/* conditions: [{type: Ready, ...}], keeping lastTransitionTime when the
- * status does not change. */
+/* conditions: [{type: Ready, ...}] (ready.h), as of now. */
 static void
 set_ready(json_t *obj, bool ready, const char *reason, const char *message)
 {
-	json_t *conds = json_object_get(obj, "conditions"), *old = NULL;
-	const char *status = ready ? "True" : "False", *old_status, *since;
 	char now[40];
-	size_t i;
 
-	for (i = 0; i < json_array_size(conds); i++) {
-		json_t *c = json_array_get(conds, i);
-
-		if (json_is_string(json_object_get(c, "type")) &&
-		    strcmp(json_string_value(json_object_get(c, "type")),
-		    "Ready") == 0)
-			old = c;
-	}
 	now_iso(now, sizeof(now), false);
-	old_status = json_string_value(json_object_get(old, "status"));
-	since = json_string_value(json_object_get(old,
-	    "lastTransitionTime"));
-	if (!old_status || strcmp(old_status, status) != 0 || !since)
-		since = now;
-	json_object_set_new(obj, "conditions", json_pack("[{s:s, s:s, s:s, "
-	    "s:s, s:s}]", "type", "Ready", "status", status, "reason", reason,
-	    "message", message ? message : "", "lastTransitionTime", since));
+	vr_ready_set(obj, ready, reason, message, now);
 }
 
 static int
@@ -211,18 +193,6 @@ vr_watch_status_source(struct vr_statedir *sd,
 	return vr_statedir_status_edit(sd, edit_source, (void *)s);
 }
 
-const char *
-vr_watch_ready_reason(const char *result, const char *fail_reason)
-{
-	if (strcmp(result, "converged") == 0)
-		return "ReconciliationSucceeded";
-	if (strcmp(result, "pending") == 0)
-		return "RestartPending";
-	if (strcmp(result, "drifted") == 0)
-		return "DriftDetected";
-	return fail_reason ? fail_reason : "ReconciliationFailed";
-}
-
 struct ready_args {
 	char *const *names;
 	size_t n;
@@ -245,7 +215,7 @@ edit_ready(json_t *doc, void *arg)
 		result = json_string_value(json_object_get(vm, "result"));
 		if (!result)
 			continue;
-		reason = vr_watch_ready_reason(result, a->fail_reason);
+		reason = vr_ready_reason(result, a->fail_reason);
 		set_ready(vm, strcmp(result, "converged") == 0, reason,
 		    json_string_value(json_object_get(vm, "message")));
 	}

@@ -44,15 +44,11 @@ struct vr_watch_source_status {
 int vr_watch_status_source(struct vr_statedir *sd,
     const struct vr_watch_source_status *s);
 
-/* Give each named VM of status.json a Ready condition derived from its
- * "result" (converged: True/ReconciliationSucceeded; pending: False/
- * RestartPending; drifted: False/DriftDetected; failed: False/`reason` or
- * ReconciliationFailed) and its "message".  lastTransitionTime changes
- * only when the condition's status does. */
-/* The Ready reason for a VM's "result" (as above). */
-const char *vr_watch_ready_reason(const char *result,
-    const char *fail_reason);
-
+/* Give each named VM of status.json the Ready condition of its "result"
+ * and "message" (../engine/ready.h), a failed one with `fail_reason`
+ * (ValidationFailed, HistoryRewritten...; NULL: ReconciliationFailed).
+ * The state dir sets it on every result it records; watch calls this for
+ * a refused commit, whose reason only it knows. */
 int vr_watch_status_ready(struct vr_statedir *sd, char *const *names,
     size_t n, const char *fail_reason);
 
