@@ -817,6 +817,27 @@ signals_setup(sigset_t *unblocked)
 	sigdelset(unblocked, SIGHUP);
 }
 
+/* Say when the first poll comes (`at`, monotonic ms): at a random point
+ * of the interval, so a restarted fleet does not poll at once. */
+static void
+log_first_poll(int64_t at)
+{
+	int64_t left = at - vr_clock_ms();
+	time_t when;
+	struct tm tm;
+	char utc[32], *in;
+
+	if (left < 0)
+		left = 0;
+	when = time(NULL) + (time_t)((left + 999) / 1000);
+	gmtime_r(&when, &tm);
+	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	in = fmt_ms(left);
+	vr_wlog(stderr, "info", "first poll scheduled", "in", in, "at", utc,
+	    NULL);
+	free(in);
+}
+
 static int
 run(struct watch *w, const sigset_t *unblocked)
 {
@@ -846,6 +867,7 @@ run(struct watch *w, const sigset_t *unblocked)
 		bool resumed = resume_from_mirror(w);
 
 		next_fetch += vr_schedule_first(&w->sched, resumed);
+		log_first_poll(next_fetch);
 		if (resumed) {
 			next_observe = vr_clock_ms() + w->interval_ms;
 			/* the first pass is this one: a first fetch up to one
