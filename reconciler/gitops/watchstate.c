@@ -102,7 +102,13 @@ vr_watch_baseline_load(struct vr_watch_baseline *out, const char *state_dir)
 	    (rc = dup_str(&out->ref, &at, doc, "ref")) < 0 ||
 	    (rc = dup_str(&out->path, &at, doc, "path")) < 0 ||
 	    (rc = dup_str(&out->revision, &at, doc,
-	    "lastAppliedRevision")) < 0)
+	    "lastAppliedRevision")) < 0 ||
+	    (rc = copy_hex(out->accepted_commit, &at, doc,
+	    "lastAcceptedCommit")) < 0 ||
+	    (rc = copy_hex(out->accepted_blob, &at, doc,
+	    "lastAcceptedBlob")) < 0 ||
+	    (rc = dup_str(&out->accepted_revision, &at, doc,
+	    "lastAcceptedRevision")) < 0)
 		goto out;
 out:
 	if (rc < 0)
@@ -123,11 +129,16 @@ vr_watch_baseline_save(const struct vr_watch_baseline *b,
 
 	/* s*: a NULL member is left out (s? would write null, which
 	 * the strict reader of load refuses) */
-	doc = json_pack("{s:i, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*}",
+	doc = json_pack("{s:i, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, "
+	    "s:s*, s:s*}",
 	    "formatVersion", 1, "url", b->url, "ref", b->ref, "path", b->path,
 	    "lastAppliedCommit", b->commit[0] ? b->commit : NULL,
 	    "lastAppliedBlob", b->blob[0] ? b->blob : NULL,
-	    "lastAppliedRevision", b->revision);
+	    "lastAppliedRevision", b->revision,
+	    "lastAcceptedCommit", b->accepted_commit[0] ? b->accepted_commit :
+	    NULL,
+	    "lastAcceptedBlob", b->accepted_blob[0] ? b->accepted_blob : NULL,
+	    "lastAcceptedRevision", b->accepted_revision);
 	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (!text)
 		rc = vr_error_set(VR_ENOMEM, "cannot serialize watch.json");
@@ -146,6 +157,7 @@ vr_watch_baseline_clear(struct vr_watch_baseline *b)
 	free(b->ref);
 	free(b->path);
 	free(b->revision);
+	free(b->accepted_revision);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -15,12 +15,20 @@
 #include "gitsource.h"
 #include "../engine/statedir.h"
 
-/* watch.json: an input, not a report, so a corrupt one is an error. */
+/* watch.json: an input, not a report, so a corrupt one is an error.
+ * "Applied" is the newest commit whose file the VMs converged to: the
+ * history check's anchor.  "Accepted" is the newest commit that passed
+ * the checks (history, signature, a valid file) and whose file is the one
+ * in force, converged or not yet (failed, pending): a restarted daemon
+ * resumes it, so it never goes back to an older file. */
 struct vr_watch_baseline {
 	char *url, *ref, *path;
 	char commit[VR_GIT_HEX]; /* last applied commit; "" = none */
 	char blob[VR_GIT_HEX];   /* its file's blob */
 	char *revision;          /* "main@sha1:..." */
+	char accepted_commit[VR_GIT_HEX]; /* "" = none */
+	char accepted_blob[VR_GIT_HEX];
+	char *accepted_revision;
 };
 
 /* 0, VR_ENOTFOUND (nothing applied yet) or VR_EINVALID (corrupt). */
