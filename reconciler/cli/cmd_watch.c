@@ -344,6 +344,9 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 		    strerror(errno));
 	vr_ops_pass_begin(w->ops);
 	vr_ops_reconcile_options(w->ops, &o);
+	/* the backend lives as long as the daemon: every pass, a drift
+	 * check included, observes the live VMs afresh */
+	vr_backend_forget(w->b);
 	vr_error_clear();
 	rc = vr_reconcile(&res, w->spec, w->b, w->sd, &o);
 	err = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
