@@ -46,6 +46,22 @@ unrelated() { # MESSAGE: a commit touching no host's file
 	echo "$1" >>"$W/README"
 	push "$1"
 }
+# b_then_c HOST REASON WHAT LINES...: commit B, HOST's file as LINES say
+# (see hostfile), and wait until the source says REASON; then C, touching
+# no host's file: once it is fetched the source must still say REASON
+b_then_c() {
+	local host=$1 reason=$2 what=$3
+	shift 3
+	hostfile "$host" "$@"
+	B=$(push "B: $host, $what")
+	wait_for is "$reason" st "d['source']['conditions'][0]['reason']" ||
+		notok "$host: B is not $reason"
+	C=$(unrelated "C: after $host's B")
+	wait_for is "main@sha1:$C" st "d['source']['lastFetchedRevision']" ||
+		notok "$host: C was not fetched"
+	expect_eq "$(st "d['source']['conditions'][0]['reason']")" "$reason" \
+		"$host: after $what, a commit not changing the file: the source stays $reason"
+}
 # the sim file, status.json and watch.json of state dir $S
 sim_cpu() { json_get "$S/sim.json" "d['vms']['$1']['cpuCount']" 2>/dev/null; }
 st() { json_get "$S/status.json" "$1" 2>/dev/null; }
@@ -60,26 +76,16 @@ wait_for() {
 }
 is() { [ "$("${@:2}")" = "$1" ]; } # is WANT CMD...: CMD prints WANT
 log_has() { grep -qF -- "$1" "$LOG"; }
-# the last commit status posted for SHA ("" before any)
+# cs_last SHA [KEY]: the state (or KEY) of the last commit status posted
+# for SHA ("" before any)
 cs_last() {
-	/usr/bin/python3 - "$T/cs.log" "$1" <<'PY'
+	/usr/bin/python3 - "$T/cs.log" "$1" "${2:-state}" <<'PY'
 import json, os, sys
 last = ""
 for l in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
     r = json.loads(l)
     if r["path"] == "/api/v1/repos/ops/fleet/statuses/" + sys.argv[2]:
-        last = json.loads(r["body"])["state"]
-print(last)
-PY
-}
-cs_desc() {
-	/usr/bin/python3 - "$T/cs.log" "$1" <<'PY'
-import json, os, sys
-last = ""
-for l in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
-    r = json.loads(l)
-    if r["path"] == "/api/v1/repos/ops/fleet/statuses/" + sys.argv[2]:
-        last = json.loads(r["body"])["description"]
+        last = json.loads(r["body"])[sys.argv[3]]
 print(last)
 PY
 }
@@ -147,15 +153,7 @@ echo "# watch --once took $ONCE_MS ms: waits up to $WAIT_S s"
 echo "# --- a failed revision, then a commit that does not touch the file"
 python3 "$VR_TOP/tests/simset.py" "$S/sim.json" fault "injected apply failure"
 start hf "$T/hf.log" "${CS[@]}"
-hostfile hf "edge-01 3 IfNeeded"
-B=$(push "B: hf to 3 CPUs (fails)")
-wait_for is ReconciliationFailed st "d['source']['conditions'][0]['reason']" ||
-	notok "B did not fail"
-C=$(unrelated "C: readme only")
-wait_for is "main@sha1:$C" st "d['source']['lastFetchedRevision']" ||
-	notok "C was not fetched"
-expect_eq "$(st "d['source']['conditions'][0]['reason']")" ReconciliationFailed \
-	"a commit not changing the file after a failed one: the source stays ReconciliationFailed"
+b_then_c hf ReconciliationFailed "a failed revision" "edge-01 3 IfNeeded"
 case $(st "d['source']['conditions'][0]['message']") in
 *"main@sha1:$B"*) ok "and its message names the revision that changed the file" ;;
 *) notok "source message: $(st "d['source']['conditions'][0]['message']")" ;;
@@ -191,21 +189,14 @@ run "$VMRECON" watch --once --repo "$URL" --path 'hosts/{hostname}.yaml' \
 expect_rc 0 "hn: A applied"
 A=$(base) # the newest commit when it ran, with hn's first file
 start hn "$T/hn.log" "${CS[@]}"
-hostfile hn "edge-01 3 IfNeeded" "edge-02 2 Never"
-B=$(push "B: hn edge-01 to 3, edge-02 to 2 (Never: pending)")
-wait_for is RestartPending st "d['source']['conditions'][0]['reason']" ||
-	notok "B is not pending"
+b_then_c hn RestartPending "a revision pending by restartPolicy: Never" \
+	"edge-01 3 IfNeeded" "edge-02 2 Never"
 expect_eq "$(sim_cpu edge-01)" 3 "the IfNeeded VM of B is applied"
-C=$(unrelated "C: readme again")
-wait_for is "main@sha1:$C" st "d['source']['lastFetchedRevision']" ||
-	notok "C was not fetched"
-expect_eq "$(st "d['source']['conditions'][0]['reason']")" RestartPending \
-	"after a pending revision the source stays RestartPending"
 wait_for is pending cs_last "$C"
 expect_eq "$(cs_last "$C")" pending "C's commit status is pending, not success"
-case $(cs_desc "$C") in
+case $(cs_last "$C" description) in
 *"restartPolicy: Never"*) ok "saying why" ;;
-*) notok "C's commit status description: $(cs_desc "$C")" ;;
+*) notok "C's commit status description: $(cs_last "$C" description)" ;;
 esac
 stop
 restart_check hn 3 "hn: a restarted daemon does not roll back edge-01 to A"
@@ -227,15 +218,8 @@ run "$VMRECON" watch --once --repo "$URL" --path 'hosts/{hostname}.yaml' \
 expect_rc 0 "hw: A applied"
 start hw "$T/hw.log" "${CS[@]}"
 # a window 12 hours away: closed now, whenever the test runs
-hostfile hw "edge-01 3 IfNeeded $(date -u -d '+12 hours' +%H:00)"
-B=$(push "B: hw to 3 CPUs in a window")
-wait_for is RestartPending st "d['source']['conditions'][0]['reason']" ||
-	notok "B is not pending"
-C=$(unrelated "C: a third readme line")
-wait_for is "main@sha1:$C" st "d['source']['lastFetchedRevision']" ||
-	notok "C was not fetched"
-expect_eq "$(st "d['source']['conditions'][0]['reason']")" RestartPending \
-	"after a revision waiting for its window the source stays RestartPending"
+b_then_c hw RestartPending "a revision waiting for its restart window" \
+	"edge-01 3 IfNeeded $(date -u -d '+12 hours' +%H:00)"
 case $(st "d['source']['conditions'][0]['message']") in
 *"pending until"*) ok "until the window" ;;
 *) notok "source message: $(st "d['source']['conditions'][0]['message']")" ;;
@@ -254,17 +238,20 @@ stop
 restart_check hw 3 "hw: a restarted daemon does not roll back to A"
 
 echo "# --- when the first poll comes"
+# first_poll: the first-poll line of $LOG, and its delay in ms in $ms
+first_poll() {
+	line=$(grep -F '"first poll' "$LOG" | head -1)
+	ms=$(sed -n 's/.* in=\([0-9]*\)ms.*/\1/p; s/.* in=\([0-9]*\)s.*/\1000/p' <<<"$line")
+}
 LOG=$T/hw-restart3.log
-line=$(grep -F '"first poll' "$LOG" | head -1)
-ms=$(sed -n 's/.* in=\([0-9]*\)ms.*/\1/p; s/.* in=\([0-9]*\)s.*/\1000/p' <<<"$line")
+first_poll
 [ -n "$ms" ] && [ "$ms" -le 1000 ] &&
 	ok "watch says at start when its first poll comes, within the interval ($line)" ||
 	notok "no first-poll line in: $(head -3 "$LOG")"
 S=$T/s-new
 start hnew "$T/hnew.log" --interval 1h
 stop
-line=$(grep -F '"first poll' "$LOG" | head -1)
-ms=$(sed -n 's/.* in=\([0-9]*\)ms.*/\1/p; s/.* in=\([0-9]*\)s.*/\1000/p' <<<"$line")
+first_poll
 [ -n "$ms" ] && [ "$ms" -le 30000 ] &&
 	ok "on a new host within 30 s, whatever the interval ($line)" ||
 	notok "no first-poll line in: $(head -3 "$LOG")"
