@@ -696,10 +696,11 @@ retry_succeeded(struct watch *w)
 	    w->changed_revision : NULL, NULL);
 }
 
-/* A retry pass that failed, or a pending revision's pass that failed:
- * the reason changes (pending -> failed), or back. */
+/* A retry pass that did not converge either: when its reason differs
+ * from the last one (pending, then failed when the window opened, or
+ * back), status says the new one. */
 static void
-retry_failed(struct watch *w, int rc, int exit_code)
+retry_unconverged(struct watch *w, int rc, int exit_code)
 {
 	const char *reason = rc < 0 ? "ReconciliationFailed" :
 	    "RestartPending";
@@ -1080,7 +1081,7 @@ run(struct watch *w, const sigset_t *unblocked)
 				if (rc == 0 && exit_code == VR_EXIT_OK)
 					retry_succeeded(w);
 				else if (w->self_heal)
-					retry_failed(w, rc, exit_code);
+					retry_unconverged(w, rc, exit_code);
 			}
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
 			    0;
