@@ -278,6 +278,13 @@ vr_backend_flush(struct vr_backend *b)
 	return b->drv->flush ? b->drv->flush(b->conn) : 0;
 }
 
+void
+vr_backend_forget(struct vr_backend *b)
+{
+	if (b->drv->forget)
+		b->drv->forget(b->conn);
+}
+
 bool
 vr_backend_buffers(const struct vr_backend *b)
 {

@@ -123,6 +123,13 @@ struct vr_driver {
 	 * names), so two documents naming one VM in different case are one
 	 * VM; `validate --backend` checks that without opening it. */
 	bool names_fold_case;
+
+	/* Drop what the driver kept from earlier calls (an observation of
+	 * the VM or the host), so that the next host, list or observe asks
+	 * the hypervisor again.  NULL: it keeps nothing between calls.  A
+	 * caller that keeps its backend across passes (watch) calls it
+	 * before each pass, so every drift check sees the live VM. */
+	void (*forget)(void *conn);
 };
 
 /* An open backend: a driver and its connection. */
@@ -169,6 +176,8 @@ int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
 int vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req);
 /* flush, or 0 for a driver without one; whether the driver has one */
 int vr_backend_flush(struct vr_backend *b);
+/* forget, or nothing for a driver without one */
+void vr_backend_forget(struct vr_backend *b);
 bool vr_backend_buffers(const struct vr_backend *b);
 
 /* One backend vmrecon knows: built in (driver set) or a module (module

@@ -14,9 +14,9 @@
  * type come from the reconciler's record of the last applied spec.
  *
  * Two scripts are ever sent: OBSERVE_BODY (everything plan, diff, get and
- * verify need, in one call, cached until the next apply) and the one
- * built by set_body() (Start-EflowVm when needed, Set-EflowVM, the power
- * state after each).  So a diff or an in-sync apply is 1 launcher call, an
+ * verify need, in one call, cached until the next apply, or the next pass
+ * of a watch: eflow_forget) and the one built by set_body() (Start-EflowVm
+ * when needed, Set-EflowVM, the power state after each).  So a diff or an in-sync apply is 1 launcher call, an
  * apply that changes something 3 (observe, set, verify).
  *
  * What a real host does that this code assumes (sources in README):
@@ -618,6 +618,16 @@ eflow_close(void *conn)
 	free(e);
 }
 
+/* The next observe asks the host again (watch: every pass). */
+static void
+eflow_forget(void *conn)
+{
+	struct eflow *e = conn;
+
+	e->have_snap = 0;
+	snap_clear(&e->snap);
+}
+
 unsigned long
 vr_eflow_invocations(const void *conn)
 {
@@ -943,4 +953,5 @@ const struct vr_driver vr_eflow_driver = {
 	.preflight = eflow_preflight,
 	.apply = eflow_apply,
 	.names_fold_case = true,
+	.forget = eflow_forget,
 };

@@ -54,6 +54,20 @@ void vr_usage(FILE *fp);
 
 /* Shared by commands: "vmrecon: msg" on stderr (the last error). */
 void vr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last vr_cli_error message ("" before any; at most 2047 bytes). */
+const char *vr_cli_last_error(void);
+
+/* -o json: a command prints one JSON document on stdout, even when it
+ * fails, so `| jq` never reads nothing.  vr_cli_wants_json: argv has
+ * -o json (or -ojson, --output json, --output=json) before any "--",
+ * for a command whose options failed to parse before -o was read.
+ * vr_cli_json_out: print `doc` (the command's own output, `len` bytes)
+ * as it is, or the command's empty document `empty` (JSON text) when it
+ * printed none; when the command failed (`error` not NULL), with
+ * "error": error added. */
+bool vr_cli_wants_json(int argc, char **argv);
+void vr_cli_json_out(FILE *out, const char *doc, size_t len,
+    const char *error, const char *empty);
 
 /* Options most commands take, with their parsed values. */
 struct vr_cli_common {

@@ -335,6 +335,8 @@ cmd_get(int argc, char **argv)
 	}
 	if (rc < 0) {
 		code = vr_opts_exit(rc);
+		if (code == VR_EXIT_ERROR && vr_cli_wants_json(argc, argv))
+			yaml = false;
 		goto out;
 	}
 	if (!c.state_dir)
@@ -462,6 +464,11 @@ cmd_get(int argc, char **argv)
 	}
 	code = 0;
 out:
+	/* -o json: a document even on failure, with the error */
+	if (!yaml && code == VR_EXIT_ERROR)
+		vr_cli_json_out(stdout, "", 0, vr_cli_last_error(), "{"
+		    "\"apiVersion\": \"" VR_API_VERSION "\", \"kind\": \"List\", "
+		    "\"items\": []}");
 	json_decref(items);
 	free(o.p);
 	vr_strv_free(names, n);

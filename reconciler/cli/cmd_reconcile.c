@@ -67,8 +67,10 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	struct vr_backend *b = NULL;
 	struct vr_spec *spec = NULL;
 	struct vr_ops *ops = NULL;
-	char *rev = NULL, *failed = NULL;
-	bool ended = false;
+	char *rev = NULL, *failed = NULL, *json = NULL;
+	size_t json_len = 0;
+	FILE *json_fp = NULL;
+	bool ended = false, usage = false;
 	int rc, code = VR_EXIT_ERROR;
 
 	memset(&pf, 0, sizeof(pf));
@@ -94,6 +96,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	}
 	if (rc < 0) {
 		code = vr_opts_exit(rc);
+		usage = true;
 		goto out;
 	}
 	if (apply && (nfiles > 0) == (plan_path != NULL)) {
@@ -182,6 +185,11 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	ro.output = c.output;
 	ro.color = c.color;
 	ro.out = stdout;
+	/* -o json: the pass's document is kept, to print with the error
+	 * if the command fails after all (vr_cli_json_out) */
+	if (c.output == VR_OUTPUT_JSON &&
+	    (json_fp = open_memstream(&json, &json_len)))
+		ro.out = json_fp;
 	ro.err = stderr;
 	ro.revision = rev;
 	ro.plan = plan_path ? &pf : NULL;
@@ -207,7 +215,6 @@ out:
 	fflush(stdout);
 	vr_ops_free(ops);
 	vr_reconcile_result_clear(&res);
-	free(failed);
 	vr_backend_free(b);
 	vr_statedir_free(sd);
 	vr_spec_free(spec);
@@ -224,6 +231,19 @@ out:
 		vr_cli_error("cannot write the plan '%s'", out_path);
 		code = VR_EXIT_ERROR;
 	}
+	if (json_fp)
+		fclose(json_fp);
+	/* -o json: one document, also when the command failed (a usage
+	 * error too, but not --help) */
+	if (c.output == VR_OUTPUT_JSON || (usage && code == VR_EXIT_ERROR &&
+	    vr_cli_wants_json(argc, argv)))
+		vr_cli_json_out(stdout, json ? json : "", json_len,
+		    code == VR_EXIT_ERROR ? failed ? failed :
+		    vr_cli_last_error() : NULL,
+		    "{\"formatVersion\": 1, \"vms\": []}");
+	fflush(stdout);
+	free(failed);
+	free(json);
 	free(files);
 	return code;
 }

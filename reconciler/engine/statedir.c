@@ -46,6 +46,7 @@
 #include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "ready.h"
 #include "statedir.h"
 
 #define APPLIED_MAX_BYTES (32 * 1024 * 1024)
@@ -422,6 +423,12 @@ status_apply(json_t *doc, const char *name, json_t *e)
 	json_object_set(vm, "lastHandledAt", json_object_get(e, "time"));
 	json_object_set(vm, "result", json_object_get(e, "result"));
 	json_object_set(vm, "message", json_object_get(e, "message"));
+	/* the same Ready condition whatever command recorded it */
+	if (result)
+		vr_ready_set(vm, strcmp(result, "converged") == 0,
+		    vr_ready_reason(result, NULL), json_string_value(
+		    json_object_get(e, "message")), json_string_value(
+		    json_object_get(e, "time")));
 	hist = json_object_get(vm, "history");
 	if (!json_is_array(hist)) {
 		hist = json_array();

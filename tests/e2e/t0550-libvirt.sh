@@ -5,7 +5,9 @@
 # does nothing, memory beyond <maxMemory> left pending under Never and
 # applied by one restart under IfNeeded, and a GPU <hostdev> libvirt refuses
 # to start ("host doesn't support passthrough of host PCI devices": its
-# words, what was applied before, the previous definition restored).
+# words, what was applied before, the previous definition restored); and a
+# watch daemon that corrects a DIMM attached behind its back with virsh,
+# or with --no-self-heal reports it.
 #
 # The test owns the libvirtd it talks to: its own, with a config, socket,
 # pid file and log of its own under /run/vmrecon-t0550, stopped at exit.
@@ -15,6 +17,7 @@
 # of a unit measured at the start (one TCG QEMU started and quit over QMP)
 # or of the guest's first boot as measured.  Needs root (qemu:///system).
 . "$(dirname "$0")/../lib.sh"
+. "$VR_TOP/tests/watchdrift.sh"
 
 R=/run/vmrecon-t0550
 URI="qemu:///system?socket=$R/libvirt-sock"
@@ -350,6 +353,37 @@ expect_in "$T/def0.xml" "<memory unit='KiB'>1048576</memory>" "which holds 1024 
 run "$VMRECON" apply -f "$T/s1.yaml" "${B[@]}"
 expect_rc 0 "apply: the 256 MB again"
 wait_guest mem = $((mem0 + 262144)) "the guest sees them again"
+
+# ---- watch: every drift check observes the domain ----------------------------
+# a 256 MB DIMM attached with virsh, behind vmrecon's back
+printf '%s\n' "<memory model='dimm'><target><size unit='MiB'>256</size><node>0</node></target></memory>" >"$T/dimm.xml"
+in_sync() { "$VMRECON" diff -f "$T/s1.yaml" "${B[@]}" >/dev/null 2>&1; }
+wd_repo "$T/s1.yaml" || notok "the repository"
+WD_MS=$GUEST_MS
+wd_start "$T/wstate" "$T/w.log" "${B[0]}" "${B[1]}"
+expect_eq "$(wd_status "d['source']['conditions'][0]['reason']")" Succeeded \
+	"watch on libvirt: the daemon handled the file"
+run virsh_ attach-device "$dom" "$T/dimm.xml" --live
+expect_rc 0 "virsh attaches a DIMM behind the daemon's back"
+wd_until wd_log '"drift corrected" vm='"$dom" &&
+	ok "watch on libvirt: the DIMM attached behind the daemon's back is corrected" ||
+	notok "watch on libvirt: no correction: $(tail -3 "$T/w.log")"
+wait_guest mem = $((mem0 + 262144)) "and the guest has the file's memory again"
+wd_until in_sync && ok "watch on libvirt: the domain is as the file says again" ||
+	notok "watch on libvirt: still differs"
+wd_stop
+wd_start "$T/wstate" "$T/w-noheal.log" "${B[0]}" "${B[1]}" --no-self-heal
+run virsh_ attach-device "$dom" "$T/dimm.xml" --live
+expect_rc 0 "virsh attaches another DIMM"
+wd_until wd_log '"drift detected" vm='"$dom" &&
+	ok "watch on libvirt --no-self-heal: the drift is reported" ||
+	notok "watch on libvirt --no-self-heal: no 'drift detected' line"
+wd_stop
+in_sync && notok "watch on libvirt --no-self-heal corrected the drift" ||
+	ok "watch on libvirt --no-self-heal: and left alone"
+run "$VMRECON" apply -f "$T/s1.yaml" "${B[@]}"
+expect_rc 0 "apply takes the extra DIMM away again"
+wait_guest mem = $((mem0 + 262144)) "the guest is back to 1280 MB"
 
 # ---- beyond <maxMemory>: pending under Never, a restart under IfNeeded ----
 id0=$(virsh_ domid "$dom")
