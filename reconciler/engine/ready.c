@@ -15,6 +15,10 @@ vr_ready_reason(const char *result, const char *fail_reason)
 		return "RestartPending";
 	if (strcmp(result, "drifted") == 0)
 		return "DriftDetected";
+	/* an interrupted apply is not a backend failure: what was sent may
+	 * have happened (its message says), the next pass observes */
+	if (strcmp(result, "interrupted") == 0)
+		return "Interrupted";
 	return fail_reason ? fail_reason : "ReconciliationFailed";
 }
 

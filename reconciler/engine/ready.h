@@ -16,8 +16,8 @@
 struct json_t;
 
 /* The reason for a VM's "result": converged ReconciliationSucceeded,
- * pending RestartPending, drifted DriftDetected, failed `fail_reason` or
- * ReconciliationFailed. */
+ * pending RestartPending, drifted DriftDetected, interrupted Interrupted,
+ * failed `fail_reason` or ReconciliationFailed. */
 const char *vr_ready_reason(const char *result, const char *fail_reason);
 
 /* Set obj's conditions to one Ready condition.  lastTransitionTime stays

@@ -110,6 +110,8 @@ interrupted() {
 		ok "SIG$1: the launcher was killed"
 	fi
 	expect_eq "$(st "['result']")" interrupted "SIG$1: status.json records the VM interrupted"
+	expect_eq "$(st "['conditions'][0]['reason']")" Interrupted \
+		"SIG$1: its Ready condition says Interrupted"
 	expect_in "$S/status.json" "interrupted while its apply was in flight" "SIG$1: in flight"
 	expect_in "$S/status.json" "outcome unknown (sent, not seen through; the next pass observes): gpu" \
 		"SIG$1: the GPU change unknown"

@@ -32,6 +32,7 @@ TEST(ready_reason_per_result)
 	CHECK_STR(vr_ready_reason("pending", NULL), "RestartPending");
 	CHECK_STR(vr_ready_reason("drifted", NULL), "DriftDetected");
 	CHECK_STR(vr_ready_reason("failed", NULL), "ReconciliationFailed");
+	CHECK_STR(vr_ready_reason("interrupted", NULL), "Interrupted");
 	CHECK_STR(vr_ready_reason("failed", "ValidationFailed"),
 	    "ValidationFailed");
 }
