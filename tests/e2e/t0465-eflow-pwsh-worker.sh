@@ -43,6 +43,7 @@ gone_within() {
 	fi
 }
 traced() { grep -q "\"cmd\":\"$1\"" "$EFLOW_PWSH_TRACE"; }
+none_alive() { [ -z "$(alive "$@")" ]; }
 spec "$T/cpu6.yaml" "cpuCount: 6" "restartPolicy: IfNeeded"
 spec "$T/a2.yaml" "cpuCount: 4" "memoryInMB: 8192" "gpu:" "  name: NVIDIA A2" \
 	"  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded"
@@ -72,6 +73,8 @@ echo "# worker 1: $(ps -o pid=,comm= -p "$(echo $old | tr ' ' ,)" | tr -s ' \n' 
 [ "$(echo "$old" | wc -w)" -ge 2 ] && ok "the worker is pwsh and its dotnet child" ||
 	notok "the worker has no child process: $old"
 kill -9 "$w1"
+# (its dotnet child would still answer until vmrecon sees the launcher gone)
+wait_for none_alive "$w1" || notok "the launcher outlived kill -9"
 r=$(step observe)
 expect_eq "$(echo "$r" | json_get /dev/stdin "(d['rc'], d['cpuCount'], d['starts'])")" \
 	"(0, 4, 2)" "a worker killed from outside between calls: the next call starts a fresh one"

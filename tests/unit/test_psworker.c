@@ -177,7 +177,7 @@ script(const char *name, const char *text)
 	return path;
 }
 
-TEST(psworker_one_start_for_many_calls)
+TEST(test_psworker__one_start_for_many_calls)
 {
 	struct vr_ps *ps;
 	int i, bad = 0;
@@ -197,7 +197,7 @@ TEST(psworker_one_start_for_many_calls)
 	vr_ps_free(ps);
 }
 
-TEST(psworker_killed_from_outside)
+TEST(test_psworker__killed_from_outside)
 {
 	struct vr_ps *ps;
 	char *out = NULL, pidfile[512];
@@ -261,7 +261,7 @@ TEST(psworker_killed_from_outside)
 	vr_ps_free(ps);
 }
 
-TEST(psworker_deadline_kills_the_worker)
+TEST(test_psworker__deadline_kills_the_worker)
 {
 	struct vr_ps *ps;
 	char *out = NULL, want[80];
@@ -294,7 +294,7 @@ TEST(psworker_deadline_kills_the_worker)
 	vr_ps_free(ps);
 }
 
-TEST(psworker_is_replaced_after_its_requests)
+TEST(test_psworker__is_replaced_after_its_requests)
 {
 	struct vr_ps *ps;
 	int i;
@@ -312,7 +312,7 @@ TEST(psworker_is_replaced_after_its_requests)
 /* A launcher that gives PowerShell no stdin (as `ssh -n` would): the
  * worker reads EOF before any request, and vmrecon runs every call as a
  * launcher start of its own from then on. */
-TEST(psworker_falls_back_without_stdin)
+TEST(test_psworker__falls_back_without_stdin)
 {
 	struct vr_ps *ps;
 	char *wrap;
@@ -334,7 +334,7 @@ TEST(psworker_falls_back_without_stdin)
 	vr_ps_free(ps);
 }
 
-TEST(psworker_module_that_does_not_import)
+TEST(test_psworker__module_that_does_not_import)
 {
 	struct vr_ps *ps;
 	char *out = NULL;
@@ -362,7 +362,7 @@ TEST(psworker_module_that_does_not_import)
 
 /* The worker holds only stdin, stdout and stderr: nothing of vmrecon's,
  * not the pipes of a worker started before it. */
-TEST(psworker_gets_only_0_1_2)
+TEST(test_psworker__gets_only_0_1_2)
 {
 	struct vr_ps *ps, *other;
 	char path[64], *list = vr_strdup("");
@@ -401,7 +401,7 @@ TEST(psworker_gets_only_0_1_2)
 /* vmrecon killed (-9) while its worker, started through a shell that
  * does not exec it (the launcher's own child, out of PR_SET_PDEATHSIG's
  * reach), is idle: the worker reads EOF on stdin and exits. */
-TEST(psworker_ends_when_vmrecon_dies)
+TEST(test_psworker__ends_when_vmrecon_dies)
 {
 	char *wrap, pidfile[512], ready[512];
 	const char *launcher;
