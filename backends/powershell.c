@@ -643,7 +643,7 @@ int
 vr_ps_run(struct vr_ps *ps, const char *what, const char *body, char **out,
     size_t *len)
 {
-	int64_t deadline = vr_clock_ms() + ps->timeout_ms;
+	int64_t deadline;
 	int rc, no_stdin = 0;
 
 	*out = NULL;
@@ -658,6 +658,8 @@ vr_ps_run(struct vr_ps *ps, const char *what, const char *body, char **out,
 		vr_psworker_stop(ps->w);
 		ps->w = NULL;
 	}
+	/* the call's deadline covers a start it needs */
+	deadline = vr_clock_ms() + ps->timeout_ms;
 	if (!ps->w && (rc = worker_start(ps, what, deadline)) != 0) {
 		if (rc < 0)
 			return rc;

@@ -266,6 +266,29 @@ take_frame(struct vr_psworker *w, struct frame *f)
 	return 0;
 }
 
+/* One ready descriptor of next_frame's poll: stdin (0) takes more of
+ * the request, stdout (1) and stderr (2) are read. */
+static void
+pump_one(struct vr_psworker *w, int which, const char *req, size_t reqlen,
+    size_t *sent)
+{
+	ssize_t wr;
+
+	if (which == 1) {
+		if (!read_into(&w->c.out, &w->out, VR_PS_MAX_OUTPUT * 2 +
+		    VR_PSWORKER_MAX_REQUEST, NULL))
+			w->out_eof = 1;
+	} else if (which == 2) {
+		read_into(&w->c.err, &w->err, VR_PS_MAX_OUTPUT, NULL);
+	} else {
+		wr = write(w->c.in, req + *sent, reqlen - *sent);
+		if (wr > 0)
+			*sent += (size_t)wr;
+		else if (wr < 0 && errno != EINTR && errno != EAGAIN)
+			w->broken_pipe = 1;
+	}
+}
+
 /*
  * Pump stdin, stdout and stderr until a frame arrives (1, *f), stdout ends
  * (0), the deadline passes (VR_ETIMEOUT) or stdout passes its bounds
@@ -307,28 +330,9 @@ next_frame(struct vr_psworker *w, struct frame *f, const char *req,
 			return vr_error_set(VR_ERROR, "poll: %s",
 			    strerror(errno));
 		}
-		for (i = 0; i < np; i++) {
-			ssize_t wr;
-
-			if (!pf[i].revents)
-				continue;
-			if (who[i] == 1) {
-				if (!read_into(&w->c.out, &w->out,
-				    VR_PS_MAX_OUTPUT * 2 + VR_PSWORKER_MAX_REQUEST,
-				    NULL))
-					w->out_eof = 1;
-			} else if (who[i] == 2) {
-				read_into(&w->c.err, &w->err, VR_PS_MAX_OUTPUT,
-				    NULL);
-			} else {
-				wr = write(w->c.in, req + *sent, reqlen - *sent);
-				if (wr > 0)
-					*sent += (size_t)wr;
-				else if (wr < 0 && errno != EINTR &&
-				    errno != EAGAIN)
-					w->broken_pipe = 1;
-			}
-		}
+		for (i = 0; i < np; i++)
+			if (pf[i].revents)
+				pump_one(w, who[i], req, reqlen, sent);
 	}
 }
 

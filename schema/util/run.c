@@ -312,6 +312,18 @@ out:
 	return rc;
 }
 
+/* Close what is open of three pipes (-1: closed). */
+static void
+close_pipes(int *a, int *b, int *c)
+{
+	int *p[3] = { a, b, c }, i, k;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < 2; i++)
+			if (p[k][i] >= 0)
+				close(p[k][i]);
+}
+
 int
 vr_run(struct vr_run *r)
 {
@@ -321,7 +333,7 @@ vr_run(struct vr_run *r)
 	    INT64_MAX;
 	pid_t pid = -1;
 	sigset_t oldmask;
-	int rc = 0, status = 0, was_pending = 0, blocked = 0, i, reaped;
+	int rc = 0, status = 0, was_pending = 0, blocked = 0, reaped;
 
 	r->out = r->err = NULL;
 	r->out_len = r->err_len = 0;
@@ -383,14 +395,7 @@ out:
 	if (rc == VR_ETIMEOUT)
 		rc = vr_error_set(VR_ETIMEOUT, "%s did not finish within "
 		    "%d ms (killed)", r->argv[0], r->timeout_ms);
-	for (i = 0; i < 2; i++) {
-		if (inp[i] >= 0)
-			close(inp[i]);
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
+	close_pipes(inp, outp, errp);
 	if (ob.fd >= 0)
 		close(ob.fd);
 	if (eb.fd >= 0)
@@ -419,7 +424,7 @@ vr_spawn(struct vr_child *c, char *const *argv, int exact_path,
     int *exec_errno)
 {
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int rc, i;
+	int rc;
 
 	c->pid = -1;
 	c->in = c->out = c->err = -1;
@@ -443,14 +448,7 @@ vr_spawn(struct vr_child *c, char *const *argv, int exact_path,
 	fcntl(c->err, F_SETFL, fcntl(c->err, F_GETFL) | O_NONBLOCK);
 	return 0;
 fail:
-	for (i = 0; i < 2; i++) {
-		if (inp[i] >= 0)
-			close(inp[i]);
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
+	close_pipes(inp, outp, errp);
 	return rc;
 }
 

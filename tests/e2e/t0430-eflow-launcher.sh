@@ -8,17 +8,8 @@
 . "$VR_TOP/tests/eflow-emu/emu.sh"
 S=$T/s
 mkdir -p "$T/bin"
-cat >"$T/bin/ssh" <<'SH'
-#!/bin/sh
-# stand-in ssh: drop the destination, join the rest with spaces and let a
-# shell re-parse it, as the remote side of ssh does; stdin goes on to it,
-# logged on its way
-echo "$*" >>"$EFLOW_SSH_LOG"
-shift
-tee -a "$EFLOW_SSH_STDIN" | /bin/sh -c "$*"
-SH
+ln -s "$VR_TOP/tests/eflow-emu/ssh" "$T/bin/ssh"
 ln -s "$EMU" "$T/bin/powershell"
-chmod +x "$T/bin/ssh"
 export EFLOW_SSH_LOG=$T/ssh.log EFLOW_SSH_STDIN=$T/ssh.stdin
 
 emu_reset

@@ -151,31 +151,15 @@ expect_rc 2 "noise that looks like the sentinel but is no frame is only noise"
 
 # --- the ssh stand-in that re-parses with sh -c, and a hostile GPU name -------------
 mkdir -p "$T/bin"
-cat >"$T/bin/ssh" <<'SH'
-#!/bin/sh
-# stand-in ssh: drop the destination, join the rest with spaces and let a
-# shell re-parse it, as the remote side of ssh does; stdin goes on to it
-echo "$*" >>"$EFLOW_SSH_LOG"
-shift
-exec /bin/sh -c "$*"
-SH
+ln -s "$VR_TOP/tests/eflow-emu/ssh" "$T/bin/ssh"
 printf '#!/bin/sh\nexec "%s" "$@"\n' "$PWL" >"$T/bin/powershell"
-chmod +x "$T/bin/ssh" "$T/bin/powershell"
+chmod +x "$T/bin/powershell"
 export EFLOW_SSH_LOG=$T/ssh.log
 NAME="Intel(R) Graphics O'Brien’s ‘x’ \$(Stop-Computer) \`y\` \"q\" | ; & %1"
 mock_reset "d['host']['videoControllers'].append(r'''$NAME''')"
-cat >"$T/hostile.yaml" <<'Y'
-apiVersion: vmrecon/v1
-kind: VirtualMachine
-metadata:
-  name: EDGE01-EFLOW
-spec:
-  cpuCount: 2
-  gpu:
-    name: "Intel(R) Graphics O'Brien\u2019s \u2018x\u2019 $(Stop-Computer) `y` \"q\" | ; & %1"
-    passthroughType: ParaVirtualization
-  restartPolicy: IfNeeded
-Y
+# (a YAML single-quoted string: only its quote is doubled)
+spec "$T/hostile.yaml" "cpuCount: 2" "gpu:" "  name: '${NAME//\'/\'\'}'" \
+	"  passthroughType: ParaVirtualization" "restartPolicy: IfNeeded"
 rm -rf "$S"
 PATH=$T/bin:$PATH run "$VMRECON" apply -f "$T/hostile.yaml" \
 	--backend "eflow:ssh admin@edge01 powershell" --state-dir "$S"

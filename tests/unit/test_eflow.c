@@ -25,10 +25,9 @@ static const char *
 emu_path(void)
 {
 	static char path[1024];
-	const char *top = getenv("VR_TOP");
 
-	snprintf(path, sizeof(path), "%s/tests/eflow-emu/powershell",
-	    top ? top : ".");
+	snprintf(path, sizeof(path), "%s",
+	    unit_top("tests/eflow-emu/powershell"));
 	return path;
 }
 
@@ -499,8 +498,8 @@ TEST(eflow_argv_is_inert)
 
 	CHECK_INT(vr_ps_open(&ps, &(struct vr_ps_options){ .target =
 	    "ssh admin@host powershell" }), 0);
-	script = vr_ps_script("AzureEFLOW", "$x = 'it''s \xe2\x80\x99 \"q\" | ; & $(a) "
-	    "`n \xf0\x9f\x98\x80'\n");
+	script = vr_ps_script("AzureEFLOW", "$x = 'it''s \xe2\x80\x99 \"q\" "
+	    "| ; & $(a) `n \xf0\x9f\x98\x80'\n");
 	CHECK_INT(vr_ps_argv(&v, &n, ps, script), 0);
 	CHECK_INT(n, 9);
 	CHECK_STR(v[0], "ssh");
@@ -819,9 +818,9 @@ TEST(eflow_hostile_json_is_refused)
 		json_decref(j);
 		if (!worker && i == nbad + 2)
 			CHECK_CONTAINS(vr_error_msg(), "without a result; it "
-			    "printed: [12/01/2026 02:00:00] Exception caught!!! "
-			    "- Virtual machine name could not be retrieved at "
-			    "line 3881");
+			    "printed: [12/01/2026 02:00:00] Exception "
+			    "caught!!! - Virtual machine name could not be "
+			    "retrieved at line 3881");
 	}
 }
 

@@ -32,10 +32,9 @@ static const char *
 emu(void)
 {
 	static char path[1024];
-	const char *top = getenv("VR_TOP");
 
-	snprintf(path, sizeof(path), "%s/tests/eflow-emu/powershell",
-	    top ? top : ".");
+	snprintf(path, sizeof(path), "%s",
+	    unit_top("tests/eflow-emu/powershell"));
 	return path;
 }
 
@@ -136,35 +135,6 @@ lines_of(const char *path)
 	return n;
 }
 
-/* 1 once `pid` is gone or a zombie. */
-static int
-gone(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	int z = 0;
-
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return 1;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		z = p[1] == ' ' && p[2] == 'Z';
-	fclose(f);
-	return z;
-}
-
-static int
-wait_gone(pid_t pid)
-{
-	int64_t end = vr_clock_ms() + WAIT_MS;
-
-	while (!gone(pid) && vr_clock_ms() < end)
-		vr_sleep_ms(10);
-	return gone(pid);
-}
-
 /* An executable shell script in the test's directory. */
 static const char *
 script(const char *name, const char *text)
@@ -203,8 +173,6 @@ TEST(test_psworker__killed_from_outside)
 	char *out = NULL, pidfile[512];
 	size_t len;
 	pid_t pid;
-	long hung = 0;
-	FILE *f;
 
 	state(2, NULL);
 	snprintf(pidfile, sizeof(pidfile), "%s/hang.pid", unit_tmpdir());
@@ -215,7 +183,7 @@ TEST(test_psworker__killed_from_outside)
 	pid = vr_ps_worker_pid(ps);
 	CHECK(pid > 0);
 	kill(pid, SIGKILL);
-	CHECK(wait_gone(pid));
+	CHECK(unit_wait_gone(pid));
 	CHECK_INT(observe_cpus(ps), 2);
 	CHECK_INT(vr_ps_starts(ps), 2);
 	CHECK(vr_ps_worker_pid(ps) != pid);
@@ -228,16 +196,8 @@ TEST(test_psworker__killed_from_outside)
 		int64_t end = vr_clock_ms() + WAIT_MS;
 		long p = 0;
 
-		while (vr_clock_ms() < end && !p) {
-			FILE *pf = fopen(pidfile, "r");
-
-			if (pf) {
-				if (fscanf(pf, "%ld", &p) != 1)
-					p = 0;
-				fclose(pf);
-			}
+		while (vr_clock_ms() < end && !(p = unit_read_long(pidfile)))
 			vr_sleep_ms(10);
-		}
 		if (p)
 			kill((pid_t)p, SIGKILL);
 		_exit(p ? 0 : 1);
@@ -248,12 +208,7 @@ TEST(test_psworker__killed_from_outside)
 	    "answered, so whether it ran is unknown");
 	CHECK(out == NULL);
 	waitpid(pid, NULL, 0);
-	if ((f = fopen(pidfile, "r"))) {
-		if (fscanf(f, "%ld", &hung) != 1)
-			hung = 0;
-		fclose(f);
-	}
-	CHECK(hung > 0);
+	CHECK(unit_read_long(pidfile) > 0);
 	unsetenv("EFLOW_EMU_PIDFILE");
 	faults("{}");
 	CHECK_INT(observe_cpus(ps), 2);
@@ -407,8 +362,7 @@ TEST(test_psworker__ends_when_vmrecon_dies)
 	const char *launcher;
 	int64_t end;
 	pid_t mid;
-	long worker = 0;
-	FILE *f;
+	long worker;
 
 	state(2, NULL);
 	snprintf(pidfile, sizeof(pidfile), "%s/worker.pid", unit_tmpdir());
@@ -431,14 +385,10 @@ TEST(test_psworker__ends_when_vmrecon_dies)
 	end = vr_clock_ms() + WAIT_MS;
 	while (vr_clock_ms() < end && access(ready, F_OK) != 0)
 		vr_sleep_ms(10);
-	if ((f = fopen(pidfile, "r"))) {
-		if (fscanf(f, "%ld", &worker) != 1)
-			worker = 0;
-		fclose(f);
-	}
+	worker = unit_read_long(pidfile);
 	CHECK(worker > 0);
-	CHECK(worker > 0 && !gone((pid_t)worker));
+	CHECK(worker > 0 && !unit_gone((pid_t)worker));
 	kill(mid, SIGKILL);
 	waitpid(mid, NULL, 0);
-	CHECK(worker > 0 && wait_gone((pid_t)worker));
+	CHECK(worker > 0 && unit_wait_gone((pid_t)worker));
 }
