@@ -249,7 +249,7 @@ TEST(test_psworker__deadline_kills_the_worker)
 	vr_ps_free(ps);
 }
 
-TEST(test_psworker__is_replaced_after_its_requests)
+TEST(test_psworker__is_replaced_after_its_requests_or_time)
 {
 	struct vr_ps *ps;
 	int i;
@@ -262,6 +262,19 @@ TEST(test_psworker__is_replaced_after_its_requests)
 	CHECK_INT(vr_ps_starts(ps), 3);
 	CHECK_INT(lines_of(getenv("EFLOW_EMU_STARTS")), 3);
 	vr_ps_free(ps);
+	/* ... or after its time: here 1 ms, so every call needs a new one */
+	{
+		struct vr_ps_options o = { .target = emu(), .module =
+		    "AzureEFLOW", .max_age_ms = 1 };
+
+		CHECK_INT(vr_ps_open(&ps, &o), 0);
+		for (i = 0; i < 3; i++) {
+			CHECK_INT(observe_cpus(ps), 3);
+			vr_sleep_ms(2);
+		}
+		CHECK_INT(vr_ps_starts(ps), 3);
+		vr_ps_free(ps);
+	}
 }
 
 /* A launcher that gives PowerShell no stdin (as `ssh -n` would): the
