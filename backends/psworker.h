@@ -2,7 +2,7 @@
  * psworker.h - one PowerShell that stays: the launcher is started once
  * with -EncodedCommand of a small loop (vr_psworker_script) that reads one
  * request per line on stdin and answers each with one frame line on
- * stdout.  Used by powershell.c (vr_ps_run) only; nothing in it knows
+ * stdout.  Used by powershell.c (vr_ps_run); nothing in it knows
  * EFLOW but the module name it is given.
  *
  * Protocol, every byte of it in [A-Za-z0-9+/=], digits, blanks and LF, so
