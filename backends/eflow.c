@@ -1,7 +1,8 @@
 /*
  * eflow.c - the eflow backend: Azure IoT Edge for Linux on Windows, driven
- * through its PowerShell module, one encoded script per launcher call (see
- * powershell.h).  Target: the launcher, default `powershell.exe`.
+ * through its PowerShell module, one request per call to a PowerShell
+ * worker the connection keeps from open to close (see powershell.h).
+ * Target: the launcher, default `powershell.exe`.
  *
  * The pitfall this backend exists to remove: Set-EflowVM resets every
  * parameter it is not given (CPU and memory to their defaults, the GPU is
@@ -16,8 +17,9 @@
  * Two scripts are ever sent: OBSERVE_BODY (everything plan, diff, get and
  * verify need, in one call, cached until the next apply, or the next pass
  * of a watch: eflow_forget) and the one built by set_body() (Start-EflowVm
- * when needed, Set-EflowVM, the power state after each).  So a diff or an in-sync apply is 1 launcher call, an
- * apply that changes something 3 (observe, set, verify).
+ * when needed, Set-EflowVM, the power state after each).  So a diff or an
+ * in-sync apply is 1 call, an apply that changes something 3 (observe,
+ * set, verify), all through one launcher start.
  *
  * What a real host does that this code assumes (sources in README):
  * AzureEFLOW functions catch their own exceptions, print
@@ -584,6 +586,7 @@ eflow_open(void **out, const char *target,
     const struct vr_backend_options *opts)
 {
 	const char *env = getenv("VMRECON_EFLOW_TIMEOUT_MS");
+	struct vr_ps_options po = { 0 };
 	struct eflow *e;
 	int64_t timeout = 0;
 	int rc;
@@ -596,7 +599,10 @@ eflow_open(void **out, const char *target,
 	    MAX_TIMEOUT_MS, "VMRECON_EFLOW_TIMEOUT_MS") < 0)
 		return VR_EINVALID;
 	e = vr_calloc(1, sizeof(*e));
-	rc = vr_ps_open(&e->ps, target, (int)timeout);
+	po.target = target;
+	po.module = "AzureEFLOW";
+	po.timeout_ms = (int)timeout;
+	rc = vr_ps_open(&e->ps, &po);
 	if (rc < 0) {
 		free(e);
 		return rc;
@@ -633,7 +639,13 @@ vr_eflow_invocations(const void *conn)
 {
 	const struct eflow *e = conn;
 
-	return e ? vr_ps_calls(e->ps) : 0;
+	return e ? vr_ps_starts(e->ps) : 0;
+}
+
+const char *
+vr_eflow_observe_body(void)
+{
+	return OBSERVE_BODY;
 }
 
 static int
@@ -943,7 +955,8 @@ out:
 const struct vr_driver vr_eflow_driver = {
 	.name = "eflow",
 	.target_help = "the PowerShell launcher, split on blanks (default "
-	    "powershell.exe; e.g. 'ssh admin@host powershell')",
+	    "powershell.exe; e.g. 'ssh admin@host powershell'), started once "
+	    "and kept; 'per-call:LAUNCHER' starts it for every call",
 	.open = eflow_open,
 	.close = eflow_close,
 	.host = eflow_host,

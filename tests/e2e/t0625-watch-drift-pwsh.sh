@@ -10,7 +10,9 @@ export TMPDIR=$T
 . "$VR_TOP/tests/eflow-pwsh/testlib.sh"
 . "$VR_TOP/tests/watchdrift.sh"
 
-calls() { wc -l <"$EFLOW_PWSH_LOG" | tr -d ' '; }
+# Get-EflowVm calls the mock saw (a persistent worker starts the launcher
+# once; each observation is a request to it)
+calls() { grep -c '"cmd":"Get-EflowVm"' "$EFLOW_PWSH_TRACE"; }
 nsets() { grep -c '"cmd":"Set-EflowVM"' "$EFLOW_PWSH_TRACE"; }
 mock_cpu() { mock_get "d['vm']['cpuCount']"; }
 is_cpu() { [ "$(mock_cpu)" = "$1" ]; }
@@ -39,8 +41,10 @@ wd_until wd_log '"drift corrected" vm=EDGE01-EFLOW' && ok "logged as drift corre
 	notok "no 'drift corrected' line"
 n=$(calls)
 wd_until eval '[ "$(calls)" -ge $((n + 2)) ]' &&
-	ok "each drift check calls the host again ($n launcher calls, then 2 more)" ||
-	notok "$(calls) launcher calls, no new ones after $n"
+	ok "each drift check asks the host again ($n Get-EflowVm calls, then 2 more)" ||
+	notok "$(calls) Get-EflowVm calls, no new ones after $n"
+expect_eq "$(wc -l <"$EFLOW_PWSH_LOG" | tr -d ' ')" 0 \
+	"through the daemon's one PowerShell worker: no launcher start since"
 wd_stop
 expect_eq "$WD_RC" 0 "the daemon stops with exit 0"
 
