@@ -149,8 +149,21 @@ int vr_backend_observe(struct vr_backend *b, const char *name,
 int vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
     struct vr_change *c);
 
+int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
+    const struct vr_vm_spec *spec, const struct vr_vm_live *live,
+    const struct vr_change *changes, size_t nchanges,
+    struct vr_diags *diags, const char *path);
+int vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req);
+/* flush, or 0 for a driver without one; whether the driver has one */
+int vr_backend_flush(struct vr_backend *b);
+bool vr_backend_buffers(const struct vr_backend *b);
+
+/* Helpers drivers share. */
+
 /* For a driver's classify: c needs a restart, because of the printf-style
  * reason (which replaces c->reason).  Returns 0. */
+int vr_change_restart(struct vr_change *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Observed a virtio GPU, which names no host GPU: the name last applied
  * (record), else "virtio-gpu". */
 void vr_live_pv_gpu(struct vr_vm_live *out, const struct vr_vm_spec *record);
@@ -160,16 +173,6 @@ void vr_live_pv_gpu(struct vr_vm_live *out, const struct vr_vm_spec *record);
 #define VR_DIMM_SEARCH 20
 bool vr_dimm_subset(unsigned long *mask, const int64_t *size_mb, size_t n,
     int64_t mb);
-int vr_change_restart(struct vr_change *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
-    const struct vr_vm_spec *spec, const struct vr_vm_live *live,
-    const struct vr_change *changes, size_t nchanges,
-    struct vr_diags *diags, const char *path);
-int vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req);
-/* flush, or 0 for a driver without one; whether the driver has one */
-int vr_backend_flush(struct vr_backend *b);
-bool vr_backend_buffers(const struct vr_backend *b);
 
 /* One backend vmrecon knows: built in (driver set) or a module (module
  * set: its driver is the api of vmrecon-MODULE.so, schema/util/module.h). */

@@ -206,13 +206,13 @@ void vr_host_clear(struct vr_host *h);
 void vr_vm_live_clear(struct vr_vm_live *l);
 void vr_change_clear(struct vr_change *c);
 
-/* The spec of what `live` certainly has: cpuCount, memoryInMB, and the GPU
- * when there is none or its name and type are known (else unmanaged). */
 /* A VM name's character `c` at position `i`: letters and digits, and
  * after the first also '.', '_' and '-' (the loader's rule for
  * metadata.name; backends that make up a name follow it too). */
 bool vr_name_char_ok(char c, size_t i);
 
+/* The spec of what `live` certainly has: cpuCount, memoryInMB, and the GPU
+ * when there is none or its name and type are known (else unmanaged). */
 void vr_vm_spec_from_live(struct vr_vm_spec *out, const char *name,
     const struct vr_vm_live *live);
 

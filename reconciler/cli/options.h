@@ -20,7 +20,7 @@
  *      (for VR_ARG_ENUM the values, '|'-separated), default (as text, or
  *      NULL), the commands that take it (VR_C_*), those that require it,
  *      the id, bounds (duration: ms; size: bytes; count), one line of help;
- *   3. handle the id in the command's switch (reconciler/cmd_*.c, or
+ *   3. handle the id in the command's switch (reconciler/cli/cmd_*.c, or
  *      vr_ops_option() in ops.c, or vr_cli_common_option() in cli.c);
  *      the argument arrives parsed: p.arg (text), p.value (a duration in
  *      ms, a size in bytes, a count, or an enum's index);

@@ -701,8 +701,8 @@ save_dirty(struct vr_statedir *sd)
 	char *text;
 	int rc;
 
-	/* each file holds every journal line numbered so far (journal.c's
-	 * lines are put in memory first): a replay must skip them all */
+	/* each file holds every journal line numbered so far (journal_add
+	 * puts a line's entry in memory first): a replay must skip them all */
 	if (sd->applied_dirty && sd->seq)
 		json_object_set_new(sd->applied, "journalSeq",
 		    json_integer(sd->seq));
