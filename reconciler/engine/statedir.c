@@ -911,6 +911,7 @@ vr_result_name(enum vr_result r)
 	case VR_RESULT_FAILED: return "failed";
 	case VR_RESULT_DRIFTED: return "drifted";
 	case VR_RESULT_INTERRUPTED: return "interrupted";
+	case VR_RESULT__COUNT: break;
 	}
 	return "?";
 }

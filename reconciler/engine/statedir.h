@@ -80,6 +80,7 @@ enum vr_result {
 	VR_RESULT_INTERRUPTED, /* apply stopped by an interrupt; message says
 				* what is known (not started, in flight:
 				* unknown, applied but not verified) */
+	VR_RESULT__COUNT       /* how many there are (metrics count each) */
 };
 
 const char *vr_result_name(enum vr_result r);
