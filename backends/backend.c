@@ -28,11 +28,19 @@ extern const struct vr_driver vr_qemu_driver;
 #endif
 
 static const struct vr_backend_entry registry[] = {
-	{ "sim", &vr_sim_driver, NULL, NULL },
-	{ "eflow", &vr_eflow_driver, NULL, NULL },
-	{ "qemu", &vr_qemu_driver, NULL, NULL },
-	{ "libvirt", NULL, "libvirt", LIBVIRT_NOT_BUILT },
-	{ NULL, NULL, NULL, NULL },
+	{ .name = "sim", .driver = &vr_sim_driver,
+	  .target_help = "a JSON file holding a simulated host and its VMs "
+	  "(default: STATE_DIR/sim.json, created on first use)" },
+	{ .name = "eflow", .driver = &vr_eflow_driver,
+	  .target_help = "the PowerShell launcher, split on blanks (default "
+	  "powershell.exe; e.g. 'ssh admin@host powershell')" },
+	{ .name = "qemu", .driver = &vr_qemu_driver,
+	  .target_help = "the VM's QMP unix socket (-qmp unix:PATH,server=on)" },
+	{ .name = "libvirt", .module = "libvirt",
+	  .not_built = LIBVIRT_NOT_BUILT,
+	  .target_help = "a libvirt URI (default qemu:///system; e.g. "
+	  "test:///default)" },
+	{ .name = NULL },
 };
 
 struct vr_backend {

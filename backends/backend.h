@@ -37,22 +37,24 @@
  *      sets errors in the hypervisor's words.
  *      Built in, the Makefile's wildcard over backends/ picks it up.
  *   2. backend.c: one `extern const struct vr_driver vr_NAME_driver;` and
- *      one row in registry[] (its order is the order `vmrecon version`,
- *      the unknown-backend message and --help list them).
+ *      one row in registry[], with what its TARGET means (its order is
+ *      the order `vmrecon version`, the unknown-backend message and
+ *      --help list them; --help's --backend line and list of targets are
+ *      made from it).
  *      Or, for a backend with a library the core must not link: a module.
  *      backends/mod_NAME.c (its VR_MODULE_DEFINE, like mod_libvirt.c), its
  *      sources and module rule in the Makefile (as VIRT_SRC and
- *      vmrecon-libvirt.so), and the row { "NAME", NULL, "NAME", why not
- *      built }.
+ *      vmrecon-libvirt.so), and a row with .module = "NAME" and
+ *      .not_built saying why it may not be built.
  *   3. A setting every backend could use: a field here (bump
  *      VR_BACKEND_OPTIONS_VERSION) and an option row in
  *      reconciler/cli/options.c (its recipe: options.h).  One only this
  *      backend needs: part of its TARGET, or an option too.
- *   4. The names users see: the --backend row's help in options.c, the
- *      --backend item in reconciler/cli/vmrecon.1, `backends=` in
+ *   4. The names users see beyond --help: the --backend item in
+ *      reconciler/cli/vmrecon.1, `backends=` in
  *      examples/vmrecon.bash-completion, and a row of the first table
- *      under README.md's "Backends" (t0120 checks all four against
- *      `vmrecon version`, so a forgotten one fails `make test`).
+ *      under README.md's "Backends" (t0120 checks them and --help against
+ *      the registry, so a forgotten one fails `make test`).
  *   5. Tests: tests/unit/test_NAME.c for its parsing and refusals on
  *      hostile input; tests/e2e/tNNNN-NAME.sh against the real thing
  *      (tests/README.md says which numbers).
@@ -91,7 +93,6 @@ struct vr_apply_request {
 
 struct vr_driver {
 	const char *name;        /* "sim", "eflow", "qemu", "libvirt" */
-	const char *target_help; /* what TARGET means, for --help */
 	/* The reconciled fields (VR_FIELD_BIT) it observes, classifies and
 	 * applies; only changes of these reach classify and apply. */
 	unsigned fields;
@@ -209,16 +210,19 @@ bool vr_dimm_subset(unsigned long *mask, const int64_t *size_mb, size_t n,
     int64_t mb);
 
 /* One backend vmrecon knows: built in (driver set) or a module (module
- * set: its driver is the api of vmrecon-MODULE.so, schema/util/module.h). */
+ * set: its driver is the api of vmrecon-MODULE.so, schema/util/module.h).
+ * What users read about it is here, not in its driver, so --help needs
+ * no module loaded. */
 struct vr_backend_entry {
 	const char *name;
 	const struct vr_driver *driver; /* built in; NULL for a module */
 	const char *module;             /* module name, or NULL */
 	const char *not_built;          /* why the module was not built */
+	const char *target_help;        /* what TARGET means, for --help */
 };
 
 /* Every backend, ended by an entry whose name is NULL (for `version`,
- * --help and the unknown-backend message). */
+ * --help (reconciler/cli/options.c) and the unknown-backend message). */
 const struct vr_backend_entry *vr_backend_registry(void);
 
 void vr_strv_free(char **v, size_t n);

@@ -957,8 +957,6 @@ out:
 
 const struct vr_driver vr_eflow_driver = {
 	.name = "eflow",
-	.target_help = "the PowerShell launcher, split on blanks (default "
-	    "powershell.exe; e.g. 'ssh admin@host powershell')",
 	.fields = EFLOW_FIELDS,
 	.open = eflow_open,
 	.close = eflow_close,

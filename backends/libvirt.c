@@ -1496,7 +1496,6 @@ lv_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_libvirt_driver = {
 	.name = "libvirt",
-	.target_help = "a libvirt URI (qemu:///system, test:///default)",
 	.fields = LV_FIELDS,
 	.open = lv_open,
 	.close = lv_close,

@@ -1694,7 +1694,6 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_qemu_driver = {
 	.name = "qemu",
-	.target_help = "the VM's QMP unix socket (-qmp unix:PATH,server=on)",
 	.fields = QEMU_FIELDS,
 	.open = qemu_open,
 	.close = qemu_close,

@@ -997,8 +997,6 @@ sim_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_sim_driver = {
 	.name = "sim",
-	.target_help = "a JSON file holding a simulated host and its VMs "
-	    "(default: STATE_DIR/sim.json, created on first use)",
 	.fields = SIM_FIELDS,
 	.open = sim_open,
 	.close = sim_close,

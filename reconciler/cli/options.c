@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../backends/backend.h"
 #include "../../schema/util/error.h"
 #include "../../schema/suggest.h"
 #include "cmd.h"
@@ -24,7 +25,7 @@ const struct vr_option vr_options[] = {
 	{ "backend", 'b', VR_ARG_STRING, "KIND[:TARGET]", "sim",
 	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
 	  VR_OPT_BACKEND,
-	  0, 0, "the backend: sim, eflow, qemu or libvirt, and its target" },
+	  0, 0, "the backend" /* and the registry's names: backend_help() */ },
 	{ "backend-timeout", 0, VR_ARG_DURATION, "DURATION", NULL,
 	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
 	  VR_OPT_BACKEND_TIMEOUT, 100, 24 * 3600 * SEC,
@@ -507,6 +508,47 @@ put_text(FILE *fp, const char *text, size_t *col, size_t indent)
 	free(copy);
 }
 
+/* --backend's help: the row's, then every backend of the registry
+ * (backends/backend.h), "sim, eflow, qemu or libvirt". */
+static char *
+backend_help(const char *help)
+{
+	const struct vr_backend_entry *e, *r = vr_backend_registry();
+	char *s = vr_asprintf("%s:", help), *t;
+
+	for (e = r; e->name; e++) {
+		t = vr_asprintf("%s%s %s", s, e == r ? "" : e[1].name ? "," :
+		    " or", e->name);
+		free(s);
+		s = t;
+	}
+	t = vr_asprintf("%s, and its TARGET as below", s);
+	free(s);
+	return t;
+}
+
+/* What TARGET means for each backend of the registry, for the commands
+ * that take --backend. */
+static void
+backends_help(FILE *fp)
+{
+	const struct vr_backend_entry *e;
+	const size_t indent = 12;
+
+	fputs("\nbackends, and what TARGET is for each:\n", fp);
+	for (e = vr_backend_registry(); e->name; e++) {
+		char *text = vr_asprintf("%s%s%s", e->target_help,
+		    e->not_built ? "; " : "", e->not_built ? e->not_built :
+		    "");
+		size_t col = indent;
+
+		fprintf(fp, "  %-*s", (int)(indent - 2), e->name);
+		put_text(fp, text, &col, indent);
+		fputc('\n', fp);
+		free(text);
+	}
+}
+
 void
 vr_opts_help(FILE *fp, const char *cmd)
 {
@@ -514,6 +556,7 @@ vr_opts_help(FILE *fp, const char *cmd)
 	unsigned bit = vr_opts_cmd_bit(cmd);
 	const struct vr_option *o;
 	const size_t indent = 32;
+	bool backends = false;
 
 	vr_opts_usage(fp, cmd);
 	if (c)
@@ -535,7 +578,15 @@ vr_opts_help(FILE *fp, const char *cmd)
 		else
 			fprintf(fp, "%*s", (int)(indent - strlen(left)), "");
 		col = indent;
-		put_text(fp, o->help, &col, indent);
+		if (o->id == VR_OPT_BACKEND) {
+			char *help = backend_help(o->help);
+
+			put_text(fp, help, &col, indent);
+			free(help);
+			backends = true;
+		} else {
+			put_text(fp, o->help, &col, indent);
+		}
 		if (o->arg == VR_ARG_DURATION)
 			tail = vr_asprintf("; range %s to %s",
 			    vr_duration_format(lo, sizeof(lo), o->min),
@@ -556,4 +607,6 @@ vr_opts_help(FILE *fp, const char *cmd)
 		free(tail);
 		fputc('\n', fp);
 	}
+	if (backends)
+		backends_help(fp);
 }
