@@ -133,6 +133,10 @@ vr_json_str(const char **out, const struct vr_json_at *at,
 		if (chars == VR_JSON_HEX && !isxdigit(c))
 			return vr_json_bad(at, key, "contains a character "
 			    "that is not a hex digit");
+		if (chars == VR_JSON_LOWER_HEX && !isdigit(c) &&
+		    (c < 'a' || c > 'f'))
+			return vr_json_bad(at, key, "contains a character "
+			    "that is not a lower-case hex digit");
 	}
 	*out = s;
 	return 1;
