@@ -158,6 +158,19 @@ vr_json_bool(bool *out, const struct vr_json_at *at, const json_t *obj,
 }
 
 int
+vr_json_value(json_t **out, const struct vr_json_at *at, const json_t *obj,
+    const char *key, unsigned flags)
+{
+	json_t *v;
+	int rc = lookup(&v, at, obj, key, flags);
+
+	if (rc <= 0)
+		return rc;
+	*out = v;
+	return 1;
+}
+
+int
 vr_json_object(json_t **out, const struct vr_json_at *at, const json_t *obj,
     const char *key, unsigned flags)
 {

@@ -64,6 +64,12 @@ int vr_json_str(const char **out, const struct vr_json_at *at,
 int vr_json_bool(bool *out, const struct vr_json_at *at, const json_t *obj,
     const char *key, unsigned flags);
 
+/* A member of any JSON type (null included), for a value its caller
+ * checks itself (a field's value: vr_field_from_json); *out is borrowed
+ * from obj. */
+int vr_json_value(json_t **out, const struct vr_json_at *at,
+    const json_t *obj, const char *key, unsigned flags);
+
 /* An object; *out is borrowed from obj. */
 int vr_json_object(json_t **out, const struct vr_json_at *at,
     const json_t *obj, const char *key, unsigned flags);
