@@ -164,10 +164,9 @@ vr_json_value(json_t **out, const struct vr_json_at *at, const json_t *obj,
 	json_t *v;
 	int rc = lookup(&v, at, obj, key, flags);
 
-	if (rc <= 0)
-		return rc;
-	*out = v;
-	return 1;
+	if (rc > 0)
+		*out = v;
+	return rc;
 }
 
 int

@@ -109,6 +109,15 @@ TEST(test_json__bool_object_array)
 	/* key NULL: the value itself, at at.path */
 	CHECK_INT(vr_json_array(&o, &at, d, NULL, 0, 9, 0), VR_EINVALID);
 	CHECK_STR(vr_error_msg(), "f.json: vms.e: expected an array");
+	/* any type, null too (the caller checks it); absent is as asked */
+	CHECK_INT(vr_json_value(&o, &at, d, "z", VR_JSON_OPTIONAL), 1);
+	CHECK(json_is_null(o));
+	CHECK_INT(vr_json_value(&o, &at, d, "one", 0), 1);
+	CHECK(json_is_integer(o));
+	CHECK_INT(vr_json_value(&o, &at, d, "no", VR_JSON_OPTIONAL), 0);
+	CHECK(json_is_integer(o)); /* untouched */
+	CHECK_INT(vr_json_value(&o, &at, d, "no", 0), VR_EINVALID);
+	CHECK_STR(vr_error_msg(), "f.json: vms.e: missing key 'no'");
 	json_decref(d);
 }
 
