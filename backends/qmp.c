@@ -16,6 +16,7 @@
 
 #include "../schema/util/clock.h"
 #include "../schema/util/error.h"
+#include "../schema/util/interrupt.h"
 #include "../schema/util/units.h"
 #include "qmp.h"
 
@@ -117,6 +118,9 @@ read_line(char **out, struct vr_qmp *q, long long deadline)
 			return fail(q, VR_EBACKEND, "qmp: a line from QEMU is "
 			    "longer than 1 MiB%s", NULL);
 		pr = poll(&p, 1, remaining(deadline));
+		if (pr < 0 && errno == EINTR && vr_interrupted())
+			return fail(q, VR_EINTR, "qmp: interrupted while "
+			    "waiting for QEMU%s", NULL);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr < 0)
@@ -337,6 +341,9 @@ vr_qmp_wait_event(json_t **out, struct vr_qmp *q, vr_qmp_event_pred pred,
 				return vr_error_set(VR_ETIMEOUT, "qmp: the "
 				    "awaited event did not come in %d ms",
 				    timeout_ms);
+			if (pr < 0 && vr_interrupted())
+				return vr_error_set(VR_EINTR, "qmp: interrupted "
+				    "while waiting for an event");
 			if (pr < 0)
 				continue;
 		}
@@ -358,6 +365,12 @@ found:
 	else
 		json_decref(o);
 	return 0;
+}
+
+bool
+vr_qmp_usable(const struct vr_qmp *q)
+{
+	return q && !q->broken;
 }
 
 size_t

@@ -460,7 +460,7 @@ check_field(struct vr_yload *L, const struct vr_field_desc *f,
 		if (!get_windows(L, v, f, &val))
 			return;
 		break;
-	default:
+	case VR_VALUE_NONE: /* no row is of no kind */
 		return;
 	}
 	f->set(vm, &val);

@@ -76,6 +76,20 @@ expect_not_in() {
 	fi
 }
 
+# expect_order FILE FIRST SECOND DESC: FILE's first line holding the
+# fixed string FIRST comes before its first line holding SECOND
+expect_order() {
+	local a b
+	a=$(grep -nF -- "$2" "$1" | head -1 | cut -d: -f1)
+	b=$(grep -nF -- "$3" "$1" | head -1 | cut -d: -f1)
+	if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then
+		ok "$4"
+	else
+		notok "$4: '$2' at line '$a', '$3' at line '$b'"
+		sed 's/^/#   /' "$1" | head -20
+	fi
+}
+
 # expect_eq GOT WANT DESC
 expect_eq() {
 	if [ "$1" = "$2" ]; then ok "$3"; else notok "$3: got '$1', wanted '$2'"; fi

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../../schema/util/error.h"
+#include "../../schema/util/interrupt.h"
 #include "cmd.h"
 #include "ops.h"
 #include "options.h"
@@ -66,8 +67,10 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	struct vr_backend *b = NULL;
 	struct vr_spec *spec = NULL;
 	struct vr_ops *ops = NULL;
-	char *rev = NULL, *failed = NULL;
-	bool ended = false;
+	char *rev = NULL, *failed = NULL, *json = NULL;
+	size_t json_len = 0;
+	FILE *json_fp = NULL;
+	bool ended = false, usage = false;
 	int rc, code = VR_EXIT_ERROR;
 
 	memset(&pf, 0, sizeof(pf));
@@ -93,6 +96,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	}
 	if (rc < 0) {
 		code = vr_opts_exit(rc);
+		usage = true;
 		goto out;
 	}
 	if (apply && (nfiles > 0) == (plan_path != NULL)) {
@@ -108,6 +112,16 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	file = plan_path ? plan_path : nfiles == 1 ? files[0] : "the files";
 	if (vr_cli_settle(&c) < 0)
 		goto out;
+	/* apply: an interrupt stops what runs, starts nothing more and
+	 * records each VM's outcome (interrupt.h); diff changes nothing and
+	 * keeps the default */
+	if (apply)
+		vr_interrupt_catch();
+	/* stdout and stderr may share one pipe (cron mail, CI logs): each
+	 * line of the text output goes out when it is written, so the lines
+	 * come in the order they happened */
+	if (apply && c.output == VR_OUTPUT_TEXT)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (vr_ops_open(&ops, &oo) < 0) {
 		vr_cli_error("%s", vr_error_msg());
@@ -171,6 +185,11 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	ro.output = c.output;
 	ro.color = c.color;
 	ro.out = stdout;
+	/* -o json: the pass's document is kept, to print with the error
+	 * if the command fails after all (vr_cli_json_out) */
+	if (c.output == VR_OUTPUT_JSON &&
+	    (json_fp = open_memstream(&json, &json_len)))
+		ro.out = json_fp;
 	ro.err = stderr;
 	ro.revision = rev;
 	ro.plan = plan_path ? &pf : NULL;
@@ -196,7 +215,6 @@ out:
 	fflush(stdout);
 	vr_ops_free(ops);
 	vr_reconcile_result_clear(&res);
-	free(failed);
 	vr_backend_free(b);
 	vr_statedir_free(sd);
 	vr_spec_free(spec);
@@ -213,6 +231,19 @@ out:
 		vr_cli_error("cannot write the plan '%s'", out_path);
 		code = VR_EXIT_ERROR;
 	}
+	if (json_fp)
+		fclose(json_fp);
+	/* -o json: one document, also when the command failed (a usage
+	 * error too, but not --help) */
+	if (c.output == VR_OUTPUT_JSON || (usage && code == VR_EXIT_ERROR &&
+	    vr_cli_wants_json(argc, argv)))
+		vr_cli_json_out(stdout, json ? json : "", json_len,
+		    code == VR_EXIT_ERROR ? failed ? failed :
+		    vr_cli_last_error() : NULL,
+		    "{\"formatVersion\": 1, \"vms\": []}");
+	fflush(stdout);
+	free(failed);
+	free(json);
 	free(files);
 	return code;
 }
