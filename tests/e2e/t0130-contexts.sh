@@ -215,7 +215,7 @@ while [ "$1" = -o ]; do shift 2; done
 host=${1#*@}
 shift
 echo "$host $1" >>"$HOSTS/ssh.log"
-EFLOW_EMU_STATE=$HOSTS/$host.json EFLOW_EMU_LOG=$HOSTS/$host.log exec /bin/sh -c "$*"
+EFLOW_EMU_STATE=$HOSTS/$host.json EFLOW_EMU_LOG=$HOSTS/$host.log EFLOW_EMU_STARTS=$HOSTS/$host.starts exec /bin/sh -c "$*"
 SH
 chmod 755 "$U/bin/ssh"
 ln -s "$EMU" "$U/bin/powershell"
