@@ -18,7 +18,11 @@
 #                   when a row could not be measured (not part of make test)
 #   make install PREFIX=/usr/local DESTDIR=   bin/vmrecon, lib/vmrecon/*.so
 #                   and vmrecon-git-helper, the man page and the completion; relocatable (the
-#                   binary finds its modules from /proc/self/exe)
+#                   binary finds its modules from /proc/self/exe); installs no
+#                   packages: it names the missing ones and stops
+#   make deb        the .deb packages (vmrecon, vmrecon-git, vmrecon-http,
+#                   vmrecon-libvirt) in build/deb/debs/, built with dpkg-deb
+#                   (reconciler/packaging/build-deb says how and why)
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -27,7 +31,7 @@ SANITIZE ?=
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	libssl-dev pkg-config gcc make libc6-dev
 TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
-	mandoc faketime \
+	mandoc faketime dpkg-dev lintian \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
 	lighttpd lighttpd-mod-openssl openssh-server openssh-client \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
@@ -128,12 +132,16 @@ FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FB)/%.o)
 FUZZ_SECONDS ?= 60
 
+# missing-packages: a shell fragment setting $$missing to the Debian
+# packages of $(1) that are not installed.
+missing-packages = missing=""; for p in $(1); do \
+	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	grep -q 'install ok installed' || missing="$$missing $$p"; done
+
 # ensure-packages: install the Debian packages in $(1) that are missing,
 # with apt-get, and only when something is missing.
 define ensure-packages
-@missing=""; for p in $(1); do \
-	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-	grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+@$(call missing-packages,$(1)); \
 if [ -n "$$missing" ]; then \
 	echo "installing:$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
@@ -143,11 +151,25 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
+# check-packages: name the Debian packages in $(1) that are missing and
+# fail; never installs them (make install, make deb).
+define check-packages
+@$(call missing-packages,$(1)); \
+if [ -n "$$missing" ]; then \
+	echo "missing Debian packages:$$missing"; \
+	echo "install them (apt-get install$$missing, or make deps), then" \
+	"run this again"; exit 1; \
+fi
+endef
+
 all: deps
 	@$(MAKE) --no-print-directory vmrecon modules
 
 deps:
 	$(call ensure-packages,$(BUILD_PKGS))
+
+check-deps:
+	$(call check-packages,$(BUILD_PKGS))
 
 test-deps: deps pwsh-tool
 	$(call ensure-packages,$(TEST_PKGS))
@@ -293,7 +315,7 @@ demo-qemu: test-deps
 	@tests/demo-qemu
 
 # installs from $(B) (not ./vmrecon, which the last build of any kind wrote)
-install: deps
+install: check-deps
 	@$(MAKE) --no-print-directory $(B)/vmrecon modules
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
@@ -305,11 +327,24 @@ install: deps
 	install -m 644 examples/vmrecon.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
 
+# deb: built into build/deb with all of Debian's hardening flags
+# (dpkg-buildflags; lintian checks them), then packaged by
+# reconciler/packaging/build-deb
+DEB_B = build/deb
+DEB_FLAGS = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+deb: check-deps
+	$(call check-packages,dpkg-dev)
+	@rm -f $(DEB_B)/vmrecon $(DEB_B)/lib/vmrecon/vmrecon-* # link anew
+	@$(MAKE) --no-print-directory B=$(DEB_B) SANITIZE= \
+		CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" $(DEB_B)/vmrecon modules
+	@reconciler/packaging/build-deb $(DEB_B)
+
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps pwsh-tool test test-bins modules bench demo demo-qemu install \
-	clean fuzz fuzz-build FORCE
+.PHONY: all deps check-deps test-deps pwsh-tool test test-bins modules bench demo \
+	demo-qemu install deb clean fuzz fuzz-build FORCE
 
 FORCE:
 

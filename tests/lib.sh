@@ -7,6 +7,14 @@ set -u
 : "${VR_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${VMRECON:=$VR_TOP/build/rel/vmrecon}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/vr-e2e-XXXXXX")
+# no config file, context or setting of the tester's leaks in (config.h in
+# reconciler/cli/); the scripts that test them set their own.  The sim
+# backend is named through the environment, as a user names one: `watch`
+# takes it, and commands do not add the note about an implicit sim
+# (t0130-contexts tests that note, with VMRECON_BACKEND unset).
+export VMRECON_CONFIG=/dev/null VMRECON_BACKEND=sim
+unset VMRECON_CONTEXT VMRECON_STATE_DIR VMRECON_BACKEND_TIMEOUT \
+	VMRECON_HOSTNAME
 _failed=0
 # PIDS: background processes a script started; at exit they get SIGTERM
 # (which `git daemon` passes on to its git-daemon) and are waited for
