@@ -4,6 +4,8 @@
 # stand-in, the vfio-pci refusal, beyond-limits changes left pending, a
 # vCPU removal last, no-op second applies; the guest's own STATE lines on
 # the serial console prove it sees the new vCPUs and memory.
+#@ full-only: boots a VM under QEMU (TCG)
+#@ no-san: mostly waits for a TCG guest to boot and to see its hot-plugged CPUs and memory
 . "$(dirname "$0")/../lib.sh"
 
 # the VM's sockets and logs live under build/, away from /tmp cleaners

@@ -5,6 +5,7 @@
 # missing file, force-push refused, server down then back, SIGHUP, SIGTERM
 # during a reconcile, two daemons on one state dir, SSH-signed commits,
 # a silent server, a corrupt mirror.  Every wait is bounded.
+#@ full-only: watch against Git, HTTP and SSH servers, waiting out its intervals
 . "$(dirname "$0")/../lib.sh"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com

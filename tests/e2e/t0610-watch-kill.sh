@@ -16,6 +16,7 @@
 # reconcile alone lasts ~10 ms, too short a target beside a CPU hog (no
 # kill of 100 landed in it).  VR_KILLS (default 100) kills per transport;
 # VR_SEED replays a run (the seed is printed).
+#@ full-only: a kill loop over two transports
 . "$(dirname "$0")/../lib.sh"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.com

@@ -6,6 +6,8 @@
 # line per target with executions per second and corpus size; a crash
 # leaves its input in build/fuzz/crash/TARGET/ (copy it into regress/ once
 # the bug is fixed).  `make fuzz FUZZ_SECONDS=N` runs this script.
+#@ full-only: fuzzing (make fuzz runs it longer)
+#@ no-san: the fuzz targets are built with ASan + UBSan already
 . "$(dirname "$0")/../lib.sh"
 top=$VR_TOP
 FB=$top/build/fuzz
