@@ -79,9 +79,6 @@ stop_watch() {
 	WRC=$?
 }
 section() { echo "# --- $* (t=${SECONDS}s)"; }
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 section "the repository"
 mkdir -p "$T/srv"
@@ -306,7 +303,7 @@ done
 	notok "SIGTERM left something inconsistent"
 
 section "git:// server down: backoff, then recovery"
-PORT=$(free_port)
+free_port PORT
 start_daemon() {
 	git daemon --reuseaddr --listen=127.0.0.1 --port="$PORT" --export-all \
 		--base-path="$T/srv" "$T/srv" 2>>"$T/git-daemon.log" &
@@ -346,7 +343,7 @@ stop_watch
 expect_eq "$WRC" 0 "git:// daemon stops with exit 0"
 
 section "a silent server: the fetch deadline"
-SPORT=$(free_port)
+free_port SPORT
 python3 -c '
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -414,8 +411,8 @@ if command -v lighttpd >/dev/null && [ -x /usr/lib/git-core/git-http-backend ] &
 	command -v openssl >/dev/null; then
 	H=$T/http
 	mkdir -p "$H/tls"
-	HPORT=$(free_port)
-	SPORT2=$(free_port)
+	free_port HPORT
+	free_port SPORT2
 	test_tls "$H/tls" || notok "test certificate"
 	printf 'gitops:s3cr3t-token\n' >"$H/users"
 	printf 's3cr3t-token\n' >"$H/token"
@@ -523,7 +520,7 @@ if [ -x /usr/sbin/sshd ] && command -v ssh-keyscan >/dev/null; then
 	X=$T/ssh
 	mkdir -p "$X" && chmod 700 "$X"
 	[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
-	XPORT=$(free_port)
+	free_port XPORT
 	ssh-keygen -q -t ed25519 -N '' -C host -f "$X/host_ed25519"
 	ssh-keygen -q -t ed25519 -N '' -C other-host -f "$X/other_host"
 	ssh-keygen -q -t ed25519 -N '' -C client -f "$X/client"

@@ -281,7 +281,7 @@ expect_in "$T/err" "removed a stale git lock" "and says it removed the stale loc
 expect_eq "$(json_get "$S/sim.json" "d['vms']['edge-01']['memoryInMB']")" \
 	"$((1024 + 2 * k))" "the sim holds the revision pushed then"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port PORT
 git daemon --reuseaddr --listen=127.0.0.1 --port="$PORT" --export-all \
 	--base-path="$T/srv" "$T/srv" 2>>"$T/git-daemon.log" &
 GDPID=$!
