@@ -6,7 +6,7 @@
 # verify, and the launcher calls per command are counted.  Skipped where
 # no pwsh runs.
 #@ full-only: starts a real pwsh per backend call (~1.5 CPU s each)
-#@ no-san: mostly times pwsh starting; every line of vmrecon it runs, unit and t0400-t0430 run under the sanitizers (gcov, tests/README.md)
+#@ no-san: mostly times pwsh starting; every line of vmrecon it runs, unit and t0400-t0430 run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
 # pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
 # (the verify deadline kills it on purpose): keep them in this test's dir
