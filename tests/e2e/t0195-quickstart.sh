@@ -2,6 +2,7 @@
 # fresh copy of the tree (no build/, no ./vmrecon): each line of its first
 # sh block, with the exit the README says.
 #@ no-san: builds and runs its own ./vmrecon (make demo), never the sanitizer build
+#@ full-only: builds the whole tree again in a fresh copy (make demo)
 . "$(dirname "$0")/../lib.sh"
 F=$T/fresh
 mkdir -p "$F"
