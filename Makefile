@@ -293,9 +293,12 @@ $(B)/bench/plan_driver: tests/bench/plan_driver.c $(CORE_OBJ) \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXE_LDFLAGS) -o $@ $(filter %.c %.o,$^) $(CORE_LIBS)
 
-bench: deps
+# (the PowerShell worker's rows run a real pwsh: pwsh-tool, and the driver
+# tests/tools/psrun)
+bench: deps pwsh-tool
 	$(call ensure-packages,$(BENCH_PKGS))
-	@$(MAKE) --no-print-directory vmrecon modules $(BENCH_BIN)
+	@$(MAKE) --no-print-directory vmrecon modules $(BENCH_BIN) \
+		$(B)/tools/psrun
 	@VR_BUILD=$(B) tests/bench/run
 
 demo: all

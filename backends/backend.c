@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../schema/field.h"
 #include "../schema/util/error.h"
 #include "../schema/util/module.h"
 #include "backend.h"
@@ -27,11 +28,20 @@ extern const struct vr_driver vr_qemu_driver;
 #endif
 
 static const struct vr_backend_entry registry[] = {
-	{ "sim", &vr_sim_driver, NULL, NULL },
-	{ "eflow", &vr_eflow_driver, NULL, NULL },
-	{ "qemu", &vr_qemu_driver, NULL, NULL },
-	{ "libvirt", NULL, "libvirt", LIBVIRT_NOT_BUILT },
-	{ NULL, NULL, NULL, NULL },
+	{ .name = "sim", .driver = &vr_sim_driver,
+	  .target_help = "a JSON file holding a simulated host and its VMs "
+	  "(default: STATE_DIR/sim.json, created on first use)" },
+	{ .name = "eflow", .driver = &vr_eflow_driver,
+	  .target_help = "the PowerShell launcher, split on blanks (default "
+	  "powershell.exe; e.g. 'ssh admin@host powershell'), started once "
+	  "and kept; 'per-call:LAUNCHER' starts it for every call" },
+	{ .name = "qemu", .driver = &vr_qemu_driver,
+	  .target_help = "the VM's QMP unix socket (-qmp unix:PATH,server=on)" },
+	{ .name = "libvirt", .module = "libvirt",
+	  .not_built = LIBVIRT_NOT_BUILT,
+	  .target_help = "a libvirt URI (default qemu:///system; e.g. "
+	  "test:///default)" },
+	{ .name = NULL },
 };
 
 struct vr_backend {
@@ -63,12 +73,45 @@ entry_driver(const struct vr_backend_entry *e)
 	return drv;
 }
 
+/* The registry row of "KIND[:TARGET]", or NULL with the error set. */
+static const struct vr_backend_entry *
+entry_of(const char *kind_target)
+{
+	const char *colon = strchr(kind_target, ':');
+	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
+	const struct vr_backend_entry *e;
+	char names[256] = "";
+
+	for (e = registry; e->name; e++)
+		if (strlen(e->name) == klen &&
+		    strncmp(e->name, kind_target, klen) == 0)
+			return e;
+	for (e = registry; e->name; e++) {
+		if (e != registry)
+			strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+		strncat(names, e->name, sizeof(names) - strlen(names) - 1);
+	}
+	vr_error_set(VR_EINVALID, "unknown backend '%.*s' (this vmrecon has: "
+	    "%s)", (int)klen, kind_target, names);
+	return NULL;
+}
+
+int
+vr_backend_names_fold_case(const char *kind_target)
+{
+	const struct vr_backend_entry *e = entry_of(kind_target);
+
+	if (!e)
+		return VR_EINVALID;
+	/* a module's backend (libvirt) compares names as they are */
+	return e->driver && e->driver->names_fold_case;
+}
+
 int
 vr_backend_open(struct vr_backend **out, const char *kind_target,
     const struct vr_backend_options *opts)
 {
 	const char *colon = strchr(kind_target, ':');
-	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
 	const char *target = colon ? colon + 1 : "";
 	const struct vr_backend_entry *e;
 	const struct vr_driver *drv;
@@ -76,27 +119,29 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 	int rc;
 
 	*out = NULL;
+	if (!(e = entry_of(kind_target)))
+		return VR_EINVALID;
+	if (!(drv = entry_driver(e)))
+		return vr_error_last()->code;
+	if ((rc = vr_backend_open_driver(&b, drv, target, opts)) < 0)
+		return rc;
+	free(b->desc);
+	b->desc = vr_strdup(kind_target);
+	*out = b;
+	return 0;
+}
+
+int
+vr_backend_open_driver(struct vr_backend **out, const struct vr_driver *drv,
+    const char *target, const struct vr_backend_options *opts)
+{
+	struct vr_backend *b;
+	int rc;
+
+	*out = NULL;
 	if (opts && opts->version != VR_BACKEND_OPTIONS_VERSION)
 		return vr_error_set(VR_EINVALID, "backend options version %u "
 		    "is not %u", opts->version, VR_BACKEND_OPTIONS_VERSION);
-	for (e = registry; e->name; e++)
-		if (strlen(e->name) == klen &&
-		    strncmp(e->name, kind_target, klen) == 0)
-			break;
-	if (!e->name) {
-		char names[256] = "";
-
-		for (e = registry; e->name; e++) {
-			if (e != registry)
-				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-			strncat(names, e->name,
-			    sizeof(names) - strlen(names) - 1);
-		}
-		return vr_error_set(VR_EINVALID, "unknown backend '%.*s' "
-		    "(this vmrecon has: %s)", (int)klen, kind_target, names);
-	}
-	if (!(drv = entry_driver(e)))
-		return vr_error_last()->code;
 	b = vr_calloc(1, sizeof(*b));
 	b->drv = drv;
 	rc = drv->open(&b->conn, target, opts);
@@ -104,7 +149,8 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 		free(b);
 		return rc;
 	}
-	b->desc = vr_strdup(kind_target);
+	b->desc = target[0] ? vr_asprintf("%s:%s", drv->name, target) :
+	    vr_strdup(drv->name);
 	*out = b;
 	return 0;
 }
@@ -132,11 +178,33 @@ vr_backend_desc(const struct vr_backend *b)
 	return b->desc;
 }
 
+unsigned
+vr_backend_fields(const struct vr_backend *b)
+{
+	return b->drv->fields;
+}
+
 static int
 unsupported(const struct vr_backend *b, const char *what)
 {
 	return vr_error_set(VR_EUNSUPPORTED, "the %s backend cannot %s",
 	    b->drv->name, what);
+}
+
+/* VR_EUNSUPPORTED if the driver does not support field f, else 0. */
+static int
+check_field(const struct vr_backend *b, enum vr_field f)
+{
+	char *has;
+	int rc;
+
+	if (b->drv->fields & VR_FIELD_BIT(f))
+		return 0;
+	has = vr_fields_text(b->drv->fields);
+	rc = vr_error_set(VR_EUNSUPPORTED, "the %s backend does not support "
+	    "%s (it supports %s)", b->drv->name, vr_field_name(f), has);
+	free(has);
+	return rc;
 }
 
 int
@@ -172,6 +240,10 @@ int
 vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
     struct vr_change *c)
 {
+	int rc;
+
+	if ((rc = check_field(b, c->field)) < 0)
+		return rc;
 	if (!b->drv->classify) {
 		c->mode = VR_MODE_RESTART;
 		return 0;
@@ -234,6 +306,25 @@ vr_change_restart(struct vr_change *c, const char *fmt, ...)
 }
 
 int
+vr_change_unsupported(const struct vr_change *c, const char *backend)
+{
+	return vr_error_set(VR_EUNSUPPORTED, "%s: a change of %s, which this "
+	    "backend does not support", backend, vr_field_name(c->field));
+}
+
+int
+vr_changes_supported(const struct vr_change *c, size_t n, unsigned fields,
+    const char *backend)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(fields & VR_FIELD_BIT(c[i].field)))
+			return vr_change_unsupported(&c[i], backend);
+	return 0;
+}
+
+int
 vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
     const struct vr_vm_spec *spec, const struct vr_vm_live *live,
     const struct vr_change *changes, size_t nchanges,
@@ -248,8 +339,14 @@ vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
 int
 vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req)
 {
+	size_t i;
+	int rc;
+
 	if (!b->drv->apply)
 		return unsupported(b, "apply changes");
+	for (i = 0; i < req->nchanges; i++)
+		if ((rc = check_field(b, req->changes[i].field)) < 0)
+			return rc;
 	return b->drv->apply(b->conn, req);
 }
 
@@ -257,6 +354,13 @@ int
 vr_backend_flush(struct vr_backend *b)
 {
 	return b->drv->flush ? b->drv->flush(b->conn) : 0;
+}
+
+void
+vr_backend_forget(struct vr_backend *b)
+{
+	if (b->drv->forget)
+		b->drv->forget(b->conn);
 }
 
 bool

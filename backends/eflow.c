@@ -1,7 +1,8 @@
 /*
  * eflow.c - the eflow backend: Azure IoT Edge for Linux on Windows, driven
- * through its PowerShell module, one encoded script per launcher call (see
- * powershell.h).  Target: the launcher, default `powershell.exe`.
+ * through its PowerShell module, one request per call to a PowerShell
+ * worker the connection keeps from open to close (see powershell.h).
+ * Target: the launcher, default `powershell.exe`.
  *
  * The pitfall this backend exists to remove: Set-EflowVM resets every
  * parameter it is not given (CPU and memory to their defaults, the GPU is
@@ -14,10 +15,11 @@
  * type come from the reconciler's record of the last applied spec.
  *
  * Two scripts are ever sent: OBSERVE_BODY (everything plan, diff, get and
- * verify need, in one call, cached until the next apply) and the one
- * built by set_body() (Start-EflowVm when needed, Set-EflowVM, the power
- * state after each).  So a diff or an in-sync apply is 1 launcher call, an
- * apply that changes something 3 (observe, set, verify).
+ * verify need, in one call, cached until the next apply, or the next pass
+ * of a watch: eflow_forget) and the one built by set_body() (Start-EflowVm
+ * when needed, Set-EflowVM, the power state after each).  So a diff or an
+ * in-sync apply is 1 call, an apply that changes something 3 (observe,
+ * set, verify), all through one launcher start.
  *
  * What a real host does that this code assumes (sources in README):
  * AzureEFLOW functions catch their own exceptions, print
@@ -63,6 +65,9 @@
 #define CPU_F vr_fields[VR_FIELD_CPU_COUNT]
 #define MEM_F vr_fields[VR_FIELD_MEMORY]
 #define GPU_F vr_fields[VR_FIELD_GPU]
+/* Set-EflowVM's -cpuCount, -memoryInMB and -gpu* parameters */
+#define EFLOW_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
 #define MAX_TIMEOUT_MS 86400000
 
 /*
@@ -584,6 +589,7 @@ eflow_open(void **out, const char *target,
     const struct vr_backend_options *opts)
 {
 	const char *env = getenv("VMRECON_EFLOW_TIMEOUT_MS");
+	struct vr_ps_options po = { 0 };
 	struct eflow *e;
 	int64_t timeout = 0;
 	int rc;
@@ -596,7 +602,10 @@ eflow_open(void **out, const char *target,
 	    MAX_TIMEOUT_MS, "VMRECON_EFLOW_TIMEOUT_MS") < 0)
 		return VR_EINVALID;
 	e = vr_calloc(1, sizeof(*e));
-	rc = vr_ps_open(&e->ps, target, (int)timeout);
+	po.target = target;
+	po.module = "AzureEFLOW";
+	po.timeout_ms = (int)timeout;
+	rc = vr_ps_open(&e->ps, &po);
 	if (rc < 0) {
 		free(e);
 		return rc;
@@ -618,12 +627,28 @@ eflow_close(void *conn)
 	free(e);
 }
 
+/* The next observe asks the host again (watch: every pass). */
+static void
+eflow_forget(void *conn)
+{
+	struct eflow *e = conn;
+
+	e->have_snap = 0;
+	snap_clear(&e->snap);
+}
+
 unsigned long
 vr_eflow_invocations(const void *conn)
 {
 	const struct eflow *e = conn;
 
-	return e ? vr_ps_calls(e->ps) : 0;
+	return e ? vr_ps_starts(e->ps) : 0;
+}
+
+const char *
+vr_eflow_observe_body(void)
+{
+	return OBSERVE_BODY;
 }
 
 static int
@@ -705,8 +730,19 @@ eflow_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 static int
 eflow_classify(void *conn, const struct vr_vm_live *live, struct vr_change *c)
 {
-	return vr_change_restart(c, "EFLOW applies every change with "
-	    "Set-EflowVM, which reconfigures the VM and needs it running");
+	switch (c->field) {
+	case VR_FIELD_CPU_COUNT:
+	case VR_FIELD_MEMORY:
+	case VR_FIELD_GPU:
+		return vr_change_restart(c, "EFLOW applies every change with "
+		    "Set-EflowVM, which reconfigures the VM and needs it "
+		    "running");
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break;
+	}
+	return vr_change_unsupported(c, "eflow");
 }
 
 /* The GPU names the host has, "'A', 'B'" or "none", for messages. */
@@ -877,16 +913,27 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 	if (req->nchanges == 0)
 		return 0;
 	/* Start from the live VM, then what is to change now: a field the
-	 * spec leaves out (or already has right) keeps its live value. */
+	 * spec leaves out (or already has right) keeps its live value.  A
+	 * field Set-EflowVM has no parameter for is refused before anything
+	 * is sent: marked applied, it would be a lie. */
 	for (i = 0; i < req->nchanges; i++) {
 		const struct vr_change *c = &req->changes[i];
 
-		if (c->field == VR_FIELD_CPU_COUNT)
+		switch (c->field) {
+		case VR_FIELD_CPU_COUNT:
 			cpus = c->to.i;
-		else if (c->field == VR_FIELD_MEMORY)
+			break;
+		case VR_FIELD_MEMORY:
 			memory_mb = c->to.i;
-		else if (c->field == VR_FIELD_GPU)
+			break;
+		case VR_FIELD_GPU:
 			gpu = &c->to.gpu;
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			return vr_change_unsupported(c, "eflow");
+		}
 	}
 	if (gpu->count > 0 && (!gpu->name || !vr_gpu_type_name(gpu->type))) {
 		rc = vr_error_set(VR_EINVALID, "VM '%s' has a GPU whose name "
@@ -909,9 +956,12 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 	}
 	call = set_call((int)cpus, memory_mb, gpu);
 	body = set_body(!live->running, call);
-	/* whatever happens now, the next observe must ask the host again */
+	/* whatever happens now, the next observe must ask the host again,
+	 * and every change is on its way: unknown unless it returns done */
 	e->have_snap = 0;
 	snap_clear(&e->snap);
+	for (i = 0; i < req->nchanges; i++)
+		req->changes[i].sent = true;
 	rc = vr_ps_run(e->ps, live->running ? "Set-EflowVM" :
 	    "Start-EflowVm and Set-EflowVM", body, &text, &len);
 	if (rc == 0)
@@ -929,8 +979,7 @@ out:
 
 const struct vr_driver vr_eflow_driver = {
 	.name = "eflow",
-	.target_help = "the PowerShell launcher, split on blanks (default "
-	    "powershell.exe; e.g. 'ssh admin@host powershell')",
+	.fields = EFLOW_FIELDS,
 	.open = eflow_open,
 	.close = eflow_close,
 	.host = eflow_host,
@@ -939,4 +988,6 @@ const struct vr_driver vr_eflow_driver = {
 	.classify = eflow_classify,
 	.preflight = eflow_preflight,
 	.apply = eflow_apply,
+	.names_fold_case = true,
+	.forget = eflow_forget,
 };

@@ -1,7 +1,8 @@
 /*
  * eflow.h - what the eflow backend offers besides its driver table
  * (vr_eflow_driver): its GPU support matrix, a count of PowerShell
- * invocations and its observe parser, for tests, fuzzing and benchmarks.
+ * launcher starts, its observe script and parser, for tests, fuzzing and
+ * benchmarks.
  */
 #ifndef VR_EFLOW_H
 #define VR_EFLOW_H
@@ -14,9 +15,12 @@
  * GPU of this name, from Microsoft's support matrix; 0 if none. */
 unsigned vr_eflow_gpu_types(const char *name);
 
-/* PowerShell invocations made so far on an eflow connection (the conn
+/* PowerShell launcher starts made so far on an eflow connection (the conn
  * pointer the driver's open returned). */
 unsigned long vr_eflow_invocations(const void *conn);
+
+/* The observe script's body, as every observe sends it (for benchmarks). */
+const char *vr_eflow_observe_body(void);
 
 /* For the fuzzer and tests: parse `text`, the whole stdout of the observe
  * script (host noise, the sentinel line, the result), exactly as the

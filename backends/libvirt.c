@@ -10,7 +10,9 @@
  * address of a host display device: DirectDeviceAssignment; a virtio
  * <video> model: ParaVirtualization).  Live changes always go to the
  * persistent definition too (AFFECT_LIVE and AFFECT_CONFIG), so a reboot
- * does not undo them.  A restart edits the persistent XML, defines it,
+ * does not undo them; a transient domain has no definition, so its live
+ * changes go to the running domain only and its restart-mode changes are
+ * manual (lv_classify).  A restart edits the persistent XML, defines it,
  * shuts the domain down gracefully (destroy after a timeout) and starts it;
  * if libvirt refuses to start the new definition, the old one is defined
  * and started again.  libvirt's errors reach the user in its own words.
@@ -96,6 +98,11 @@ lv_state_clear(struct lv_state *s)
 
 /* Progress on stderr (a TTY, or VMRECON_LIBVIRT_VERBOSE set). */
 #define note(c, ...) vr_progress((c)->progress, "libvirt", __VA_ARGS__)
+
+/* what it observes, classifies and applies: <vcpu>, <memory>/DIMMs, and
+ * <hostdev>/<video> */
+#define LV_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
 
 static int
 lv_fail(int code, const char *fmt, ...)
@@ -654,10 +661,30 @@ memory_why_not_live(const struct lv_state *s, int64_t to, char *buf,
 	return NULL;
 }
 
+static int classify_change(struct lvconn *c, struct vr_change *ch);
+
+/* A restart edits the persistent definition; a transient domain has none,
+ * so its restart-mode changes are manual (model.h): only the operator can
+ * make them, and no restartPolicy makes apply half-do the VM's spec. */
 static int
 lv_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 {
 	struct lvconn *c = conn;
+	int rc = classify_change(c, ch);
+
+	if (rc == 0 && ch->mode == VR_MODE_RESTART && !c->persistent) {
+		ch->manual = true;
+		return vr_change_restart(ch, "%s; '%s' is a transient domain: "
+		    "libvirt keeps no definition to change and restart (define "
+		    "it with virsh define to let vmrecon restart it)",
+		    ch->reason ? ch->reason : "needs a restart", c->name);
+	}
+	return rc;
+}
+
+static int
+classify_change(struct lvconn *c, struct vr_change *ch)
+{
 	const struct lv_state *s = &c->st;
 	const char *why;
 	char buf[256];
@@ -669,7 +696,7 @@ lv_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 	free(ch->reason);
 	ch->reason = NULL;
 	/* a domain that is not running only has its definition changed */
-	if (!c->running)
+	if (!c->running && (LV_FIELDS & VR_FIELD_BIT(ch->field)))
 		return 0;
 	switch (ch->field) {
 	case VR_FIELD_CPU_COUNT:
@@ -693,9 +720,12 @@ lv_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 		return vr_change_restart(ch, "GPUs (<hostdev>, <video>) are "
 		    "changed in the persistent definition and take effect "
 		    "at the next start");
-	default:
-		return 0;
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break;
 	}
+	return vr_change_unsupported(ch, "libvirt");
 }
 
 /* ---- editing the persistent definition ---------------------------------- */
@@ -1009,12 +1039,22 @@ edit_definition(char **out, const struct lvconn *c, const char *xml,
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct vr_change *ch = changes[i];
 
-		if (ch->field == VR_FIELD_CPU_COUNT)
+		switch (ch->field) {
+		case VR_FIELD_CPU_COUNT:
 			rc = edit_vcpus(x, &p, (int)ch->to.i);
-		else if (ch->field == VR_FIELD_MEMORY)
+			break;
+		case VR_FIELD_MEMORY:
 			rc = edit_memory(x, &p, ch->to.i);
-		else if (ch->field == VR_FIELD_GPU)
+			break;
+		case VR_FIELD_GPU:
 			rc = edit_gpu(x, c, &ch->to.gpu);
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			rc = vr_change_unsupported(ch, "libvirt");
+			break;
+		}
 	}
 	if (rc < 0)
 		goto out;
@@ -1106,8 +1146,19 @@ dimm_gone(const struct lv_state *s, void *arg)
 	return a->alias || same < a->count;
 }
 
-/* setmem on the live domain, then on the definition (the test driver
- * refuses both flags in one call), and wait for the balloon. */
+/* Where a live change goes: the running domain and, when it has one, its
+ * persistent definition (a transient domain has none, and libvirt refuses
+ * AFFECT_CONFIG for it). */
+static unsigned
+affect_live(const struct lvconn *c)
+{
+	return VIR_DOMAIN_AFFECT_LIVE |
+	    (c->persistent ? VIR_DOMAIN_AFFECT_CONFIG : 0);
+}
+
+/* setmem on the live domain, then on the definition if there is one (the
+ * test driver refuses both flags in one call), and wait for the
+ * balloon. */
 static int
 balloon(struct lvconn *c, int64_t mb)
 {
@@ -1119,8 +1170,8 @@ balloon(struct lvconn *c, int64_t mb)
 	    VIR_DOMAIN_AFFECT_LIVE) < 0)
 		return lv_fail(VR_EBACKEND, "virDomainSetMemoryFlags %lld MB "
 		    "(live)", (long long)mb);
-	if (virDomainSetMemoryFlags(c->dom, (unsigned long)mb * 1024,
-	    VIR_DOMAIN_AFFECT_CONFIG) < 0)
+	if (c->persistent && virDomainSetMemoryFlags(c->dom,
+	    (unsigned long)mb * 1024, VIR_DOMAIN_AFFECT_CONFIG) < 0)
 		return lv_fail(VR_EBACKEND, "virDomainSetMemoryFlags %lld MB "
 		    "(persistent)", (long long)mb);
 	rc = wait_live(c, memory_is, &mb, "the guest's balloon (is a "
@@ -1142,8 +1193,7 @@ dimm_add(struct lvconn *c, int64_t mb)
 	    "unit='MiB'>%lld</size><node>0</node></target></memory>",
 	    (long long)mb);
 	note(c, "adding a %lld MB DIMM ...", (long long)mb);
-	if (virDomainAttachDeviceFlags(c->dom, xml, VIR_DOMAIN_AFFECT_LIVE |
-	    VIR_DOMAIN_AFFECT_CONFIG) < 0)
+	if (virDomainAttachDeviceFlags(c->dom, xml, affect_live(c)) < 0)
 		return lv_fail(VR_EBACKEND, "virDomainAttachDeviceFlags of a "
 		    "%lld MB DIMM", (long long)mb);
 	note(c, "added a %lld MB DIMM in %.3f s", (long long)mb,
@@ -1209,6 +1259,8 @@ dimm_remove(struct lvconn *c, const struct lv_dimm *d)
 		return rc;
 	note(c, "removed a %lld MB DIMM in %.3f s", (long long)d->size_mb,
 	    vr_clock_since_s(t0));
+	if (!c->persistent)
+		return 0;
 	cfg = config_dimm_xml(d->xml);
 	if (cfg && virDomainDetachDeviceFlags(c->dom, cfg,
 	    VIR_DOMAIN_AFFECT_CONFIG) < 0 &&
@@ -1228,8 +1280,7 @@ set_vcpus(struct lvconn *c, int n)
 	long long t0 = vr_clock_ms();
 
 	note(c, "setting vCPUs to %d ...", n);
-	if (virDomainSetVcpusFlags(c->dom, (unsigned)n,
-	    VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG) < 0)
+	if (virDomainSetVcpusFlags(c->dom, (unsigned)n, affect_live(c)) < 0)
 		return lv_fail(VR_EBACKEND, "virDomainSetVcpusFlags %d", n);
 	note(c, "vCPUs set to %d in %.3f s", n, vr_clock_since_s(t0));
 	return 0;
@@ -1334,6 +1385,18 @@ start(struct lvconn *c)
 	return 0;
 }
 
+/* The new definition would not start and the old one runs again:
+ * nothing of these changes happened. */
+static int
+restored(int rc, const char *msg, const char *name, struct vr_change **ch,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ch[i]->sent = false;
+	return vr_error_set(rc, "%s; the previous definition was restored "
+	    "and '%s' started again", msg, name);
+}
+
 /*
  * Define the edited definition, then (when the domain runs) one power
  * cycle.  If libvirt will not start the new definition, the old one is
@@ -1360,9 +1423,11 @@ apply_definition(struct lvconn *c, struct vr_change **ch, size_t n)
 	rc = edit_definition(&xml, c, old, ch, n);
 	if (rc < 0)
 		goto out;
-	rc = define(c, xml);
+	rc = define(c, xml); /* refused: the old definition stands */
 	if (rc < 0)
 		goto out;
+	for (i = 0; i < n; i++)
+		ch[i]->sent = true;
 	note(c, "defined the new definition of '%s'", c->name);
 	if (was_running) {
 		rc = power_off(c);
@@ -1375,9 +1440,7 @@ apply_definition(struct lvconn *c, struct vr_change **ch, size_t n)
 				rc = lv_fail(rc, "%s; and restoring the "
 				    "previous definition failed", msg);
 			else
-				rc = vr_error_set(rc, "%s; the previous "
-				    "definition was restored and '%s' started "
-				    "again", msg, c->name);
+				rc = restored(rc, msg, c->name, ch, n);
 			goto out;
 		}
 		note(c, "restarted '%s' in %.2f s", c->name, vr_clock_since_s(t0));
@@ -1400,22 +1463,39 @@ lv_apply(void *conn, struct vr_apply_request *req)
 	size_t i, ndef = 0;
 	int rc;
 
+	if ((rc = vr_changes_supported(req->changes, req->nchanges,
+	    LV_FIELDS, "libvirt")) < 0)
+		return rc;
 	rc = refresh(c, req->spec->name);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < req->nchanges; i++) {
 		struct vr_change *ch = &req->changes[i];
+		bool live = c->running && ch->mode == VR_MODE_LIVE;
 
 		/* not running: every change is one to the definition */
-		if (!c->running || ch->mode == VR_MODE_RESTART ||
-		    ch->field == VR_FIELD_GPU) {
-			if (ndef < VR_FIELD__COUNT)
-				def[ndef++] = ch;
-		} else if (ch->field == VR_FIELD_CPU_COUNT) {
-			cpu = ch;
-		} else if (ch->field == VR_FIELD_MEMORY) {
-			mem = ch;
+		switch (ch->field) {
+		case VR_FIELD_CPU_COUNT:
+			if (live) {
+				cpu = ch;
+				continue;
+			}
+			break;
+		case VR_FIELD_MEMORY:
+			if (live) {
+				mem = ch;
+				continue;
+			}
+			break;
+		case VR_FIELD_GPU: /* always the definition */
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			return vr_change_unsupported(ch, "libvirt");
 		}
+		if (ndef < VR_FIELD__COUNT)
+			def[ndef++] = ch;
 	}
 	for (i = 0; c->running && i < ndef; i++)
 		if (def[i]->mode == VR_MODE_RESTART && !req->may_restart)
@@ -1424,6 +1504,11 @@ lv_apply(void *conn, struct vr_apply_request *req)
 			    vr_field_name(def[i]->field), c->name);
 
 	/*
+	 * Each live change is marked sent before its first libvirt call:
+	 * a failure past that point leaves its outcome unknown (a libvirt
+	 * timeout says "must be manually inspected"); the next pass
+	 * observes.
+	 *
 	 * Adds first, removals after, and a vCPU removal last of all: QEMU
 	 * 7.2 under TCG corrupts its heap once a vCPU has been unplugged, and
 	 * the next hot-plug of any kind aborts QEMU ("corrupted double-linked
@@ -1431,11 +1516,15 @@ lv_apply(void *conn, struct vr_apply_request *req)
 	 * also times out there (libvirt waits 5 s for a DEVICE_DELETED that
 	 * QEMU 7.2 never sends for a vCPU), so the tests never exercise it.
 	 */
+	if (mem)
+		mem->sent = true;
 	if (mem && mem->to.i > c->st.cur_mb) {
 		if ((rc = memory_up(c, mem->to.i)) < 0)
 			return rc;
 		mem->applied = true;
 	}
+	if (cpu)
+		cpu->sent = true;
 	if (cpu && cpu->to.i > c->st.cpus) {
 		if ((rc = set_vcpus(c, (int)cpu->to.i)) < 0)
 			return rc;
@@ -1461,7 +1550,7 @@ lv_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_libvirt_driver = {
 	.name = "libvirt",
-	.target_help = "a libvirt URI (qemu:///system, test:///default)",
+	.fields = LV_FIELDS,
 	.open = lv_open,
 	.close = lv_close,
 	.host = lv_host,

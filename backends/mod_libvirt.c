@@ -22,6 +22,9 @@ library(void)
 	return v;
 }
 
+/* read before the module is loaded (module.h) */
+VR_MODULE_NOTE("libvirt");
+
 const struct vr_module_info VR_MODULE_DEFINE = {
 	VR_MODULE_ABI, VR_VERSION, "libvirt", &vr_libvirt_driver, library,
 };

@@ -1,10 +1,12 @@
 /*
- * powershell.c - build one encoded PowerShell script and run it through a
- * launcher with vr_run (schema/util/run.h): stdin is /dev/null, stdout and
- * stderr are bounded, a deadline kills the child's process group, and the
- * child dies with vmrecon (PR_SET_PDEATHSIG).  That ends the Linux side
- * only: a powershell.exe that WSL interop or sshd started on Windows may
- * outlive it (microsoft/WSL#2151, #3760).
+ * powershell.c - the runner: build encoded PowerShell scripts, and run each
+ * body through the persistent worker (psworker.c) or, per call, through a
+ * launcher started with vr_run (schema/util/run.h): stdin is /dev/null,
+ * stdout and stderr are bounded, a deadline kills the child's process
+ * group, and the child dies with vmrecon (PR_SET_PDEATHSIG).  That ends
+ * the Linux side only: a powershell.exe that WSL interop or sshd started
+ * on Windows may outlive it (microsoft/WSL#2151, #3760); a worker ends
+ * itself when its stdin closes, which vmrecon's death does too.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,9 +14,12 @@
 #include <string.h>
 
 #include "../schema/util/base64.h"
+#include "../schema/util/clock.h"
 #include "../schema/util/error.h"
 #include "../schema/util/run.h"
+#include "backend.h"
 #include "powershell.h"
+#include "psworker.h"
 
 #define EXCERPT_MAX 400 /* bytes of a pipeline or stderr quoted in errors */
 
@@ -22,8 +27,15 @@ struct vr_ps {
 	char *launcher;
 	char **argv; /* the launcher's words, NULL-terminated */
 	size_t argc;
+	char *module; /* or NULL */
 	int timeout_ms;
-	unsigned long calls;
+	int per_call;
+	unsigned long max_requests;
+	int64_t max_age_ms;
+	struct vr_psworker *w; /* the worker, or NULL */
+	int64_t w_born;        /* when it started (monotonic ms) */
+	unsigned long w_served; /* requests it took */
+	unsigned long starts, requests, next_id;
 };
 
 void
@@ -99,15 +111,32 @@ fail:
 	return VR_EINVALID;
 }
 
-int
-vr_ps_open(struct vr_ps **out, const char *launcher, int timeout_ms)
+/* A module name safe to write bare after Import-Module. */
+static int
+module_ok(const char *m)
 {
+	return *m && strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+	    "vwxyz0123456789._-") == strlen(m);
+}
+
+int
+vr_ps_open(struct vr_ps **out, const struct vr_ps_options *o)
+{
+	const char *launcher = o->target ? o->target : "";
 	struct vr_ps *ps;
-	int rc;
+	int rc, per_call = 0;
 
 	*out = NULL;
-	if (!launcher || !*launcher)
+	if (strncmp(launcher, VR_PS_PER_CALL_PREFIX,
+	    strlen(VR_PS_PER_CALL_PREFIX)) == 0) {
+		per_call = 1;
+		launcher += strlen(VR_PS_PER_CALL_PREFIX);
+	}
+	if (!*launcher)
 		launcher = VR_PS_DEFAULT_LAUNCHER;
+	if (o->module && !module_ok(o->module))
+		return vr_error_set(VR_EINVALID, "PowerShell module name '%s' "
+		    "has characters other than [A-Za-z0-9._-]", o->module);
 	ps = vr_calloc(1, sizeof(*ps));
 	rc = vr_ps_split(&ps->argv, &ps->argc, launcher);
 	if (rc < 0) {
@@ -115,7 +144,14 @@ vr_ps_open(struct vr_ps **out, const char *launcher, int timeout_ms)
 		return rc;
 	}
 	ps->launcher = vr_strdup(launcher);
-	ps->timeout_ms = timeout_ms > 0 ? timeout_ms : VR_PS_DEFAULT_TIMEOUT_MS;
+	ps->module = o->module ? vr_strdup(o->module) : NULL;
+	ps->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms :
+	    VR_PS_DEFAULT_TIMEOUT_MS;
+	ps->per_call = per_call;
+	ps->max_requests = o->max_requests ? o->max_requests :
+	    VR_PS_WORKER_MAX_REQUESTS;
+	ps->max_age_ms = o->max_age_ms > 0 ? o->max_age_ms :
+	    VR_PS_WORKER_MAX_AGE_MS;
 	*out = ps;
 	return 0;
 }
@@ -127,17 +163,37 @@ vr_ps_free(struct vr_ps *ps)
 
 	if (!ps)
 		return;
+	vr_psworker_stop(ps->w);
 	for (i = 0; i < ps->argc; i++)
 		free(ps->argv[i]);
 	free(ps->argv);
 	free(ps->launcher);
+	free(ps->module);
 	free(ps);
 }
 
 unsigned long
-vr_ps_calls(const struct vr_ps *ps)
+vr_ps_starts(const struct vr_ps *ps)
 {
-	return ps->calls;
+	return ps->starts;
+}
+
+unsigned long
+vr_ps_requests(const struct vr_ps *ps)
+{
+	return ps->requests;
+}
+
+int
+vr_ps_per_call(const struct vr_ps *ps)
+{
+	return ps->per_call;
+}
+
+pid_t
+vr_ps_worker_pid(const struct vr_ps *ps)
+{
+	return vr_psworker_pid(ps->w);
 }
 
 const char *
@@ -202,9 +258,7 @@ static const char script_head[] =
     "$ProgressPreference = 'SilentlyContinue'\n"
     "try { [Console]::OutputEncoding = "
     "New-Object System.Text.UTF8Encoding $false } catch { }\n"
-    "try {\n"
-    "Import-Module AzureEFLOW\n"
-    "$vrOut = ''\n";
+    "try {\n";
 static const char script_tail[] =
     "[Console]::Out.Write(\"`n" VR_PS_SENTINEL "`n\" + $vrOut + \"`n\")\n"
     "[Console]::Out.Flush()\n"
@@ -215,9 +269,15 @@ static const char script_tail[] =
     "exit 0\n";
 
 char *
-vr_ps_script(const char *body)
+vr_ps_script(const char *module, const char *body)
 {
-	return vr_asprintf("%s%s\n%s", script_head, body, script_tail);
+	char *imp = module ? vr_asprintf("Import-Module %s\n", module) :
+	    vr_strdup("");
+	char *s = vr_asprintf("%s%s$vrOut = ''\n%s\n%s", script_head, imp,
+	    body, script_tail);
+
+	free(imp);
+	return s;
 }
 
 /* Decode one UTF-8 sequence at s[*i] (n bytes in all) into *cp; 0 or -1
@@ -253,6 +313,18 @@ utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
 		return -1;
 	*cp = v;
 	*i += len;
+	return 0;
+}
+
+int
+vr_ps_utf8_invalid(const char *s, size_t len)
+{
+	size_t i = 0;
+	uint32_t cp;
+
+	while (i < len)
+		if (utf8_next((const unsigned char *)s, len, &i, &cp) < 0)
+			return 1;
 	return 0;
 }
 
@@ -383,11 +455,11 @@ vr_ps_result(const char *what, const char *text, size_t len,
 	return 0;
 }
 
-/* The text of a `#< CLIXML` error stream: the contents of its <S S="...">
- * elements (what was written to a stream: Error, Warning, ...) with XML entities and _xHHHH_ escapes (CR, LF) turned into
- * characters; other text as is.  Caller frees. */
-static char *
-clixml_text(const char *s, size_t len)
+/* The contents of a `#< CLIXML` stream's <S S="..."> elements (what was
+ * written to a stream: Error, Warning, ...) with XML entities and _xHHHH_
+ * escapes (CR, LF) turned into characters. */
+char *
+vr_ps_clixml_text(const char *s, size_t len)
 {
 	static const char magic[] = "#< CLIXML";
 	char *o = vr_malloc(len + 1);
@@ -454,7 +526,8 @@ run_argv(struct vr_ps *ps, const char *what, char **argv, char **out,
 
 	*out = NULL;
 	*len = 0;
-	ps->calls++;
+	ps->starts++;
+	ps->requests++;
 	rc = vr_run(&r);
 	if (r.exec_errno) {
 		rc = vr_error_set(VR_EBACKEND, "cannot run PowerShell "
@@ -470,7 +543,7 @@ run_argv(struct vr_ps *ps, const char *what, char **argv, char **out,
 		rc = vr_error_wrap(VR_ERROR, "cannot run %s", what);
 		goto out;
 	}
-	plain = clixml_text(r.err, r.err_len);
+	plain = vr_ps_clixml_text(r.err, r.err_len);
 	vr_ps_excerpt(errtext, sizeof(errtext), plain, strlen(plain));
 	free(plain);
 	vr_ps_excerpt(said, sizeof(said), r.out, r.out_len);
@@ -503,17 +576,17 @@ out:
 	return rc;
 }
 
-int
-vr_ps_run(struct vr_ps *ps, const char *what, const char *body, char **out,
-    size_t *len)
+/* One launcher start for `body`. */
+static int
+run_per_call(struct vr_ps *ps, const char *what, const char *body,
+    char **out, size_t *len)
 {
-	char *script = vr_ps_script(body), **argv = NULL, *text = NULL;
+	char *script = vr_ps_script(ps->module, body), **argv = NULL;
+	char *text = NULL;
 	const char *res;
 	size_t argc, tlen = 0, rlen, before;
 	int rc;
 
-	*out = NULL;
-	*len = 0;
 	rc = vr_ps_argv(&argv, &argc, ps, script);
 	free(script);
 	if (rc == 0)
@@ -526,5 +599,86 @@ vr_ps_run(struct vr_ps *ps, const char *what, const char *body, char **out,
 		*len = rlen;
 	}
 	free(text);
+	return rc;
+}
+
+/* The launcher does not keep stdin open: one start per call from now on,
+ * said once on stderr. */
+static void
+fall_back(struct vr_ps *ps)
+{
+	vr_psworker_stop(ps->w);
+	ps->w = NULL;
+	ps->per_call = 1;
+	vr_progress(true, "powershell", "the launcher '%s' does not keep "
+	    "stdin open, so each call starts PowerShell anew (to ask for "
+	    "that: %s%s)", ps->launcher, VR_PS_PER_CALL_PREFIX, ps->launcher);
+}
+
+/* Start a worker for the call `what`, until `deadline`; 1 when the
+ * launcher cannot keep stdin open (then the caller falls back). */
+static int
+worker_start(struct vr_ps *ps, const char *what, int64_t deadline)
+{
+	char *script = vr_psworker_script(ps->module), **argv = NULL;
+	size_t argc;
+	int rc, no_stdin = 0;
+
+	rc = vr_ps_argv(&argv, &argc, ps, script);
+	free(script);
+	if (rc < 0)
+		return rc;
+	ps->starts++;
+	rc = vr_psworker_start(&ps->w, argv, ps->launcher, what,
+	    ps->timeout_ms, deadline, &no_stdin);
+	vr_ps_argv_free(argv);
+	if (rc < 0 && no_stdin)
+		return 1;
+	ps->w_born = vr_clock_ms();
+	ps->w_served = 0;
+	return rc;
+}
+
+int
+vr_ps_run(struct vr_ps *ps, const char *what, const char *body, char **out,
+    size_t *len)
+{
+	int64_t deadline;
+	int rc, no_stdin = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (ps->per_call)
+		return run_per_call(ps, what, body, out, len);
+	/* one that has served its time, or died while idle (nothing was
+	 * sent to it): a fresh one */
+	if (ps->w && (ps->w_served >= ps->max_requests ||
+	    vr_clock_ms() - ps->w_born >= ps->max_age_ms ||
+	    !vr_psworker_alive(ps->w))) {
+		vr_psworker_stop(ps->w);
+		ps->w = NULL;
+	}
+	/* the call's deadline covers a start it needs */
+	deadline = vr_clock_ms() + ps->timeout_ms;
+	if (!ps->w && (rc = worker_start(ps, what, deadline)) != 0) {
+		if (rc < 0)
+			return rc;
+		fall_back(ps);
+		return run_per_call(ps, what, body, out, len);
+	}
+	ps->requests++;
+	ps->w_served++;
+	rc = vr_psworker_call(ps->w, what, ++ps->next_id, body, ps->timeout_ms,
+	    deadline, out, len, &no_stdin);
+	if (no_stdin) {
+		/* it read EOF before our request: the request never ran */
+		ps->requests--;
+		fall_back(ps);
+		return run_per_call(ps, what, body, out, len);
+	}
+	if (!vr_psworker_alive(ps->w)) {
+		vr_psworker_stop(ps->w);
+		ps->w = NULL;
+	}
 	return rc;
 }

@@ -7,8 +7,9 @@
  * vCPUs, pc-dimms and PCI devices on free pcie-root-ports.  What does not
  * fit the limits QEMU was started with (maxcpus, slots, maxmem, spare root
  * ports) needs another QEMU command line, which vmrecon does not own: such
- * changes are classified `restart`, their reason names the QEMU option, and
- * apply refuses them even when a restart is allowed.  See qemu.md.
+ * changes are classified `restart` and manual (model.h): their reason names
+ * the QEMU option, restartPolicy IfNeeded is refused up front (plan.c's
+ * preflight) and Never leaves them pending.  See the README's qemu part.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,9 @@ qemu_close(void *conn)
 #define CPU_F vr_fields[VR_FIELD_CPU_COUNT]
 #define MEM_F vr_fields[VR_FIELD_MEMORY]
 #define GPU_F vr_fields[VR_FIELD_GPU]
+/* what it observes, classifies and applies: vCPUs, DIMMs, PCI GPUs */
+#define QEMU_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
 #define ACPI_CODE_MAX INT64_C(0xffffffff) /* _OST source, status: 32 bits */
 #define PCI_CLASS_MAX 0xffff              /* class and subclass */
 #define PCI_NEST_MAX 8                    /* bridges behind bridges */
@@ -1103,10 +1107,23 @@ plan_gpu(struct gpu_plan *p, const struct qconn *c, const struct vr_gpu *to)
 	}
 }
 
+static int classify_change(struct qconn *c, struct vr_change *ch);
+
+/* Restart mode on QEMU means another command line, which only the
+ * operator can give it: every such change is manual (model.h), so no
+ * restartPolicy makes apply half-do a VM's spec. */
 static int
 qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 {
-	struct qconn *c = conn;
+	int rc = classify_change(conn, ch);
+
+	ch->manual = rc == 0 && ch->mode == VR_MODE_RESTART;
+	return rc;
+}
+
+static int
+classify_change(struct qconn *c, struct vr_change *ch)
+{
 	const struct qstate *s = &c->st;
 	int64_t cur = s->base_mb + s->plugged_mb;
 	struct gpu_plan gp;
@@ -1177,9 +1194,12 @@ qemu_classify(void *conn, const struct vr_vm_live *live, struct vr_change *ch)
 			    "pcie-root-port,id=rpN,bus=pcie.0,chassis=N)",
 			    gp.nadds, gp.nadds == 1 ? "" : "s", s->nports);
 		return 0;
-	default:
-		return 0;
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break;
 	}
+	return vr_change_unsupported(ch, "qemu");
 }
 
 /* ---- apply ------------------------------------------------------------ */
@@ -1525,6 +1545,17 @@ cpus_remove(struct qconn *c, int n)
 	return 0;
 }
 
+/* Step of change ch failed with rc.  Its outcome stays unknown (ch->sent)
+ * unless QEMU refused the change's first command cleanly (a QMP error
+ * reply; the connection still in step), so nothing of it happened. */
+static int
+step_failed(const struct qconn *c, struct vr_change *ch, int rc, bool first)
+{
+	if (first && rc == VR_EBACKEND && vr_qmp_usable(c->q))
+		ch->sent = false;
+	return rc;
+}
+
 static int
 qemu_apply(void *conn, struct vr_apply_request *req)
 {
@@ -1536,6 +1567,9 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	int64_t cur;
 	int rc;
 
+	if ((rc = vr_changes_supported(req->changes, req->nchanges,
+	    QEMU_FIELDS, "qemu")) < 0)
+		return rc;
 	rc = refresh(c, req->spec->name);
 	if (rc < 0)
 		return rc;
@@ -1554,12 +1588,21 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 			    ch->reason ? ch->reason : "needs a restart");
 			continue;
 		}
-		if (ch->field == VR_FIELD_CPU_COUNT)
+		switch (ch->field) {
+		case VR_FIELD_CPU_COUNT:
 			cpu = ch;
-		else if (ch->field == VR_FIELD_MEMORY)
+			break;
+		case VR_FIELD_MEMORY:
 			mem = ch;
-		else if (ch->field == VR_FIELD_GPU)
+			break;
+		case VR_FIELD_GPU:
 			gpu = ch;
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			return vr_change_unsupported(ch, "qemu");
+		}
 	}
 	memset(&gp, 0, sizeof(gp));
 	if (gpu) {
@@ -1587,44 +1630,57 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	 * double-linked list" (measured 6 of 6 runs, also through libvirt).
 	 * Nothing is hot-plugged after a vCPU unplug in one apply, and the
 	 * notes in qemu.md tell operators the same for the next one.
+	 *
+	 * Each change is marked sent before its first command; a failure
+	 * leaves it unknown unless QEMU refused its only or first command
+	 * (step_failed).
 	 */
 	if (mem && mem->to.i > cur) {
+		mem->sent = true;
 		rc = memory_add(c, mem->to.i - cur);
 		if (rc < 0)
-			return rc;
+			return step_failed(c, mem, rc, true);
 		mem->applied = true;
 	}
 	if (cpu && cpu->to.i > c->st.cpus) {
+		cpu->sent = true;
 		rc = cpus_add(c, (int)(cpu->to.i - c->st.cpus));
 		if (rc < 0)
-			return rc;
+			return step_failed(c, cpu, rc,
+			    cpu->to.i - c->st.cpus == 1);
 		cpu->applied = true;
 	}
+	if (gpu)
+		gpu->sent = gp.nadds > 0 || gp.nremoves > 0;
 	for (i = 0; gpu && i < gp.nadds; i++) {
 		rc = gpu_add(c, gp.adds[i], &port);
 		if (rc < 0)
-			return rc;
+			return step_failed(c, gpu, rc, i == 0);
 	}
 	if (gpu && gp.nremoves == 0)
 		gpu->applied = true;
 	for (i = 0; gpu && i < gp.nremoves; i++) {
 		rc = unplug(c, c->st.gpus[gp.removes[i]].id, "GPU");
 		if (rc < 0)
-			return rc;
+			return step_failed(c, gpu, rc, i == 0 &&
+			    gp.nadds == 0);
 	}
 	if (gpu)
 		gpu->applied = true;
 	if (mem && mem->to.i < cur) {
+		mem->sent = true;
 		rc = memory_remove(c, cur - mem->to.i);
 		if (rc < 0)
-			return rc;
+			return step_failed(c, mem, rc, false);
 	}
 	if (mem)
 		mem->applied = true;
 	if (cpu && cpu->to.i < c->st.cpus) {
+		cpu->sent = true;
 		rc = cpus_remove(c, (int)(c->st.cpus - cpu->to.i));
 		if (rc < 0)
-			return rc;
+			return step_failed(c, cpu, rc,
+			    c->st.cpus - cpu->to.i == 1);
 	}
 	if (cpu)
 		cpu->applied = true;
@@ -1638,7 +1694,7 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_qemu_driver = {
 	.name = "qemu",
-	.target_help = "the VM's QMP unix socket (-qmp unix:PATH,server=on)",
+	.fields = QEMU_FIELDS,
 	.open = qemu_open,
 	.close = qemu_close,
 	.host = qemu_host,

@@ -15,6 +15,7 @@
 
 #include "../schema/util/clock.h"
 #include "../schema/util/error.h"
+#include "../schema/util/interrupt.h"
 #include "qmp.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
@@ -112,6 +113,9 @@ read_line(char **out, struct vr_qmp *q, long long deadline)
 			return fail(q, VR_EBACKEND, "qmp: a line from QEMU is "
 			    "longer than 1 MiB%s", NULL);
 		pr = poll(&p, 1, remaining(deadline));
+		if (pr < 0 && errno == EINTR && vr_interrupted())
+			return fail(q, VR_EINTR, "qmp: interrupted while "
+			    "waiting for QEMU%s", NULL);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr < 0)
@@ -332,6 +336,9 @@ vr_qmp_wait_event(json_t **out, struct vr_qmp *q, vr_qmp_event_pred pred,
 				return vr_error_set(VR_ETIMEOUT, "qmp: the "
 				    "awaited event did not come in %d ms",
 				    timeout_ms);
+			if (pr < 0 && vr_interrupted())
+				return vr_error_set(VR_EINTR, "qmp: interrupted "
+				    "while waiting for an event");
 			if (pr < 0)
 				continue;
 		}
@@ -353,6 +360,12 @@ found:
 	else
 		json_decref(o);
 	return 0;
+}
+
+bool
+vr_qmp_usable(const struct vr_qmp *q)
+{
+	return q && !q->broken;
 }
 
 size_t

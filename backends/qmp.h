@@ -51,6 +51,11 @@ typedef bool (*vr_qmp_event_pred)(const json_t *event, void *arg);
 int vr_qmp_wait_event(json_t **out, struct vr_qmp *q, vr_qmp_event_pred pred,
     void *arg, int timeout_ms);
 
+/* Whether the connection may still be used: false after a protocol
+ * error, a timeout or an interrupt, when a reply may still be on its
+ * way (a QMP error reply leaves it usable: QEMU refused that command). */
+bool vr_qmp_usable(const struct vr_qmp *q);
+
 /* Events queued now (for tests). */
 size_t vr_qmp_queued_events(const struct vr_qmp *q);
 

@@ -15,9 +15,20 @@ _vr_exit() {
 	local p
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	[ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"
+	[ $_failed -eq 0 ] && rm -rf "$T" ${TT:+"$TT"} || echo "# kept $T $TT"
 }
 trap _vr_exit EXIT
+
+# trusted_tmp: sets $TT to a fresh directory (once per script, removed with
+# $T) for code vmrecon is to load or run: modules, git helpers, installs.
+# Not under $T: vmrecon takes no code from below /tmp, which anyone may
+# write to (schema/util/trust.h); the build tree is the tester's own.
+TT=""
+trusted_tmp() {
+	[ -n "$TT" ] && return 0
+	mkdir -p "$VR_TOP/build/tmp" &&
+		TT=$(mktemp -d "$VR_TOP/build/tmp/e2e-XXXXXX")
+}
 
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; _failed=1; }
@@ -53,6 +64,20 @@ expect_in() {
 expect_not_in() {
 	if ! grep -qF -- "$2" "$1"; then ok "$3"; else
 		notok "$3: '$2' found in $(basename "$1")"
+		sed 's/^/#   /' "$1" | head -20
+	fi
+}
+
+# expect_order FILE FIRST SECOND DESC: FILE's first line holding the
+# fixed string FIRST comes before its first line holding SECOND
+expect_order() {
+	local a b
+	a=$(grep -nF -- "$2" "$1" | head -1 | cut -d: -f1)
+	b=$(grep -nF -- "$3" "$1" | head -1 | cut -d: -f1)
+	if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then
+		ok "$4"
+	else
+		notok "$4: '$2' at line '$a', '$3' at line '$b'"
 		sed 's/^/#   /' "$1" | head -20
 	fi
 }

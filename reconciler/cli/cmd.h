@@ -1,9 +1,9 @@
 /*
- * cmd.h - the subcommands, one file each (reconciler/cmd_<name>.c), and the
- * helpers they share.
+ * cmd.h - the subcommands, one file each (reconciler/cli/cmd_<name>.c),
+ * and the helpers they share.
  *
  * Adding a command:
- *   1. write reconciler/cmd_<name>.c with `int cmd_<name>(int argc,
+ *   1. write reconciler/cli/cmd_<name>.c with `int cmd_<name>(int argc,
  *      char **argv)`; argv[0] is the command name; return an exit code
  *      (enum vr_exit); parse options with vr_opts_init/vr_opts_next
  *      (options.h), which print --help on stdout (exit 0) and usage errors
@@ -43,7 +43,7 @@ int cmd_watch(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
-/* The command table (main.c), NULL-name terminated. */
+/* The command table (commands.c), NULL-name terminated. */
 extern const struct vr_cmd vr_commands[];
 const struct vr_cmd *vr_cmd_find(const char *name);
 /* Say a command is unknown, with the one probably meant (suggest.h). */
@@ -54,6 +54,20 @@ void vr_usage(FILE *fp);
 
 /* Shared by commands: "vmrecon: msg" on stderr (the last error). */
 void vr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last vr_cli_error message ("" before any; at most 2047 bytes). */
+const char *vr_cli_last_error(void);
+
+/* -o json: a command prints one JSON document on stdout, even when it
+ * fails, so `| jq` never reads nothing.  vr_cli_wants_json: argv has
+ * -o json (or -ojson, --output json, --output=json) before any "--",
+ * for a command whose options failed to parse before -o was read.
+ * vr_cli_json_out: print `doc` (the command's own output, `len` bytes)
+ * as it is, or the command's empty document `empty` (JSON text) when it
+ * printed none; when the command failed (`error` not NULL), with
+ * "error": error added. */
+bool vr_cli_wants_json(int argc, char **argv);
+void vr_cli_json_out(FILE *out, const char *doc, size_t len,
+    const char *error, const char *empty);
 
 /* Options most commands take, with their parsed values. */
 struct vr_cli_common {

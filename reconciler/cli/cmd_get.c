@@ -113,9 +113,11 @@ emit_value(yaml_emitter_t *e, const struct vr_field_desc *f,
 				return -1;
 		yaml_sequence_end_event_initialize(&ev);
 		return emit(e, &ev);
-	default:
-		return -1;
+	case VR_VALUE_WINDOWS: /* a policy: never in a spec made from live */
+	case VR_VALUE_NONE:
+		break;
 	}
+	return -1;
 }
 
 /* Emit one VirtualMachine document for `r` (a record-shaped spec). */
@@ -232,36 +234,71 @@ unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
 	free(s);
 }
 
+/* Classify a change of field f to `to` on this VM: 0 live, 1 restart,
+ * 2 manual (no backend action makes it). */
+static int
+probe(struct vr_backend *b, const struct vr_vm_live *l,
+    const struct vr_field_desc *f, int64_t to)
+{
+	struct vr_change c;
+	int kind = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.field = f->id;
+	c.action = VR_ACTION_UPDATE;
+	f->live(l, &c.from);
+	c.to = c.from;
+	c.to.i = to;
+	if (vr_backend_classify(b, l, &c) == 0 && c.mode == VR_MODE_RESTART)
+		kind = c.manual ? 2 : 1;
+	vr_change_clear(&c);
+	return kind;
+}
+
 /* What restartPolicy means for this VM on this backend, in one line: which
  * changes of cpuCount and memoryInMB the backend would make only with a
- * restart (asked of its classify with a change of each), so the user
- * knows what `Never` leaves pending. */
+ * restart (asked of its classify with a change of each: twice the value
+ * now, and the field's bound, beyond any VM's limits), and whether a
+ * restart is something it can do at all (qemu: no, another QEMU command
+ * line is the operator's), so the comment says what Never and IfNeeded
+ * will do. */
 static char *
 restart_comment(struct vr_backend *b, const struct vr_vm_live *l)
 {
 	char need[64] = "";
+	bool manual = false, beyond_manual = false;
 	size_t i;
 
 	for (i = 0; i < VR_FIELD__COUNT; i++) {
 		const struct vr_field_desc *f = &vr_fields[i];
-		struct vr_change c;
+		struct vr_value v;
+		int k;
 
-		if (!f->reconciled || f->kind != VR_VALUE_INT)
+		if (!f->reconciled || f->kind != VR_VALUE_INT ||
+		    !(vr_backend_fields(b) & VR_FIELD_BIT(f->id)))
 			continue;
-		memset(&c, 0, sizeof(c));
-		c.field = f->id;
-		c.action = VR_ACTION_UPDATE;
-		f->live(l, &c.from);
-		c.to = c.from;
-		c.to.i = c.from.i * 2;
-		if (vr_backend_classify(b, l, &c) == 0 &&
-		    c.mode == VR_MODE_RESTART)
+		f->live(l, &v);
+		k = probe(b, l, f, v.i * 2);
+		vr_value_clear(&v);
+		if (k)
 			snprintf(need + strlen(need), sizeof(need) -
 			    strlen(need), "%s%s", need[0] ? " and " : "",
 			    f->key);
-		vr_change_clear(&c);
+		manual |= k == 2;
+		beyond_manual |= probe(b, l, f, f->max) == 2;
 	}
 	vr_error_clear();
+	if (manual)
+		return vr_asprintf("  # on %s a change of %s needs another "
+		    "command line, which vmrecon cannot give it: Never leaves "
+		    "it pending, IfNeeded refuses the VM (restart it yourself "
+		    "as diff says)\n", vr_backend_kind(b), need);
+	if (!need[0] && beyond_manual)
+		return vr_asprintf("  # %s changes cpuCount and memoryInMB "
+		    "live within the limits the VM was started with; beyond "
+		    "them it needs another command line, which vmrecon cannot "
+		    "give it: Never leaves such a change pending, IfNeeded "
+		    "refuses the VM\n", vr_backend_kind(b));
 	if (!need[0])
 		return vr_asprintf("  # %s changes cpuCount and memoryInMB "
 		    "live; IfNeeded lets apply restart the VM for the rest\n",
@@ -301,6 +338,8 @@ cmd_get(int argc, char **argv)
 	}
 	if (rc < 0) {
 		code = vr_opts_exit(rc);
+		if (code == VR_EXIT_ERROR && vr_cli_wants_json(argc, argv))
+			yaml = false;
 		goto out;
 	}
 	if (!c.state_dir)
@@ -361,7 +400,8 @@ cmd_get(int argc, char **argv)
 			goto out;
 		}
 		/* only what is known: an unnamed GPU stays unmanaged */
-		vr_vm_spec_from_live(&out, live.name, &live);
+		vr_vm_spec_from_live(&out, live.name, &live,
+		    vr_backend_fields(b));
 		if (yaml) {
 			char *hdr = vr_asprintf("# %s on %s, observed %s by "
 			    "vmrecon get\n", live.name, vr_backend_desc(b), now);
@@ -428,6 +468,11 @@ cmd_get(int argc, char **argv)
 	}
 	code = 0;
 out:
+	/* -o json: a document even on failure, with the error */
+	if (!yaml && code == VR_EXIT_ERROR)
+		vr_cli_json_out(stdout, "", 0, vr_cli_last_error(), "{"
+		    "\"apiVersion\": \"" VR_API_VERSION "\", \"kind\": \"List\", "
+		    "\"items\": []}");
 	json_decref(items);
 	free(o.p);
 	vr_strv_free(names, n);

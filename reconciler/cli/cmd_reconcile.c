@@ -3,14 +3,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../schema/util/error.h"
+#include "../../schema/util/interrupt.h"
 #include "cmd.h"
 #include "ops.h"
 #include "options.h"
 #include "../gitops/source.h"
 #include "../engine/planfile.h"
 #include "specfiles.h"
+
+/* An https source is cached in the state dir (http-cache/), so the state
+ * dir is opened and checked (and, by apply, locked) before anything is
+ * fetched, and the cache opened relative to it (statedir.h); diff only
+ * reads a cache that is there and writes none.  0 when no cache is used
+ * (no URL, or diff without one), or an error to stop at. */
+static int
+open_http_cache(struct vr_statedir **sd, struct vr_http_options *http,
+    const struct vr_specfiles *sf, const char *state_dir, bool apply)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sf->n && !vr_http_is_url(sf->v[i]); i++)
+		;
+	if (i == sf->n)
+		return 0;
+	rc = vr_statedir_open(sd, state_dir, apply);
+	if (rc == VR_ENOTFOUND && !apply)
+		return 0;
+	if (rc < 0)
+		return rc;
+	rc = vr_statedir_subdir(*sd, "http-cache", apply);
+	if (rc == VR_ENOTFOUND && !apply)
+		return 0;
+	if (rc < 0)
+		return rc;
+	http->cache_fd = rc;
+	http->cache_dir = vr_asprintf("%s/http-cache", state_dir);
+	http->cache_read_only = !apply;
+	return 0;
+}
 
 int
 vr_cli_reconcile(int argc, char **argv, bool apply)
@@ -33,8 +67,10 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	struct vr_backend *b = NULL;
 	struct vr_spec *spec = NULL;
 	struct vr_ops *ops = NULL;
-	char *rev = NULL, *cache = NULL, *failed = NULL;
-	bool ended = false;
+	char *rev = NULL, *failed = NULL, *json = NULL;
+	size_t json_len = 0;
+	FILE *json_fp = NULL;
+	bool ended = false, usage = false;
 	int rc, code = VR_EXIT_ERROR;
 
 	memset(&pf, 0, sizeof(pf));
@@ -60,6 +96,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	}
 	if (rc < 0) {
 		code = vr_opts_exit(rc);
+		usage = true;
 		goto out;
 	}
 	if (apply && (nfiles > 0) == (plan_path != NULL)) {
@@ -75,6 +112,16 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	file = plan_path ? plan_path : nfiles == 1 ? files[0] : "the files";
 	if (!c.state_dir)
 		c.state_dir = vr_statedir_default();
+	/* apply: an interrupt stops what runs, starts nothing more and
+	 * records each VM's outcome (interrupt.h); diff changes nothing and
+	 * keeps the default */
+	if (apply)
+		vr_interrupt_catch();
+	/* stdout and stderr may share one pipe (cron mail, CI logs): each
+	 * line of the text output goes out when it is written, so the lines
+	 * come in the order they happened */
+	if (apply && c.output == VR_OUTPUT_TEXT)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 
 	if (vr_ops_open(&ops, &oo) < 0) {
 		vr_cli_error("%s", vr_error_msg());
@@ -83,9 +130,13 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	}
 	vr_ops_pass_begin(ops);
 
+	if (!plan_path && open_http_cache(&sd, &oo.http, &sf, c.state_dir,
+	    apply) < 0) {
+		failed = vr_strdup(vr_error_msg());
+		vr_cli_error("%s", failed);
+		goto out;
+	}
 	/* the whole file is checked before any backend is contacted */
-	cache = vr_asprintf("%s/http-cache", c.state_dir);
-	oo.http.cache_dir = cache;
 	if (plan_path) {
 		rc = vr_planfile_read(&pf, &diags, plan_path);
 		if (rc == 0) { /* the plan's desired state, owned here */
@@ -110,7 +161,7 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 		goto out;
 	}
 	/* diff reads the records if there are any, and creates nothing */
-	rc = vr_statedir_open(&sd, c.state_dir, apply);
+	rc = sd ? 0 : vr_statedir_open(&sd, c.state_dir, apply);
 	if (rc < 0 && !(rc == VR_ENOTFOUND && !apply)) {
 		failed = vr_strdup(vr_error_msg());
 		vr_cli_error("%s", failed);
@@ -134,6 +185,11 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 	ro.output = c.output;
 	ro.color = c.color;
 	ro.out = stdout;
+	/* -o json: the pass's document is kept, to print with the error
+	 * if the command fails after all (vr_cli_json_out) */
+	if (c.output == VR_OUTPUT_JSON &&
+	    (json_fp = open_memstream(&json, &json_len)))
+		ro.out = json_fp;
 	ro.err = stderr;
 	ro.revision = rev;
 	ro.plan = plan_path ? &pf : NULL;
@@ -159,13 +215,15 @@ out:
 	fflush(stdout);
 	vr_ops_free(ops);
 	vr_reconcile_result_clear(&res);
-	free(failed);
 	vr_backend_free(b);
 	vr_statedir_free(sd);
 	vr_spec_free(spec);
 	vr_diags_free(&diags);
 	free(rev);
-	free(cache);
+	if (oo.http.cache_dir) {
+		close(oo.http.cache_fd);
+		free((char *)oo.http.cache_dir);
+	}
 	vr_cli_common_clear(&c);
 	vr_specfiles_clear(&sf);
 	vr_planfile_clear(&pf);
@@ -173,6 +231,19 @@ out:
 		vr_cli_error("cannot write the plan '%s'", out_path);
 		code = VR_EXIT_ERROR;
 	}
+	if (json_fp)
+		fclose(json_fp);
+	/* -o json: one document, also when the command failed (a usage
+	 * error too, but not --help) */
+	if (c.output == VR_OUTPUT_JSON || (usage && code == VR_EXIT_ERROR &&
+	    vr_cli_wants_json(argc, argv)))
+		vr_cli_json_out(stdout, json ? json : "", json_len,
+		    code == VR_EXIT_ERROR ? failed ? failed :
+		    vr_cli_last_error() : NULL,
+		    "{\"formatVersion\": 1, \"vms\": []}");
+	fflush(stdout);
+	free(failed);
+	free(json);
 	free(files);
 	return code;
 }

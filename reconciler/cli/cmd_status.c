@@ -10,7 +10,7 @@
 #include "../../schema/util/error.h"
 #include "cmd.h"
 #include "options.h"
-#include "../gitops/watchstate.h"
+#include "../engine/ready.h"
 
 #define LINE "%-6s %-16s %-5s %-23s %-22s %-22s %-20s %s\n"
 
@@ -53,7 +53,7 @@ print_line(FILE *fp, const char *kind, const char *name, json_t *o)
 		when = str_of(cond, "lastTransitionTime");
 	} else {
 		ready = result && strcmp(result, "converged") == 0;
-		reason = result ? vr_watch_ready_reason(result, NULL) : NULL;
+		reason = result ? vr_ready_reason(result, NULL) : NULL;
 		msg = str_of(o, "message");
 		when = str_of(o, "lastHandledAt");
 	}
@@ -96,14 +96,17 @@ cmd_status(int argc, char **argv)
 	json_error_t jerr;
 	json_t *doc = NULL;
 	char *text = NULL;
+	bool json;
 	int rc, code = VR_EXIT_ERROR;
 
 	vr_cli_common_init(&c);
 	vr_opts_init(&p, "status", argc, argv);
 	while ((rc = vr_opts_next(&p)) > 0)
 		vr_cli_common_option(&c, &p);
+	json = c.output == VR_OUTPUT_JSON;
 	if (rc < 0) {
 		code = vr_opts_exit(rc);
+		json = code == VR_EXIT_ERROR && vr_cli_wants_json(argc, argv);
 		goto out;
 	}
 	if (!c.state_dir)
@@ -121,8 +124,9 @@ cmd_status(int argc, char **argv)
 	}
 	rc = vr_statedir_status_read(sd, &text);
 	if (rc == VR_ENOTFOUND) {
-		printf("nothing reconciled yet with state dir '%s'\n",
-		    c.state_dir);
+		if (!json)
+			printf("nothing reconciled yet with state dir '%s'\n",
+			    c.state_dir);
 		code = 0;
 		goto out;
 	}
@@ -134,13 +138,20 @@ cmd_status(int argc, char **argv)
 	}
 	/* like `kubectl wait`, scripts can test it: 2 when any VM or the
 	 * source is not Ready */
-	if (c.output == VR_OUTPUT_JSON) {
+	if (json) {
 		fputs(text, stdout), fputc('\n', stdout);
 		code = print_text(NULL, doc) ? VR_EXIT_DRIFT : VR_EXIT_OK;
+		json = false; /* printed */
 	} else {
 		code = print_text(stdout, doc) ? VR_EXIT_DRIFT : VR_EXIT_OK;
 	}
 out:
+	/* -o json: one document whatever happened; nothing recorded yet
+	 * is an empty one */
+	if (json)
+		vr_cli_json_out(stdout, "", 0, code == VR_EXIT_ERROR ?
+		    vr_cli_last_error() : NULL,
+		    "{\"formatVersion\": 1, \"vms\": {}}");
 	json_decref(doc);
 	free(text);
 	vr_statedir_free(sd);

@@ -1,17 +1,20 @@
 /* cmd_version.c - `vmrecon version`: the version, the backends this
  * vmrecon can use, each module and the git helper and where it was found
- * (or why not), and the libraries of the core.  `-v` also opens each module
- * found and asks the helper, and prints its library's version (or why it
- * was refused); without -v nothing is loaded or run, so `version` stays as
- * cheap as an empty command. */
+ * (or why not, or why it would be refused: its path's trust and a module's
+ * note, read without loading it), and the libraries of the core.  `-v` also
+ * opens each module found and asks the helper, and prints its library's
+ * version (or why it was refused); without -v nothing is loaded or run, so
+ * `version` stays as cheap as an empty command. */
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "../../schema/util/error.h"
 #include "../../schema/util/module.h"
+#include "../../schema/util/trust.h"
 #include "../gitops/gitproto.h"
 #include "cmd.h"
 #include "options.h"
@@ -44,6 +47,8 @@ module_line(const struct mod_row *m, int verbose)
 			printf(": %s", info->library());
 		else
 			printf(": refused: %s", vr_error_msg());
+	} else if (vr_module_check(m->name) < 0) {
+		printf(": refused: %s", vr_error_msg());
 	}
 	putchar('\n');
 }
@@ -53,6 +58,7 @@ static void
 helper_line(int verbose)
 {
 	char path[PATH_MAX], *lib = NULL;
+	int fd;
 
 	printf("  %-8s ", "git");
 	if (vr_gitproto_find(path, sizeof(path)) < 0) {
@@ -66,6 +72,10 @@ helper_line(int verbose)
 		else
 			printf(": refused: %s", vr_error_msg());
 		free(lib);
+	} else if ((fd = vr_trust_open(path, "helper")) < 0) {
+		printf(": refused: %s", vr_error_msg());
+	} else {
+		close(fd);
 	}
 	putchar('\n');
 }

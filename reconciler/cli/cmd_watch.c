@@ -63,13 +63,18 @@ struct watch {
 	char *path, *mirror;
 
 	/* state */
-	struct vr_watch_baseline base; /* last applied (watch.json) */
+	struct vr_watch_baseline base; /* applied and accepted (watch.json) */
 	struct vr_spec *spec;          /* last good spec, NULL before one */
-	char *spec_revision;
+	char spec_commit[VR_GIT_HEX];  /* the newest accepted commit holding */
+	char *spec_revision;           /* its file, and that file's blob */
 	char spec_blob[VR_GIT_HEX];
+	char changed_commit[VR_GIT_HEX]; /* the commit that brought the file */
+	char *changed_revision;
 	char seen_commit[VR_GIT_HEX];  /* last fetched commit handled */
-	char *seen_revision;
-	bool retry_pending;            /* its reconcile failed: retrying */
+	bool retry_pending;            /* the spec has not converged yet: */
+	char *spec_reason, *spec_msg;  /* ReconciliationFailed or
+					* RestartPending, and why */
+	bool resuming;                 /* handling the commit held at start */
 	char *fetched_revision;
 	int fetch_failures, apply_failures;
 	int64_t retry_ms;              /* the next fetch after a failure */
@@ -325,7 +330,6 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 	struct vr_reconcile_result res;
 	char *err_text = NULL, *err;
 	size_t err_len = 0, i;
-	bool wrote = false;
 	int rc;
 
 	o.apply = apply;
@@ -340,6 +344,9 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 		    strerror(errno));
 	vr_ops_pass_begin(w->ops);
 	vr_ops_reconcile_options(w->ops, &o);
+	/* the backend lives as long as the daemon: every pass, a drift
+	 * check included, observes the live VMs afresh */
+	vr_backend_forget(w->b);
 	vr_error_clear();
 	rc = vr_reconcile(&res, w->spec, w->b, w->sd, &o);
 	err = rc < 0 ? vr_strdup(vr_error_msg()) : NULL;
@@ -347,10 +354,8 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 	vr_ops_pass_end(w->ops, w->spec, w->spec_revision, apply, &res, err);
 	fclose(o.err);
 	*exit_code = res.exit_code;
-	if (err_len) {
+	if (err_len)
 		log_err_lines(err_text, w->spec_revision);
-		wrote = true;
-	}
 	vr_statedir_pass_begin(w->sd);
 	for (i = 0; i < res.nvms; i++) {
 		const struct vr_vm_outcome *oc = &res.vms[i];
@@ -359,7 +364,6 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 		if (oc->nchanges == 0)
 			continue;
 		text = changes_text(oc);
-		wrote = true;
 		if (!apply) {
 			char *m = vr_asprintf("drift not corrected "
 			    "(--no-self-heal): %s", text);
@@ -387,11 +391,10 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 		free(fp);
 		free(text);
 	}
+	/* the state dir gave each result its Ready condition */
 	if (vr_statedir_pass_end(w->sd) < 0)
 		vr_wlog(stderr, "error", "cannot write status", "err",
 		    vr_error_msg(), NULL);
-	if (wrote)
-		vm_ready(w, NULL);
 	vr_reconcile_result_clear(&res);
 	free(err_text);
 	/* the pass's own error for the caller, whatever ran since */
@@ -403,28 +406,57 @@ reconcile_pass(struct watch *w, bool apply, enum why why, int *exit_code)
 
 /* --- one fetch step ------------------------------------------------------ */
 
+/* watch.json: the applied baseline as it is, the spec in force as the
+ * accepted revision. */
 static void
-take_spec(struct watch *w, struct vr_spec *spec, const char *revision,
+save_state(struct watch *w)
+{
+	memcpy(w->base.accepted_commit, w->spec_commit, VR_GIT_HEX);
+	memcpy(w->base.accepted_blob, w->spec_blob, VR_GIT_HEX);
+	free(w->base.accepted_revision);
+	w->base.accepted_revision = vr_strdup(w->spec_revision);
+	if (vr_watch_baseline_save(&w->base, vr_statedir_path(w->sd)) < 0)
+		vr_wlog(stderr, "error", "cannot write watch.json", "err",
+		    vr_error_msg(), NULL);
+}
+
+/* The commit `rev`, whose file has blob `blob`, holds the spec in force:
+ * the newest revision of it. */
+static void
+accept_rev(struct watch *w, const struct vr_git_rev *rev, const char *blob)
+{
+	memcpy(w->spec_commit, rev->commit, VR_GIT_HEX);
+	free(w->spec_revision);
+	w->spec_revision = vr_strdup(rev->revision);
+	memcpy(w->spec_blob, blob, VR_GIT_HEX);
+}
+
+/* A new file: its spec, from commit `rev`, not converged yet. */
+static void
+take_spec(struct watch *w, struct vr_spec *spec, const struct vr_git_rev *rev,
     const char *blob)
 {
 	vr_spec_free(w->spec);
 	w->spec = spec;
-	free(w->spec_revision);
-	w->spec_revision = vr_strdup(revision);
-	memcpy(w->spec_blob, blob, VR_GIT_HEX);
+	accept_rev(w, rev, blob);
+	memcpy(w->changed_commit, rev->commit, VR_GIT_HEX);
+	free(w->changed_revision);
+	w->changed_revision = vr_strdup(rev->revision);
+	w->retry_pending = false;
 	json_object_clear(w->vm_fp);
+	save_state(w);
 }
 
+/* The VMs converged to the spec: the newest revision holding it is the
+ * applied one (the history check's anchor from now on). */
 static void
-save_base(struct watch *w, const struct vr_git_rev *rev, const char *blob)
+base_advance(struct watch *w)
 {
-	memcpy(w->base.commit, rev->commit, VR_GIT_HEX);
-	memcpy(w->base.blob, blob, VR_GIT_HEX);
+	memcpy(w->base.commit, w->spec_commit, VR_GIT_HEX);
+	memcpy(w->base.blob, w->spec_blob, VR_GIT_HEX);
 	free(w->base.revision);
-	w->base.revision = vr_strdup(rev->revision);
-	if (vr_watch_baseline_save(&w->base, vr_statedir_path(w->sd)) < 0)
-		vr_wlog(stderr, "error", "cannot write watch.json", "err",
-		    vr_error_msg(), NULL);
+	w->base.revision = vr_strdup(w->spec_revision);
+	save_state(w);
 }
 
 /* What a pending revision waits for (static buffer). */
@@ -439,6 +471,86 @@ pending_text(const struct watch *w)
 	snprintf(buf, sizeof(buf), "changes pending until %s (restart "
 	    "window)", vr_window_utc(utc, sizeof(utc), w->window_at));
 	return buf;
+}
+
+/* Why the newest handled commit is not applied, when the spec has not
+ * converged: the spec's own reason, said of the commit that brought the
+ * file when a later one did not change it (malloc'd). */
+static char *
+unconverged_text(const struct watch *w)
+{
+	if (strcmp(w->spec_commit, w->changed_commit) == 0)
+		return vr_strdup(w->spec_msg);
+	return vr_asprintf("file unchanged since %s, %s: %s",
+	    w->changed_revision, strcmp(w->spec_reason, "RestartPending") ==
+	    0 ? "whose changes are pending" : "whose apply failed; retrying",
+	    w->spec_msg);
+}
+
+/* The spec has not converged, for `reason` (ReconciliationFailed or
+ * RestartPending): status says so for the newest commit, unless that one
+ * was refused (status says why already). */
+static void
+unconverged(struct watch *w, const char *reason, const char *msg)
+{
+	char *text;
+
+	w->retry_pending = true;
+	free(w->spec_reason);
+	w->spec_reason = vr_strdup(reason);
+	free(w->spec_msg);
+	w->spec_msg = vr_strdup(msg);
+	if (w->refused)
+		return;
+	text = unconverged_text(w);
+	commit_outcome(w, false, reason, text);
+	free(text);
+}
+
+/* A commit that does not change this host's file: it is the newest
+ * revision of the spec in force, and inherits the outcome of the revision
+ * that last changed the file (failed stays failed, pending stays
+ * pending).  Nothing is reconciled. */
+static void
+file_unchanged(struct watch *w, const struct vr_git_rev *rev,
+    const char *blob)
+{
+	char *text, shortrev[16];
+	bool failed;
+
+	accept_rev(w, rev, blob);
+	/* the same file as the applied one: the newer revision of it */
+	if (strcmp(w->base.blob, blob) == 0)
+		base_advance(w);
+	else
+		save_state(w);
+	if (!w->retry_pending) {
+		vr_wlog(stderr, "info", "new revision, file unchanged",
+		    "revision", rev->revision, "path", w->path, NULL);
+		commit_outcome(w, true, "Succeeded", "file unchanged");
+		if (w->cs)
+			vr_commit_status_post(w->cs, rev->commit,
+			    VR_CS_SUCCESS, "no change for this host");
+		return;
+	}
+	failed = strcmp(w->spec_reason, "RestartPending") != 0;
+	vr_wlog(stderr, "warn", "new revision, file unchanged", "revision",
+	    rev->revision, "path", w->path, "since", w->changed_revision,
+	    "reason", w->spec_reason, NULL);
+	text = unconverged_text(w);
+	commit_outcome(w, false, w->spec_reason, text);
+	free(text);
+	if (w->cs) {
+		snprintf(shortrev, sizeof(shortrev), "%.12s",
+		    w->changed_commit);
+		text = failed ? vr_asprintf("not applied: file as in %s, "
+		    "whose apply failed; retrying", shortrev) :
+		    vr_asprintf("file as in %s: %s", shortrev,
+		    w->spec_msg);
+		vr_commit_status_post(w->cs, rev->commit, failed ?
+		    VR_CS_FAILURE : VR_CS_PENDING, text);
+		free(text);
+	}
 }
 
 /* A commit not handled before (or any, with `force`): check it, read this
@@ -456,9 +568,6 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 
 	*passed = false;
 	memcpy(w->seen_commit, rev->commit, VR_GIT_HEX);
-	free(w->seen_revision);
-	w->seen_revision = vr_strdup(rev->revision);
-	w->retry_pending = false;
 	if (w->base.commit[0] && !w->allow_rewrite &&
 	    (rc = vr_gitsource_check_descendant(w->gs, rev->commit,
 	    w->base.commit)) < 0) {
@@ -494,17 +603,7 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	}
 	if (!force && w->spec && !w->refused &&
 	    strcmp(blob, w->spec_blob) == 0) {
-		/* the commit does not touch this host's file */
-		vr_wlog(stderr, "info", "new revision, file unchanged",
-		    "revision", rev->revision, "path", w->path, NULL);
-		free(w->spec_revision);
-		w->spec_revision = vr_strdup(rev->revision);
-		if (strcmp(w->base.blob, blob) == 0)
-			save_base(w, rev, blob);
-		commit_outcome(w, true, "Succeeded", "file unchanged");
-		if (w->cs)
-			vr_commit_status_post(w->cs, rev->commit,
-			    VR_CS_SUCCESS, "no change for this host");
+		file_unchanged(w, rev, blob);
 		free(buf);
 		return 0;
 	}
@@ -537,9 +636,10 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	/* quiet on a restart that finds the commit it applied last */
 	if (force || strcmp(rev->commit, w->base.commit) != 0)
 		vr_wlog(stderr, "info", force ? "reconciling now" :
+		    w->resuming ? "resuming a revision not applied yet" :
 		    "new revision", "revision", rev->revision, "path",
 		    w->path, "blob", blob, NULL);
-	take_spec(w, spec, rev->revision, blob);
+	take_spec(w, spec, rev, blob);
 	if (w->cs)
 		vr_commit_status_post(w->cs, rev->commit, VR_CS_PENDING,
 		    "applying");
@@ -557,39 +657,65 @@ handle_commit(struct watch *w, const struct vr_git_rev *rev, bool force,
 	if (rc == 0 && *exit_code == VR_EXIT_PENDING) {
 		/* not applied until every change is: a drift pass that
 		 * converges (after a restart) applies it */
-		commit_outcome(w, false, "RestartPending", pending_text(w));
-		w->retry_pending = true;
+		unconverged(w, "RestartPending", pending_text(w));
 	} else if (rc == 0) {
-		save_base(w, rev, blob);
+		base_advance(w);
 		commit_outcome(w, true, "Succeeded", "applied");
 	} else {
-		commit_outcome(w, false, "ReconciliationFailed", msg);
-		w->retry_pending = true;
+		unconverged(w, "ReconciliationFailed", msg);
 		vr_error_set(rc, "%s", msg);
 	}
 	free(msg);
 	return rc;
 }
 
-/* A drift pass succeeded after the new revision's own pass had failed:
- * the revision is applied now. */
+/* A retry or drift pass found the VMs as the spec says after its revision
+ * had failed or was left pending: the newest revision holding the spec is
+ * the applied one now, and the commit that brought the file is applied
+ * too. */
 static void
 retry_succeeded(struct watch *w)
 {
-	struct vr_git_rev rev;
+	bool later = strcmp(w->changed_commit, w->spec_commit) != 0;
 
-	if (!w->retry_pending || !w->seen_revision)
+	if (!w->retry_pending)
 		return;
 	w->retry_pending = false;
-	memcpy(rev.commit, w->seen_commit, VR_GIT_HEX);
-	rev.revision = w->seen_revision;
-	save_base(w, &rev, w->spec_blob);
-	commit_outcome(w, true, "Succeeded", "applied after a retry");
-	if (w->cs)
-		vr_commit_status_post(w->cs, w->seen_commit, VR_CS_SUCCESS,
+	base_advance(w);
+	if (!w->refused)
+		commit_outcome(w, true, "Succeeded", "applied after a retry");
+	if (w->cs) {
+		vr_commit_status_post(w->cs, w->spec_commit, VR_CS_SUCCESS,
 		    "applied after a retry");
+		if (later)
+			vr_commit_status_post(w->cs, w->changed_commit,
+			    VR_CS_SUCCESS, "applied after a retry");
+	}
 	vr_wlog(stderr, "info", "revision applied after a retry",
-	    "revision", w->seen_revision, NULL);
+	    "revision", w->spec_revision, "changed_in", later ?
+	    w->changed_revision : NULL, NULL);
+}
+
+/* A retry pass that did not converge either: when its reason differs
+ * from the last one (pending, then failed when the window opened, or
+ * back), status says the new one. */
+static void
+retry_unconverged(struct watch *w, int rc, int exit_code)
+{
+	const char *reason = rc < 0 ? "ReconciliationFailed" :
+	    "RestartPending";
+
+	if (!w->retry_pending || (rc == 0 && exit_code != VR_EXIT_PENDING) ||
+	    strcmp(reason, w->spec_reason) == 0)
+		return;
+	if (rc < 0) {
+		char *msg = vr_strdup(vr_error_msg());
+
+		unconverged(w, reason, msg);
+		free(msg);
+	} else {
+		unconverged(w, reason, pending_text(w));
+	}
 }
 
 static int
@@ -632,24 +758,50 @@ fetch_step(struct watch *w, bool force, bool *passed, int *exit_code)
 	return rc;
 }
 
+/* May the daemon resume the accepted commit?  Only one the mirror has,
+ * newer than the applied one and descending from it (or --allow-rewrite):
+ * else the applied one holds. */
+static bool
+resume_accepted(struct watch *w)
+{
+	const struct vr_watch_baseline *b = &w->base;
+
+	if (!b->accepted_commit[0] || !b->accepted_revision ||
+	    strcmp(b->accepted_commit, b->commit) == 0 ||
+	    !vr_gitsource_has_commit(w->gs, b->accepted_commit))
+		return false;
+	if (!b->commit[0] || w->allow_rewrite ||
+	    vr_gitsource_check_descendant(w->gs, b->accepted_commit,
+	    b->commit) == 0)
+		return true;
+	vr_error_clear();
+	return false;
+}
+
 /* At start, before the first (delayed) fetch: when the mirror still has
- * the last applied commit, handle it as a fetch would have found it, so
- * the VMs are held to it at once and the first fetch of an unmoved ref
- * changes nothing. */
+ * the last accepted commit (else the last applied one), handle it as a
+ * fetch would have found it, so the VMs are held to it at once and the
+ * first fetch of an unmoved ref changes nothing.  Never an older commit
+ * than the one the daemon last converged or accepted: a revision that
+ * failed or was left pending is resumed, not rolled back. */
 static bool
 resume_from_mirror(struct watch *w)
 {
 	struct vr_git_rev rev;
-	bool passed = false;
+	bool passed = false, accepted = resume_accepted(w);
 	int exit_code;
 
-	if (!w->base.commit[0] || !w->base.revision ||
-	    !vr_gitsource_has_commit(w->gs, w->base.commit))
+	if (!accepted && (!w->base.commit[0] || !w->base.revision ||
+	    !vr_gitsource_has_commit(w->gs, w->base.commit)))
 		return false;
-	memcpy(rev.commit, w->base.commit, VR_GIT_HEX);
+	memcpy(rev.commit, accepted ? w->base.accepted_commit :
+	    w->base.commit, VR_GIT_HEX);
 	/* a copy: handling it saves the baseline, which frees the old */
-	rev.revision = vr_strdup(w->base.revision);
+	rev.revision = vr_strdup(accepted ? w->base.accepted_revision :
+	    w->base.revision);
+	w->resuming = true;
 	handle_commit(w, &rev, false, &passed, &exit_code);
+	w->resuming = false;
 	vr_git_rev_clear(&rev);
 	return passed;
 }
@@ -770,8 +922,10 @@ teardown(struct watch *w)
 	vr_spec_free(w->spec);
 	vr_watch_baseline_clear(&w->base);
 	free(w->spec_revision);
+	free(w->changed_revision);
+	free(w->spec_reason);
+	free(w->spec_msg);
 	free(w->fetched_revision);
-	free(w->seen_revision);
 	free(w->source_fp);
 	free(w->commit_reason);
 	free(w->commit_msg);
@@ -822,6 +976,27 @@ signals_setup(sigset_t *unblocked)
 	sigdelset(unblocked, SIGHUP);
 }
 
+/* Say when the first poll comes (`at`, monotonic ms): at a random point
+ * of the interval, so a restarted fleet does not poll at once. */
+static void
+log_first_poll(int64_t at)
+{
+	int64_t left = at - vr_clock_ms();
+	time_t when;
+	struct tm tm;
+	char utc[32], *in;
+
+	if (left < 0)
+		left = 0;
+	when = time(NULL) + (time_t)((left + 999) / 1000);
+	gmtime_r(&when, &tm);
+	strftime(utc, sizeof(utc), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	in = fmt_ms(left);
+	vr_wlog(stderr, "info", "first poll scheduled", "in", in, "at", utc,
+	    NULL);
+	free(in);
+}
+
 static int
 run(struct watch *w, const sigset_t *unblocked)
 {
@@ -851,6 +1026,7 @@ run(struct watch *w, const sigset_t *unblocked)
 		bool resumed = resume_from_mirror(w);
 
 		next_fetch += vr_schedule_first(&w->sched, resumed);
+		log_first_poll(next_fetch);
 		if (resumed) {
 			next_observe = vr_clock_ms() + w->interval_ms;
 			/* the first pass is this one: a first fetch up to one
@@ -900,9 +1076,12 @@ run(struct watch *w, const sigset_t *unblocked)
 				rc = reconcile_pass(w, w->self_heal,
 				    w->retry_pending ? WHY_RETRY : WHY_DRIFT,
 				    &exit_code);
-				if (rc == 0 && w->self_heal &&
-				    exit_code == VR_EXIT_OK)
+				/* converged (or, without self-heal, found
+				 * in sync) */
+				if (rc == 0 && exit_code == VR_EXIT_OK)
 					retry_succeeded(w);
+				else if (w->self_heal)
+					retry_unconverged(w, rc, exit_code);
 			}
 			w->apply_failures = rc < 0 ? w->apply_failures + 1 :
 			    0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../schema/util/interrupt.h"
 #include "../../schema/util/zone.h"
 #include "cmd.h"
 
@@ -33,5 +34,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rc = c->run(argc - 1, argv + 1);
+	/* a command that caught an interrupt ends by its signal now, its
+	 * work recorded (interrupt.h) */
+	vr_interrupt_end();
 	return rc;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "../../schema/util/error.h"
@@ -39,8 +40,20 @@ by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* What a directory entry that is not a regular file is, for the error. */
+static const char *
+kind_of(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+	    S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" :
+	    S_ISDIR(m) ? "a symbolic link to a directory" : "not a file";
+}
+
 /* The wanted files of `dir` in name order; subdirectories (not symbolic
- * links to them, which could loop) with `recursive`. */
+ * links to them, which could loop) with `recursive`.  An entry with a
+ * wanted name that is not a regular file (a dangling symbolic link, a
+ * FIFO, a device) is an error naming it: skipping it would leave its VMs
+ * out without a word. */
 static int
 walk(struct vr_specfiles *sf, const char *dir, bool recursive, int depth)
 {
@@ -68,11 +81,22 @@ walk(struct vr_specfiles *sf, const char *dir, bool recursive, int depth)
 			if (recursive)
 				rc = walk(sf, path, recursive, depth + 1);
 			free(path);
-		} else if (wanted_name(name) && stat(path, &st) == 0 &&
-		    S_ISREG(st.st_mode)) {
-			rc = push(sf, path);
-		} else {
+		} else if (!wanted_name(name)) {
 			free(path);
+		} else if (stat(path, &st) < 0) {
+			int e = errno;
+
+			rc = e == ENOENT ? vr_error_set(VR_EINVALID, "'%s' is "
+			    "a symbolic link to nothing (dangling)", path) :
+			    vr_error_set(VR_EINVALID, "cannot read '%s': %s",
+			    path, strerror(e));
+			free(path);
+		} else if (!S_ISREG(st.st_mode)) {
+			rc = vr_error_set(VR_EINVALID, "'%s' is %s, not a "
+			    "regular file", path, kind_of(st.st_mode));
+			free(path);
+		} else {
+			rc = push(sf, path);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -105,24 +129,53 @@ vr_specfiles_add(struct vr_specfiles *sf, const char *arg, bool recursive)
 	return 0;
 }
 
-/* A VM named in two files: a problem at the second. */
-static void
-check_names(struct vr_diags *diags, const struct vr_spec *s)
+void
+vr_specfiles_check_names(struct vr_diags *diags,
+    const struct vr_spec *const *specs, size_t nspecs, bool fold_case)
 {
-	size_t i, j;
+	size_t a, i, b, j;
 
-	for (i = 1; i < s->nvms; i++)
-		for (j = 0; j < i; j++)
-			if (strcmp(s->vms[i].name, s->vms[j].name) == 0 &&
-			    s->vms[i].file != s->vms[j].file) {
-				vr_diags_add(diags, s->vms[i].file,
-				    s->vms[i].at_name.line,
-				    s->vms[i].at_name.col, "duplicate VM "
-				    "name '%s' (first in %s at line %d)",
-				    s->vms[i].name, s->vms[j].file,
-				    s->vms[j].at_name.line);
-				break;
-			}
+	for (a = 0; a < nspecs; a++)
+		for (i = 0; i < specs[a]->nvms; i++)
+			for (b = 0; b <= a; b++)
+				for (j = 0; j < (b == a ? i : specs[b]->nvms);
+				    j++) {
+					const struct vr_vm_spec *x =
+					    &specs[a]->vms[i], *y =
+					    &specs[b]->vms[j];
+					const char *fx = VR_SPEC_FILE(specs[a], x);
+					const char *fy = VR_SPEC_FILE(specs[b], y);
+					bool same = strcmp(x->name, y->name) == 0;
+
+					/* one file's exact duplicates are the
+					 * loader's to report */
+					if (same && fx == fy)
+						continue;
+					if (same)
+						vr_diags_add(diags, fx,
+						    x->at_name.line,
+						    x->at_name.col, "duplicate "
+						    "VM name '%s' (first in %s "
+						    "at line %d)", x->name, fy,
+						    y->at_name.line);
+					else if (fold_case && strcasecmp(
+					    x->name, y->name) == 0)
+						vr_diags_add(diags, fx,
+						    x->at_name.line,
+						    x->at_name.col, "'%s' and "
+						    "'%s' name one VM (first in "
+						    "%s at line %d): names "
+						    "compare without regard to "
+						    "case there; keep one "
+						    "document", y->name,
+						    x->name, fy,
+						    y->at_name.line);
+					else
+						continue;
+					goto next; /* one problem per VM */
+				}
+next:
+			;
 }
 
 int
@@ -176,7 +229,8 @@ vr_specfiles_load(struct vr_spec **out, char **revision,
 		rev = NULL;
 	}
 	if (rc == 0)
-		check_names(diags, all);
+		vr_specfiles_check_names(diags, (const struct vr_spec *[]){
+		    all }, 1, false);
 	if (rc == VR_EINVALID || (rc == 0 && diags->n > before))
 		rc = vr_error_set(VR_EINVALID, "%zu problem%s in the files",
 		    diags->n - before, diags->n - before == 1 ? "" : "s");

@@ -3,7 +3,9 @@
  * .yaml, .yml and .json files in name order; with -R its subdirectories
  * too, depth first in name order), "-" for stdin or an https URL, and
  * -f may be repeated.  The files load into one spec; a VM named twice,
- * in one file or two, is an error.
+ * in one file or two, is an error.  A directory's entry with such a name
+ * that is not a regular file (a dangling symbolic link, a FIFO, a device)
+ * is an error naming it.
  */
 #ifndef VR_SPECFILES_H
 #define VR_SPECFILES_H
@@ -37,6 +39,13 @@ int vr_specfiles_add(struct vr_specfiles *sf, const char *arg,
 int vr_specfiles_load(struct vr_spec **out, char **revision,
     struct vr_diags *diags, const struct vr_specfiles *sf,
     const struct vr_http_options *http);
+
+/* Names across `specs` (one per file, or one merged, whose VMs say their
+ * file): a VM named again in another file is a problem at the later one,
+ * and with `fold_case` (a backend whose names ignore case: EFLOW) so are
+ * two names differing only in case, in one file or two. */
+void vr_specfiles_check_names(struct vr_diags *diags,
+    const struct vr_spec *const *specs, size_t nspecs, bool fold_case);
 
 void vr_specfiles_clear(struct vr_specfiles *sf);
 

@@ -1,5 +1,6 @@
-/* planfile.c - saved plans: the observed digest, reading PLAN back and
- * checking it against the VMs as they are now (planfile.h). */
+/* planfile.c - saved plans: the observed digest, the plan's own digest,
+ * reading PLAN back and checking it against the VMs as they are now
+ * (planfile.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,15 @@
 
 #define PLAN_DIGEST_LEN 45 /* "sha1:" and 40 hex digits */
 #define PLAN_STR_MAX 4096  /* bytes of a backend target or a revision */
+#define PLAN_SEAL "planDigest"
 
-char *
-vr_planfile_digest(const struct vr_vm_live *l)
+/* "sha1:<hex>" of `text`, which is freed. */
+static char *
+sha1_of(char *text)
 {
 	unsigned char md[20];
 	char hex[41];
 	struct vr_sha1 c;
-	const char *t = vr_gpu_type_name(l->gpu.type);
-	/* one line, each field named, so no two states share the text */
-	char *text = vr_asprintf("running=%d cpuCount=%d memoryInMB=%lld "
-	    "gpuCount=%d gpuType=%s gpuName=%zu:%s", l->running, l->cpu_count,
-	    (long long)l->memory_mb, l->gpu.count, t ? t : "-",
-	    l->gpu.name ? strlen(l->gpu.name) : 0,
-	    l->gpu.name ? l->gpu.name : "");
 	size_t i;
 
 	vr_sha1_init(&c);
@@ -37,6 +33,70 @@ vr_planfile_digest(const struct vr_vm_live *l)
 	for (i = 0; i < 20; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return vr_asprintf("sha1:%s", hex);
+}
+
+char *
+vr_planfile_digest(const struct vr_vm_live *l)
+{
+	const char *t = vr_gpu_type_name(l->gpu.type);
+
+	/* one line, each field named, so no two states share the text */
+	return sha1_of(vr_asprintf("running=%d cpuCount=%d memoryInMB=%lld "
+	    "gpuCount=%d gpuType=%s gpuName=%zu:%s", l->running, l->cpu_count,
+	    (long long)l->memory_mb, l->gpu.count, t ? t : "-",
+	    l->gpu.name ? strlen(l->gpu.name) : 0,
+	    l->gpu.name ? l->gpu.name : ""));
+}
+
+/* The digest of a plan's content: all of it but its planDigest, as
+ * compact JSON with sorted keys (so neither spacing nor key order counts,
+ * and every name, value and entry does).  Nothing of the machine it was
+ * made on is in it but the backend target, which apply checks anyway. */
+static char *
+plan_digest(const json_t *doc)
+{
+	json_t *rest = json_copy((json_t *)doc);
+	char *text;
+
+	json_object_del(rest, PLAN_SEAL);
+	text = json_dumps(rest, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(rest);
+	return sha1_of(text ? text : vr_strdup(""));
+}
+
+void
+vr_planfile_seal(json_t *doc)
+{
+	char *dg = plan_digest(doc);
+
+	json_object_set_new(doc, PLAN_SEAL, json_string(dg));
+	free(dg);
+}
+
+/* 0 if `doc` has the planDigest of its content, else VR_EINVALID: an
+ * edited plan, or one of an older vmrecon, saying so. */
+static int
+check_seal(const json_t *doc, const struct vr_json_at *at, const char *path)
+{
+	const char *seal = NULL;
+	char *now;
+	int rc;
+
+	if ((rc = vr_json_str(&seal, at, doc, PLAN_SEAL, PLAN_DIGEST_LEN,
+	    PLAN_DIGEST_LEN, VR_JSON_PRINT, VR_JSON_OPTIONAL)) < 0)
+		return rc;
+	if (!seal)
+		return vr_error_set(VR_EINVALID, "plan '%s' has no %s: it was "
+		    "not written by this vmrecon's diff --out; nothing was "
+		    "applied: make a new plan with 'vmrecon diff -f FILE "
+		    "--out PLAN'", path, PLAN_SEAL);
+	now = plan_digest(doc);
+	rc = strcmp(now, seal) == 0 ? 0 : vr_error_set(VR_EINVALID, "plan "
+	    "'%s' was edited after diff --out wrote it: its content does not "
+	    "match its %s; nothing was applied: make a new plan with "
+	    "'vmrecon diff -f FILE --out PLAN'", path, PLAN_SEAL);
+	free(now);
+	return rc;
 }
 
 void
@@ -83,11 +143,35 @@ plan_vm(const char **name, const char **dg, const char **be, json_t **want,
 	return rc < 0 ? rc : 0;
 }
 
+/* Entry i names VM `name`: its desired state must be that VM's, and no
+ * entry before it (in `seen`) may name it. */
+static int
+plan_name(json_t *seen, json_t *want, const char *name, const char *path,
+    size_t i)
+{
+	const char *dn = json_string_value(json_object_get(json_object_get(
+	    want, "metadata"), "name"));
+	json_t *first = json_object_get(seen, name);
+
+	if (!dn || strcmp(dn, name) != 0)
+		return vr_error_set(VR_EINVALID, "plan '%s': vms[%zu] is VM "
+		    "%s, but its desired state is for %s%s; nothing was "
+		    "applied: make a new plan with diff --out", path, i, name,
+		    dn ? "VM " : "", dn ? dn : "no VM");
+	if (first)
+		return vr_error_set(VR_EINVALID, "plan '%s': VM %s is planned "
+		    "twice (vms[%lld] and vms[%zu]); nothing was applied: "
+		    "make a new plan with diff --out", path, name,
+		    (long long)json_integer_value(first), i);
+	json_object_set_new(seen, name, json_integer((json_int_t)i));
+	return 0;
+}
+
 int
 vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
     const char *path)
 {
-	json_t *doc = NULL, *vms = NULL, *items, *vm, *want;
+	json_t *doc = NULL, *vms = NULL, *items, *vm, *want, *seen;
 	json_error_t jerr;
 	char *buf = NULL, *text = NULL, *src = vr_asprintf("plan '%s'", path);
 	struct vr_json_at at = { src, "", VR_EINVALID };
@@ -118,10 +202,12 @@ vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
 		    path);
 		goto out;
 	}
-	if ((rc = vr_json_str(&revision, &at, doc, "revision", 1,
+	if ((rc = check_seal(doc, &at, path)) < 0 ||
+	    (rc = vr_json_str(&revision, &at, doc, "revision", 1,
 	    PLAN_STR_MAX, VR_JSON_PRINT, VR_JSON_OPTIONAL)) < 0)
 		goto out;
 	items = json_array();
+	seen = json_object();
 	out->names = vr_calloc(json_array_size(vms), sizeof(char *));
 	out->digests = vr_calloc(json_array_size(vms), sizeof(char *));
 	json_array_foreach(vms, i, vm) {
@@ -132,8 +218,12 @@ vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
 			rc = vr_error_set(VR_EINVALID, "plan '%s': VM %zu "
 			    "was planned on %s, VM 1 on %s", path, i + 1, be,
 			    backend);
+		/* the digest checked is the VM's whose state is applied */
+		if (rc == 0)
+			rc = plan_name(seen, want, name, path, i);
 		if (rc < 0) {
 			json_decref(items);
+			json_decref(seen);
 			goto out;
 		}
 		backend = be;
@@ -141,6 +231,7 @@ vr_planfile_read(struct vr_planfile *out, struct vr_diags *diags,
 		out->digests[out->n++] = vr_strdup(dg);
 		json_array_append(items, want);
 	}
+	json_decref(seen);
 	out->backend = vr_strdup(backend);
 	/* the desired state goes through the loader like any file: a List */
 	items = json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind",

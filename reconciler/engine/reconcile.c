@@ -4,10 +4,19 @@
  *
  * Per VM, apply sends only the changes the policy allows (live ones always,
  * restart ones with restartPolicy: IfNeeded, inside a restart window when
- * the spec has restartWindows: gate.h) in one backend call.  A failed
- * call is reported with what the backend marked applied before it failed;
- * nothing is ever called done without observing the VM again.
+ * the spec has restartWindows: gate.h) in one backend call.  A change
+ * marked manual (no backend action can make it) is never sent: Never
+ * leaves it pending, and IfNeeded, which asks for every change, makes
+ * none of that VM's.  A failed call is reported
+ * with what the backend marked applied before it failed, what it sent
+ * without seeing it through (unknown, never "not applied"), and what it
+ * did not send; nothing is ever called done without observing the VM
+ * again, and the verify compares every field the spec manages, not only
+ * the ones changed (a backend that moved another one fails).  An
+ * interrupt (interrupt.h) starts nothing more: each VM's outcome says
+ * what is known of it.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +24,7 @@
 #include "../../schema/field.h"
 #include "../../schema/util/clock.h"
 #include "../../schema/util/error.h"
+#include "../../schema/util/interrupt.h"
 #include "plan.h"
 #include "planfile.h"
 #include "reconcile.h"
@@ -23,18 +33,27 @@
 struct vm_outcome {
 	enum vr_result result;
 	char *message;
-	size_t applied, pending;
+	size_t applied, pending, unknown;
 };
 
-/* "cpuCount, gpu" of the changes whose ->applied equals `applied`. */
+/* What became of a change that was selected for this apply. */
+enum fate { APPLIED, UNKNOWN, NOT_APPLIED };
+
+static enum fate
+fate_of(const struct vr_change *c)
+{
+	return c->applied ? APPLIED : c->sent ? UNKNOWN : NOT_APPLIED;
+}
+
+/* "cpuCount, gpu" of the selected changes of that fate, or "nothing". */
 static char *
-field_list(const struct vr_vm_plan *vp, bool applied, const bool *sel)
+field_list(const struct vr_vm_plan *vp, enum fate which, const bool *sel)
 {
 	char buf[128] = "";
 	size_t i;
 
 	for (i = 0; i < vp->nchanges; i++) {
-		if (!sel[i] || vp->changes[i].applied != applied)
+		if (!sel[i] || fate_of(&vp->changes[i]) != which)
 			continue;
 		if (buf[0])
 			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
@@ -42,6 +61,31 @@ field_list(const struct vr_vm_plan *vp, bool applied, const bool *sel)
 		    sizeof(buf) - strlen(buf) - 1);
 	}
 	return vr_strdup(buf[0] ? buf : "nothing");
+}
+
+/* What became of each selected change, for a message: "applied before
+ * the failure: X; outcome unknown (sent, not seen through; the next pass
+ * observes): Y; not applied: Z", the parts after the first only when they
+ * name something.  `head` names the moment ("before the failure"). */
+static char *
+fates_text(const struct vr_vm_plan *vp, const bool *sel, const char *head)
+{
+	char *done = field_list(vp, APPLIED, sel);
+	char *unknown = field_list(vp, UNKNOWN, sel);
+	char *notdone = field_list(vp, NOT_APPLIED, sel);
+	bool has_unknown = strcmp(unknown, "nothing") != 0;
+	/* "not applied: nothing" only where nothing else follows */
+	bool has_notdone = strcmp(notdone, "nothing") != 0 || !has_unknown;
+	char *s;
+
+	s = vr_asprintf("applied %s: %s%s%s%s%s", head, done,
+	    has_unknown ? "; outcome unknown (sent, not seen through; the "
+	    "next pass observes): " : "", has_unknown ? unknown : "",
+	    has_notdone ? "; not applied: " : "", has_notdone ? notdone : "");
+	free(done);
+	free(unknown);
+	free(notdone);
+	return s;
 }
 
 /* The last applied record to pass to observe after an apply: the old one
@@ -66,12 +110,13 @@ provisional_record(struct vr_vm_spec *r, const struct vr_vm_plan *vp)
 	}
 }
 
-/* What vmrecon knows the VM has now, to keep as its last applied record. */
+/* What vmrecon knows the VM has now (of the fields the backend observes),
+ * to keep as its last applied record. */
 static void
 record_from_live(struct vr_vm_spec *r, const struct vr_vm_live *l,
-    const struct vr_vm_spec *prev)
+    const struct vr_vm_spec *prev, unsigned fields)
 {
-	vr_vm_spec_from_live(r, prev->name, l);
+	vr_vm_spec_from_live(r, prev->name, l, fields);
 	/* a GPU the backend cannot name keeps the name vmrecon gave it */
 	if (r->gpu_want == VR_GPU_UNMANAGED && prev->gpu_want == VR_GPU_WANT &&
 	    prev->gpu.count == l->gpu.count) {
@@ -99,26 +144,171 @@ record_equal(const struct vr_vm_spec *a, const struct vr_vm_spec *b)
 	return same;
 }
 
+/* Equal for the verify: an unknown value equals an unknown one (the
+ * backend could not tell before and cannot now). */
+static bool
+value_same(const struct vr_value *a, const struct vr_value *b)
+{
+	if (a->unknown || b->unknown)
+		return a->unknown == b->unknown;
+	return vr_value_equal(a, b) || (vr_value_empty(a) &&
+	    vr_value_empty(b));
+}
+
+/* Append "; " and printf text to *s (NULL: start it). */
+static void
+append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+append(char **s, const char *fmt, ...)
+{
+	char buf[512], *next;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	next = vr_asprintf("%s%s%s", *s ? *s : "", *s ? "; " : "", buf);
+	free(*s);
+	*s = next;
+}
+
+/*
+ * The verify: every field the spec manages, in `after` against what was
+ * asked.  A change sent must be gone; any other managed field must be as
+ * it was before the apply (a backend that moved it, such as a partial
+ * Set-EflowVM resetting what it was not given, fails here, whatever the
+ * backend).  NULL when all holds, else what did not, naming each field.
+ */
+static char *
+verify_text(const struct vr_vm_plan *vp, const bool *sel,
+    const struct vr_vm_live *after)
+{
+	struct vr_value want, before, now;
+	char *what = NULL, *moved = NULL;
+	size_t i, j;
+
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
+		const struct vr_change *sent = NULL;
+
+		if (!f->reconciled)
+			continue;
+		f->get(vp->spec, &want);
+		if (want.kind == VR_VALUE_NONE) { /* unmanaged */
+			vr_value_clear(&want);
+			continue;
+		}
+		for (j = 0; j < vp->nchanges; j++)
+			if (sel[j] && vp->changes[j].field == f->id)
+				sent = &vp->changes[j];
+		f->live(after, &now);
+		if (sent && !value_same(&want, &now)) {
+			char *a = vr_field_text(f, &now);
+			char *b = vr_field_text(f, &want);
+
+			append(&what, "still needs %s %s -> %s", f->key, a, b);
+			free(a);
+			free(b);
+		} else if (!sent) {
+			f->live(&vp->live, &before);
+			if (!value_same(&before, &now)) {
+				char *a = vr_field_text(f, &before);
+				char *b = now.unknown ? vr_strdup("unknown") :
+				    vr_field_text(f, &now);
+				char *next = vr_asprintf("%s%s%s %s -> %s",
+				    moved ? moved : "", moved ? ", " : "",
+				    f->key, a, b);
+
+				free(moved);
+				moved = next;
+				free(a);
+				free(b);
+			}
+			vr_value_clear(&before);
+		}
+		vr_value_clear(&want);
+		vr_value_clear(&now);
+	}
+	if (moved) {
+		append(&what, "%s moved, though this apply was not to change "
+		    "%s", moved, strchr(moved, ',') ? "them" : "it");
+		free(moved);
+	}
+	return what;
+}
+
+/* The pending ones' part of a message: those only an operator can make
+ * (manual) and those a restart would. */
+static void
+count_pending(const struct vr_vm_plan *vp, const bool *sel, size_t *manual,
+    size_t *restart)
+{
+	size_t i;
+
+	*manual = *restart = 0;
+	for (i = 0; i < vp->nchanges; i++)
+		if (!sel[i] && vp->changes[i].manual)
+			(*manual)++;
+		else if (!sel[i])
+			(*restart)++;
+}
+
+static char *
+pending_text(const struct vr_vm_plan *vp, const bool *sel, size_t applied,
+    const char *backend_kind)
+{
+	size_t manual, restart;
+
+	count_pending(vp, sel, &manual, &restart);
+	if (vp->gate.held)
+		return vr_asprintf("pending until %s (%s): %zu change%s "
+		    "wait%s for a restart, %zu applied", vp->gate.until ?
+		    vp->gate.when : "no window fits", vp->gate.why,
+		    restart + manual, restart + manual == 1 ? "" : "s",
+		    restart + manual == 1 ? "s" : "", applied);
+	if (manual && !restart)
+		return vr_asprintf("pending: %zu change%s need%s what %s "
+		    "cannot do (the plan says how to make %s yourself), %zu "
+		    "applied", manual, manual == 1 ? "" : "s",
+		    manual == 1 ? "s" : "", backend_kind,
+		    manual == 1 ? "it" : "them", applied);
+	return vr_asprintf("pending: %zu change%s wait%s for a restart "
+	    "(restartPolicy: Never; IfNeeded lets apply restart the VM "
+	    "once)%s, %zu applied", restart + manual,
+	    restart + manual == 1 ? "" : "s", restart + manual == 1 ? "s" : "",
+	    manual ? ", of which only you can make some (see the plan)" : "",
+	    applied);
+}
+
+static const char *
+vm_name(const struct vr_vm_plan *vp)
+{
+	return vp->live.name ? vp->live.name : vp->spec->name;
+}
+
 static void
 apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
     struct vr_statedir *sd, const struct vr_reconcile_options *opts)
 {
 	struct vr_change sel_changes[VR_FIELD__COUNT];
-	struct vr_change left[VR_FIELD__COUNT];
 	struct vr_vm_spec prov, rec;
 	struct vr_apply_request req;
 	struct vr_vm_live after;
 	bool sel[VR_FIELD__COUNT] = { false };
 	bool restart = false, ifneeded, gpu_sent = false;
-	size_t i, j, nsel = 0, nleft;
+	size_t i, j, nsel = 0;
 	double t0 = vr_clock_s(), t_apply = 0;
+	char *fates, *bad;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
 	ifneeded = vp->spec->restart_policy == VR_RESTART_IFNEEDED &&
 	    !vp->gate.held;
 	for (i = 0; i < vp->nchanges; i++) {
-		sel[i] = vp->changes[i].mode == VR_MODE_LIVE || ifneeded;
+		/* a manual change is never sent (see below) */
+		sel[i] = !vp->changes[i].manual &&
+		    (vp->changes[i].mode == VR_MODE_LIVE || ifneeded);
 		if (!sel[i]) {
 			o->pending++;
 			continue;
@@ -127,16 +317,40 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 		gpu_sent |= vp->changes[i].field == VR_FIELD_GPU;
 		sel_changes[nsel++] = vp->changes[i]; /* shallow: see below */
 	}
+	/* IfNeeded asks for every change now; one no backend action can
+	 * make means none of the VM's is made, rather than half of them */
+	for (i = 0; ifneeded && i < vp->nchanges; i++)
+		if (vp->changes[i].manual) {
+			o->result = VR_RESULT_FAILED;
+			o->pending = 0;
+			o->message = vr_asprintf("nothing applied: %s needs "
+			    "what no %s action can do: %s; make it yourself, "
+			    "or write restartPolicy: Never to apply the rest "
+			    "and leave it pending",
+			    vr_field_name(vp->changes[i].field),
+			    vr_backend_kind(b), vp->changes[i].reason ?
+			    vp->changes[i].reason : "a restart");
+			return;
+		}
+	if (vr_interrupted()) {
+		o->result = VR_RESULT_INTERRUPTED;
+		o->message = vr_asprintf("interrupted before its apply: not "
+		    "started, nothing sent%s", vp->nchanges ? "" :
+		    " (it was in sync)");
+		return;
+	}
 	/* The GPU record is written ahead: from here until the change is
 	 * seen through, the record knows no GPU (not the old one). */
 	if (gpu_sent && sd && vr_statedir_record_gpu_in_flight(sd,
-	    vp->live.name ? vp->live.name : vp->spec->name) < 0) {
+	    vm_name(vp)) < 0) {
 		o->result = VR_RESULT_FAILED;
 		o->message = vr_asprintf("nothing applied: cannot mark the GPU "
 		    "change in the record first: %s", vr_error_msg());
 		return;
 	}
 	if (nsel > 0) {
+		char *sending;
+
 		if (restart && vp->gate.overridden)
 			fprintf(opts->err, "vmrecon: %s: --restart-now: "
 			    "restarting although %s\n", vp->spec->name,
@@ -146,6 +360,13 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			    vp->spec->name, nsel, nsel == 1 ? "" : "s",
 			    restart ? " (restartPolicy IfNeeded: the VM may "
 			    "restart once)" : "");
+		for (i = 0; i < vp->nchanges; i++)
+			vp->changes[i].sent = false;
+		sending = field_list(vp, NOT_APPLIED, sel);
+		vr_interrupt_doing("%s's apply on %s (%s; what the backend "
+		    "has sent becomes unknown)", vp->spec->name,
+		    vr_backend_desc(b), sending);
+		free(sending);
 		t_apply = vr_clock_s();
 		memset(&req, 0, sizeof(req));
 		req.spec = vp->spec;
@@ -154,82 +375,91 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 		req.nchanges = nsel;
 		req.may_restart = restart;
 		rc = vr_backend_apply(b, &req);
-		/* copy back what the backend marked applied */
+		/* copy back what the backend marked applied and sent */
 		for (i = 0, j = 0; i < vp->nchanges; i++)
-			if (sel[i])
-				vp->changes[i].applied = sel_changes[j++].applied;
-		for (i = 0; i < vp->nchanges; i++)
+			if (sel[i]) {
+				vp->changes[i].applied =
+				    sel_changes[j].applied;
+				vp->changes[i].sent = sel_changes[j].sent ||
+				    sel_changes[j].applied;
+				j++;
+			}
+		for (i = 0; i < vp->nchanges; i++) {
 			o->applied += vp->changes[i].applied;
+			o->unknown += sel[i] &&
+			    fate_of(&vp->changes[i]) == UNKNOWN;
+		}
+		vr_interrupt_doing("the pass after %s's apply", vp->spec->name);
+		if (vr_interrupted()) {
+			o->result = VR_RESULT_INTERRUPTED;
+			fates = fates_text(vp, sel, rc < 0 ? "before the "
+			    "interrupt" : "(not verified)");
+			o->message = vr_asprintf("interrupted %s: %s", rc < 0 ?
+			    "while its apply was in flight (the host may "
+			    "still be applying what was sent)" : "after its "
+			    "apply returned, before the verify", fates);
+			free(fates);
+			return;
+		}
 		/* the restart time the windows are measured against */
 		if (rc == 0 && restart && sd && vp->gate.windowed &&
-		    vr_statedir_restart_put(sd, vp->live.name ? vp->live.name :
-		    vp->spec->name, (int64_t)(vr_clock_s() - t_apply + 0.999))
-		    < 0)
+		    vr_statedir_restart_put(sd, vm_name(vp),
+		    (int64_t)(vr_clock_s() - t_apply + 0.999)) < 0)
 			fprintf(opts->err, "vmrecon: %s: warning: cannot keep "
 			    "the restart time: %s\n", vp->spec->name,
 			    vr_error_msg());
 		if (rc < 0) {
-			char *done = field_list(vp, true, sel);
-			char *notdone = field_list(vp, false, sel);
+			char *why = vr_strdup(vr_error_msg());
 
+			fates = fates_text(vp, sel, "before the failure");
 			o->result = VR_RESULT_FAILED;
-			o->message = vr_asprintf("apply failed: %s; applied "
-			    "before the failure: %s; not applied: %s",
-			    vr_error_msg(), done, notdone);
-			free(done);
-			free(notdone);
+			o->message = vr_asprintf("apply failed: %s; %s", why,
+			    fates);
+			free(why);
+			free(fates);
 			return;
 		}
 	}
 
-	/* verify: observe again; every change sent must be gone */
+	/* verify: observe again; every managed field as asked */
+	vr_interrupt_doing("the verify of %s (its apply returned)",
+	    vp->spec->name);
 	provisional_record(&prov, vp);
 	rc = vr_backend_observe(b, vp->spec->name, &prov, &after);
 	if (rc < 0) {
-		o->result = VR_RESULT_FAILED;
-		o->message = vr_asprintf("cannot observe after apply: %s",
-		    vr_error_msg());
+		if (vr_interrupted()) {
+			o->result = VR_RESULT_INTERRUPTED;
+			fates = fates_text(vp, sel, "(not verified)");
+			o->message = vr_asprintf("interrupted during the "
+			    "verify: %s", fates);
+			free(fates);
+		} else {
+			o->result = VR_RESULT_FAILED;
+			o->message = vr_asprintf("cannot observe after apply: "
+			    "%s", vr_error_msg());
+		}
 		vr_vm_spec_clear(&prov);
 		return;
 	}
-	nleft = vr_changes_compute(left, vp->spec, &after);
-	for (i = 0; i < nleft && !o->message; i++) {
-		for (j = 0; j < vp->nchanges; j++)
-			if (sel[j] && vp->changes[j].field == left[i].field)
-				break;
-		if (j < vp->nchanges) {
-			char *brief = vr_render_change_brief(&left[i]);
-
-			o->result = VR_RESULT_FAILED;
-			o->message = vr_asprintf("did not converge: still "
-			    "needs %s", brief);
-			free(brief);
-		}
+	if ((bad = verify_text(vp, sel, &after))) {
+		o->result = VR_RESULT_FAILED;
+		o->message = vr_asprintf("did not converge: %s", bad);
+		free(bad);
 	}
-	for (i = 0; i < nleft; i++)
-		vr_change_clear(&left[i]);
 	if (!o->message) {
 		o->result = o->pending ? VR_RESULT_PENDING :
 		    VR_RESULT_CONVERGED;
-		if (o->pending && vp->gate.held)
-			o->message = vr_asprintf("pending until %s (%s): %zu "
-			    "change%s wait%s for a restart, %zu applied",
-			    vp->gate.until ? vp->gate.when : "no window fits",
-			    vp->gate.why, o->pending, o->pending == 1 ? "" :
-			    "s", o->pending == 1 ? "s" : "", o->applied);
-		else if (o->pending)
-			o->message = vr_asprintf("pending: %zu change%s "
-			    "wait%s for a restart (restartPolicy: Never; "
-			    "IfNeeded lets apply restart the VM once), %zu "
-			    "applied", o->pending, o->pending == 1 ? "" : "s",
-			    o->pending == 1 ? "s" : "", o->applied);
+		if (o->pending)
+			o->message = pending_text(vp, sel, o->applied,
+			    vr_backend_kind(b));
 		else
 			o->message = vr_asprintf("converged in %.2f s (%zu "
 			    "change%s applied)%s", vr_clock_s() - t0,
 			    o->applied, o->applied == 1 ? "" : "s",
 			    restart && vp->gate.overridden ? "; --restart-now: "
 			    "restarted outside the restart windows" : "");
-		record_from_live(&rec, &after, &prov);
+		record_from_live(&rec, &after, &prov,
+		    vr_backend_fields(b));
 		if (sd && (gpu_sent || !vp->has_record ||
 		    !record_equal(&rec, &vp->record)) &&
 		    vr_statedir_record_put(sd, &rec) < 0) {
@@ -317,7 +547,8 @@ vr_reconcile_result_clear(struct vr_reconcile_result *res)
 
 static void
 status_all(struct vr_statedir *sd, const struct vr_spec *spec,
-    const struct vr_reconcile_options *opts, const char *msg)
+    const struct vr_reconcile_options *opts, enum vr_result result,
+    const char *msg)
 {
 	char *copy;
 	size_t i;
@@ -327,7 +558,7 @@ status_all(struct vr_statedir *sd, const struct vr_spec *spec,
 	copy = vr_strdup(msg); /* msg may be vr_error_msg()'s buffer */
 	for (i = 0; i < spec->nvms; i++)
 		vr_statedir_status_put(sd, spec->vms[i].name, opts->revision,
-		    VR_RESULT_FAILED, copy);
+		    result, copy);
 	free(copy);
 }
 
@@ -352,7 +583,8 @@ record_vm(struct vm_outcome *oc, const struct vr_vm_plan *vp,
 		vr_statedir_status_put(sd, name, o->revision, oc->result,
 		    oc->message);
 	if (vr_backend_buffers(b) || vr_statedir_sync(sd) == 0 ||
-	    oc->result == VR_RESULT_FAILED)
+	    oc->result == VR_RESULT_FAILED ||
+	    oc->result == VR_RESULT_INTERRUPTED)
 		return;
 	msg = vr_asprintf("converged, but cannot record it: %s",
 	    vr_error_msg());
@@ -396,12 +628,14 @@ gates(struct vr_plan *plan, struct vr_statedir *sd,
 	return 0;
 }
 
-/* A VM's outcome on its line (stderr when it failed). */
+/* A VM's outcome on its line (stderr when it failed or was
+ * interrupted). */
 static void
 show_vm(const struct vr_reconcile_options *o, const struct vr_vm_plan *vp,
     const struct vr_vm_outcome *oc)
 {
-	if (oc->result == VR_RESULT_FAILED)
+	if (oc->result == VR_RESULT_FAILED ||
+	    oc->result == VR_RESULT_INTERRUPTED)
 		fprintf(o->err, "vmrecon: %s: %s\n", vp->spec->name,
 		    oc->message);
 	else if (o->output == VR_OUTPUT_TEXT &&
@@ -417,9 +651,11 @@ json_vm(json_t *doc, size_t i, const struct vr_vm_outcome *oc)
 	json_t *ch = json_object_get(vm, "changes");
 	size_t j;
 
+	/* null: sent, and whether it took effect is unknown */
 	for (j = 0; j < json_array_size(ch) && j < oc->nchanges; j++)
 		json_object_set_new(json_array_get(ch, j), "applied",
-		    json_boolean(oc->change[j].applied));
+		    oc->change[j].applied ? json_true() : oc->change[j].sent ?
+		    json_null() : json_false());
 	json_object_set_new(vm, "result",
 	    json_string(vr_result_name(oc->result)));
 	json_object_set_new(vm, "message", json_string(oc->message));
@@ -432,11 +668,41 @@ outcome_fail(struct vr_vm_outcome *oc, const char *why)
 	size_t j;
 
 	for (j = 0; j < oc->nchanges; j++)
-		oc->change[j].applied = false;
+		oc->change[j].applied = oc->change[j].sent = false;
 	free(oc->message);
 	oc->message = vr_strdup(why);
 	oc->result = VR_RESULT_FAILED;
-	oc->applied = 0;
+	oc->applied = oc->unknown = 0;
+}
+
+/* The pass ended but the state dir could not record it: no VM may be
+ * shown, rendered or counted as done (what the backend did stays said). */
+static void
+outcome_unrecorded(struct vr_vm_outcome *oc, const char *why)
+{
+	char *msg;
+
+	if (oc->result == VR_RESULT_FAILED ||
+	    oc->result == VR_RESULT_INTERRUPTED)
+		return;
+	msg = vr_asprintf("%s, but cannot record it: %s", oc->message, why);
+	free(oc->message);
+	oc->message = msg;
+	oc->result = VR_RESULT_FAILED;
+}
+
+/* Every VM of the pass interrupted before it was reached (an interrupt
+ * while observing or checking): what the state dir and a caller see. */
+static void
+all_interrupted(const struct vr_spec *spec, struct vr_statedir *sd,
+    const struct vr_reconcile_options *o, const char *when)
+{
+	char *msg = vr_asprintf("interrupted %s: not started, nothing sent",
+	    when);
+
+	fprintf(o->err, "vmrecon: %s\n", msg);
+	status_all(sd, spec, o, VR_RESULT_INTERRUPTED, msg);
+	free(msg);
 }
 
 int
@@ -446,20 +712,28 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 {
 	struct vr_diags problems = VR_DIAGS_INIT;
 	struct vr_plan *plan = NULL;
-	size_t i, restart, failed = 0;
+	size_t i, restart, failed = 0, stopped = 0;
 	char *err = NULL; /* what failed first, copied where it failed */
-	json_t *doc;
+	json_t *doc = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = VR_EXIT_ERROR;
 	if (sd && o->apply)
 		vr_statedir_pass_begin(sd);
+	vr_interrupt_doing("the observation of the VMs (nothing was sent "
+	    "to them)");
 	rc = vr_plan_build(&plan, &problems, spec, b, sd);
+	if (rc < 0 && vr_interrupted() && o->apply) {
+		all_interrupted(spec, sd, o, "while observing the VMs");
+		err = vr_strdup("interrupted while observing the VMs");
+		rc = VR_EINTR;
+		goto out;
+	}
 	if (rc < 0) {
 		err = vr_strdup(vr_error_msg());
 		fprintf(o->err, "vmrecon: %s\n", err);
-		status_all(sd, spec, o, err);
+		status_all(sd, spec, o, VR_RESULT_FAILED, err);
 		goto out;
 	}
 	if (o->plan && (rc = vr_planfile_check(o->plan, plan, b)) < 0) {
@@ -481,7 +755,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		vr_diags_print(&problems, o->err);
 		fprintf(o->err, "vmrecon: %zu problem%s; nothing was "
 		    "applied\n", problems.n, problems.n == 1 ? "" : "s");
-		status_all(sd, spec, o, msg);
+		status_all(sd, spec, o, VR_RESULT_FAILED, msg);
 		err = msg;
 		rc = VR_EINVALID;
 		goto out;
@@ -489,7 +763,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 	if ((rc = gates(plan, sd, o)) < 0) {
 		err = vr_strdup(vr_error_msg());
 		fprintf(o->err, "vmrecon: %s\n", err);
-		status_all(sd, spec, o, err);
+		status_all(sd, spec, o, VR_RESULT_FAILED, err);
 		goto out;
 	}
 	vr_plan_count(plan, &res->changes, &restart, &res->vms_drifted);
@@ -505,6 +779,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 			if (o->revision)
 				json_object_set_new(doc, "revision",
 				    json_string(o->revision));
+			vr_planfile_seal(doc);
 			if (o->output == VR_OUTPUT_JSON) {
 				json_dumpf(doc, o->out, JSON_INDENT(2));
 				fputc('\n', o->out);
@@ -514,6 +789,7 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 				fputc('\n', o->plan_out);
 			}
 			json_decref(doc);
+			doc = NULL;
 		}
 		for (i = 0; i < plan->nvms; i++) {
 			struct vr_vm_plan *vp = &plan->vms[i];
@@ -542,21 +818,23 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		record_vm(&oc, &plan->vms[i], b, sd, o);
 		res->applied += oc.applied;
 		res->pending += oc.pending;
+		res->unknown += oc.unknown;
 		if (oc.pending && plan->vms[i].gate.held &&
 		    plan->vms[i].gate.until && (!res->next_window ||
 		    plan->vms[i].gate.until < res->next_window))
 			res->next_window = plan->vms[i].gate.until;
 		failed += oc.result == VR_RESULT_FAILED;
+		stopped += oc.result == VR_RESULT_INTERRUPTED;
 		if (oc.result == VR_RESULT_FAILED && !err)
 			err = vr_asprintf("%s: %s", plan->vms[i].spec->name,
 			    oc.message);
 		done = outcome_add(res, &plan->vms[i], oc.result, oc.message,
 		    oc.applied, oc.pending, vr_clock_s() - t0);
+		done->unknown = oc.unknown;
 		show_vm(o, &plan->vms[i], done);
-		if (doc)
-			json_vm(doc, i, done);
 		notify_vm(o, &plan->vms[i], b, done);
 	}
+	vr_interrupt_doing("the end of the pass (writing what it did)");
 	if (vr_backend_buffers(b) && vr_backend_flush(b) < 0) {
 		/* none of the pass's changes is on the backend: no VM of it
 		 * may stay recorded or rendered as applied.  (Its per-VM
@@ -569,31 +847,63 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		fprintf(o->err, "vmrecon: %s\n", why);
 		if (sd)
 			vr_statedir_pass_drop(sd);
-		status_all(sd, spec, o, why);
-		for (i = 0; i < res->nvms; i++) {
+		status_all(sd, spec, o, VR_RESULT_FAILED, why);
+		for (i = 0; i < res->nvms; i++)
 			outcome_fail(&res->vms[i], why);
-			if (doc)
-				json_vm(doc, i, &res->vms[i]);
-		}
-		res->applied = 0;
+		res->applied = res->unknown = 0;
 		failed = plan->nvms;
+		stopped = 0;
 		free(err);
 		err = why;
 	}
+	/* the state dir before the summary: a pass it cannot record did
+	 * not converge, and the summary, the JSON and the exit code say so
+	 * alike */
+	if (sd && vr_statedir_pass_end(sd) < 0) {
+		char *why = vr_strdup(vr_error_msg());
+
+		fprintf(o->err, "vmrecon: the pass ran, but cannot record it "
+		    "in the state dir: %s\n", why);
+		for (i = 0; i < res->nvms; i++) {
+			failed += res->vms[i].result != VR_RESULT_FAILED &&
+			    res->vms[i].result != VR_RESULT_INTERRUPTED;
+			outcome_unrecorded(&res->vms[i], why);
+		}
+		if (!err)
+			err = vr_asprintf("the pass ran, but cannot record it "
+			    "in the state dir: %s", why);
+		free(why);
+	}
+	sd = NULL; /* ended */
+	for (i = 0; doc && i < res->nvms; i++)
+		json_vm(doc, i, &res->vms[i]);
 	if (doc) {
 		json_dumpf(doc, o->out, JSON_INDENT(2));
 		fputc('\n', o->out);
 		json_decref(doc);
 	} else if (o->output == VR_OUTPUT_TEXT &&
-	    (res->changes || !o->quiet_in_sync)) {
-		fprintf(o->out, "Apply %s: %zu applied, %zu pending, %zu VM%s "
-		    "failed.\n", failed ? "failed" : res->pending ?
-		    "incomplete" : "complete", res->applied,
-		    res->pending, failed, failed == 1 ? "" : "s");
+	    (res->changes || !o->quiet_in_sync || failed || stopped)) {
+		char unknown[48] = "", intr[48] = "";
+
+		if (res->unknown)
+			snprintf(unknown, sizeof(unknown), ", %zu unknown",
+			    res->unknown);
+		if (stopped)
+			snprintf(intr, sizeof(intr), ", %zu interrupted",
+			    stopped);
+		fprintf(o->out, "Apply %s: %zu applied, %zu pending%s, %zu "
+		    "VM%s failed%s.\n", stopped ? "interrupted" : failed ?
+		    "failed" : res->pending ? "incomplete" : "complete",
+		    res->applied, res->pending, unknown, failed,
+		    failed == 1 ? "" : "s", intr);
 	}
-	res->exit_code = failed ? VR_EXIT_ERROR : res->pending ?
+	res->exit_code = stopped || vr_interrupted() ? VR_EXIT_SIGNAL +
+	    vr_interrupted() : failed ? VR_EXIT_ERROR : res->pending ?
 	    VR_EXIT_PENDING : VR_EXIT_OK;
-	rc = failed ? VR_EBACKEND : 0;
+	rc = stopped || vr_interrupted() ? VR_EINTR : failed ? VR_EBACKEND :
+	    0;
+	if (rc == VR_EINTR && !err)
+		err = vr_strdup("interrupted");
 out:
 	if (sd && o->apply && vr_statedir_pass_end(sd) < 0) {
 		char *why = vr_asprintf("the pass ran, but cannot record it "
@@ -608,6 +918,8 @@ out:
 			free(why);
 		}
 	}
+	if (rc == VR_EINTR && vr_interrupted())
+		res->exit_code = VR_EXIT_SIGNAL + vr_interrupted();
 	/* the caller reads the error now: what failed first, whatever the
 	 * calls since have set or cleared */
 	if (rc < 0)

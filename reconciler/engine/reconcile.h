@@ -61,12 +61,14 @@ struct vr_reconcile_options {
 	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false, NULL, NULL, NULL, \
 	NULL, false }
 
-/* Exit codes (DESIGN §4). */
+/* Exit codes (the table in README.md and vmrecon.1). */
 enum vr_exit {
 	VR_EXIT_OK = 0,        /* in sync / converged / valid */
 	VR_EXIT_ERROR = 1,     /* error, invalid, not converged */
 	VR_EXIT_DRIFT = 2,     /* diff: changes pending */
 	VR_EXIT_PENDING = 3,   /* apply: converged except restart-pending */
+	VR_EXIT_SIGNAL = 128,  /* apply interrupted: 128 + the signal (130
+				* SIGINT, 143 SIGTERM; interrupt.h) */
 };
 
 /* What a pass did to one VM it reached, owned by the result: the same
@@ -77,7 +79,9 @@ struct vr_vm_outcome {
 	enum vr_result result;        /* diff: CONVERGED (in sync) or DRIFTED */
 	char *message;                /* copied where the outcome was decided */
 	size_t applied, pending;
-	struct vr_change *change;     /* the planned changes, with ->applied */
+	size_t unknown;               /* sent, not seen through */
+	struct vr_change *change;     /* the planned changes, with ->applied
+				       * and ->sent */
 	size_t nchanges;
 	double seconds;               /* time spent on this VM */
 };
@@ -86,6 +90,7 @@ struct vr_reconcile_result {
 	int exit_code;          /* enum vr_exit */
 	size_t changes;         /* changes planned */
 	size_t applied;         /* changes applied */
+	size_t unknown;         /* changes sent whose outcome is unknown */
 	size_t pending;         /* left pending by restartPolicy: Never or
 				 * by restartWindows */
 	int64_t next_window;    /* the earliest moment (seconds since the

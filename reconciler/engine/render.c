@@ -26,33 +26,38 @@ vr_render_change_brief(const struct vr_change *c)
 	return s;
 }
 
-static const char *
-sigil(enum vr_action a)
-{
-	return a == VR_ACTION_CREATE ? "+" : a == VR_ACTION_DELETE ? "-" : "~";
-}
-
-static const char *
-colour_of(enum vr_action a)
-{
-	return a == VR_ACTION_CREATE ? C_ADD : a == VR_ACTION_DELETE ? C_DEL :
-	    C_CHG;
-}
-
 static void
 change_text(FILE *fp, const struct vr_change *c, bool color)
 {
 	const struct vr_field_desc *f = &vr_fields[c->field];
 	char *from = vr_field_text(f, &c->from), *to = vr_field_text(f, &c->to);
+	const char *sigil = "~", *colour = C_CHG;
 
-	fprintf(fp, "  %s%s %-11s%s ", color ? colour_of(c->action) : "",
-	    sigil(c->action), f->key, color ? C_RESET : "");
-	if (c->action == VR_ACTION_CREATE)
+	switch (c->action) {
+	case VR_ACTION_CREATE:
+		sigil = "+";
+		colour = C_ADD;
+		break;
+	case VR_ACTION_UPDATE:
+		break;
+	case VR_ACTION_DELETE:
+		sigil = "-";
+		colour = C_DEL;
+		break;
+	}
+	fprintf(fp, "  %s%s %-11s%s ", color ? colour : "", sigil, f->key,
+	    color ? C_RESET : "");
+	switch (c->action) {
+	case VR_ACTION_CREATE:
 		fputs(to, fp);
-	else if (c->action == VR_ACTION_DELETE)
-		fputs(from, fp);
-	else
+		break;
+	case VR_ACTION_UPDATE:
 		fprintf(fp, "%s -> %s", from, to);
+		break;
+	case VR_ACTION_DELETE:
+		fputs(from, fp);
+		break;
+	}
 	fprintf(fp, " (%s)\n", vr_mode_name(c->mode));
 	free(from);
 	free(to);
@@ -60,11 +65,12 @@ change_text(FILE *fp, const struct vr_change *c, bool color)
 
 /* Print restart reasons once when every change shares one. */
 static void
-reasons_text(FILE *fp, const struct vr_vm_plan *vp, bool color)
+reasons_text(FILE *fp, const struct vr_vm_plan *vp,
+    const struct vr_backend *b, bool color)
 {
 	const char *first = NULL;
 	bool same = true;
-	size_t i;
+	size_t i, manual = 0;
 
 	for (i = 0; i < vp->nchanges; i++) {
 		const char *r = vp->changes[i].reason;
@@ -92,7 +98,25 @@ reasons_text(FILE *fp, const struct vr_vm_plan *vp, bool color)
 		    color ? C_DIM : "", vr_field_name(c->field), c->reason,
 		    color ? C_RESET : "");
 	}
-	if (vp->spec->restart_policy == VR_RESTART_NEVER)
+	for (i = 0; i < vp->nchanges; i++)
+		manual += vp->changes[i].manual;
+	if (manual && vp->spec->restart_policy == VR_RESTART_NEVER)
+		fprintf(fp, "    %s%s cannot restart %s this way: make %s "
+		    "yourself as said; apply leaves %s pending%s\n",
+		    color ? C_DIM : "", vr_backend_kind(b), vp->spec->name,
+		    manual == 1 ? "that change" : "those changes",
+		    manual == 1 ? "it" : "them", color ? C_RESET : "");
+	else if (manual)
+		fprintf(fp, "    %s%s cannot restart %s this way, so apply "
+		    "changes nothing of %s%s (restartPolicy IfNeeded asks for "
+		    "every change): make %s yourself as said, or write "
+		    "restartPolicy: Never to apply the rest and leave %s "
+		    "pending%s\n", color ? C_DIM : "", vr_backend_kind(b),
+		    vp->spec->name, vp->spec->name, vp->gate.held ?
+		    " once a restart window opens (until then it is pending)" :
+		    "", manual == 1 ? "that change" : "those changes",
+		    manual == 1 ? "it" : "them", color ? C_RESET : "");
+	else if (vp->spec->restart_policy == VR_RESTART_NEVER)
 		fprintf(fp, "    %srestartPolicy is Never: apply leaves these "
 		    "pending (IfNeeded lets it restart the VM once)%s\n",
 		    color ? C_DIM : "", color ? C_RESET : "");
@@ -133,7 +157,7 @@ vr_render_plan_text(FILE *fp, const struct vr_plan *p,
 			live += c->mode == VR_MODE_LIVE;
 			restart += c->mode == VR_MODE_RESTART;
 		}
-		reasons_text(fp, vp, color);
+		reasons_text(fp, vp, b, color);
 	}
 	if (vms == 0)
 		fprintf(fp, "No changes: %zu VM%s match%s the desired state.\n",
@@ -190,6 +214,9 @@ vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
 			if (c->reason)
 				json_object_set_new(o, "reason",
 				    json_string(c->reason));
+			/* no backend action makes it: an operator must */
+			if (c->manual)
+				json_object_set_new(o, "manual", json_true());
 			if (c->mode == VR_MODE_RESTART && vp->gate.held &&
 			    vp->gate.until) {
 				char utc[32];

@@ -22,8 +22,20 @@
  * last line is ignored: its VM was not done) and the next locking open
  * folds into the files.
  *
+ * The fold is idempotent: every journal line carries a number ("seq"),
+ * greater than any before it in this state dir, and each file keeps the
+ * highest number it holds ("journalSeq").  A replay skips the lines a
+ * file holds already, so a kill between writing the files and removing
+ * the journal cannot put an entry in twice (status history, say).
+ *
  * The lock is flock(2) on "lock": the kernel drops it when the holder dies,
  * so a killed run never leaves it stuck.
+ *
+ * Reading: the files and the journal are read with the strict readers of
+ * schema/util/json.h (a corrupt file is an error naming the member, as
+ * "status.json: vms.edge-01.history: expected an array").  doc_load checks
+ * a document's frame (formatVersion 1, the "vms" object, journalSeq), so
+ * doc_vms() needs no check; what is under a VM is read where it is used.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +52,16 @@
 #include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "../../schema/util/json.h"
+#include "ready.h"
 #include "statedir.h"
 
 #define APPLIED_MAX_BYTES (32 * 1024 * 1024)
 #define STATUS_MAX_BYTES (32 * 1024 * 1024)  /* what is read */
-#define STATUS_SOFT_BYTES (8 * 1024 * 1024)   /* history is cut past this */
+/* history is cut past this: 10,000 VMs' latest results and Ready
+ * conditions alone take 6.1 MB (t0330), so 12 MiB still keeps at least
+ * one past result each */
+#define STATUS_SOFT_BYTES (12 * 1024 * 1024)
 #define STATUS_MSG_CUT 256      /* a message's length when even that is big */
 #define JOURNAL_MAX_BYTES (64 * 1024 * 1024)
 #define JOURNAL_FOLD_BYTES (16 * 1024 * 1024) /* folded in mid-pass past it */
@@ -62,6 +79,7 @@ struct vr_statedir {
 	size_t npending, cap;
 	size_t journal_bytes; /* written to the journal since it was folded */
 	bool journal;         /* a journal file may exist */
+	json_int_t seq;       /* the highest journal line number known */
 };
 
 char *
@@ -133,27 +151,61 @@ take_lock(struct vr_statedir *sd)
 	return 0;
 }
 
-/* StrictModes: the dir is ours and nobody else may add or swap files. */
+/* StrictModes: the dir (the state dir, or `what` in it) is ours and
+ * nobody else may add or swap files. */
 static int
-check_dir(const struct vr_statedir *sd)
+check_dir(int fd, const char *what, const char *path)
 {
 	struct stat st;
 
-	if (fstat(sd->dir_fd, &st) < 0)
-		return vr_error_set(VR_ERROR, "cannot stat state dir '%s': %s",
-		    sd->path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return vr_error_set(VR_ERROR, "cannot stat %s '%s': %s", what,
+		    path, strerror(errno));
 	if (st.st_uid != geteuid())
-		return vr_error_set(VR_EINVALID, "state dir '%s' is owned by "
+		return vr_error_set(VR_EINVALID, "%s '%s' is owned by "
 		    "uid %ld, not by the user running vmrecon (uid %ld); "
 		    "refusing to use it (chown it to yourself, or choose "
-		    "another --state-dir)", sd->path, (long)st.st_uid,
+		    "another --state-dir)", what, path, (long)st.st_uid,
 		    (long)geteuid());
 	if (st.st_mode & 022)
-		return vr_error_set(VR_EINVALID, "state dir '%s' is writable "
+		return vr_error_set(VR_EINVALID, "%s '%s' is writable "
 		    "by its group or others (mode %04o); refusing to use it "
-		    "(fix it with: chmod go-w '%s')", sd->path,
-		    (unsigned)(st.st_mode & 07777), sd->path);
+		    "(fix it with: chmod go-w '%s')", what, path,
+		    (unsigned)(st.st_mode & 07777), path);
 	return 0;
+}
+
+int
+vr_statedir_subdir(struct vr_statedir *sd, const char *name, bool create)
+{
+	char *p = path_in(sd, name);
+	struct stat st;
+	int fd, rc, e;
+
+	if (create && mkdirat(sd->dir_fd, name, 0700) < 0 && errno != EEXIST) {
+		rc = vr_error_set(VR_ERROR, "cannot create '%s': %s", p,
+		    strerror(errno));
+		goto out;
+	}
+	fd = openat(sd->dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	e = errno;
+	if (fd < 0 && e == ENOENT)
+		rc = vr_error_set(VR_ENOTFOUND, "'%s' does not exist", p);
+	else if (fd < 0 && fstatat(sd->dir_fd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		rc = vr_error_set(VR_EINVALID, "'%s' is a symbolic link; not "
+		    "followed (remove it)", p);
+	else if (fd < 0)
+		rc = vr_error_set(VR_EINVALID, "cannot open the directory "
+		    "'%s': %s", p, strerror(e));
+	else if ((rc = check_dir(fd, "directory", p)) < 0)
+		close(fd);
+	else
+		rc = fd;
+out:
+	free(p);
+	return rc;
 }
 
 static int fold(struct vr_statedir *sd);
@@ -188,7 +240,7 @@ vr_statedir_open(struct vr_statedir **out, const char *path, bool lock)
 		    "" : strerror(errno));
 		goto fail;
 	}
-	if ((rc = check_dir(sd)) < 0)
+	if ((rc = check_dir(sd->dir_fd, "state dir", sd->path)) < 0)
 		goto fail;
 	sd->journal = fstatat(sd->dir_fd, "journal", &st,
 	    AT_SYMLINK_NOFOLLOW) == 0;
@@ -237,14 +289,36 @@ empty_doc(void)
 	return json_pack("{s:i, s:{}}", "formatVersion", 1, "vms");
 }
 
+/* Where a file's members are read from, for the readers' messages. */
+static struct vr_json_at
+file_at(const char *file, const char *path)
+{
+	struct vr_json_at at = { file, path, VR_EINVALID };
+
+	return at;
+}
+
+/* The "vms" object of a document doc_load gave (or vmrecon made). */
+static json_t *
+doc_vms(const json_t *doc)
+{
+	json_t *vms = NULL;
+	struct vr_json_at at = file_at("state", "");
+
+	vr_json_object(&vms, &at, doc, "vms", VR_JSON_REQUIRED);
+	return vms;
+}
+
 /* Load `name` as a JSON object with a "vms" object; a missing file gives an
  * empty document.  Corrupt files are VR_EINVALID. */
 static int
 doc_load(json_t **out, struct vr_statedir *sd, const char *name, size_t max)
 {
 	char *p = path_in(sd, name), *buf = NULL;
+	struct vr_json_at at = file_at(NULL, ""); /* p is named below */
 	json_error_t jerr;
-	json_t *doc;
+	json_t *doc, *vms;
+	int64_t version = 0, seq = 0;
 	size_t len;
 	int rc;
 
@@ -262,12 +336,18 @@ doc_load(json_t **out, struct vr_statedir *sd, const char *name, size_t max)
 		    jerr.column, jerr.text);
 		goto out;
 	}
-	if (!json_is_object(doc) || !json_is_object(json_object_get(doc,
-	    "vms")) || json_integer_value(json_object_get(doc,
-	    "formatVersion")) != 1) {
+	if (vr_json_object(&vms, &at, doc, NULL, VR_JSON_REQUIRED) < 0 ||
+	    vr_json_int(&version, &at, doc, "formatVersion", 1, 1,
+	    VR_JSON_REQUIRED) < 0 ||
+	    vr_json_object(&vms, &at, doc, "vms", VR_JSON_REQUIRED) < 0 ||
+	    vr_json_int(&seq, &at, doc, "journalSeq", 0, INT64_MAX,
+	    VR_JSON_OPTIONAL) < 0) {
+		char *why = vr_strdup(vr_error_msg());
+
 		json_decref(doc);
 		rc = vr_error_set(VR_EINVALID, "%s: not a vmrecon state file "
-		    "of formatVersion 1", p);
+		    "of formatVersion 1 (%s)", p, why);
+		free(why);
 		goto out;
 	}
 done:
@@ -308,24 +388,33 @@ int
 vr_statedir_restart_get(struct vr_statedir *sd, const char *name,
     int64_t *out_s)
 {
-	json_t *doc, *v;
+	char *p = path_in(sd, RESTART_FILE), *where;
+	struct vr_json_at at = file_at(p, "vms");
+	json_t *doc, *vm = NULL;
+	int64_t s = 0;
 	int rc;
 
 	*out_s = 0;
-	if ((rc = doc_load(&doc, sd, RESTART_FILE, RESTART_MAX_BYTES)) < 0)
+	if ((rc = doc_load(&doc, sd, RESTART_FILE, RESTART_MAX_BYTES)) < 0) {
+		free(p);
 		return rc;
-	v = json_object_get(json_object_get(json_object_get(doc, "vms"),
-	    name), "restartSeconds");
-	if (!v)
+	}
+	rc = vr_json_object(&vm, &at, doc_vms(doc), name, VR_JSON_OPTIONAL);
+	if (rc > 0) {
+		where = vr_json_path("vms", name);
+		at.path = where;
+		rc = vr_json_int(&s, &at, vm, "restartSeconds", 0,
+		    RESTART_MAX_S, VR_JSON_OPTIONAL);
+		free(where);
+	}
+	if (rc == 0)
 		rc = VR_ENOTFOUND;
-	else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > RESTART_MAX_S)
-		rc = vr_error_set(VR_EINVALID, "%s/%s: '%s.restartSeconds' is "
-		    "not an integer in 0..%d", sd->path, RESTART_FILE, name,
-		    RESTART_MAX_S);
-	else
-		*out_s = json_integer_value(v);
+	else if (rc > 0) {
+		*out_s = s;
+		rc = 0;
+	}
 	json_decref(doc);
+	free(p);
 	return rc;
 }
 
@@ -342,8 +431,8 @@ vr_statedir_restart_put(struct vr_statedir *sd, const char *name,
 	if (seconds > RESTART_MAX_S)
 		seconds = RESTART_MAX_S;
 	now_iso(when, sizeof(when));
-	json_object_set_new(json_object_get(doc, "vms"), name, json_pack(
-	    "{s:I, s:s}", "restartSeconds", (json_int_t)seconds, "at", when));
+	json_object_set_new(doc_vms(doc), name, json_pack("{s:I, s:s}",
+	    "restartSeconds", (json_int_t)seconds, "at", when));
 	text = doc_text(doc);
 	json_decref(doc);
 	if (!text)
@@ -356,31 +445,66 @@ vr_statedir_restart_put(struct vr_statedir *sd, const char *name,
 
 /* --- status entries (one function for a new result and its replay) ---- */
 
+/* A status entry's members, read as untrusted (a journal line's): 0, or
+ * VR_EINVALID naming the one that is not a string. */
+struct status_entry {
+	const char *time, *result, *message;
+	const char *revision; /* NULL: none */
+};
+
+static int
+status_entry_read(struct status_entry *se, const struct vr_json_at *at,
+    const json_t *e)
+{
+	int rc;
+
+	memset(se, 0, sizeof(*se));
+	if ((rc = vr_json_str(&se->time, at, e, "time", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_REQUIRED)) < 0 ||
+	    (rc = vr_json_str(&se->result, at, e, "result", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_REQUIRED)) < 0 ||
+	    (rc = vr_json_str(&se->message, at, e, "message", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_REQUIRED)) < 0 ||
+	    (rc = vr_json_str(&se->revision, at, e, "revision", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_OPTIONAL)) < 0)
+		return rc;
+	return 0;
+}
+
+/* Put status entry `e` (made by status_put, or a journal line's that
+ * status_entry_read took) on VM `name` of status document `doc`: its
+ * latest result, and first in its history.  A VM entry or history that
+ * is not one (a status.json edited by hand) is made afresh: the file is a
+ * report, not an input. */
 static void
 status_apply(json_t *doc, const char *name, json_t *e)
 {
-	json_t *vms = json_object_get(doc, "vms"), *vm, *hist;
-	const char *rev = json_string_value(json_object_get(e, "revision"));
-	const char *result = json_string_value(json_object_get(e, "result"));
+	struct vr_json_at at = file_at("status.json", "vms");
+	json_t *vms = doc_vms(doc), *vm = NULL, *hist = NULL;
+	struct status_entry se;
 
-	vm = json_object_get(vms, name);
-	if (!json_is_object(vm)) {
+	if (status_entry_read(&se, &at, e) < 0)
+		return; /* not one: status_put's are, journal_replay checks */
+	if (vr_json_object(&vm, &at, vms, name, VR_JSON_OPTIONAL) <= 0) {
 		vm = json_object();
 		json_object_set_new(vms, name, vm);
 	}
-	if (rev) {
+	if (se.revision) {
 		json_object_set_new(vm, "lastAttemptedRevision",
-		    json_string(rev));
+		    json_string(se.revision));
 		/* applied means every change of it: not pending */
-		if (result && strcmp(result, "converged") == 0)
+		if (strcmp(se.result, "converged") == 0)
 			json_object_set_new(vm, "lastAppliedRevision",
-			    json_string(rev));
+			    json_string(se.revision));
 	}
-	json_object_set(vm, "lastHandledAt", json_object_get(e, "time"));
-	json_object_set(vm, "result", json_object_get(e, "result"));
-	json_object_set(vm, "message", json_object_get(e, "message"));
-	hist = json_object_get(vm, "history");
-	if (!json_is_array(hist)) {
+	json_object_set_new(vm, "lastHandledAt", json_string(se.time));
+	json_object_set_new(vm, "result", json_string(se.result));
+	json_object_set_new(vm, "message", json_string(se.message));
+	/* the same Ready condition whatever command recorded it */
+	vr_ready_set(vm, strcmp(se.result, "converged") == 0,
+	    vr_ready_reason(se.result, NULL), se.message, se.time);
+	if (vr_json_array(&hist, &at, vm, "history", 0, SIZE_MAX,
+	    VR_JSON_OPTIONAL) <= 0) {
 		hist = json_array();
 		json_object_set_new(vm, "history", hist);
 	}
@@ -389,29 +513,36 @@ status_apply(json_t *doc, const char *name, json_t *e)
 		json_array_remove(hist, HISTORY_MAX);
 }
 
-static bool
-status_entry_ok(json_t *e)
-{
-	json_t *r = json_object_get(e, "revision");
-
-	return json_is_object(e) && json_is_string(json_object_get(e,
-	    "time")) && json_is_string(json_object_get(e, "result")) &&
-	    json_is_string(json_object_get(e, "message")) &&
-	    (!r || json_is_string(r));
-}
-
 /* --- the journal ----------------------------------------------------- */
 
-/* Apply the journal's entries of `kind` ("record" or "status") to `doc`.
- * A line without its newline was being written when its writer died: its
- * VM was not done, and it is left out. */
+/* The highest journal line number `doc` holds (0: none; doc_load checked
+ * it). */
+static json_int_t
+doc_seq(const json_t *doc)
+{
+	struct vr_json_at at = file_at("state", "");
+	int64_t seq = 0;
+
+	vr_json_int(&seq, &at, doc, "journalSeq", 0, INT64_MAX,
+	    VR_JSON_OPTIONAL);
+	return seq;
+}
+
+/* Apply the journal's entries of `kind` ("record" or "status") to `doc`,
+ * those numbered above what it holds (a line without a number, written
+ * before lines had one, is applied).  A line without its newline was
+ * being written when its writer died: its VM was not done, and it is left
+ * out. */
 static int
 journal_replay(struct vr_statedir *sd, const char *kind, json_t *doc)
 {
 	char *p = path_in(sd, "journal"), *buf = NULL, *line, *nl;
+	json_int_t held = doc_seq(doc), top = held;
 	size_t len, n = 0, bad = 0;
 	int rc;
 
+	if (sd->seq < held)
+		sd->seq = held;
 	rc = vr_file_read_own(&buf, &len, sd->dir_fd, "journal", p,
 	    JOURNAL_MAX_BYTES);
 	if (rc == VR_ENOTFOUND) {
@@ -423,20 +554,45 @@ journal_replay(struct vr_statedir *sd, const char *kind, json_t *doc)
 	for (line = buf; (nl = memchr(line, '\n', len - (size_t)(line -
 	    buf))); line = nl + 1) {
 		json_t *e = json_loadb(line, (size_t)(nl - line),
-		    JSON_REJECT_DUPLICATES, NULL), *v;
-		const char *vm = json_string_value(json_object_get(e, "vm"));
+		    JSON_REJECT_DUPLICATES, NULL), *v = NULL, *rec = NULL, *st;
+		struct vr_json_at at = file_at(p, "");
+		struct status_entry se;
+		const char *vm;
+		int64_t seq = 0;
+		int has_seq;
 
 		n++;
-		v = json_object_get(e, kind);
-		if (!vm || (!json_object_get(e, "record") &&
-		    !status_entry_ok(json_object_get(e, "status"))))
+		/* a line: {"vm", "seq" (from 1; none in old lines), and
+		 * "record" (any object) or "status" (a status entry)} */
+		if (!e || vr_json_str(&vm, &at, e, "vm", 0, SIZE_MAX,
+		    VR_JSON_ANY, VR_JSON_REQUIRED) < 0 ||
+		    (has_seq = vr_json_int(&seq, &at, e, "seq", 1, INT64_MAX,
+		    VR_JSON_OPTIONAL)) < 0 ||
+		    vr_json_value(&rec, &at, e, "record",
+		    VR_JSON_OPTIONAL) < 0 ||
+		    (!rec && (vr_json_object(&st, &at, e, "status",
+		    VR_JSON_REQUIRED) < 0 ||
+		    status_entry_read(&se, &at, st) < 0)) ||
+		    vr_json_value(&v, &at, e, kind, VR_JSON_OPTIONAL) < 0) {
 			bad++;
-		else if (v && strcmp(kind, "record") == 0)
-			json_object_set(json_object_get(doc, "vms"), vm, v);
-		else if (v)
+			json_decref(e);
+			continue;
+		}
+		if (seq > sd->seq)
+			sd->seq = seq;
+		if (!v || (has_seq && seq <= held)) {
+			/* another kind, or in the file already */
+		} else if (strcmp(kind, "record") == 0) {
+			json_object_set(doc_vms(doc), vm, v);
+		} else {
 			status_apply(doc, vm, v);
+		}
+		if (v && seq > top)
+			top = seq;
 		json_decref(e);
 	}
+	if (top > held)
+		json_object_set_new(doc, "journalSeq", json_integer(top));
 	if (bad)
 		fprintf(stderr, "vmrecon: warning: %s: %zu of %zu lines are "
 		    "not journal entries; left out\n", p, bad, n);
@@ -461,11 +617,14 @@ pending_add(struct vr_statedir *sd, const char *text)
 	sd->pending[sd->npending++] = '\n';
 }
 
+/* Queue a journal line, numbered after every line before it.  The file
+ * of its kind is loaded (so sd->seq counts what that file holds). */
 static void
 journal_add(struct vr_statedir *sd, const char *name, const char *kind,
     json_t *v)
 {
-	json_t *e = json_pack("{s:s, s:O}", "vm", name, kind, v);
+	json_t *e = json_pack("{s:s, s:I, s:O}", "vm", name, "seq",
+	    ++sd->seq, kind, v);
 	char *text = json_dumps(e, JSON_COMPACT); /* escapes newlines */
 
 	pending_add(sd, text);
@@ -534,6 +693,8 @@ load_applied(struct vr_statedir *sd)
 	if ((rc = doc_load(&doc, sd, "last-applied.json",
 	    APPLIED_MAX_BYTES)) < 0)
 		return rc;
+	if (sd->seq < doc_seq(doc))
+		sd->seq = doc_seq(doc);
 	if (sd->journal && (rc = journal_replay(sd, "record", doc)) < 0) {
 		json_decref(doc);
 		return rc;
@@ -561,6 +722,8 @@ load_status(struct vr_statedir *sd, bool for_write)
 	} else if (rc < 0) {
 		return rc;
 	}
+	if (sd->seq < doc_seq(doc))
+		sd->seq = doc_seq(doc);
 	if (sd->journal && (rc = journal_replay(sd, "status", doc)) < 0) {
 		json_decref(doc);
 		return rc;
@@ -574,17 +737,22 @@ load_status(struct vr_statedir *sd, bool for_write)
 static void
 cut_history(json_t *doc, size_t keep, bool cut_messages)
 {
+	struct vr_json_at at = file_at("status.json", "vms");
 	const char *name;
 	json_t *vm;
 
-	json_object_foreach(json_object_get(doc, "vms"), name, vm) {
-		json_t *h = json_object_get(vm, "history");
-		const char *m = json_string_value(json_object_get(vm,
-		    "message"));
+	json_object_foreach(doc_vms(doc), name, vm) {
+		json_t *h = NULL;
+		const char *m = NULL;
 
-		while (json_array_size(h) > keep)
-			json_array_remove(h, keep);
-		if (cut_messages && m && strlen(m) > STATUS_MSG_CUT) {
+		/* what is not of its type (a file edited by hand) is left */
+		if (vr_json_array(&h, &at, vm, "history", 0, SIZE_MAX,
+		    VR_JSON_OPTIONAL) > 0)
+			while (json_array_size(h) > keep)
+				json_array_remove(h, keep);
+		if (cut_messages && vr_json_str(&m, &at, vm, "message", 0,
+		    SIZE_MAX, VR_JSON_ANY, VR_JSON_OPTIONAL) > 0 &&
+		    strlen(m) > STATUS_MSG_CUT) {
 			char *s = vr_asprintf("%.*s...", STATUS_MSG_CUT, m);
 
 			json_object_set_new(vm, "message", json_string(s));
@@ -624,6 +792,14 @@ save_dirty(struct vr_statedir *sd)
 	char *text;
 	int rc;
 
+	/* each file holds every journal line numbered so far (journal_add
+	 * puts a line's entry in memory first): a replay must skip them all */
+	if (sd->applied_dirty && sd->seq)
+		json_object_set_new(sd->applied, "journalSeq",
+		    json_integer(sd->seq));
+	if (sd->status_dirty && sd->seq)
+		json_object_set_new(sd->status, "journalSeq",
+		    json_integer(sd->seq));
 	if (sd->applied_dirty) {
 		if (!(text = doc_text(sd->applied)))
 			return vr_error_set(VR_ENOMEM, "cannot serialize "
@@ -720,30 +896,34 @@ int
 vr_statedir_record_get(struct vr_statedir *sd, const char *name,
     struct vr_vm_spec *out)
 {
+	struct vr_json_at at = file_at("last-applied.json", "vms");
 	struct vr_value v;
-	char where[128];
-	json_t *vm, *j;
+	char where[128], *path = NULL;
+	json_t *vm = NULL, *j;
+	bool in_flight = false;
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = load_applied(sd)) < 0)
 		return rc;
-	vm = json_object_get(json_object_get(sd->applied, "vms"), name);
-	if (!vm)
-		return VR_ENOTFOUND;
-	rc = VR_EINVALID;
-	if (!json_is_object(vm)) {
-		vr_error_set(rc, "last-applied.json: '%s' is not an object",
-		    name);
-		goto out;
-	}
+	rc = vr_json_object(&vm, &at, doc_vms(sd->applied), name,
+	    VR_JSON_OPTIONAL);
+	if (rc <= 0)
+		return rc == 0 ? VR_ENOTFOUND : rc;
 	out->name = vr_strdup(name);
 	snprintf(where, sizeof(where), "last-applied.json: '%s'", name);
+	path = vr_json_path("vms", name);
+	at.path = path;
 	for (i = 0; i < VR_FIELD__COUNT; i++) {
 		const struct vr_field_desc *f = &vr_fields[i];
 
-		if (!f->reconciled || !(j = json_object_get(vm, f->key)))
+		if (!f->reconciled)
+			continue;
+		if ((rc = vr_json_value(&j, &at, vm, f->key,
+		    VR_JSON_OPTIONAL)) < 0)
+			goto out;
+		if (rc == 0)
 			continue;
 		if ((rc = vr_field_from_json(f, j, &v, where)) < 0)
 			goto out;
@@ -751,10 +931,14 @@ vr_statedir_record_get(struct vr_statedir *sd, const char *name,
 		vr_value_clear(&v);
 	}
 	/* a GPU change was sent and not seen through: unknown */
-	if (json_is_true(json_object_get(vm, "gpuInFlight")))
+	if ((rc = vr_json_bool(&in_flight, &at, vm, "gpuInFlight",
+	    VR_JSON_OPTIONAL)) < 0)
+		goto out;
+	if (in_flight)
 		vr_fields[VR_FIELD_GPU].set(out, &(struct vr_value){ 0 });
 	rc = 0;
 out:
+	free(path);
 	if (rc < 0)
 		vr_vm_spec_clear(out);
 	return rc;
@@ -782,7 +966,7 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 			    &vr_fields[i], &v, VR_JSON_STATE));
 		vr_value_clear(&v);
 	}
-	json_object_set(json_object_get(sd->applied, "vms"), r->name, vm);
+	json_object_set(doc_vms(sd->applied), r->name, vm);
 	sd->applied_dirty = true;
 	if (sd->depth > 0)
 		journal_add(sd, r->name, "record", vm);
@@ -795,16 +979,19 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 int
 vr_statedir_record_gpu_in_flight(struct vr_statedir *sd, const char *name)
 {
-	json_t *vm;
+	struct vr_json_at at = file_at("last-applied.json", "vms");
+	json_t *vm = NULL;
 	int rc;
 
 	if ((rc = load_applied(sd)) < 0)
 		return rc;
-	vm = json_object_get(json_object_get(sd->applied, "vms"), name);
-	if (!json_is_object(vm)) {
+	/* a record that is not an object failed record_get already */
+	if ((rc = vr_json_object(&vm, &at, doc_vms(sd->applied), name,
+	    VR_JSON_OPTIONAL)) < 0)
+		return rc;
+	if (rc == 0) {
 		vm = json_object();
-		json_object_set_new(json_object_get(sd->applied, "vms"), name,
-		    vm);
+		json_object_set_new(doc_vms(sd->applied), name, vm);
 	}
 	json_object_del(vm, "gpu");
 	json_object_set_new(vm, "gpuInFlight", json_true());
@@ -825,6 +1012,8 @@ vr_result_name(enum vr_result r)
 	case VR_RESULT_PENDING: return "pending";
 	case VR_RESULT_FAILED: return "failed";
 	case VR_RESULT_DRIFTED: return "drifted";
+	case VR_RESULT_INTERRUPTED: return "interrupted";
+	case VR_RESULT__COUNT: break;
 	}
 	return "?";
 }
@@ -870,16 +1059,23 @@ vr_statedir_status_put(struct vr_statedir *sd, const char *name,
 int
 vr_statedir_status_read(struct vr_statedir *sd, char **out)
 {
+	json_t *copy;
 	int rc;
 
 	*out = NULL;
 	if ((rc = load_status(sd, false)) < 0)
 		return rc;
-	if (json_object_size(json_object_get(sd->status, "vms")) == 0 &&
-	    json_object_size(sd->status) <= 2)
+	copy = json_copy(sd->status); /* the journal's bookkeeping is not
+				       * status */
+	json_object_del(copy, "journalSeq");
+	if (json_object_size(doc_vms(copy)) == 0 &&
+	    json_object_size(copy) <= 2) {
+		json_decref(copy);
 		return vr_error_set(VR_ENOTFOUND, "nothing recorded in state "
 		    "dir '%s' yet", sd->path);
-	*out = doc_text(sd->status);
+	}
+	*out = doc_text(copy);
+	json_decref(copy);
 	return *out ? 0 : vr_error_set(VR_ENOMEM, "cannot serialize status");
 }
 

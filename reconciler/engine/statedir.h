@@ -1,7 +1,7 @@
 /*
- * statedir.h - the state dir (DESIGN §6): a lock so one reconciler runs at a
- * time, status.json (per VM: revisions, result, time, last results), and the
- * last applied spec per VM (last-applied.json).  Every write is atomic; the
+ * statedir.h - the state dir (README.md, "State dir"): a lock so one
+ * reconciler runs at a time, status.json (per VM: revisions, result, time,
+ * last results), and the last applied spec per VM (last-applied.json).  Every write is atomic; the
  * directory is 0700 and its files 0600; a directory or file that is not the
  * user's own is refused (see statedir.c).
  *
@@ -32,6 +32,14 @@ char *vr_statedir_default(void);
  * the user or writable by group or others is refused (VR_EINVALID). */
 int vr_statedir_open(struct vr_statedir **out, const char *path, bool lock);
 void vr_statedir_free(struct vr_statedir *sd);
+
+/* Open directory `name` of the state dir (the https cache) relative to
+ * it, never through a symbolic link, and only if it is the user's and not
+ * writable by group or others, as the state dir: its fd (the caller
+ * closes it), or VR_ENOTFOUND, VR_EINVALID saying why it is refused,
+ * VR_ERROR.  With `create` a missing one is made (0700). */
+int vr_statedir_subdir(struct vr_statedir *sd, const char *name,
+    bool create);
 const char *vr_statedir_path(const struct vr_statedir *sd);
 
 /* The last applied spec of VM `name`: 0 and *out filled, VR_ENOTFOUND, or
@@ -69,6 +77,10 @@ enum vr_result {
 	VR_RESULT_PENDING,     /* restart-mode changes left pending */
 	VR_RESULT_FAILED,      /* error; message says what was applied */
 	VR_RESULT_DRIFTED,     /* drift seen and not corrected */
+	VR_RESULT_INTERRUPTED, /* apply stopped by an interrupt; message says
+				* what is known (not started, in flight:
+				* unknown, applied but not verified) */
+	VR_RESULT__COUNT       /* how many there are (metrics count each) */
 };
 
 const char *vr_result_name(enum vr_result r);

@@ -49,7 +49,9 @@ int vr_gitproto_find(char *buf, size_t len);
 
 /* Run `helper` once with request `req` (taken; "vmrecon" and "proto" are
  * added), in its own process group, killed with that group past
- * timeout_ms.  Returns the answer's rc (the helper's message set as the
+ * timeout_ms; first, at each call, refuse it unless its path is trusted
+ * (vr_trust_open: VR_EINVALID saying which directory and why), and run
+ * the descriptor checked.  Returns the answer's rc (the helper's message set as the
  * error when negative) and *ans (the caller frees it) when the answer is a
  * good one: JSON, of this vmrecon's version and protocol, a known rc.
  * Otherwise *ans is NULL and the error says what went wrong; *killed tells

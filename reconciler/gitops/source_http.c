@@ -6,7 +6,9 @@
  * last received and a small JSON file with the URL, the ETag and the body's
  * blob id.  The body is written first; a cache whose body does not match
  * the recorded blob id is ignored, so a crash between the two writes only
- * costs one download.
+ * costs one download.  Its files are opened relative to the directory the
+ * caller checked (o->cache_fd), without following a link, and only if
+ * they are the user's own (schema/util/fileio.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,7 +153,9 @@ out:
 /* ---- the ETag cache ---- */
 
 struct cache {
-	char *meta_path, *body_path;
+	char meta[2 * EVP_MAX_MD_SIZE + 8]; /* <sha256 of the URL>.json */
+	char body_name[2 * EVP_MAX_MD_SIZE + 8]; /* and .body */
+	char *meta_path, *body_path;  /* for messages */
 	char *etag;  /* cached ETag, or NULL */
 	char *body;  /* cached body, when etag is set */
 	size_t len;
@@ -169,7 +173,8 @@ cache_clear(struct cache *c)
 
 /* Load the cache entry of `url`; a missing or inconsistent one is none. */
 static void
-cache_open(struct cache *c, const char *dir, const char *url, size_t max)
+cache_open(struct cache *c, const struct vr_http_options *o, const char *url,
+    size_t max)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char hex[2 * EVP_MAX_MD_SIZE + 1], *meta = NULL, *rev = NULL;
@@ -179,16 +184,17 @@ cache_open(struct cache *c, const char *dir, const char *url, size_t max)
 	size_t mlen;
 
 	memset(c, 0, sizeof(*c));
-	if (!dir)
+	if (!o || !o->cache_dir)
 		return;
 	EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL);
 	for (i = 0; i < mdlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	c->meta_path = vr_asprintf("%s/%s.json", dir, hex);
-	c->body_path = vr_asprintf("%s/%s.body", dir, hex);
-	/* in the state dir: no symlink followed, only files of ours */
-	if (vr_file_read_own(&meta, &mlen, AT_FDCWD, c->meta_path,
-	    c->meta_path, META_MAX) < 0)
+	snprintf(c->meta, sizeof(c->meta), "%s.json", hex);
+	snprintf(c->body_name, sizeof(c->body_name), "%s.body", hex);
+	c->meta_path = vr_asprintf("%s/%s", o->cache_dir, c->meta);
+	c->body_path = vr_asprintf("%s/%s", o->cache_dir, c->body_name);
+	if (vr_file_read_own(&meta, &mlen, o->cache_fd, c->meta, c->meta_path,
+	    META_MAX) < 0)
 		goto out;
 	doc = json_loadb(meta, mlen, 0, NULL);
 	u = json_string_value(json_object_get(doc, "url"));
@@ -196,7 +202,7 @@ cache_open(struct cache *c, const char *dir, const char *url, size_t max)
 	r = json_string_value(json_object_get(doc, "revision"));
 	if (!u || !e || !r || strcmp(u, url) != 0 || strlen(e) > ETAG_MAX)
 		goto out;
-	if (vr_file_read_own(&c->body, &c->len, AT_FDCWD, c->body_path,
+	if (vr_file_read_own(&c->body, &c->len, o->cache_fd, c->body_name,
 	    c->body_path, max) < 0)
 		goto out;
 	rev = vr_sha1_blob_id(c->body, c->len);
@@ -214,7 +220,7 @@ out:
 }
 
 static int
-cache_store(struct cache *c, const char *dir, const char *url,
+cache_store(struct cache *c, const struct vr_http_options *o, const char *url,
     const char *etag, const char *body, size_t len)
 {
 	char *rev = NULL, *text = NULL;
@@ -222,18 +228,18 @@ cache_store(struct cache *c, const char *dir, const char *url,
 	int rc;
 
 	if (!etag) {
-		unlink(c->meta_path);
+		unlinkat(o->cache_fd, c->meta, 0);
 		return 0;
 	}
-	if ((rc = vr_mkdir_p(dir, 0700)) < 0)
-		return rc;
-	if ((rc = vr_file_write_atomic(c->body_path, body, len, 0600)) < 0)
+	if ((rc = vr_file_write_at(o->cache_fd, c->body_name, c->body_path,
+	    body, len, 0600)) < 0)
 		return rc;
 	rev = vr_sha1_blob_id(body, len);
 	doc = json_pack("{s:s, s:s, s:s}", "url", url, "etag", etag,
 	    "revision", rev);
 	text = json_dumps(doc, JSON_COMPACT);
-	rc = vr_file_write_atomic(c->meta_path, text, strlen(text), 0600);
+	rc = vr_file_write_at(o->cache_fd, c->meta, c->meta_path, text,
+	    strlen(text), 0600);
 	json_decref(doc);
 	free(text);
 	free(rev);
@@ -322,7 +328,7 @@ vr_source_http_fetch(char **out, size_t *len, bool *not_modified,
 	    (rc = vr_http_secret_read(&token, o->token_file, "token")) < 0)
 		return rc;
 	vr_http_global_init();
-	cache_open(&c, o ? o->cache_dir : NULL, url, max);
+	cache_open(&c, o, url, max);
 	h = curl_easy_init();
 	if (!h) {
 		rc = vr_error_set(VR_ERROR, "cannot start libcurl");
@@ -368,13 +374,13 @@ vr_source_http_fetch(char **out, size_t *len, bool *not_modified,
 	}
 	if (!s.buf)
 		s.buf = vr_strdup("");
-	if (c.meta_path) {
+	if (c.meta_path && !o->cache_read_only) {
 		const char *etag = NULL;
 
 		if (curl_easy_header(h, "ETag", 0, CURLH_HEADER, -1, &eh) ==
 		    CURLHE_OK && strlen(eh->value) <= ETAG_MAX)
 			etag = eh->value;
-		if (cache_store(&c, o->cache_dir, url, etag, s.buf, s.len) < 0)
+		if (cache_store(&c, o, url, etag, s.buf, s.len) < 0)
 			fprintf(stderr, "vmrecon: warning: cannot cache %s: "
 			    "%s\n", url, vr_error_msg());
 		vr_error_clear();

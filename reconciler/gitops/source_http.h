@@ -19,11 +19,18 @@
 struct vr_http_options {
 	const char *ca_file;    /* CA bundle (PEM); NULL: the system's */
 	const char *token_file; /* bearer token; NULL: none */
-	const char *cache_dir;  /* ETag cache directory; NULL: no cache */
+	const char *cache_dir;  /* the ETag cache directory as messages name
+	                         * it; NULL: no cache */
+	int cache_fd;           /* with cache_dir: that directory, opened and
+	                         * checked by the caller (in the state dir:
+	                         * vr_statedir_subdir); its files are opened
+	                         * relative to it, never through a link */
+	bool cache_read_only;   /* with cache_dir: use a cached body, never
+	                         * write the cache (diff) */
 	long timeout_ms;        /* whole transfer; 0: VR_HTTP_TIMEOUT_MS */
 };
 
-#define VR_HTTP_OPTIONS_INIT { NULL, NULL, NULL, 0 }
+#define VR_HTTP_OPTIONS_INIT { NULL, NULL, NULL, -1, false, 0 }
 
 /* Initialise libcurl once per process (thread-safe). */
 void vr_http_global_init(void);
@@ -50,7 +57,8 @@ int vr_http_secret_read(char **out, const char *path, const char *what);
 
 /* GET `url` into a NUL-terminated buffer of at most `max` bytes.  With
  * o->cache_dir, sends If-None-Match with the cached ETag; on 304 returns
- * the cached body and sets *not_modified.  Errors name the URL and the
+ * the cached body and sets *not_modified; a new body and ETag are cached
+ * unless o->cache_read_only.  Errors name the URL and the
  * HTTP status, never the token: VR_EINVALID (refused URL, too large, bad
  * status), VR_ETIMEOUT, VR_ERROR (network, TLS). */
 int vr_source_http_fetch(char **out, size_t *len, bool *not_modified,

@@ -14,6 +14,7 @@
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
 #include "../../schema/util/json.h"
+#include "../engine/ready.h"
 #include "watchstate.h"
 
 #define BASELINE_MAX 65536
@@ -101,7 +102,13 @@ vr_watch_baseline_load(struct vr_watch_baseline *out, const char *state_dir)
 	    (rc = dup_str(&out->ref, &at, doc, "ref")) < 0 ||
 	    (rc = dup_str(&out->path, &at, doc, "path")) < 0 ||
 	    (rc = dup_str(&out->revision, &at, doc,
-	    "lastAppliedRevision")) < 0)
+	    "lastAppliedRevision")) < 0 ||
+	    (rc = copy_hex(out->accepted_commit, &at, doc,
+	    "lastAcceptedCommit")) < 0 ||
+	    (rc = copy_hex(out->accepted_blob, &at, doc,
+	    "lastAcceptedBlob")) < 0 ||
+	    (rc = dup_str(&out->accepted_revision, &at, doc,
+	    "lastAcceptedRevision")) < 0)
 		goto out;
 out:
 	if (rc < 0)
@@ -122,11 +129,16 @@ vr_watch_baseline_save(const struct vr_watch_baseline *b,
 
 	/* s*: a NULL member is left out (s? would write null, which
 	 * the strict reader of load refuses) */
-	doc = json_pack("{s:i, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*}",
+	doc = json_pack("{s:i, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, "
+	    "s:s*, s:s*}",
 	    "formatVersion", 1, "url", b->url, "ref", b->ref, "path", b->path,
 	    "lastAppliedCommit", b->commit[0] ? b->commit : NULL,
 	    "lastAppliedBlob", b->blob[0] ? b->blob : NULL,
-	    "lastAppliedRevision", b->revision);
+	    "lastAppliedRevision", b->revision,
+	    "lastAcceptedCommit", b->accepted_commit[0] ? b->accepted_commit :
+	    NULL,
+	    "lastAcceptedBlob", b->accepted_blob[0] ? b->accepted_blob : NULL,
+	    "lastAcceptedRevision", b->accepted_revision);
 	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	if (!text)
 		rc = vr_error_set(VR_ENOMEM, "cannot serialize watch.json");
@@ -145,38 +157,20 @@ vr_watch_baseline_clear(struct vr_watch_baseline *b)
 	free(b->ref);
 	free(b->path);
 	free(b->revision);
+	free(b->accepted_revision);
 	memset(b, 0, sizeof(*b));
 }
 
 /* --- status.json ------------------------------------------------------- */
 
-/* conditions: [{type: Ready, ...}], keeping lastTransitionTime when the
- * status does not change. */
+/* conditions: [{type: Ready, ...}] (ready.h), as of now. */
 static void
 set_ready(json_t *obj, bool ready, const char *reason, const char *message)
 {
-	json_t *conds = json_object_get(obj, "conditions"), *old = NULL;
-	const char *status = ready ? "True" : "False", *old_status, *since;
 	char now[40];
-	size_t i;
 
-	for (i = 0; i < json_array_size(conds); i++) {
-		json_t *c = json_array_get(conds, i);
-
-		if (json_is_string(json_object_get(c, "type")) &&
-		    strcmp(json_string_value(json_object_get(c, "type")),
-		    "Ready") == 0)
-			old = c;
-	}
 	now_iso(now, sizeof(now), false);
-	old_status = json_string_value(json_object_get(old, "status"));
-	since = json_string_value(json_object_get(old,
-	    "lastTransitionTime"));
-	if (!old_status || strcmp(old_status, status) != 0 || !since)
-		since = now;
-	json_object_set_new(obj, "conditions", json_pack("[{s:s, s:s, s:s, "
-	    "s:s, s:s}]", "type", "Ready", "status", status, "reason", reason,
-	    "message", message ? message : "", "lastTransitionTime", since));
+	vr_ready_set(obj, ready, reason, message, now);
 }
 
 static int
@@ -211,18 +205,6 @@ vr_watch_status_source(struct vr_statedir *sd,
 	return vr_statedir_status_edit(sd, edit_source, (void *)s);
 }
 
-const char *
-vr_watch_ready_reason(const char *result, const char *fail_reason)
-{
-	if (strcmp(result, "converged") == 0)
-		return "ReconciliationSucceeded";
-	if (strcmp(result, "pending") == 0)
-		return "RestartPending";
-	if (strcmp(result, "drifted") == 0)
-		return "DriftDetected";
-	return fail_reason ? fail_reason : "ReconciliationFailed";
-}
-
 struct ready_args {
 	char *const *names;
 	size_t n;
@@ -245,7 +227,7 @@ edit_ready(json_t *doc, void *arg)
 		result = json_string_value(json_object_get(vm, "result"));
 		if (!result)
 			continue;
-		reason = vr_watch_ready_reason(result, a->fail_reason);
+		reason = vr_ready_reason(result, a->fail_reason);
 		set_ready(vm, strcmp(result, "converged") == 0, reason,
 		    json_string_value(json_object_get(vm, "message")));
 	}

@@ -15,12 +15,20 @@
 #include "gitsource.h"
 #include "../engine/statedir.h"
 
-/* watch.json: an input, not a report, so a corrupt one is an error. */
+/* watch.json: an input, not a report, so a corrupt one is an error.
+ * "Applied" is the newest commit whose file the VMs converged to: the
+ * history check's anchor.  "Accepted" is the newest commit that passed
+ * the checks (history, signature, a valid file) and whose file is the one
+ * in force, converged or not yet (failed, pending): a restarted daemon
+ * resumes it, so it never goes back to an older file. */
 struct vr_watch_baseline {
 	char *url, *ref, *path;
 	char commit[VR_GIT_HEX]; /* last applied commit; "" = none */
 	char blob[VR_GIT_HEX];   /* its file's blob */
 	char *revision;          /* "main@sha1:..." */
+	char accepted_commit[VR_GIT_HEX]; /* "" = none */
+	char accepted_blob[VR_GIT_HEX];
+	char *accepted_revision;
 };
 
 /* 0, VR_ENOTFOUND (nothing applied yet) or VR_EINVALID (corrupt). */
@@ -44,15 +52,11 @@ struct vr_watch_source_status {
 int vr_watch_status_source(struct vr_statedir *sd,
     const struct vr_watch_source_status *s);
 
-/* Give each named VM of status.json a Ready condition derived from its
- * "result" (converged: True/ReconciliationSucceeded; pending: False/
- * RestartPending; drifted: False/DriftDetected; failed: False/`reason` or
- * ReconciliationFailed) and its "message".  lastTransitionTime changes
- * only when the condition's status does. */
-/* The Ready reason for a VM's "result" (as above). */
-const char *vr_watch_ready_reason(const char *result,
-    const char *fail_reason);
-
+/* Give each named VM of status.json the Ready condition of its "result"
+ * and "message" (../engine/ready.h), a failed one with `fail_reason`
+ * (ValidationFailed, HistoryRewritten...; NULL: ReconciliationFailed).
+ * The state dir sets it on every result it records; watch calls this for
+ * a refused commit, whose reason only it knows. */
 int vr_watch_status_ready(struct vr_statedir *sd, char *const *names,
     size_t n, const char *fail_reason);
 

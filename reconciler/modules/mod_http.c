@@ -30,6 +30,9 @@ library(void)
 	return v;
 }
 
+/* read before the module is loaded (module.h) */
+VR_MODULE_NOTE("http");
+
 const struct vr_module_info VR_MODULE_DEFINE = {
 	VR_MODULE_ABI, VR_VERSION, "http", &api, library,
 };

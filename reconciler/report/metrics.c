@@ -17,7 +17,7 @@
 #include "../../schema/window.h"
 #include "metrics.h"
 
-#define NRESULTS 4
+#define NRESULTS VR_RESULT__COUNT
 #define METRICS_MAX (4 << 20)
 
 /* one gauge per field table row with a metric (field.h) */

@@ -79,6 +79,7 @@ vr_strerror(int code)
 	case VR_EBACKEND: return "the backend refused or failed";
 	case VR_ETIMEOUT: return "timed out";
 	case VR_ENOMEM: return "out of memory";
+	case VR_EINTR: return "interrupted";
 	default: return "error";
 	}
 }

@@ -19,6 +19,7 @@ enum vr_code {
 	VR_EBACKEND = -6,     /* the backend refused or failed */
 	VR_ETIMEOUT = -7,     /* a deadline passed */
 	VR_ENOMEM = -8,
+	VR_EINTR = -9,        /* stopped by an interrupt (interrupt.h) */
 };
 
 struct vr_error {

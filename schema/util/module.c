@@ -1,5 +1,7 @@
-/* module.c - finding, opening and checking vmrecon's loadable modules
- * (module.h).  Each module is opened at most once per process. */
+/* module.c - finding, checking and opening vmrecon's loadable modules
+ * (module.h): trust of the path (trust.h) and the module's note
+ * (elfnote.h) before dlopen.  Each module is opened at most once per
+ * process. */
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
@@ -9,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elfnote.h"
 #include "error.h"
 #include "module.h"
+#include "trust.h"
 
 struct loaded {
 	struct loaded *next;
@@ -92,23 +96,103 @@ vr_module_find(const char *name, char *buf, unsigned long len)
 	return vr_module_find_file("module", file, buf, len);
 }
 
+/* Copy the note's string `s` (n bytes, maybe not terminated) for a
+ * message: printable ASCII only. */
+static void
+note_str(char *out, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && s[i]; i++)
+		out[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[i] = '\0';
+}
+
+static int
+refuse_version(const char *path, const char *mod, const char *ver,
+    unsigned abi)
+{
+	return vr_error_set(VR_EINVALID, "refusing module %s: it is the %s "
+	    "module of vmrecon %s (layout %u), this is vmrecon %s (layout %d); "
+	    "install the modules built with this vmrecon", path, mod, ver, abi,
+	    VR_VERSION, VR_MODULE_ABI);
+}
+
+/* The checked descriptor of module NAME, found and trusted (trust.h), its
+ * note naming this vmrecon; its path in `path`.  Nothing of it runs. */
+static int
+open_trusted(const char *name, char *path, unsigned long len)
+{
+	struct vr_module_note_desc d;
+	char ver[sizeof(d.version)], mod[sizeof(d.name)], *why;
+	int fd, rc;
+
+	if ((rc = vr_module_find(name, path, len)) < 0)
+		return rc;
+	if ((fd = vr_trust_open(path, "module")) < 0)
+		return fd;
+	rc = vr_elf_note(fd, VR_MODULE_NOTE_OWNER, VR_MODULE_NOTE_TYPE, &d,
+	    sizeof(d));
+	if (rc == VR_ENOTFOUND) {
+		rc = vr_error_set(VR_EINVALID, "refusing module %s: it is not "
+		    "a vmrecon %s module (it has no vmrecon note): it was "
+		    "built by another vmrecon version, or is no module", path,
+		    VR_VERSION);
+	} else if (rc < 0) {
+		why = vr_strdup(vr_error_msg());
+		rc = vr_error_set(rc, "refusing module %s: %s", path, why);
+		free(why);
+	} else {
+		note_str(ver, d.version, sizeof(d.version));
+		note_str(mod, d.name, sizeof(d.name));
+		if (d.abi != VR_MODULE_ABI || strcmp(ver, VR_VERSION) != 0 ||
+		    strcmp(mod, name) != 0)
+			rc = refuse_version(path, mod, ver, d.abi);
+	}
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int
+vr_module_check(const char *name)
+{
+	char path[PATH_MAX];
+	int fd = open_trusted(name, path, sizeof(path));
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 static const struct vr_module_info *
 open_checked(const char *name)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], self[64];
 	const struct vr_module_info *info;
 	void *h;
+	int fd;
 
-	if (vr_module_find(name, path, sizeof(path)) < 0)
+	if ((fd = open_trusted(name, path, sizeof(path))) < 0)
 		return NULL;
-	/* lazy: a module of another version may name functions this vmrecon
-	 * lacks; its entry is checked before any of them is called */
-	h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+	/* the file checked, not whatever its path names by now; lazy: a
+	 * module of another version may name functions this vmrecon lacks;
+	 * its entry is checked before any of them is called.  The fd stays
+	 * open while the module is loaded (for good): the loader knows a
+	 * module by this name, and a second module opened through the same
+	 * fd number would be taken for the first. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	h = dlopen(self, RTLD_LAZY | RTLD_LOCAL);
 	if (!h) {
 		vr_error_set(VR_ENOTFOUND, "cannot load module %s: %s", path,
 		    dlerror());
+		close(fd);
 		return NULL;
 	}
+	/* the note said so; the entry is what the code will use */
 	info = dlsym(h, VR_MODULE_ENTRY);
 	if (!info) {
 		vr_error_set(VR_EINVALID, "%s is not a vmrecon %s module "
@@ -116,18 +200,16 @@ open_checked(const char *name)
 		    "is vmrecon %s", path, VR_VERSION, VR_MODULE_ENTRY,
 		    VR_VERSION);
 		dlclose(h);
+		close(fd);
 		return NULL;
 	}
 	if (info->abi != VR_MODULE_ABI || !info->version ||
 	    strcmp(info->version, VR_VERSION) != 0 || !info->name ||
 	    strcmp(info->name, name) != 0 || !info->api) {
-		vr_error_set(VR_EINVALID, "refusing module %s: it is the %s "
-		    "module of vmrecon %s (layout %u), this is vmrecon %s "
-		    "(layout %d); install the modules built with this vmrecon",
-		    path, info->name ? info->name : "?",
-		    info->version ? info->version : "?", info->abi,
-		    VR_VERSION, VR_MODULE_ABI);
+		refuse_version(path, info->name ? info->name : "?",
+		    info->version ? info->version : "?", info->abi);
 		dlclose(h);
+		close(fd);
 		return NULL;
 	}
 	return info;

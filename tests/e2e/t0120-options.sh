@@ -110,9 +110,17 @@ mustfail "a backend missing from the man page" "the --backend item lacks .Cm lib
 mustfail "a backend vmrecon does not have" "lacks .Cm hyperv" \
 	backends "$T/table" "$T/help" "$MAN" "$README" "$BACKENDS hyperv"
 cp -r "$T/help" "$T/h3"
-sed 's/sim, eflow, qemu or libvirt/sim, eflow or qemu/' "$T/help/diff.txt" >"$T/h3/diff.txt"
+for f in "$T/help"/*.txt; do
+	sed 's/sim, eflow, qemu or libvirt/sim, eflow or qemu/' "$f" >"$T/h3/${f##*/}"
+done
 mustfail "a backend missing from --help" "--backend does not name the libvirt backend" \
 	backends "$T/table" "$T/h3" "$MAN" "$README" "$BACKENDS"
+cp -r "$T/help" "$T/h4"
+for f in "$T/help"/*.txt; do
+	grep -v '^  libvirt ' "$f" >"$T/h4/${f##*/}"
+done
+mustfail "a backend missing from --help's TARGETs" "the list of TARGETs lacks the libvirt backend" \
+	backends "$T/table" "$T/h4" "$MAN" "$README" "$BACKENDS"
 grep -v '^| `qemu`' "$README" >"$T/r1"
 mustfail "a backend missing from the README" "no row for qemu" \
 	backends "$T/table" "$T/help" "$MAN" "$T/r1" "$BACKENDS"

@@ -82,8 +82,64 @@ expect_in "$T/err" "a 'kind: List' needs 'items'" "says what it needs"
 # validate: -f like diff and apply, and directories
 run "$VMRECON" validate -f "$T/d/b.yaml"
 expect_rc 0 "validate -f FILE"
+run "$VMRECON" validate -f "$T/d" "$T/list.json"
+expect_rc 0 "validate -f DIR and an operand (checked on its own)"
+expect_eq "$(grep -c ': valid' "$T/out")" 3 "three files checked"
 run "$VMRECON" validate -f "$T/d" -R "$T/list.json"
-expect_rc 0 "validate -f DIR -R and an operand"
+expect_rc 1 "validate -f DIR -R and an operand: each file valid, the -f set not (edge-02 twice)"
 expect_eq "$(grep -c ': valid' "$T/out")" 4 "four files checked"
 run "$VMRECON" validate
 expect_rc 1 "validate with nothing to check"
+
+# validate takes the -f files as apply does: one desired state (issue 25);
+# operands each on its own (alternatives, as examples/ holds)
+run "$VMRECON" validate -f "$T/d" -R
+expect_rc 1 "validate -f DIR -R: edge-02 in two files, as diff -R refuses"
+expect_in "$T/err" "$T/d/sub/c.yaml:4:9: duplicate VM name 'edge-02' (first in $T/d/a.yml at line 4)" \
+	"validate names the second file's line"
+run "$VMRECON" validate -f "$T/d/b.yaml" -f "$T/dup.yaml"
+expect_rc 1 "validate -f of two files naming one VM"
+run "$VMRECON" validate "$T/d/b.yaml" "$T/dup.yaml"
+expect_rc 0 "validate of two alternative files (operands) naming one VM"
+mkdir -p "$T/case"
+printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: EDGE01-EFLOW\nspec:\n  cpuCount: 2\n' >"$T/case/a.yaml"
+printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: edge01-eflow\nspec:\n  cpuCount: 4\n' >"$T/case/b.yaml"
+cat "$T/case/a.yaml" >"$T/case2.yaml"
+printf -- '---\n' >>"$T/case2.yaml"
+cat "$T/case/b.yaml" >>"$T/case2.yaml"
+run "$VMRECON" validate "$T/case2.yaml" -b eflow
+expect_rc 1 "validate -b eflow of one file naming one EFLOW VM in two cases"
+expect_in "$T/err" "$T/case2.yaml:11:9: 'EDGE01-EFLOW' and 'edge01-eflow' name one VM" \
+	"says where"
+run "$VMRECON" validate -f "$T/case"
+expect_rc 0 "names differing in case are two VMs on sim (the default backend)"
+run "$VMRECON" validate -f "$T/case" --backend eflow
+expect_rc 1 "validate --backend eflow: names differing in case name one EFLOW VM"
+expect_in "$T/err" "$T/case/b.yaml:4:9: 'EDGE01-EFLOW' and 'edge01-eflow' name one VM" \
+	"says which, where"
+run "$VMRECON" validate -f "$T/case" --backend hyperv
+expect_rc 1 "validate --backend with an unknown kind"
+expect_in "$T/err" "unknown backend 'hyperv'" "says so"
+
+# -f DIR: a .yaml that is not a regular file is an error naming it
+mkdir -p "$T/odd"
+vm edge-01 2 >"$T/odd/a.yaml"
+ln -s "$T/odd/gone.yaml" "$T/odd/b.yaml"
+run "$VMRECON" validate -f "$T/odd"
+expect_rc 1 "validate -f DIR with a dangling symbolic link"
+expect_in "$T/err" "'$T/odd/b.yaml' is a symbolic link to nothing (dangling)" "names it"
+run "$VMRECON" diff -f "$T/odd" --state-dir "$S"
+expect_rc 1 "diff -f DIR refuses it too"
+rm "$T/odd/b.yaml"
+mkfifo "$T/odd/c.yaml"
+run "$VMRECON" validate -f "$T/odd"
+expect_rc 1 "validate -f DIR with a FIFO"
+expect_in "$T/err" "'$T/odd/c.yaml' is a FIFO, not a regular file" "names it"
+rm "$T/odd/c.yaml"
+ln -s /dev/null "$T/odd/d.yaml"
+run "$VMRECON" apply -f "$T/odd" --state-dir "$S"
+expect_rc 1 "apply -f DIR with a device"
+expect_in "$T/err" "'$T/odd/d.yaml' is a character device, not a regular file" "names it"
+rm "$T/odd/d.yaml"
+run "$VMRECON" validate -f "$T/odd"
+expect_rc 0 "without them the directory is valid"

@@ -1,10 +1,13 @@
 # t0400-eflow.sh - the eflow backend end to end, with the EFLOW emulator
 # (tests/eflow-emu/powershell) standing in for powershell.exe: the
 # Set-EflowVM pitfall reproduced and avoided, every preflight rule, the VM
-# off under both restart policies, the launcher calls each command makes,
-# and a launcher that hangs, fails or prints garbage.  The emulator decodes
-# every -EncodedCommand and logs it (kind, the Set-EflowVM call, whether
-# Start-EflowVm was in it); the log is how we check what vmrecon sent.
+# off under both restart policies, the launcher starts and requests each
+# command makes (one worker per command, or one start per call with
+# `per-call:` and when the launcher cannot keep stdin open), and a worker
+# that hangs, dies, fails or answers garbage.  The emulator decodes every
+# script (-EncodedCommand, or a worker's request) and logs it (kind, the
+# Set-EflowVM call, whether Start-EflowVm was in it) and every launcher
+# start; the logs are how we check what vmrecon sent.
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/eflow-emu/emu.sh"
 S=$T/s
@@ -26,7 +29,7 @@ vmr diff "$T/gpu.yaml"
 expect_rc 2 "diff of a GPU-only spec"
 expect_in "$T/out" "+ gpu" "the plan adds the GPU"
 expect_eq "$(nsets)" 0 "diff sends no Set-EflowVM"
-: >"$EFLOW_EMU_LOG"
+emu_logs_reset
 vmr apply "$T/gpu.yaml"
 expect_rc 0 "apply of a GPU-only spec"
 expect_eq "$(vmtuple)" "4,8192,NVIDIA A2" "GPU-only apply kept CPU and memory"
@@ -34,26 +37,29 @@ expect_eq "$(nsets)" 1 "exactly one Set-EflowVM"
 expect_in "$EFLOW_EMU_LOG" "\"call\":\"Set-EflowVM -cpuCount 4 -memoryInMB 8192 -gpuName 'NVIDIA A2' -gpuPassthroughType 'DirectDeviceAssignment' -gpuCount 1 -headless\"" \
 	"Set-EflowVM carries every parameter"
 calls_gpu_apply=$(ncalls)
-echo "# launcher calls for an apply that changes something: $calls_gpu_apply"
-expect_eq "$calls_gpu_apply" 3 "an apply that changes something: 3 launcher calls (observe, set, verify)"
+echo "# an apply that changes something: $(nstarts) launcher start(s), $calls_gpu_apply requests"
+expect_eq "$calls_gpu_apply" 3 "an apply that changes something: 3 requests (observe, set, verify)"
+expect_eq "$(nstarts)" 1 "an apply that changes something: 1 launcher start"
 expect_not_in "$EFLOW_EMU_LOG" "Start-EflowVm" "a running VM is not started"
 
 # --- in sync: no Set-EflowVM ------------------------------------------------
-: >"$EFLOW_EMU_LOG"
+emu_logs_reset
 vmr diff "$T/gpu.yaml"
 expect_rc 0 "diff after apply: in sync (GPU name from the record)"
-echo "# launcher calls for a diff: $(ncalls)"
-expect_eq "$(ncalls)" 1 "a diff: 1 launcher call"
-: >"$EFLOW_EMU_LOG"
+echo "# a diff: $(nstarts) launcher start(s), $(ncalls) request(s)"
+expect_eq "$(ncalls)" 1 "a diff: 1 request"
+expect_eq "$(nstarts)" 1 "a diff: 1 launcher start"
+emu_logs_reset
 vmr apply "$T/gpu.yaml"
 expect_rc 0 "apply of an in-sync spec"
 expect_eq "$(nsets)" 0 "an in-sync spec sends no Set-EflowVM"
-echo "# launcher calls for an in-sync apply: $(ncalls)"
-expect_eq "$(ncalls)" 1 "an in-sync apply: 1 launcher call"
+echo "# an in-sync apply: $(nstarts) launcher start(s), $(ncalls) request(s)"
+expect_eq "$(ncalls)" 1 "an in-sync apply: 1 request"
+expect_eq "$(nstarts)" 1 "an in-sync apply: 1 launcher start"
 
 # --- CPU-only spec keeps the GPU, twice (the record carries the name) -------
 spec "$T/cpu2.yaml" "cpuCount: 2" "restartPolicy: IfNeeded"
-: >"$EFLOW_EMU_LOG"
+emu_logs_reset
 vmr apply "$T/cpu2.yaml"
 expect_rc 0 "apply of a CPU-only spec"
 expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "CPU-only apply kept memory and the GPU"
@@ -66,7 +72,7 @@ expect_eq "$(vmtuple)" "3,8192,NVIDIA A2" "the GPU survives a second CPU-only ap
 
 # --- gpu: none removes only the GPU -----------------------------------------
 spec "$T/nogpu.yaml" "gpu: none" "restartPolicy: IfNeeded"
-: >"$EFLOW_EMU_LOG"
+emu_logs_reset
 vmr apply "$T/nogpu.yaml"
 expect_rc 0 "apply of gpu: none"
 expect_eq "$(vmtuple)" "3,8192,None" "gpu: none removed only the GPU"
@@ -76,7 +82,7 @@ expect_in "$EFLOW_EMU_LOG" "\"call\":\"Set-EflowVM -cpuCount 3 -memoryInMB 8192 
 # --- ParaVirtualization: no -gpuCount ---------------------------------------
 spec "$T/pv.yaml" "gpu:" "  name: Intel(R) UHD Graphics 630" \
 	"  passthroughType: ParaVirtualization" "restartPolicy: IfNeeded"
-: >"$EFLOW_EMU_LOG"
+emu_logs_reset
 vmr apply "$T/pv.yaml"
 expect_rc 0 "apply of a ParaVirtualization GPU"
 expect_in "$EFLOW_EMU_LOG" "-gpuName 'Intel(R) UHD Graphics 630' -gpuPassthroughType 'ParaVirtualization' -gpuCount 1 -headless\"" \
@@ -115,7 +121,7 @@ preflight_case() {
 	shift 2
 	spec "$T/pf.yaml" "$@" "restartPolicy: IfNeeded"
 	cp "$EFLOW_EMU_STATE" "$T/before.json"
-	: >"$EFLOW_EMU_LOG"
+	emu_logs_reset
 	vmr apply "$T/pf.yaml"
 	expect_rc 1 "preflight: $desc"
 	expect_in "$T/err" "$want" "preflight: $desc: says '$want'"
@@ -195,21 +201,22 @@ vmr apply "$T/never.yaml"
 expect_rc 3 "VM off, restartPolicy Never: pending"
 expect_eq "$(nsets)$(grep -c Start-EflowVm "$EFLOW_EMU_LOG")" "00" "Never: nothing sent"
 expect_eq "$(vm "['power']"),$(vm "['cpuCount']")" "Off,4" "Never: the VM is untouched"
-: >"$EFLOW_EMU_LOG"
+emu_logs_reset
 vmr apply "$T/cpu2.yaml"
 expect_rc 0 "VM off, restartPolicy IfNeeded: applied"
 expect_in "$EFLOW_EMU_LOG" '"kind":"set","call":"Set-EflowVM -cpuCount 2 -memoryInMB 8192 -headless","start":true' \
 	"IfNeeded: Start-EflowVm, then Set-EflowVM, in one call"
-echo "# launcher calls for an apply that starts the VM: $(ncalls)"
-expect_eq "$(ncalls)" 3 "an apply that starts the VM: 3 launcher calls"
+echo "# an apply that starts the VM: $(nstarts) launcher start(s), $(ncalls) requests"
+expect_eq "$(ncalls)" 3 "an apply that starts the VM: 3 requests"
+expect_eq "$(nstarts)" 1 "an apply that starts the VM: 1 launcher start"
 expect_eq "$(vm "['power']"),$(vmtuple)" "Running,2,8192,None" "IfNeeded: the VM runs with 2 CPUs"
 emu_reset "d['vm']['power'] = 'Off'; d['vm']['powerAsNumber'] = True"
-: >"$EFLOW_EMU_LOG"
+emu_logs_reset
 vmr apply "$T/cpu2.yaml"
 expect_rc 0 "VmPowerState as moc's number (2 = Off)"
 expect_in "$EFLOW_EMU_LOG" '"start":true' "a numeric Off is started too"
 
-# --- a launcher that hangs, fails or prints garbage -------------------------
+# --- a worker that hangs, dies, fails or answers garbage ---------------------
 # fault_case DESC EXPECTED-TEXT FAULTS-PYTHON: apply fails (exit 1), says it,
 # and the VM is unchanged.  Hangs get a 2 s timeout (VMRECON_EFLOW_TIMEOUT_MS
 # in $TMO, the fallback for --backend-timeout), the rest the default.
@@ -219,7 +226,7 @@ fault_case() {
 	cp "$EFLOW_EMU_STATE" "$T/before.json"
 	start=$(date +%s%N)
 	VMRECON_EFLOW_TIMEOUT_MS=${TMO:-} run "$VMRECON" apply -f "$T/cpu2.yaml" \
-		--backend "$BK" --state-dir "$S"
+		--backend "${FBK:-$BK}" --state-dir "$S"
 	took=$(( ($(date +%s%N) - start) / 1000000 ))
 	expect_rc 1 "launcher $desc"
 	expect_in "$T/err" "$want" "launcher $desc: says '$want'"
@@ -228,24 +235,61 @@ fault_case() {
 	[ "$took" -lt 20000 ] && ok "launcher $desc: failed in ${took} ms" ||
 		notok "launcher $desc: took ${took} ms"
 }
+UNKNOWN="before it answered, so whether it ran is unknown"
 TMO=2000 fault_case "hangs" "did not finish within 2000 ms (killed)" "{'hang': True}"
 TMO=2000 fault_case "hangs in Set-EflowVM" \
 	"Set-EflowVM via '$EMU' did not finish within 2000 ms" \
 	"{'hang': True, 'match': 'set'}"
-expect_in "$T/err" "applied before the failure: nothing" "a hang in Set-EflowVM: nothing marked applied"
-fault_case "exits non-zero" \
-	"failed (exit status 5): Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet" \
+expect_in "$T/err" "applied before the failure: nothing; outcome unknown (sent, not seen through; the next pass observes): cpuCount" \
+	"a hang in Set-EflowVM: nothing marked applied, the change sent is unknown"
+fault_case "dies (exit 5)" \
+	"the PowerShell worker exited with status 5 $UNKNOWN: Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet" \
 	"{'exit': 5, 'stderr': \"Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet\\r\\n\"}"
-fault_case "prints garbage" "exited 0 without a result; it printed: <html>502 Bad Gateway</html>" \
+fault_case "dies in Set-EflowVM" "Set-EflowVM via '$EMU': the PowerShell worker exited with status 9 $UNKNOWN" \
+	"{'exit': 9, 'match': 'set'}"
+expect_in "$T/err" "applied before the failure: nothing; outcome unknown (sent, not seen through; the next pass observes): cpuCount" \
+	"a worker dying in Set-EflowVM: nothing marked applied, the change sent is unknown"
+fault_case "prints garbage and exits" "exited with status 0 $UNKNOWN; it printed: <html>502 Bad Gateway</html>" \
 	"{'match': 'observe', 'garbage': '<html>502 Bad Gateway</html>'}"
-fault_case "prints JSON of the wrong shape" "unexpected JSON: cpuCount: expected an integer" \
-	"{'match': 'observe', 'garbage': '\\n#vmrecon-result-4f1d9c#\\n{\"name\":\"EDGE01-EFLOW\",\"power\":\"Running\",\"cpuCount\":\"4\",\"memoryMB\":8192}'}"
-fault_case "cuts its output short" "the observe script printed no JSON object" "{'match': 'observe', 'cut': 40}"
-fault_case "cuts its output before the result" "exited 0 without a result" "{'match': 'observe', 'cut': 10}"
+fault_case "answers with a frame of another request" \
+	"answered garbage ('#vmrecon-result-4f1d9c# ok 7 e30=' is no answer to request 1)" \
+	"{'match': 'observe', 'frame': '#vmrecon-result-4f1d9c# ok 7 e30='}"
+fault_case "answers with a frame that is not base64" "answered garbage" \
+	"{'match': 'observe', 'frame': '#vmrecon-result-4f1d9c# ok 1 <html>'}"
+fault_case "answers JSON of the wrong shape" "unexpected JSON: cpuCount: expected an integer" \
+	"{'match': 'observe', 'result': '{\"name\":\"EDGE01-EFLOW\",\"power\":\"Running\",\"cpuCount\":\"4\",\"memoryMB\":8192}'}"
+fault_case "cuts its answer short" "$UNKNOWN" "{'match': 'observe', 'cut': 40}"
 fault_case "fails in the AzureEFLOW style (stdout, exit 0)" \
 	"Set-EflowVM failed: [" "{'setFails': 'The virtual machine could not be reconfigured'}"
 expect_in "$T/err" "Exception caught!!! - The virtual machine could not be reconfigured at line 4242" \
 	"a failed Set-EflowVM that exits 0: apply exits 1 with the host's words"
+# the same through per-call launcher starts (eflow:per-call:LAUNCHER)
+FBK="eflow:per-call:$EMU" fault_case "per call, exits non-zero" \
+	"failed (exit status 5): Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet" \
+	"{'exit': 5, 'stderr': \"Get-EflowVm : The term 'Get-EflowVm' is not recognized as the name of a cmdlet\\r\\n\"}"
+FBK="eflow:per-call:$EMU" fault_case "per call, prints garbage" \
+	"exited 0 without a result; it printed: <html>502 Bad Gateway</html>" \
+	"{'match': 'observe', 'garbage': '<html>502 Bad Gateway</html>'}"
+FBK="eflow:per-call:$EMU" fault_case "per call, cuts its output before the result" \
+	"exited 0 without a result" "{'match': 'observe', 'cut': 10}"
+
+# --- one launcher start per call: asked for, or when stdin cannot stay open ---
+emu_reset
+vmr() { run "$VMRECON" "$1" -f "$2" --backend "${3:-$BK}" --state-dir "$S"; }
+vmr apply "$T/cpu3.yaml" "eflow:per-call:$EMU"
+expect_rc 0 "per-call: an apply that changes something"
+expect_eq "$(nstarts),$(ncalls)" "3,3" "per-call: 3 launcher starts for its 3 requests"
+expect_eq "$(python3 -c 'import json,sys; print(sorted({json.loads(l)["mode"] for l in open(sys.argv[1])}))' "$EFLOW_EMU_STARTS")" \
+	"['call']" "per-call: no worker was started"
+printf '#!/bin/sh\n# a launcher that gives PowerShell no stdin, as ssh -n does\nexec "%s" "$@" </dev/null\n' "$EMU" >"$T/nostdin"
+chmod +x "$T/nostdin"
+emu_reset
+vmr apply "$T/cpu2.yaml" "eflow:$T/nostdin"
+expect_rc 0 "no stdin: an apply that changes something still works"
+expect_eq "$(vmtuple)" "2,8192,None" "no stdin: applied"
+expect_in "$T/err" "does not keep stdin open, so each call starts PowerShell anew" "no stdin: says it falls back"
+expect_eq "$(nstarts),$(ncalls)" "4,3" "no stdin: the worker's start, then 3 starts for 3 requests"
+vmr() { run "$VMRECON" "$1" -f "$2" --backend "$BK" --state-dir "$S"; }
 # --backend-timeout is the setting; the variable only a fallback
 emu_reset "d['faults'] = {'hang': True}"
 VMRECON_EFLOW_TIMEOUT_MS=600000 run "$VMRECON" apply -f "$T/cpu2.yaml" \
@@ -269,7 +313,7 @@ expect_in "$T/err" "cannot run PowerShell launcher '$T/no-such-powershell'" "is 
 
 # --- nothing but the two scripts was ever sent -------------------------------
 # (the emulator refuses anything else; this checks the last log's shapes)
-/usr/bin/python3 - "$EFLOW_EMU_LOG" <<'PY' && ok "every logged call is -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand BASE64" || notok "unexpected call shape"
+/usr/bin/python3 - "$EFLOW_EMU_LOG" <<'PY' && ok "every logged launcher start is -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand BASE64" || notok "unexpected call shape"
 import json, sys
 for line in open(sys.argv[1]):
     a = json.loads(line)

@@ -2,22 +2,15 @@
 # (issue 13): `eflow:ssh admin@host powershell` works although the remote
 # shell re-parses one joined command line (a stand-in ssh joins its
 # arguments and hands them to sh -c, as sshd hands them to the remote
-# user's shell), and a killed vmrecon leaves no launcher behind.
+# user's shell, and passes stdin on, as ssh does: the worker's requests
+# go that way), and a killed vmrecon leaves no launcher behind.
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/eflow-emu/emu.sh"
 S=$T/s
 mkdir -p "$T/bin"
-cat >"$T/bin/ssh" <<'SH'
-#!/bin/sh
-# stand-in ssh: drop the destination, join the rest with spaces and let a
-# shell re-parse it, as the remote side of ssh does
-echo "$*" >>"$EFLOW_SSH_LOG"
-shift
-exec /bin/sh -c "$*"
-SH
+ln -s "$VR_TOP/tests/eflow-emu/ssh" "$T/bin/ssh"
 ln -s "$EMU" "$T/bin/powershell"
-chmod +x "$T/bin/ssh"
-export EFLOW_SSH_LOG=$T/ssh.log
+export EFLOW_SSH_LOG=$T/ssh.log EFLOW_SSH_STDIN=$T/ssh.stdin
 
 emu_reset
 cat >"$T/gpu.yaml" <<'Y'
@@ -47,7 +40,15 @@ for line in open(sys.argv[1]):
     assert w[:2] == ["admin@edge01", "powershell"], w
     assert all(re.fullmatch(r"[A-Za-z0-9+/=-]+", x) for x in w[2:]), w
 PY
-expect_eq "$(wc -l <"$EFLOW_SSH_LOG" | tr -d ' ')" 3 "3 ssh calls for the apply"
+expect_eq "$(wc -l <"$EFLOW_SSH_LOG" | tr -d ' ')" 1 "1 ssh call for the apply"
+expect_eq "$(ncalls)" 3 "and 3 requests through it"
+/usr/bin/python3 - "$EFLOW_SSH_STDIN" <<'PY' && ok "every request on stdin is ID BASE64, nothing a shell or code page could change" || notok "a request with other bytes went to stdin"
+import re, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+assert lines[-1] == b"" and len(lines) == 4, lines
+for i, l in enumerate(lines[:-1]):
+    assert re.fullmatch(rb"%d [A-Za-z0-9+/]+={0,2}" % (i + 1), l), l[:80]
+PY
 
 # --- a killed vmrecon leaves no launcher behind ------------------------------
 emu_reset "d['faults'] = {'hang': True}"

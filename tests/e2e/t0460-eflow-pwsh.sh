@@ -3,8 +3,8 @@
 # AzureEFLOW module: a GPU name with typographic quotes round-trips, a
 # Set-EflowVM that fails but exits 0 makes apply fail with the host's
 # words, a two-socket host diffs, the GPU is never swapped after a lost
-# verify, and the launcher calls per command are counted.  Skipped where
-# no pwsh runs.
+# verify, and the launcher starts and requests per command are counted.
+# Skipped where no pwsh runs.
 #@ full-only: starts a real pwsh per backend call (~1.5 CPU s each)
 #@ no-san: mostly times pwsh starting; every line of vmrecon it runs, unit and t0400-t0430 run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
@@ -14,12 +14,11 @@ export TMPDIR=$T
 . "$VR_TOP/tests/eflow-pwsh/testlib.sh"
 S=$T/s
 
-calls() { wc -l <"$EFLOW_PWSH_LOG" | tr -d ' '; }
-nsets() { grep -c '"cmd":"Set-EflowVM"' "$EFLOW_PWSH_TRACE"; }
+nsets() { sets; }
 vmr() { run "$VMRECON" "$1" -f "$2" --backend "$BK" --state-dir "$S"; }
 ms() { date +%s%3N; }
 
-# --- a two-socket host diffs, in one launcher call ----------------------------
+# --- a two-socket host diffs, in one launcher start ---------------------------
 mock_reset 'd["host"]["logicalProcessors"] = [4, 4]'
 spec "$T/cpu6.yaml" "cpuCount: 6" "restartPolicy: IfNeeded"
 t0=$(ms)
@@ -27,7 +26,7 @@ vmr diff "$T/cpu6.yaml"
 t1=$(ms)
 expect_rc 2 "two sockets: diff of cpuCount 6 (> one socket's 4) shows a change"
 expect_in "$T/out" "cpuCount    4 -> 6" "two sockets: the plan"
-expect_eq "$(calls)" 1 "diff makes 1 launcher call"
+expect_eq "$(starts),$(observes)" 1,1 "diff makes 1 launcher start, 1 observe"
 echo "# one diff through real pwsh: $((t1 - t0)) ms"
 spec "$T/cpu9.yaml" "cpuCount: 9" "restartPolicy: IfNeeded"
 vmr diff "$T/cpu9.yaml"
@@ -37,11 +36,12 @@ mock_edit pass
 vmr apply "$T/cpu6.yaml"
 expect_rc 0 "two sockets: apply cpuCount 6"
 expect_eq "$(vmtuple)" "6,8192,None" "two sockets: applied, memory kept"
-expect_eq "$(calls)" 3 "an apply that changes something makes 3 launcher calls"
+expect_eq "$(starts),$(observes),$(sets)" 1,2,1 \
+	"an apply that changes something makes 1 launcher start for its 3 requests (observe, set, verify)"
 mock_edit pass
 vmr apply "$T/cpu6.yaml"
 expect_rc 0 "in-sync apply"
-expect_eq "$(calls)" 1 "an in-sync apply makes 1 launcher call"
+expect_eq "$(starts),$(observes)" 1,1 "an in-sync apply makes 1 launcher start, 1 observe"
 expect_eq "$(nsets)" 0 "and no Set-EflowVM"
 
 # --- the evidence's other shapes: noise, lowercase keys, numbers --------------
@@ -70,7 +70,7 @@ expect_rc 1 "a Set-EflowVM that fails but exits 0 makes apply fail"
 expect_in "$T/err" "Failed to resize the virtual machine EDGE01-EFLOW (0x8007000e)" "with the host's words"
 expect_not_in "$T/err" "CLIXML" "and no CLIXML in the message"
 expect_eq "$(vmtuple)" "4,8192,None" "nothing changed"
-expect_eq "$(calls)" 2 "no verify after a failed set (2 calls)"
+expect_eq "$(starts),$(observes),$(sets)" 1,1,1 "no verify after a failed set (1 start, 2 requests)"
 
 mock_reset 'd["faults"]["setStopsVm"] = True'
 vmr apply "$T/cpu6.yaml"
@@ -137,4 +137,4 @@ expect_in "$T/out" "cpuCount: 4" "get: the CPU count"
 if grep -q '^ *gpu:' "$T/out"; then notok "get: an unknown GPU is written as a gpu: key"
 else ok "get: an unknown GPU is left out (a comment says why)"; fi
 expect_in "$T/out" "'NVIDIA A2', 'Intel(R) UHD Graphics 630'" "get: the comment lists the host's GPUs"
-expect_eq "$(calls)" 1 "get makes 1 launcher call"
+expect_eq "$(starts),$(observes)" 1,1 "get makes 1 launcher start, 1 observe"

@@ -63,19 +63,30 @@ expect_in "$T/out" "parse error" "checker: and says so"
 
 # --- every script vmrecon sends ------------------------------------------------
 # diff, get, and applies that start an Off VM, add a GPU, keep it and
-# remove it: every kind of script the eflow backend builds, taken from the
-# launcher's log and decoded from -EncodedCommand.
+# remove it: every kind of script the eflow backend builds: the worker's
+# loop, decoded from -EncodedCommand in the launcher's log, and each
+# request, decoded from what the launcher passed on to pwsh's stdin; and,
+# once, the per-call script of `eflow:per-call:`.
 S=$T/s
 mkdir -p "$T/all"
+export EFLOW_PWSH_STDIN=$T/stdin.log
 collect() {
-	/usr/bin/python3 - "$EFLOW_PWSH_LOG" "$T/all" <<'PY'
+	/usr/bin/python3 - "$EFLOW_PWSH_LOG" "$EFLOW_PWSH_STDIN" "$T/all" <<'PY'
 import base64, hashlib, json, os, sys
+scripts = []
 for line in open(sys.argv[1], encoding="utf-8"):
     argv = json.loads(line)
     i = argv.index("-EncodedCommand")
-    script = base64.b64decode(argv[i + 1], validate=True).decode("utf-16-le")
+    scripts.append(base64.b64decode(argv[i + 1],
+                                    validate=True).decode("utf-16-le"))
+if os.path.exists(sys.argv[2]):
+    for line in open(sys.argv[2], encoding="ascii"):
+        ident, b64 = line.split()
+        scripts.append(base64.b64decode(b64, validate=True).decode("utf-8"))
+    os.unlink(sys.argv[2])
+for script in scripts:
     name = hashlib.sha1(script.encode()).hexdigest()[:12] + ".ps1"
-    with open(os.path.join(sys.argv[2], name), "w", encoding="utf-8") as f:
+    with open(os.path.join(sys.argv[3], name), "w", encoding="utf-8") as f:
         f.write(script)
 PY
 }
@@ -94,9 +105,16 @@ done
 run "$VMRECON" get --backend "$BK" --state-dir "$S"
 expect_rc 0 "scripts: vmrecon get"
 collect
+run "$VMRECON" get --backend "eflow:per-call:$PWL" --state-dir "$S"
+expect_rc 0 "scripts: vmrecon get, one launcher start per call"
+collect
 n=$(ls "$T/all" | wc -l)
-[ "$n" -ge 3 ] && ok "scripts: $n distinct scripts collected (observe, set, start and set)" ||
+[ "$n" -ge 5 ] && ok "scripts: $n distinct scripts collected (the loop; observe, set, start and set; per call)" ||
 	notok "scripts: only $n distinct scripts collected"
+grep -l 'OpenStandardInput' "$T"/all/*.ps1 >/dev/null && ok "scripts: the worker's loop was among them" ||
+	notok "scripts: no worker loop collected"
+grep -l '^exit 0$' "$T"/all/*.ps1 >/dev/null && ok "scripts: a per-call script was among them" ||
+	notok "scripts: no per-call script collected"
 check51 "$T"/all/*.ps1
 expect_rc 0 "every script vmrecon sent is free of 7-only syntax"
 grep -l 'Start-EflowVm' "$T"/all/*.ps1 >/dev/null && ok "scripts: the start path was among them" ||

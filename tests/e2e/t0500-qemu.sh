@@ -2,11 +2,14 @@
 # t0500-qemu.sh - the qemu backend on a real QEMU VM (TCG): vCPU add, DIMM
 # grow and shrink, PCI add/remove on root ports with the test-only GPU
 # stand-in, the vfio-pci refusal, beyond-limits changes left pending, a
-# vCPU removal last, no-op second applies; the guest's own STATE lines on
-# the serial console prove it sees the new vCPUs and memory.
+# watch daemon correcting (or with --no-self-heal reporting) a DIMM added
+# behind its back on a second QMP monitor, a vCPU removal last, no-op
+# second applies; the guest's own STATE lines on the serial console prove
+# it sees the new vCPUs and memory.
 #@ full-only: boots a VM under QEMU (TCG)
 #@ no-san: mostly waits for a TCG guest to boot and to see its hot-plugged CPUs and memory
 . "$(dirname "$0")/../lib.sh"
+. "$VR_TOP/tests/watchdrift.sh"
 
 # the VM's sockets and logs live under build/, away from /tmp cleaners
 vm=$VR_TOP/build/vm/run.$$
@@ -63,7 +66,9 @@ wait_guest() {
 timings() { grep -a ' in [0-9.]* s$' "$T/err" | sed 's/^/# /'; }
 
 # ---- boot ---------------------------------------------------------------
-if ! out=$("$VR_TOP/tests/vm/start.sh" "$vm" 2>&1); then
+# side.sock: a second QMP monitor, for changes behind vmrecon's back
+if ! out=$("$VR_TOP/tests/vm/start.sh" "$vm" \
+	-qmp "unix:$vm/side.sock,server=on,wait=off" 2>&1); then
 	notok "the test VM boots: $out"
 	exit 1
 fi
@@ -105,6 +110,9 @@ expect_in "$T/out" "in sync" "second apply says in sync"
 run "$VMRECON" get "${B[@]}"
 expect_rc 0 "get (every VM the backend has)"
 expect_in "$T/out" "name: edge-01" "get prints the VM"
+expect_in "$T/out" "beyond them it needs another command line, which vmrecon cannot give it" \
+	"get's comment: qemu cannot restart for what is beyond the VM's limits"
+expect_not_in "$T/out" "IfNeeded lets apply restart" "and never promises a restart"
 cp "$T/out" "$T/adopted.yaml"
 run "$VMRECON" diff -f "$T/adopted.yaml" "${B[@]}"
 expect_rc 0 "round trip: diff of get's output is in sync"
@@ -167,24 +175,87 @@ expect_in "$T/out" "(restart)" "is a restart-mode change"
 expect_in "$T/out" "maxmem" "whose reason names maxmem"
 run "$VMRECON" apply -f "$T/big.yaml" "${B[@]}"
 expect_rc 3 "apply: beyond maxmem stays pending"
-spec "$T/big2.yaml" edge-01 2 6144 "" IfNeeded
+# IfNeeded cannot help: diff says so up front, apply changes nothing of
+# the VM, not even the vCPU it could add live (issue 25)
+spec "$T/big2.yaml" edge-01 3 6144 "" IfNeeded
+run "$VMRECON" diff -f "$T/big2.yaml" "${B[@]}"
+expect_rc 2 "diff with IfNeeded and a change beyond maxmem"
+expect_in "$T/out" "qemu cannot restart edge-01 this way, so apply changes nothing of edge-01" \
+	"diff says no backend action can make it, so nothing of the VM will be applied"
+expect_in "$T/out" "maxmem=6144M" "names the QEMU option that would make it possible"
+expect_in "$T/out" "write restartPolicy: Never" "and the other way out"
 run "$VMRECON" apply -f "$T/big2.yaml" "${B[@]}"
-expect_rc 1 "apply with IfNeeded: refused, vmrecon cannot restart QEMU"
-expect_in "$T/err" "QEMU's command line" "says it does not own QEMU's command line"
-expect_in "$T/err" "maxmem=6144M" "names the QEMU option that would make it possible"
+expect_rc 1 "apply with IfNeeded: refused"
+expect_in "$T/err" "edge-01: nothing applied: memoryInMB needs what no qemu action can do" \
+	"says nothing was applied, and why"
+expect_not_in "$T/err" "qemu: add" "sends no hot-plug"
+run "$VMRECON" get edge-01 -o json "${B[@]}"
+expect_eq "$(json_get "$T/out" "d['spec']['cpuCount']")" 2 "the VM kept its 2 vCPUs: nothing of it changed"
+
+# ---- watch: every drift check observes the VM -----------------------------
+# side_qmp COMMAND-JSON...: run QMP commands on the second monitor, as
+# another program would (vmrecon's daemon holds the first)
+side_qmp() {
+	python3 - "$vm/side.sock" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+json.loads(f.readline())
+def cmd(c):
+    f.write(json.dumps(c) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "event" in r:
+            continue
+        if "error" in r:
+            sys.exit("qmp: %s: %s" % (c["execute"], r["error"]))
+        return r
+cmd({"execute": "qmp_capabilities"})
+for a in sys.argv[2:]:
+    cmd(json.loads(a))
+PY
+}
+# side_dimm N: a 256 MB DIMM hot-added behind vmrecon's back
+side_dimm() {
+	side_qmp '{"execute": "object-add", "arguments": {"qom-type": "memory-backend-ram", "id": "sidemem'"$1"'", "size": 268435456}}' \
+		'{"execute": "device_add", "arguments": {"driver": "pc-dimm", "id": "sidedimm'"$1"'", "memdev": "sidemem'"$1"'"}}'
+}
+side_in_sync() { "$VMRECON" diff -f "$T/w.yaml" --backend "qemu:$vm/side.sock" --state-dir "$T/side" >/dev/null 2>&1; }
+mem_w=$(guest_field mem)
+spec "$T/w.yaml" edge-01 2 1536
+run "$VMRECON" diff -f "$T/w.yaml" "${B[@]}"
+expect_rc 0 "the watch test's file is in sync (2 vCPUs, 1536 MB)"
+wd_repo "$T/w.yaml" || notok "the repository"
+WD_MS=$WAIT_MS
+wd_start "$T/wstate" "$T/w.log" "${B[0]}" "${B[1]}"
+expect_eq "$(wd_status "d['source']['conditions'][0]['reason']")" Succeeded \
+	"watch on qemu: the daemon handled the file"
+side_dimm 1 || notok "a DIMM added on the second monitor"
+wait_guest mem $((mem_w + 262144)) "the guest sees the DIMM added behind vmrecon's back"
+wd_until wd_log '"drift corrected" vm=edge-01' &&
+	ok "watch on qemu: a DIMM added behind the daemon's back is corrected" ||
+	notok "watch on qemu: no correction: $(tail -3 "$T/w.log")"
+wait_guest mem "$mem_w" "and the guest gave the 256 MB back"
+wd_until side_in_sync && ok "watch on qemu: the VM is as the file says again" ||
+	notok "watch on qemu: still differs"
+wd_stop
+wd_start "$T/wstate" "$T/w-noheal.log" "${B[0]}" "${B[1]}" --no-self-heal
+side_dimm 2 || notok "a second DIMM added on the second monitor"
+wd_until wd_log '"drift detected" vm=edge-01' &&
+	ok "watch on qemu --no-self-heal: the drift is reported" ||
+	notok "watch on qemu --no-self-heal: no 'drift detected' line"
+wd_stop
+side_in_sync && notok "watch on qemu --no-self-heal corrected the drift" ||
+	ok "watch on qemu --no-self-heal: and left alone"
 
 # ---- vCPU removal last --------------------------------------------------
 spec "$T/s4.yaml" edge-01 1 1024
 run "$VMRECON" apply -f "$T/s4.yaml" "${B[@]}"
 expect_rc 0 "apply: remove a vCPU and a DIMM"
 timings
-a=$(grep -n 'removed pc-dimm' "$T/err" | head -1 | cut -d: -f1)
-b=$(grep -n 'removing vCPU' "$T/err" | head -1 | cut -d: -f1)
-if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then
-	ok "the vCPU removal came last"
-else
-	notok "the vCPU removal came last (dimm at line '$a', vCPU at '$b')"
-fi
+expect_order "$T/err" "removed pc-dimm" "removing vCPU" "the vCPU removal came last"
 wait_guest ncpu 1 "the guest gave the vCPU back"
 wait_guest mem "$mem0" "the guest has its boot memory"
 run "$VMRECON" apply -f "$T/s4.yaml" "${B[@]}"

@@ -1,6 +1,8 @@
 # t0700-ops.sh - operations around the reconciler, against real local HTTPS
 # servers (tests/httpd.py, a test CA made here by openssl): https sources
-# with ETag/304, their errors, certificate checks, webhooks with HMAC
+# with ETag/304 (the cache written by apply only, into a state dir checked
+# before anything is fetched, never through a link; diff and validate write
+# nothing), their errors, certificate checks, webhooks with HMAC
 # checked server side, an unreachable webhook, metrics checked by a strict
 # text-format parser, commit-status request shapes, the man page and the
 # bash completion.
@@ -66,9 +68,22 @@ expect_in "$T/err" "SSL certificate problem" "the refusal says why"
 run "$VMRECON" diff "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$S"
 expect_rc 2 "diff of an https source"
 expect_eq "$(last_get /files/vm.yaml)" "200 - 2" "first fetch: 200 without If-None-Match"
-ls "$S"/http-cache/*.body >/dev/null 2>&1 && ok "the body is cached in the state dir" || notok "no cache"
+[ ! -e "$S" ] && ok "diff created no state dir and no cache" ||
+	notok "diff created $(find "$S" | tr '\n' ' ')"
 run "$VMRECON" apply "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$S"
 expect_rc 0 "apply of an https source"
+expect_eq "$(last_get /files/vm.yaml | cut -d' ' -f1,2)" "200 -" \
+	"apply's fetch: 200 without If-None-Match (diff cached nothing)"
+ls "$S"/http-cache/*.body >/dev/null 2>&1 && ok "apply cached the body in the state dir" || notok "no cache"
+snap() { find "$1" -printf '%p %i %s %T@\n' | sort; }
+before=$(snap "$S")
+run "$VMRECON" diff "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$S"
+expect_rc 0 "diff after the apply: in sync"
+expect_eq "$(last_get /files/vm.yaml | cut -d' ' -f1)" 304 "diff reads the cache apply wrote (304)"
+[ "$(snap "$S")" = "$before" ] && ok "diff wrote nothing in the state dir" ||
+	notok "diff changed the state dir: $(diff <(echo "$before") <(snap "$S") | head -4)"
+run "$VMRECON" apply "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$S"
+expect_rc 0 "apply of an unchanged https source"
 etag=$(last_get /files/vm.yaml | cut -d' ' -f2)
 expect_eq "$(last_get /files/vm.yaml | cut -d' ' -f1)" 304 "unchanged file: the server answered 304 to If-None-Match"
 case $etag in \"*\") ok "If-None-Match carries the ETag ($etag)" ;; *) notok "If-None-Match: $etag" ;; esac
@@ -101,6 +116,58 @@ r = [json.loads(l) for l in open(sys.argv[1])][-2:]
 assert r[0]["path"].startswith("/redirect") and r[0]["headers"].get("authorization"), r[0]
 assert r[1]["headers"]["host"].startswith("127.0.0.1") and "authorization" not in r[1]["headers"], r[1]
 PY
+
+# the cache goes only into a state dir that is checked first, and never
+# through a link: a world-writable state dir with http-cache planted as a
+# link to another directory is refused before anything is fetched
+gets() { grep -c '"GET"' "$T/good.log"; }
+# refused STATE-DIR WHY DESC: apply and diff of the https source refuse
+# STATE-DIR, saying WHY, and write nothing through the planted link
+refused() {
+	local cmd
+	for cmd in apply diff; do
+		run "$VMRECON" $cmd "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$1"
+		expect_rc 1 "$cmd -f https with $3"
+		expect_in "$T/err" "$2" "$cmd refuses it, saying why"
+	done
+	expect_eq "$(ls -A "$T/victim")" "" "$3: nothing was written through the link"
+}
+mkdir -p "$T/victim"
+SW=$T/sw
+mkdir -p "$SW" && chmod 777 "$SW" && ln -s "$T/victim" "$SW/http-cache"
+n=$(gets)
+refused "$SW" "state dir '$SW' is writable by its group or others (mode 0777)" \
+	"a world-writable state dir and a planted http-cache link"
+expect_eq "$(gets)" "$n" "nothing was fetched for an untrusted state dir"
+# a trusted state dir whose http-cache is a link, or writable by others
+SL=$T/sl
+mkdir -m 700 "$SL" && ln -s "$T/victim" "$SL/http-cache"
+refused "$SL" "'$SL/http-cache' is a symbolic link; not followed (remove it)" \
+	"http-cache a symbolic link"
+rm "$SL/http-cache" && mkdir -m 777 "$SL/http-cache"
+run "$VMRECON" apply "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$SL"
+expect_rc 1 "apply -f https with a world-writable http-cache"
+expect_in "$T/err" "directory '$SL/http-cache' is writable by its group or others (mode 0777)" \
+	"the cache directory is checked as the state dir"
+expect_eq "$(ls -A "$SL/http-cache")" "" "and nothing was written in it"
+# diff on a state dir without a cache creates none; nor does validate,
+# nor diff with the default state dir (as root /var/lib/vmrecon: run with
+# a private empty /var/lib, which must stay empty)
+SD=$T/sd
+mkdir -m 700 "$SD"
+run "$VMRECON" diff "${CA[@]}" -f "$U/files/vm.yaml" --state-dir "$SD"
+expect_rc 2 "diff -f https with a state dir that has no cache"
+expect_eq "$(ls -A "$SD")" "" "diff created no cache in it"
+if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+	run unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /var/lib &&
+		"$1" validate --ca-file "$2" -f "$0" >/dev/null &&
+		{ "$1" diff --ca-file "$2" -f "$0" >/dev/null; [ $? = 2 ]; } &&
+		find /var/lib -mindepth 1' "$U/files/vm.yaml" "$VMRECON" "$T/ca.pem"
+	expect_rc 0 "validate and diff -f https with the default state dir"
+	expect_eq "$(cat "$T/out")" "" "they wrote nothing in /var/lib"
+else
+	skip "validate and diff with the default state dir: needs root and a private mount namespace (unshare -m)"
+fi
 
 # errors: each clear, each changes nothing
 before=$(sim_sum)

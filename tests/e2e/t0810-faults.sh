@@ -226,11 +226,27 @@ S=$D/s SIM=$T/full-sim.json
 run "$VMRECON" apply -f "$T/s2.yaml" --backend "sim:$SIM" --state-dir "$S"
 expect_rc 0 "disk full: first apply records"
 cp "$S/last-applied.json" "$T/la-before"
+# a second state dir, for the -o json run below (the first keeps the
+# journal its failed pass left, which its next open must fold first)
+run "$VMRECON" apply -f "$T/s2.yaml" --backend "sim:$SIM" --state-dir "$D/sj"
+expect_rc 0 "disk full: a second state dir records"
 fill
 run limited "$VMRECON" apply -f "$T/s4.yaml" --backend "sim:$SIM" \
     --state-dir "$S"
 expect_rc 1 "disk full ($how): apply fails"
 expect_in "$T/err" "cannot record it" "disk full: says the VM converged but was not recorded"
+cat "$T/out" "$T/err" >"$T/both"
+expect_in "$T/both" "Apply failed: 2 applied, 0 pending, 1 VM failed." \
+	"disk full: the summary says failed, as the exit code does"
+expect_not_in "$T/both" "Apply complete" "disk full: the summary never says complete"
+run limited "$VMRECON" apply -f "$T/s2.yaml" --backend "sim:$SIM" \
+    --state-dir "$D/sj" -o json
+expect_rc 1 "disk full, -o json: apply fails"
+# (the fallback's limit sends stdout through stderr)
+cat "$T/out" "$T/err" | sed -n '/^{/,/^}/p' >"$T/full.json"
+expect_eq "$(json_get "$T/full.json" "d['vms'][0]['result']")" failed \
+	"disk full, -o json: the VM is failed, as the exit code says"
+expect_in "$T/full.json" "cannot record it" "disk full, -o json: the message says why"
 if grep -qE 'No space left on device|File too large' "$T/err"; then
 	ok "disk full: names the system's error"
 else

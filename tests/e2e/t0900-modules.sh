@@ -3,10 +3,14 @@
 # none loads none, a missing module or helper and a module of another
 # version or layout are refused with a clear message, and `make install
 # DESTDIR= PREFIX=` puts the modules and the helper where the binary finds
-# them, also after the tree is moved.  The helper's own cases (other
-# version, junk, hangs, kills) are in t0905-git-helper.
+# them, also after the tree is moved.  A module refused for its version or
+# layout is refused before any of its code runs (its note is read from the
+# file; a constructor in it would leave a file).  The helper's own cases
+# (other version, junk, hangs, kills) are in t0905-git-helper; paths that
+# are not trusted, in t0910-module-trust.
 #@ nolv: --backend libvirt and version say the module was not built
 . "$(dirname "$0")/../lib.sh"
+trusted_tmp || notok "no trusted directory for the modules"
 MODS=$VR_TOP/$VR_BUILD/lib/vmrecon
 spec=$VR_TOP/examples/a2-dda.yaml
 if [ -e "$MODS/vmrecon-libvirt.so" ]; then lv=1; else lv=0; fi
@@ -34,34 +38,34 @@ fi
 expect_not_in "$T/out" "refused" "no module is refused"
 
 # --- a command without git, HTTP or libvirt needs no module at all
-mkdir -p "$T/empty"
-run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" diff -f "$spec" \
+mkdir -p "$TT/empty"
+run env VMRECON_MODULE_DIR="$TT/empty" "$VMRECON" diff -f "$spec" \
 	--state-dir "$T/s1"
 expect_rc 2 "diff on sim with no module anywhere"
-run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" version
+run env VMRECON_MODULE_DIR="$TT/empty" "$VMRECON" version
 expect_rc 0 "version with no module anywhere"
-expect_in "$T/out" "git      missing: helper vmrecon-git-helper not found in $T/empty" \
+expect_in "$T/out" "git      missing: helper vmrecon-git-helper not found in $TT/empty" \
 	"version says where it looked for the git helper"
 expect_in "$T/out" "backends: sim eflow qemu" "version lists the built-in backends"
 expect_not_in "$T/out" "backends: sim eflow qemu libvirt" \
 	"version lists no libvirt backend without its module"
 
 # --- a missing module: the command that needs it fails and says why
-run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" watch --repo \
+run env VMRECON_MODULE_DIR="$TT/empty" "$VMRECON" watch --repo \
 	"git://127.0.0.1:9/none.git" --path a.yaml --state-dir "$T/s2"
 expect_rc 1 "watch without the git helper"
-expect_in "$T/err" "helper vmrecon-git-helper not found in $T/empty (VMRECON_MODULE_DIR overrides)" \
+expect_in "$T/err" "helper vmrecon-git-helper not found in $TT/empty (VMRECON_MODULE_DIR overrides)" \
 	"watch says the git helper is missing and where it looked"
-run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" validate \
+run env VMRECON_MODULE_DIR="$TT/empty" "$VMRECON" validate \
 	"https://127.0.0.1:9/a.yaml"
 expect_rc 1 "an https source without the http module"
-expect_in "$T/err" "module vmrecon-http.so not found in $T/empty" \
+expect_in "$T/err" "module vmrecon-http.so not found in $TT/empty" \
 	"an https source says the http module is missing"
-run env VMRECON_MODULE_DIR="$T/empty" "$VMRECON" diff -f "$spec" \
+run env VMRECON_MODULE_DIR="$TT/empty" "$VMRECON" diff -f "$spec" \
 	--backend libvirt:test:///default --state-dir "$T/s3"
 expect_rc 1 "--backend libvirt without its module"
 if [ $lv = 1 ]; then
-	expect_in "$T/err" "the libvirt backend: module vmrecon-libvirt.so not found in $T/empty" \
+	expect_in "$T/err" "the libvirt backend: module vmrecon-libvirt.so not found in $TT/empty" \
 		"--backend libvirt says its module is missing"
 else
 	expect_in "$T/err" "the libvirt backend is not built: pkg-config found no libvirt" \
@@ -70,50 +74,92 @@ else
 	expect_in "$T/out" "libvirt  missing: not built:" "version says libvirt was not built"
 fi
 
-# --- modules of another version, of another layout, not a module at all
-mkdir -p "$T/other" "$T/layout" "$T/junk"
+# --- modules of another version, of another layout, without a note, not
+# a module at all; each has a constructor that would leave a file
+mkdir -p "$TT/other" "$TT/layout" "$TT/nonote" "$TT/junk"
+ver=$(cat "$VR_TOP/reconciler/VERSION")
 for m in http libvirt; do
+	ctor="__attribute__((constructor)) static void ran(void)
+{ FILE *f = fopen(\"$T/ran-\" WHO \"-$m\", \"w\"); if (f) fclose(f); }
+static const char *lib(void) { return \"test\"; }"
 	cat >"$T/other-$m.c" <<C
+#include <stdio.h>
 #include "schema/util/module.h"
+#define WHO "other"
+$ctor
+VR_MODULE_NOTE("$m");
 static const int api;
 const struct vr_module_info VR_MODULE_DEFINE = {
-	VR_MODULE_ABI, "0.0.0-other", "$m", &api, 0,
+	VR_MODULE_ABI, VR_VERSION, "$m", &api, lib,
 };
 C
+	# layout 1: its note and its entry of that layout
 	cat >"$T/layout-$m.c" <<C
-const int vr_module_entry_v0 = 0;
+#include <stdio.h>
+#include "schema/util/module.h"
+#define WHO "layout"
+$ctor
+__attribute__((section(".note.vmrecon"), aligned(4), used))
+static const struct vr_module_note note = { 8, 52, 1, "vmrecon",
+	{ 1, "$ver", "$m" } };
+const int vr_module_entry_v1 = 0;
+const char *(*use)(void) = lib;
 C
-	cc -shared -fPIC -I"$VR_TOP" -o "$T/other/vmrecon-$m.so" "$T/other-$m.c" &&
-	cc -shared -fPIC -o "$T/layout/vmrecon-$m.so" "$T/layout-$m.c" ||
+	# this version's entry, and no note (as before notes)
+	cat >"$T/nonote-$m.c" <<C
+#include <stdio.h>
+#include "schema/util/module.h"
+#define WHO "nonote"
+$ctor
+static const int api;
+const struct vr_module_info VR_MODULE_DEFINE = {
+	VR_MODULE_ABI, "$ver", "$m", &api, lib,
+};
+C
+	cc -shared -fPIC -I"$VR_TOP" -DVR_VERSION='"0.0.0-other"' \
+		-o "$TT/other/vmrecon-$m.so" "$T/other-$m.c" &&
+	cc -shared -fPIC -I"$VR_TOP" -o "$TT/layout/vmrecon-$m.so" \
+		"$T/layout-$m.c" &&
+	cc -shared -fPIC -I"$VR_TOP" -o "$TT/nonote/vmrecon-$m.so" \
+		"$T/nonote-$m.c" ||
 		notok "building the wrong modules for $m"
-	echo "not an ELF file" >"$T/junk/vmrecon-$m.so"
+	echo "not an ELF file" >"$TT/junk/vmrecon-$m.so"
 done
-ver=$(cat "$VR_TOP/reconciler/VERSION")
-run env VMRECON_MODULE_DIR="$T/other" "$VMRECON" validate \
-	"https://127.0.0.1:9/a.yaml"
-expect_rc 1 "an http module of another version"
-expect_in "$T/err" "refusing module $T/other/vmrecon-http.so: it is the http module of vmrecon 0.0.0-other (layout 1), this is vmrecon $ver (layout 1); install the modules built with this vmrecon" \
-	"the http module of another version is refused, with both versions"
-run env VMRECON_MODULE_DIR="$T/layout" "$VMRECON" validate \
-	"https://127.0.0.1:9/a.yaml"
-expect_rc 1 "an http module of another layout"
-expect_in "$T/err" "$T/layout/vmrecon-http.so is not a vmrecon $ver module (no vr_module_entry_v1)" \
-	"a module of another layout is refused"
-run env VMRECON_MODULE_DIR="$T/junk" "$VMRECON" validate \
-	"https://127.0.0.1:9/a.yaml"
-expect_rc 1 "a module file that is not a shared object"
-expect_in "$T/err" "cannot load module $T/junk/vmrecon-http.so:" \
-	"a broken module file is refused with the loader's reason"
-run env VMRECON_MODULE_DIR="$T/other" "$VMRECON" version -v
-expect_in "$T/out" "(https sources, --notify, --commit-status): refused: refusing module $T/other/vmrecon-http.so" \
-	"version -v shows a refused module"
-if [ $lv = 1 ]; then
-	run env VMRECON_MODULE_DIR="$T/other" "$VMRECON" diff -f "$spec" \
-		--backend libvirt:test:///default --state-dir "$T/s4"
-	expect_rc 1 "a libvirt module of another version"
-	expect_in "$T/err" "the libvirt backend: refusing module $T/other/vmrecon-libvirt.so: it is the libvirt module of vmrecon 0.0.0-other" \
-		"the libvirt module of another version is refused"
-fi
+# wrong DIR DESC WHY: an https source with the modules of $TT/DIR fails,
+# refusing its http module and saying WHY
+wrong() {
+	run env VMRECON_MODULE_DIR="$TT/$1" "$VMRECON" validate \
+		"https://127.0.0.1:9/a.yaml"
+	expect_rc 1 "an http module $2"
+	expect_in "$T/err" "refusing module $TT/$1/vmrecon-http.so: $3" \
+		"an http module $2 is refused, saying why"
+}
+wrong other "of another version" "it is the http module of vmrecon 0.0.0-other (layout 2), this is vmrecon $ver (layout 2); install the modules built with this vmrecon"
+wrong layout "of another layout" "it is the http module of vmrecon $ver (layout 1), this is vmrecon $ver (layout 2)"
+wrong nonote "without a note" "it is not a vmrecon $ver module (it has no vmrecon note)"
+wrong junk "that is not a shared object" "not an ELF file"
+for d in other layout nonote; do
+	run env VMRECON_MODULE_DIR="$TT/$d" "$VMRECON" version -v
+	expect_in "$T/out" "(https sources, --notify, --commit-status): refused: refusing module $TT/$d/vmrecon-http.so" \
+		"version -v shows the refused module ($d)"
+	if [ $lv = 1 ]; then
+		run env VMRECON_MODULE_DIR="$TT/$d" "$VMRECON" diff -f "$spec" \
+			--backend libvirt:test:///default --state-dir "$T/s4"
+		expect_rc 1 "a libvirt module that is not this vmrecon's ($d)"
+		expect_in "$T/err" "the libvirt backend: refusing module $TT/$d/vmrecon-libvirt.so: it is " \
+			"the libvirt module is refused ($d)"
+	fi
+done
+ran=$(cd "$T" && echo ran-*)
+expect_eq "$ran" "ran-*" "no refused module's constructor ran"
+# the control: the same code from a module that is this vmrecon's runs
+mkdir -p "$TT/mine"
+sed 's/"other"/"mine"/' "$T/other-http.c" >"$T/mine-http.c"
+cc -shared -fPIC -I"$VR_TOP" -DVR_VERSION="\"$ver\"" \
+	-o "$TT/mine/vmrecon-http.so" "$T/mine-http.c" || notok "building mine"
+run env VMRECON_MODULE_DIR="$TT/mine" "$VMRECON" version -v
+[ -e "$T/ran-mine-http" ] && ok "(the constructor runs in a module that is accepted)" ||
+	notok "the accepted module's constructor did not run: $(cat "$T/out")"
 
 # --- make install DESTDIR= PREFIX=, then the tree moved elsewhere
 case $VR_BUILD in
@@ -122,25 +168,25 @@ build/san) margs="SANITIZE=1" ;;
 *) margs="B=$VR_BUILD" ; [ $lv = 1 ] || margs="$margs HAVE_LIBVIRT=0" ;;
 esac
 # shellcheck disable=SC2086
-run make -C "$VR_TOP" --no-print-directory install DESTDIR="$T/dest" \
+run make -C "$VR_TOP" --no-print-directory install DESTDIR="$TT/dest" \
 	PREFIX=/opt/vr $margs
 expect_rc 0 "make install DESTDIR=... PREFIX=/opt/vr"
-inst=$T/dest/opt/vr
+inst=$TT/dest/opt/vr
 [ -f "$inst/lib/vmrecon/vmrecon-http.so" ] && ok "installed the http module" ||
 	notok "no $inst/lib/vmrecon/vmrecon-http.so"
 [ -x "$inst/lib/vmrecon/vmrecon-git-helper" ] && ok "installed the git helper" ||
 	notok "no executable $inst/lib/vmrecon/vmrecon-git-helper"
-mkdir -p "$T/moved"
-mv "$inst" "$T/moved/prefix"
-bin=$T/moved/prefix/bin/vmrecon
+mkdir -p "$TT/moved"
+mv "$inst" "$TT/moved/prefix"
+bin=$TT/moved/prefix/bin/vmrecon
 cd "$T" || exit 1
 run "$bin" version -v
 expect_rc 0 "the relocated install runs"
-expect_in "$T/out" "git      $T/moved/prefix/bin/../lib/vmrecon/vmrecon-git-helper (watch): libgit2" \
+expect_in "$T/out" "git      $TT/moved/prefix/bin/../lib/vmrecon/vmrecon-git-helper (watch): libgit2" \
 	"the relocated install runs its git helper"
-expect_in "$T/out" "http     $T/moved/prefix/bin/../lib/vmrecon/vmrecon-http.so" \
+expect_in "$T/out" "http     $TT/moved/prefix/bin/../lib/vmrecon/vmrecon-http.so" \
 	"the relocated install finds its http module"
-expect_not_in "$T/out" "$VR_TOP/" "the relocated install uses nothing from the build tree"
+expect_not_in "$T/out" "$VR_TOP/$VR_BUILD/" "the relocated install uses nothing from the build tree"
 run "$bin" watch --repo "git://127.0.0.1:9/none.git" --path a.yaml \
 	--state-dir "$T/s5" --once
 expect_rc 1 "watch of the relocated install runs (the repo is not there)"

@@ -6,6 +6,7 @@
 # the fetch deadline is killed with its process group, the lock file it
 # left in the mirror is removed, and the next poll recovers.
 . "$(dirname "$0")/../lib.sh"
+trusted_tmp || notok "no trusted directory for the helpers"
 HELPER=$VR_TOP/$VR_BUILD/lib/vmrecon/vmrecon-git-helper
 ver=$(cat "$VR_TOP/reconciler/VERSION")
 SRV=$T/srv.git
@@ -60,45 +61,74 @@ RC=$?
 expect_rc 0 "watch stops on SIGTERM"
 
 # --- helpers that are not this vmrecon's
-mkdir -p "$T/other" "$T/junk" "$T/noexec" "$T/notjson"
-cat >"$T/other/vmrecon-git-helper" <<'S'
+mkdir -p "$TT/other" "$TT/junk" "$TT/noexec" "$TT/notjson"
+cat >"$TT/other/vmrecon-git-helper" <<'S'
 #!/bin/sh
 cat >/dev/null
 printf '{"vmrecon":"0.0.0-other","proto":1,"rc":0,"library":"libgit2 0"}\n'
 S
-cat >"$T/notjson/vmrecon-git-helper" <<'S'
+cat >"$TT/notjson/vmrecon-git-helper" <<'S'
 #!/bin/sh
 cat >/dev/null
 echo "hello"
 S
-echo "not an ELF file" >"$T/junk/vmrecon-git-helper"
-echo "#!/bin/sh" >"$T/noexec/vmrecon-git-helper"
-chmod 755 "$T/other/vmrecon-git-helper" "$T/notjson/vmrecon-git-helper" \
-	"$T/junk/vmrecon-git-helper"
-chmod 644 "$T/noexec/vmrecon-git-helper"
+echo "not an ELF file" >"$TT/junk/vmrecon-git-helper"
+echo "#!/bin/sh" >"$TT/noexec/vmrecon-git-helper"
+chmod 755 "$TT/other/vmrecon-git-helper" "$TT/notjson/vmrecon-git-helper" \
+	"$TT/junk/vmrecon-git-helper"
+chmod 644 "$TT/noexec/vmrecon-git-helper"
 wrong() { # DIR
-	run env VMRECON_MODULE_DIR="$T/$1" "$VMRECON" watch --repo "$URL" \
+	run env VMRECON_MODULE_DIR="$TT/$1" "$VMRECON" watch --repo "$URL" \
 		--path hosts/a.yaml --state-dir "$T/s-$1" --once
 }
 wrong other
 expect_rc 1 "watch with a git helper of another version"
-expect_in "$T/err" "refusing helper $T/other/vmrecon-git-helper: it is the git helper of vmrecon 0.0.0-other (protocol 1), this is vmrecon $ver (protocol 1); install the helper built with this vmrecon" \
+expect_in "$T/err" "refusing helper $TT/other/vmrecon-git-helper: it is the git helper of vmrecon 0.0.0-other (protocol 1), this is vmrecon $ver (protocol 1); install the helper built with this vmrecon" \
 	"the helper of another version is refused, with both versions"
-run env VMRECON_MODULE_DIR="$T/other" "$VMRECON" version -v
-expect_in "$T/out" "(watch): refused: refusing helper $T/other/vmrecon-git-helper" \
+run env VMRECON_MODULE_DIR="$TT/other" "$VMRECON" version -v
+expect_in "$T/out" "(watch): refused: refusing helper $TT/other/vmrecon-git-helper" \
 	"version -v shows the refused helper"
 wrong junk
 expect_rc 1 "a helper file that is no executable"
-expect_in "$T/err" "cannot run the git helper $T/junk/vmrecon-git-helper: Exec format error" \
+expect_in "$T/err" "cannot run the git helper $TT/junk/vmrecon-git-helper: Exec format error" \
 	"a junk helper is refused with exec's reason"
 wrong noexec
 expect_rc 1 "a helper file without the execute bit"
-expect_in "$T/err" "cannot run the git helper $T/noexec/vmrecon-git-helper: Permission denied" \
+expect_in "$T/err" "cannot run the git helper $TT/noexec/vmrecon-git-helper: Permission denied" \
 	"a helper that cannot be executed is refused with exec's reason"
 wrong notjson
 expect_rc 1 "a helper answering something else than JSON"
-expect_in "$T/err" "$T/notjson/vmrecon-git-helper is not a vmrecon git helper (its answer is not JSON)" \
+expect_in "$T/err" "$TT/notjson/vmrecon-git-helper is not a vmrecon git helper (its answer is not JSON)" \
 	"a helper answering junk is refused"
+
+# --- a helper of this version whose answer to fetch is not of the
+# protocol's shape: refused by the strict readers (schema/util/json.h),
+# naming the field
+badans() { # NAME COMMIT-AND-REVISION-MEMBERS
+	mkdir -p "$TT/$1"
+	cat >"$TT/$1/vmrecon-git-helper" <<S
+#!/bin/sh
+case \$(cat) in
+*'"op":"fetch"'*) echo '{"vmrecon":"$ver","proto":1,"rc":0,$2}' ;;
+*) echo '{"vmrecon":"$ver","proto":1,"rc":0}' ;;
+esac
+S
+	chmod 755 "$TT/$1/vmrecon-git-helper"
+}
+hex=0123456789abcdef0123456789abcdef01234567
+badans upper "\"commit\":\"$(echo $hex | tr a-f A-F)\",\"revision\":\"main@1\""
+badans short "\"commit\":\"${hex%?}\",\"revision\":\"main@1\""
+badans norev "\"commit\":\"$hex\""
+badans ctlrev "\"commit\":\"$hex\",\"revision\":\"main\\u001b[2J\""
+for c in "upper|commit: contains a character that is not a lower-case hex digit" \
+	"short|commit: expected 40 to 40 characters" \
+	"norev|missing key 'revision'" \
+	"ctlrev|revision: contains a control character"; do
+	wrong "${c%%|*}"
+	expect_rc 1 "a fetch answer not of the protocol's shape: ${c%%|*}"
+	expect_in "$T/err" "the git helper's answer: ${c#*|}" \
+		"  refused, naming the field"
+done
 
 # --- the helper refuses requests of another version, and junk
 echo '{"vmrecon":"0.0.0-other","proto":1,"op":"version"}' >"$T/req"
@@ -110,7 +140,11 @@ expect_not_in "$T/out" "library" "and does nothing it asks"
 printf '{"vmrecon":"%s","proto":1,"op":"read","source":{"url":1}}' "$ver" >"$T/req"
 run "$HELPER" <"$T/req"
 expect_in "$T/out" '"rc":-3' "a request with a mistyped source is refused (VR_EINVALID)"
-expect_in "$T/out" "bad request: source" "and says what is wrong"
+expect_in "$T/out" "bad request: source.url: expected a string" "and says what is wrong"
+printf '{"vmrecon":"%s","proto":1,"op":"fetch","source":{"url":"u","mirror":"m","timeout_ms":-1}}' "$ver" >"$T/req"
+run "$HELPER" <"$T/req"
+expect_in "$T/out" "bad request: source.timeout_ms: -1 is out of range (0 to 2147483647)" \
+	"a request's number out of its bounds is refused, naming it"
 head -c 70000 /dev/zero | tr '\0' ' ' >"$T/req"
 run "$HELPER" <"$T/req"
 expect_in "$T/out" "bad request: too long" "an over-long request is refused"
@@ -122,8 +156,8 @@ expect_rc 2 "the helper is not run by hand"
 run "$VMRECON" watch --repo "$URL" --path hosts/a.yaml --state-dir "$T/s2" \
 	--once
 expect_rc 0 "a first watch --once makes the mirror"
-mkdir -p "$T/hang"
-cat >"$T/hang/vmrecon-git-helper" <<'S'
+mkdir -p "$TT/hang"
+cat >"$TT/hang/vmrecon-git-helper" <<'S'
 #!/bin/sh
 # the first fetch leaves a lock in the mirror and hangs; then the real one
 req=$(cat)
@@ -137,8 +171,8 @@ case $req in
 esac
 printf '%s' "$req" | exec "$REAL"
 S
-chmod 755 "$T/hang/vmrecon-git-helper"
-env VMRECON_MODULE_DIR="$T/hang" MARK="$T/mark" MIRROR="$T/s2/mirror.git" \
+chmod 755 "$TT/hang/vmrecon-git-helper"
+env VMRECON_MODULE_DIR="$TT/hang" MARK="$T/mark" MIRROR="$T/s2/mirror.git" \
 	PIDF="$T/sleep.pid" REAL="$HELPER" "$VMRECON" watch --repo "$URL" \
 	--path hosts/a.yaml --state-dir "$T/s2" --interval 1s --timeout 1s \
 	2>"$T/w2.log" &

@@ -19,16 +19,18 @@
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
 #include "../../schema/util/run.h"
+#include "drvcheck.h"
 #include "unit.h"
+
+extern const struct vr_driver vr_eflow_driver;
 
 static const char *
 emu_path(void)
 {
 	static char path[1024];
-	const char *top = getenv("VR_TOP");
 
-	snprintf(path, sizeof(path), "%s/tests/eflow-emu/powershell",
-	    top ? top : ".");
+	snprintf(path, sizeof(path), "%s",
+	    unit_top("tests/eflow-emu/powershell"));
 	return path;
 }
 
@@ -57,6 +59,8 @@ emu_setup(const char *vm, const char *host, const char *faults)
 	snprintf(path, sizeof(path), "%s/emu.log", dir);
 	unlink(path);
 	setenv("EFLOW_EMU_LOG", path, 1);
+	snprintf(path, sizeof(path), "%s/emu-starts.log", dir);
+	setenv("EFLOW_EMU_STARTS", path, 1);
 }
 
 /* The emulator's state file, parsed. */
@@ -90,18 +94,46 @@ count_lines(const char *s)
 	return n;
 }
 
+/* Launcher starts the emulator logged since the last emu_starts_reset. */
+static size_t
+emu_starts(void)
+{
+	char *text = NULL;
+	size_t len, n = 0;
+
+	if (vr_file_read(&text, &len, getenv("EFLOW_EMU_STARTS"),
+	    1 << 20) == 0)
+		n = count_lines(text);
+	free(text);
+	return n;
+}
+
+static void
+emu_starts_reset(void)
+{
+	unlink(getenv("EFLOW_EMU_STARTS"));
+}
+
+/* The eflow backend on the emulator, its target `prefix` (e.g.
+ * "per-call:") and the emulator's path. */
 static struct vr_backend *
-emu_open(int timeout_ms)
+emu_open_as(const char *prefix, int timeout_ms)
 {
 	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
 	struct vr_backend *b = NULL;
-	char *kt = vr_asprintf("eflow:%s", emu_path());
+	char *kt = vr_asprintf("eflow:%s%s", prefix, emu_path());
 
 	o.timeout_ms = timeout_ms;
 	if (vr_backend_open(&b, kt, &o) < 0)
 		printf("    open: %s\n", vr_error_msg());
 	free(kt);
 	return b;
+}
+
+static struct vr_backend *
+emu_open(int timeout_ms)
+{
+	return emu_open_as("", timeout_ms);
 }
 
 TEST(eflow_quote_examples)
@@ -304,7 +336,10 @@ TEST(eflow_launcher_split)
 	CHECK_CONTAINS(vr_error_msg(), "more than");
 }
 
-TEST(eflow_run_failures_are_clear)
+/* The per-call path (target "per-call:LAUNCHER", and the fallback): the
+ * launcher's exit status, stderr (CLIXML decoded), a deadline, output over
+ * its bound, output cut short. */
+TEST(eflow_run_failures_are_clear_per_call)
 {
 	struct vr_backend *b;
 	struct vr_ps *ps;
@@ -316,7 +351,7 @@ TEST(eflow_run_failures_are_clear)
 
 	emu_setup(NULL, NULL, "{\"exit\": 3, \"stderr\": \"Boom: the "
 	    "module\\nfailed to load\\n\"}");
-	b = emu_open(0);
+	b = emu_open_as("per-call:", 0);
 	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "observe (Get-EflowVm");
 	CHECK_CONTAINS(vr_error_msg(), "failed (exit status 3)");
@@ -328,7 +363,7 @@ TEST(eflow_run_failures_are_clear)
 	    "<Objs Version=\\\"1.1.0.1\\\"><S S=\\\"Error\\\">Import-Module : "
 	    "The specified module &apos;AzureEFLOW&apos; was not loaded_x000D"
 	    "__x000A_</S><S S=\\\"Error\\\">At line:5</S></Objs>\"}");
-	b = emu_open(0);
+	b = emu_open_as("per-call:", 0);
 	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "Import-Module : The specified module "
 	    "'AzureEFLOW' was not loaded At line:5");
@@ -338,7 +373,7 @@ TEST(eflow_run_failures_are_clear)
 	 * least 400 ms), so that the emulator has started and logged its call
 	 * before it is killed however loaded this machine is */
 	emu_setup(NULL, NULL, NULL);
-	b = emu_open(0);
+	b = emu_open_as("per-call:", 0);
 	t0 = vr_clock_ms();
 	CHECK_INT(vr_backend_host(b, &h), 0);
 	vr_host_clear(&h);
@@ -346,7 +381,7 @@ TEST(eflow_run_failures_are_clear)
 	vr_backend_free(b);
 	deadline_ms = call_ms * 4 < 400 ? 400 : (int)(call_ms * 4);
 	emu_setup(NULL, NULL, "{\"hang\": true}");
-	b = emu_open(deadline_ms);
+	b = emu_open_as("per-call:", deadline_ms);
 	t0 = vr_clock_ms();
 	CHECK_INT(vr_backend_host(b, &h), VR_ETIMEOUT);
 	/* it ended at the deadline, not with the hang (which never ends) */
@@ -360,34 +395,96 @@ TEST(eflow_run_failures_are_clear)
 
 	emu_setup(NULL, NULL, "{\"garbage\": \"0123456789abcdef\", "
 	    "\"garbageRepeat\": 70000}");
-	b = emu_open(0);
+	b = emu_open_as("per-call:", 0);
 	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "more than 1048576 bytes");
 	vr_backend_free(b);
 
 	/* output cut short before the result */
 	emu_setup(NULL, NULL, "{\"cut\": 10}");
-	b = emu_open(0);
+	b = emu_open_as("per-call:", 0);
 	CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "exited 0 without a result");
 	vr_backend_free(b);
 
-	/* a script the emulator does not know fails loudly */
-	CHECK_INT(vr_ps_open(&ps, emu_path(), 0), 0);
-	emu_setup(NULL, NULL, NULL);
-	CHECK_INT(vr_ps_run(ps, "test", "Get-Process", &out, &len),
-	    VR_EBACKEND);
-	CHECK_CONTAINS(vr_error_msg(), "calls Get-Process, which vmrecon "
-	    "never sends");
-	CHECK_INT(vr_ps_calls(ps), 1);
-	vr_ps_free(ps);
-
-	CHECK_INT(vr_ps_open(&ps, "/nonexistent/powershell.exe -x", 0), 0);
+	CHECK_INT(vr_ps_open(&ps, &(struct vr_ps_options){ .target =
+	    "per-call:/nonexistent/powershell.exe -x" }), 0);
 	CHECK_INT(vr_ps_run(ps, "test", "Start-EflowVm", &out, &len),
 	    VR_EBACKEND);
 	CHECK_CONTAINS(vr_error_msg(), "cannot run PowerShell launcher "
 	    "'/nonexistent/powershell.exe'");
 	CHECK(out == NULL);
+	CHECK(vr_ps_per_call(ps));
+	vr_ps_free(ps);
+}
+
+/* The same failures through the worker: each makes the call's outcome
+ * unknown, says so in the host's words, and leaves no worker behind (the
+ * next call starts a fresh one). */
+TEST(eflow_run_failures_are_clear_worker)
+{
+	static const struct {
+		const char *faults, *want, *also;
+	} cases[] = {
+		{ "{\"exit\": 3, \"stderr\": \"Boom: the module\\nfailed\\n\"}",
+		  "the PowerShell worker exited with status 3 before it "
+		  "answered, so whether it ran is unknown",
+		  "Boom: the module failed" },
+		{ "{\"garbage\": \"0123456789abcdef\", \"garbageRepeat\": "
+		  "70000}", "more than 1048576 bytes", "observe" },
+		{ "{\"garbage\": \"<html>502 Bad Gateway</html>\"}",
+		  "exited with status 0 before it answered",
+		  "it printed: <html>502 Bad Gateway</html>" },
+		{ "{\"cut\": 30}", "before it answered", "unknown" },
+		{ "{\"frame\": \"#vmrecon-result-4f1d9c# ok 99 e30=\"}",
+		  "answered garbage ('#vmrecon-result-4f1d9c# ok 99 e30=' is "
+		  "no answer to request 1)", "the worker was stopped" },
+		{ "{\"frame\": \"#vmrecon-result-4f1d9c# ok 1 !!!!\"}",
+		  "answered garbage", "unknown" },
+	};
+	struct vr_backend *b;
+	struct vr_ps *ps;
+	struct vr_host h;
+	char *out = NULL;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		emu_setup(NULL, NULL, cases[i].faults);
+		emu_starts_reset();
+		b = emu_open(0);
+		CHECK_INT(vr_backend_host(b, &h), VR_EBACKEND);
+		CHECK_CONTAINS(vr_error_msg(), cases[i].want);
+		CHECK_CONTAINS(vr_error_msg(), cases[i].also);
+		/* the next call (the fault gone) starts a fresh worker */
+		emu_setup(NULL, NULL, NULL);
+		if (CHECK(vr_backend_host(b, &h) == 0))
+			vr_host_clear(&h);
+		else
+			printf("    %s\n", vr_error_msg());
+		CHECK_INT(emu_starts(), 2);
+		vr_backend_free(b);
+	}
+
+	/* a script the emulator does not know fails loudly */
+	CHECK_INT(vr_ps_open(&ps, &(struct vr_ps_options){ .target =
+	    emu_path(), .module = "AzureEFLOW" }), 0);
+	emu_setup(NULL, NULL, NULL);
+	CHECK_INT(vr_ps_run(ps, "test", "Get-Process", &out, &len),
+	    VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "calls Get-Process, which vmrecon "
+	    "never sends");
+	CHECK_INT(vr_ps_requests(ps), 1);
+	CHECK_INT(vr_ps_starts(ps), 1);
+	vr_ps_free(ps);
+
+	CHECK_INT(vr_ps_open(&ps, &(struct vr_ps_options){ .target =
+	    "/nonexistent/powershell.exe -x" }), 0);
+	CHECK_INT(vr_ps_run(ps, "test", "Start-EflowVm", &out, &len),
+	    VR_EBACKEND);
+	CHECK_CONTAINS(vr_error_msg(), "cannot run PowerShell launcher "
+	    "'/nonexistent/powershell.exe'");
+	CHECK(out == NULL);
+	CHECK(!vr_ps_per_call(ps));
 	vr_ps_free(ps);
 }
 
@@ -402,9 +499,10 @@ TEST(eflow_argv_is_inert)
 	char **v, *script;
 	size_t n, i;
 
-	CHECK_INT(vr_ps_open(&ps, "ssh admin@host powershell", 0), 0);
-	script = vr_ps_script("$x = 'it''s \xe2\x80\x99 \"q\" | ; & $(a) "
-	    "`n \xf0\x9f\x98\x80'\n");
+	CHECK_INT(vr_ps_open(&ps, &(struct vr_ps_options){ .target =
+	    "ssh admin@host powershell" }), 0);
+	script = vr_ps_script("AzureEFLOW", "$x = 'it''s \xe2\x80\x99 \"q\" "
+	    "| ; & $(a) `n \xf0\x9f\x98\x80'\n");
 	CHECK_INT(vr_ps_argv(&v, &n, ps, script), 0);
 	CHECK_INT(n, 9);
 	CHECK_STR(v[0], "ssh");
@@ -609,11 +707,20 @@ TEST(eflow_observe)
 	{
 		struct vr_host h;
 
+		struct vr_backend *pc = emu_open_as("per-call:", 0);
+
+		/* the worker's answer is base64 of UTF-8: the code page of
+		 * the console does not touch it */
 		CHECK_INT(vr_backend_host(b, &h), 0);
 		CHECK_INT(h.cpus, 128);
 		CHECK_INT(h.ngpus, 1);
+		CHECK_STR(h.gpus[0].name, "NVIDIA T4 \xc3\xa4");
+		vr_host_clear(&h);
+		/* per call, an OEM byte becomes U+FFFD */
+		CHECK_INT(vr_backend_host(pc, &h), 0);
 		CHECK_STR(h.gpus[0].name, "NVIDIA T4 \xef\xbf\xbd");
 		vr_host_clear(&h);
+		vr_backend_free(pc);
 	}
 
 	CHECK_INT(vr_backend_observe(b, "edge-01", NULL, &l), VR_ENOTFOUND);
@@ -651,32 +758,44 @@ TEST(eflow_hostile_json_is_refused)
 	    "\"gpus\":[1],\"build\":\"19044\"}",
 	    "{\"name\":\"A\",\"properties\":{\"hardware",
 	};
+	size_t nbad = sizeof(bad) / sizeof(bad[0]);
 	struct vr_backend *b;
 	struct vr_vm_live l;
-	char *deep, *longname, *faults;
+	char *deep, *longname, *faults, *pay;
 	json_t *j;
 	size_t i;
+	int worker;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + 3; i++) {
-		if (i < sizeof(bad) / sizeof(bad[0])) {
-			deep = vr_asprintf("noise\r\n\n%s\n%s", VR_PS_SENTINEL,
-			    bad[i]);
-		} else if (i == sizeof(bad) / sizeof(bad[0])) {
-			deep = vr_malloc(200100);
-			strcpy(deep, "\n" VR_PS_SENTINEL "\n");
-			memset(deep + strlen(deep), '[', 100000);
-			memset(deep + 100000 + 25, ']', 100000);
-			deep[200025] = '\0';
-		} else if (i == sizeof(bad) / sizeof(bad[0]) + 1) {
+	/* per call: the whole stdout as the launcher printed it; through
+	 * the worker: the payload of its answer (the "result" fault) */
+	for (worker = 0; worker < 2; worker++)
+	for (i = 0; i < nbad + 3 - worker; i++) {
+		if (i < nbad) {
+			pay = vr_strdup(bad[i]);
+		} else if (i == nbad) {
+			pay = vr_malloc(200001);
+			memset(pay, '[', 100000);
+			memset(pay + 100000, ']', 100000);
+			pay[200000] = '\0';
+		} else if (i == nbad + 1) {
 			longname = vr_malloc(5001);
 			memset(longname, 'n', 5000);
 			longname[5000] = '\0';
-			deep = vr_asprintf("\n%s\n{\"name\":\"%s\",\"power\":"
+			pay = vr_asprintf("{\"name\":\"%s\",\"power\":"
 			    "\"Running\",\"cpuCount\":4,\"memoryMB\":4096,"
 			    "\"gpuCount\":0,\"logicalProcessors\":8,"
 			    "\"freeMemoryMB\":1,\"build\":\"19044\"}",
-			    VR_PS_SENTINEL, longname);
+			    longname);
 			free(longname);
+		} else {
+			pay = NULL;
+		}
+		if (worker)
+			deep = pay;
+		else if (pay) {
+			deep = vr_asprintf("noise\r\n\n%s\n%s", VR_PS_SENTINEL,
+			    pay);
+			free(pay);
 		} else {
 			/* the AzureEFLOW style: the error on stdout, exit 0 */
 			deep = vr_strdup("[12/01/2026 02:00:00] Exception "
@@ -686,10 +805,10 @@ TEST(eflow_hostile_json_is_refused)
 		j = json_string(deep);
 		free(deep);
 		deep = json_dumps(j, JSON_ENCODE_ANY);
-		faults = vr_asprintf("{\"match\": \"observe\", "
-		    "\"garbage\": %s}", deep);
+		faults = vr_asprintf("{\"match\": \"observe\", \"%s\": %s}",
+		    worker ? "result" : "garbage", deep);
 		emu_setup(NULL, NULL, faults);
-		b = emu_open(0);
+		b = emu_open_as(worker ? "" : "per-call:", 0);
 		if (!CHECK(vr_backend_observe(b, "A", NULL, &l) ==
 		    VR_EBACKEND))
 			printf("    output %zu accepted\n", i);
@@ -700,10 +819,12 @@ TEST(eflow_hostile_json_is_refused)
 		free(faults);
 		free(deep);
 		json_decref(j);
+		if (!worker && i == nbad + 2)
+			CHECK_CONTAINS(vr_error_msg(), "without a result; it "
+			    "printed: [12/01/2026 02:00:00] Exception "
+			    "caught!!! - Virtual machine name could not be "
+			    "retrieved at line 3881");
 	}
-	CHECK_CONTAINS(vr_error_msg(), "without a result; it printed: [12/01/"
-	    "2026 02:00:00] Exception caught!!! - Virtual machine name could "
-	    "not be retrieved at line 3881");
 }
 
 TEST(eflow_tolerated_json_shapes)
@@ -721,7 +842,7 @@ TEST(eflow_tolerated_json_shapes)
 	    "\\\"totalMemoryBytes\\\":null,\\\"gpus\\\":\\\"NVIDIA A2\\\","
 	    "\\\"model\\\":null,\\\"build\\\":\\\"19044\\\",\\\"ubr\\\":null}"
 	    "\\r\\n\"}");
-	b = emu_open(0);
+	b = emu_open_as("per-call:", 0);
 	if (!CHECK(vr_backend_observe(b, "a", NULL, &l) == 0))
 		printf("    %s\n", vr_error_msg());
 	CHECK(l.running);
@@ -826,6 +947,27 @@ TEST(eflow_preflight_rules)
 
 /* Apply from the live state and the changes: the fields not changing keep
  * their live values in the one Set-EflowVM. */
+/* Its fields are what its classify and apply do: a change of a field
+ * Set-EflowVM has no parameter for is refused, and nothing is sent (it
+ * used to be classified restart, sent as a Set-EflowVM of the live values
+ * and marked applied). */
+TEST(eflow_fields_are_what_it_classifies_and_applies)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	json_t *st;
+	char *log;
+
+	emu_setup(NULL, NULL, NULL);
+	drvcheck_fields(&vr_eflow_driver, emu_path(), &o, "EDGE01-EFLOW");
+	log = emu_log();
+	CHECK(strstr(log, "Set-EflowVM") == NULL);
+	free(log);
+	st = emu_state();
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(st,
+	    "vm"), "cpuCount")), 4);
+	json_decref(st);
+}
+
 TEST(eflow_apply_sends_every_parameter)
 {
 	struct vr_backend *b;

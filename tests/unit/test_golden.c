@@ -8,10 +8,11 @@
  *     make test-bins && VR_GOLDEN_UPDATE=1 build/rel/unit test_golden
  *
  * then read `git diff tests/unit/golden/` before committing.  Without
- * VR_GOLDEN_UPDATE=1 the test only reads them.  Two things vary from run
- * to run and are masked before comparing: the test's directory (@TMP@)
- * and the seconds a VM took to converge (#.##).  The masked
- * texts are asserted elsewhere (test_reconcile.c).
+ * VR_GOLDEN_UPDATE=1 the test only reads them.  Three things vary from
+ * run to run and are masked before comparing: the test's directory
+ * (@TMP@), the seconds a VM took to converge (#.##) and so the digest of a
+ * plan that names the directory (planDigest).  The masked texts are
+ * asserted elsewhere (test_reconcile.c; the plan digest in t0185-plan).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,22 @@ mask_seconds(char *s)
 	}
 }
 
+/* "planDigest": "sha1:<40 hex>" -> "sha1:@DIGEST@", in place. */
+static void
+mask_plan_digest(char *s)
+{
+	static const char key[] = "\"planDigest\": \"sha1:";
+	char *p;
+
+	for (p = s; (p = strstr(p, key)); ) {
+		p += strlen(key);
+		if (strspn(p, "0123456789abcdef") != 40)
+			continue;
+		memcpy(p, "@DIGEST@", 8);
+		memmove(p + 8, p + 40, strlen(p + 40) + 1);
+	}
+}
+
 /* The case's output as kept in its golden file. */
 static char *
 render_case(const struct golden_case *gc, const char *dir)
@@ -134,6 +151,7 @@ render_case(const struct golden_case *gc, const char *dir)
 	masked = replace_all(raw, dir, "@TMP@");
 	free(raw);
 	mask_seconds(masked);
+	mask_plan_digest(masked);
 	return masked;
 }
 

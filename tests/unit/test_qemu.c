@@ -20,7 +20,10 @@
 #include <jansson.h>
 
 #include "../../backends/backend.h"
+#include "../../reconciler/engine/reconcile.h"
+#include "../../schema/load.h"
 #include "../../schema/util/error.h"
+#include "drvcheck.h"
 #include "unit.h"
 
 extern const struct vr_driver vr_qemu_driver;
@@ -204,12 +207,12 @@ set_reply(struct fake *f, const char *key, const char *reply)
 	f->replies[i] = reply;
 }
 
-static void *
-fake_open(struct fake *f)
+/* Start the peer on a socket in the test's directory, whose path goes to
+ * path[] (of sizeof(sun_path)). */
+static void
+fake_listen(struct fake *f, char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
-	void *conn = NULL;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/fake-qmp.sock",
 	    unit_tmpdir());
@@ -219,9 +222,20 @@ fake_open(struct fake *f)
 	    listen(f->listen_fd, 1) < 0)
 		abort();
 	pthread_create(&f->th, NULL, fake_main, f);
+	memcpy(path, sa.sun_path, sizeof(sa.sun_path));
+}
+
+static void *
+fake_open(struct fake *f)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	void *conn = NULL;
+
+	fake_listen(f, path);
 	o.sysfs_root = "tests/fixtures/sysfs-a2";
 	o.timeout_ms = 2000;
-	if (vr_qemu_driver.open(&conn, sa.sun_path, &o) < 0) {
+	if (vr_qemu_driver.open(&conn, path, &o) < 0) {
 		unit_check(false, __FILE__, __LINE__, "open: %s",
 		    vr_error_msg());
 		pthread_join(f->th, NULL);
@@ -249,6 +263,26 @@ classify(void *conn, const struct vr_vm_live *live, struct vr_change *c,
 	c->action = VR_ACTION_UPDATE;
 	c->to.i = to;
 	return vr_qemu_driver.classify(conn, live, c);
+}
+
+/* Its fields are what its classify and apply do, asked directly: a
+ * change of another field is refused before any command is sent. */
+TEST(test_qemu_fields_are_what_it_classifies_and_applies)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct fake f = { 0 };
+
+	fake_vm(&f);
+	fake_listen(&f, path);
+	o.sysfs_root = "tests/fixtures/sysfs-a2";
+	o.timeout_ms = 2000;
+	drvcheck_fields(&vr_qemu_driver, path, &o, "edge-01");
+	pthread_join(f.th, NULL);
+	close(f.listen_fd);
+	CHECK_INT(fake_calls(&f, "device_add"), 0);
+	CHECK_INT(fake_calls(&f, "device_del"), 0);
+	CHECK_INT(fake_calls(&f, "object-add"), 0);
 }
 
 TEST(test_qemu_observe)
@@ -900,4 +934,97 @@ TEST(test_qemu_no_hotplug_after_vcpu_unplug_on_72_tcg)
 	vr_change_clear(&c);
 	vr_vm_live_clear(&live);
 	fake_close(&f, conn);
+}
+
+/* One reconcile pass of `yaml` on the fake (apply or diff), its output
+ * in *out and *err (owned), its exit code returned. */
+static int
+fake_pass(struct fake *f, const char *yaml, bool apply, char **out,
+    char **err)
+{
+	struct vr_reconcile_options o = VR_RECONCILE_OPTIONS_INIT;
+	struct vr_backend_options bo = VR_BACKEND_OPTIONS_INIT;
+	struct vr_reconcile_result res;
+	struct vr_diags d = VR_DIAGS_INIT;
+	struct vr_backend *b = NULL;
+	struct vr_spec *spec = NULL;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], *kt;
+	size_t n1, n2;
+	FILE *fo = open_memstream(out, &n1), *fe = open_memstream(err, &n2);
+	int code = -1;
+
+	fake_listen(f, path);
+	kt = vr_asprintf("qemu:%s", path);
+	bo.sysfs_root = "tests/fixtures/sysfs-a2";
+	bo.timeout_ms = 2000;
+	if (!CHECK(vr_spec_load_buffer(&spec, &d, "spec.yaml", yaml,
+	    strlen(yaml)) == 0) || !CHECK(vr_backend_open(&b, kt, &bo) == 0))
+		goto out;
+	o.apply = apply;
+	o.out = fo;
+	o.err = fe;
+	vr_reconcile(&res, spec, b, NULL, &o);
+	code = res.exit_code;
+	vr_reconcile_result_clear(&res);
+out:
+	fclose(fo);
+	fclose(fe);
+	vr_backend_free(b);
+	pthread_join(f->th, NULL);
+	close(f->listen_fd);
+	vr_spec_free(spec);
+	vr_diags_free(&d);
+	free(kt);
+	return code;
+}
+
+/*
+ * restartPolicy IfNeeded with a change beyond the limits QEMU was started
+ * with (issue 25): no backend action can make it, so the plan says so up
+ * front, with the reason and the fix, and apply changes nothing of the
+ * VM (not the vCPU it could add live) instead of half of it; with Never
+ * the plan says it stays pending.
+ */
+TEST(test_qemu_ifneeded_beyond_limits_changes_nothing)
+{
+	static const char yaml[] = "apiVersion: vmrecon/v1\n"
+	    "kind: VirtualMachine\nmetadata:\n  name: edge-01\nspec:\n"
+	    "  cpuCount: 3\n  memoryInMB: 8192\n  restartPolicy: IfNeeded\n";
+	static const char never[] = "apiVersion: vmrecon/v1\n"
+	    "kind: VirtualMachine\nmetadata:\n  name: edge-01\nspec:\n"
+	    "  cpuCount: 3\n  memoryInMB: 8192\n";
+	struct fake f = { 0 };
+	char *out = NULL, *err = NULL;
+
+	fake_vm(&f);
+	CHECK_INT(fake_pass(&f, never, false, &out, &err), VR_EXIT_DRIFT);
+	CHECK_CONTAINS(out ? out : "", "~ cpuCount    2 -> 3 (live)");
+	CHECK_CONTAINS(out ? out : "", "restart: needs maxmem >= 8192 MB");
+	CHECK_CONTAINS(out ? out : "", "qemu cannot restart edge-01 this "
+	    "way: make that change yourself as said; apply leaves it "
+	    "pending");
+	free(out);
+	free(err);
+
+	memset(&f, 0, sizeof(f));
+	fake_vm(&f);
+	CHECK_INT(fake_pass(&f, yaml, false, &out, &err), VR_EXIT_DRIFT);
+	CHECK_CONTAINS(out ? out : "", "qemu cannot restart edge-01 this "
+	    "way, so apply changes nothing of edge-01 (restartPolicy "
+	    "IfNeeded asks for every change): make that change yourself as "
+	    "said, or write restartPolicy: Never");
+	CHECK_CONTAINS(out ? out : "", "needs maxmem >= 8192 MB");
+	CHECK_CONTAINS(out ? out : "", "maxmem=8192M");
+	free(out);
+	free(err);
+
+	memset(&f, 0, sizeof(f));
+	fake_vm(&f);
+	CHECK_INT(fake_pass(&f, yaml, true, &out, &err), VR_EXIT_ERROR);
+	CHECK_CONTAINS(err ? err : "", "edge-01: nothing applied: memoryInMB "
+	    "needs what no qemu action can do: needs maxmem >= 8192 MB");
+	CHECK(strstr(f.log, "device_add") == NULL);
+	CHECK(strstr(f.log, "object-add") == NULL);
+	free(out);
+	free(err);
 }

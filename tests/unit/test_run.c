@@ -1,6 +1,7 @@
 /* test_run.c - vr_run (schema/util/run.h) on real children: exit codes,
  * signals, the deadline, bounded outputs, stdin larger than a pipe,
- * failed execs, an exact path, an inherited stderr, descriptor hygiene
+ * failed execs, an exact path, a checked descriptor run (by_fd), an
+ * inherited stderr, descriptor hygiene
  * and the child's death with its parent. */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,35 +36,6 @@ sh(struct vr_run *r, const char *script, int timeout_ms)
 		r->err_max = 1 << 20;
 	r->timeout_ms = timeout_ms;
 	return vr_run(r);
-}
-
-/* 1 once `pid` is gone or a zombie (its parent has not reaped it yet). */
-static int
-gone(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	int z = 0;
-
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return 1;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		z = p[1] == ' ' && p[2] == 'Z';
-	fclose(f);
-	return z;
-}
-
-static int
-wait_gone(pid_t pid)
-{
-	int64_t end = vr_clock_ms() + WAIT_MS;
-
-	while (!gone(pid) && vr_clock_ms() < end)
-		vr_sleep_ms(10);
-	return gone(pid);
 }
 
 TEST(test_run__exit_codes)
@@ -125,7 +97,7 @@ TEST(test_run__deadline_kills_the_group)
 	CHECK(f && fscanf(f, "%ld", &bg) == 1);
 	if (f)
 		fclose(f);
-	CHECK(bg > 0 && wait_gone((pid_t)bg));
+	CHECK(bg > 0 && unit_wait_gone((pid_t)bg));
 }
 
 TEST(test_run__deadline_after_eof)
@@ -260,6 +232,40 @@ TEST(test_run__exact_path)
 	vr_run_free(&r);
 }
 
+TEST(test_run__by_fd)
+{
+	struct vr_run r = { .exact_path = 1, .by_fd = 1, .out_max = 100,
+		.err_max = 100 };
+	const char *dir = unit_tmpdir();
+	char prog[512], *argv[2] = { prog, NULL };
+
+	/* what runs is the file open on exec_fd, not what its path names by
+	 * then; a script too (its interpreter reads /dev/fd/N) */
+	snprintf(prog, sizeof(prog), "%s",
+	    unit_write(dir, "prog", "#!/bin/sh\necho checked\n"));
+	CHECK_INT(chmod(prog, 0755), 0);
+	r.exec_fd = open(prog, O_RDONLY | O_CLOEXEC);
+	CHECK(r.exec_fd >= 0);
+	CHECK_INT(unlink(prog), 0);
+	unit_write(dir, "prog", "#!/bin/sh\necho swapped\n");
+	CHECK_INT(chmod(prog, 0755), 0);
+	r.argv = argv;
+	CHECK_INT(vr_run(&r), 0);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_STR(r.out, "checked\n");
+	vr_run_free(&r);
+	close(r.exec_fd);
+	/* a file that is no program: exec's own reason */
+	snprintf(prog, sizeof(prog), "%s",
+	    unit_write(dir, "junk", "not a program\n"));
+	CHECK_INT(chmod(prog, 0755), 0);
+	r.exec_fd = open(prog, O_RDONLY | O_CLOEXEC);
+	CHECK_INT(vr_run(&r), VR_ERROR);
+	CHECK_INT(r.exec_errno, ENOEXEC);
+	vr_run_free(&r);
+	close(r.exec_fd);
+}
+
 TEST(test_run__err_inherit_is_live)
 {
 	struct vr_run r = { .err_inherit = 1 };
@@ -344,5 +350,66 @@ TEST(test_run__dies_with_its_parent)
 	kill(mid, SIGKILL);
 	while ((status_pid = waitpid(mid, &status, 0)) < 0 && errno == EINTR)
 		;
-	CHECK(child > 0 && wait_gone((pid_t)child));
+	CHECK(child > 0 && unit_wait_gone((pid_t)child));
+}
+
+/* vr_spawn: a child that keeps running, fed and read through its pipes;
+ * it sees EOF when we close its stdin, and vr_child_kill takes its whole
+ * process group. */
+TEST(test_run__spawn_talks_and_ends_on_eof)
+{
+	char *argv[] = { "sh", "-c", "while read l; do echo \"got $l\"; done; "
+	    "echo bye >&2", NULL };
+	struct vr_child c;
+	char buf[64];
+	int e, n = 0;
+	int64_t end = vr_clock_ms() + WAIT_MS;
+	ssize_t r;
+
+	CHECK_INT(vr_spawn(&c, argv, 0, &e), 0);
+	CHECK_INT(write(c.in, "one\n", 4), 4);
+	while (n < 8 && vr_clock_ms() < end) {
+		r = read(c.out, buf + n, sizeof(buf) - 1 - (size_t)n);
+		if (r > 0)
+			n += (int)r;
+		else
+			vr_sleep_ms(5);
+	}
+	buf[n] = '\0';
+	CHECK_STR(buf, "got one\n");
+	vr_child_close_in(&c);
+	CHECK_INT(vr_child_wait(&c, vr_clock_ms() + WAIT_MS), 1);
+	CHECK(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0);
+	CHECK_INT(c.pid, -1);
+	CHECK_INT(c.in, -1);
+	CHECK_INT(c.out, -1);
+	vr_child_kill(&c); /* harmless once reaped */
+}
+
+TEST(test_run__spawn_kill_takes_the_group)
+{
+	char path[512], *argv[] = { "sh", "-c", "sleep 300 & echo $! "
+	    ">\"$SPAWN_PID.tmp\"; mv \"$SPAWN_PID.tmp\" \"$SPAWN_PID\"; wait",
+	    NULL };
+	struct vr_child c;
+	int64_t end;
+	long grandchild;
+	int e;
+
+	snprintf(path, sizeof(path), "%s/gc.pid", unit_tmpdir());
+	setenv("SPAWN_PID", path, 1);
+	CHECK_INT(vr_spawn(&c, argv, 0, &e), 0);
+	end = vr_clock_ms() + WAIT_MS;
+	while (vr_clock_ms() < end && access(path, F_OK) != 0)
+		vr_sleep_ms(10);
+	grandchild = unit_read_long(path);
+	CHECK(grandchild > 0);
+	CHECK_INT(vr_child_poll(&c), 0);
+	vr_child_kill(&c);
+	CHECK_INT(c.pid, -1);
+	CHECK(grandchild > 0 && unit_wait_gone((pid_t)grandchild));
+	CHECK_INT(vr_spawn(&c, (char *[]){ "/nonexistent/x", NULL }, 1, &e),
+	    VR_ERROR);
+	CHECK_INT(e, ENOENT);
+	CHECK_INT(c.in, -1);
 }

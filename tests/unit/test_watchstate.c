@@ -74,7 +74,8 @@ TEST(watchstate_status_ready_and_source)
 	s.message = "connection refused";
 	s.failures = 3;
 	CHECK_INT(vr_watch_status_source(sd, &s), 0);
-	/* a later status_put keeps the sections watch added */
+	/* a later status_put keeps the sections watch added, and gives its
+	 * result the Ready condition of that result */
 	CHECK_INT(vr_statedir_status_put(sd, "edge-01", NULL,
 	    VR_RESULT_DRIFTED, "drift"), 0);
 	CHECK_INT(vr_statedir_status_read(sd, &text), 0);
@@ -83,9 +84,10 @@ TEST(watchstate_status_ready_and_source)
 		goto out;
 	c = json_array_get(json_object_get(json_object_get(json_object_get(
 	    doc, "vms"), "edge-01"), "conditions"), 0);
-	CHECK_STR(json_string_value(json_object_get(c, "status")), "True");
+	CHECK_STR(json_string_value(json_object_get(c, "status")), "False");
 	CHECK_STR(json_string_value(json_object_get(c, "reason")),
-	    "ReconciliationSucceeded");
+	    "DriftDetected");
+	CHECK_STR(json_string_value(json_object_get(c, "message")), "drift");
 	c = json_array_get(json_object_get(json_object_get(json_object_get(
 	    doc, "vms"), "edge-02"), "conditions"), 0);
 	CHECK_STR(json_string_value(json_object_get(c, "status")), "False");

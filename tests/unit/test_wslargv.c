@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "../../backends/powershell.h"
+#include "../../backends/psworker.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/run.h"
 #include "unit.h"
@@ -553,7 +554,9 @@ check_vmrecon_argv(const char *script)
 	struct vr_ps *ps;
 
 	for (l = 0; l < sizeof(launchers) / sizeof(launchers[0]); l++) {
-		if (!CHECK(vr_ps_open(&ps, launchers[l], 0) == 0))
+		struct vr_ps_options o = { .target = launchers[l] };
+
+		if (!CHECK(vr_ps_open(&ps, &o) == 0))
 			continue;
 		if (!CHECK(vr_ps_argv(&argv, &argc, ps, script) == 0)) {
 			vr_ps_free(ps);
@@ -592,13 +595,22 @@ TEST(test_wslargv_vmrecon_argv)
 		    "-memoryInMB 4096 -gpuName %s -gpuPassthroughType "
 		    "'ParaVirtualization' -gpuCount 1 -headless 6>&1\n"
 		    "$vrOut = [string]$r\n", q);
-		char *script = vr_ps_script(body);
+		char *script = vr_ps_script("AzureEFLOW", body);
 
 		check_vmrecon_argv(script);
 		free(script);
 		free(body);
 		free(q);
 	}
+}
+
+/* The worker's loop goes the same way, once per worker. */
+TEST(test_wslargv_vmrecon_worker_argv)
+{
+	char *script = vr_psworker_script("AzureEFLOW");
+
+	check_vmrecon_argv(script);
+	free(script);
 }
 
 TEST(test_wslargv_vmrecon_argv_random)
@@ -620,7 +632,7 @@ TEST(test_wslargv_vmrecon_argv_random)
 			seed = seed * 1103515245u + 12345u;
 			sb_cat(&b, atoms[(seed >> 16) % 12]);
 		}
-		script = vr_ps_script(b.p ? b.p : "");
+		script = vr_ps_script("AzureEFLOW", b.p ? b.p : "");
 		check_vmrecon_argv(script);
 		free(script);
 		free(b.p);
@@ -636,15 +648,15 @@ TEST(test_wslargv_vmrecon_argv_fits_createprocess)
 	size_t argc, pad;
 	int rc = 0;
 
-	CHECK_INT(vr_ps_open(&ps,
-	    "/mnt/c/Windows/System32/WindowsPowerShell/v1.0/powershell.exe",
-	    0), 0);
+	CHECK_INT(vr_ps_open(&ps, &(struct vr_ps_options){ .target =
+	    "/mnt/c/Windows/System32/WindowsPowerShell/v1.0/powershell.exe" }),
+	    0);
 	for (pad = 1000; pad < 40000; pad += 500) {
 		char *body = malloc(pad + 1);
 
 		memset(body, 'x', pad);
 		body[pad] = '\0';
-		script = vr_ps_script(body);
+		script = vr_ps_script("AzureEFLOW", body);
 		free(body);
 		rc = vr_ps_argv(&argv, &argc, ps, script);
 		free(script);

@@ -1,4 +1,6 @@
 /* unit.c - the runner for TEST()s: `unit [NAME-SUBSTRING...]`. */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../schema/util/clock.h"
 #include "unit.h"
+
+#define WAIT_GONE_MS 30000
 
 struct unit_test {
 	const char *name, *file;
@@ -30,6 +35,58 @@ unit_register(const char *name, void (*fn)(void), const char *file)
 	tests[ntests].file = file;
 	tests[ntests].fn = fn;
 	ntests++;
+}
+
+const char *
+unit_top(const char *rel)
+{
+	static char path[1024];
+	const char *top = getenv("VR_TOP");
+
+	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", rel);
+	return path;
+}
+
+int
+unit_gone(int pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	int z = 0;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return 1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		z = p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return z;
+}
+
+int
+unit_wait_gone(int pid)
+{
+	int64_t end = vr_clock_ms() + WAIT_GONE_MS;
+
+	while (!unit_gone(pid) && vr_clock_ms() < end)
+		vr_sleep_ms(10);
+	return unit_gone(pid);
+}
+
+long
+unit_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
 }
 
 bool

@@ -16,6 +16,14 @@ bool unit_check(bool ok, const char *file, int line, const char *fmt, ...)
 const char *unit_tmpdir(void);
 /* Write `text` to `dir/name`; returns the path (static buffer). */
 const char *unit_write(const char *dir, const char *name, const char *text);
+/* `rel` under the source tree ($VR_TOP, else "."): a static buffer. */
+const char *unit_top(const char *rel);
+/* 1 once `pid` is gone or a zombie (its parent has not reaped it yet). */
+int unit_gone(int pid);
+/* unit_gone, waited for up to 30 s. */
+int unit_wait_gone(int pid);
+/* The number in the file `path` (a pid a child wrote), or 0. */
+long unit_read_long(const char *path);
 
 #define TEST(name) \
 	static void name(void); \

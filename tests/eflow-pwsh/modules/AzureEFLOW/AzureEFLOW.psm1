@@ -53,6 +53,12 @@
 #   "hangAfterSet": true   the first call of any function here after a
 #                          Set-EflowVM that succeeded never returns (a lost
 #                          verify); the mock notes it in "hangPending"
+#   "hangIn": "CMD"        every call of CMD sleeps until it is killed
+#   "exitIn": { "CMD": N } the process exits with status N in the middle of
+#                          CMD (a crash: nothing after it runs)
+#   "printIn": { "CMD": "TEXT" }  TEXT and a line feed written straight to
+#                          stdout in the middle of CMD, as a stray
+#                          [Console]::WriteLine would (garbage)
 # Trace: with $env:EFLOW_PWSH_TRACE set, every call of a function here
 # appends one JSON line {"cmd": NAME, "args": {BOUND PARAMETERS}} to it.
 
@@ -79,6 +85,23 @@ function Enter-MockHang($st) {
     $st.faults.hangPending = $false
     Save-MockState $st
     while ($true) { Start-Sleep -Seconds 3600 }
+}
+
+# The faults "hangIn", "exitIn" and "printIn" for a call of `cmd`.
+function Enter-MockFault($st, [string]$cmd) {
+    if ((Get-Knob $st 'hangIn') -eq $cmd) {
+        while ($true) { Start-Sleep -Seconds 3600 }
+    }
+    $x = Get-Knob $st 'exitIn'
+    if ($null -ne $x -and $null -ne $x.PSObject.Properties[$cmd]) {
+        [Environment]::Exit([int]$x.PSObject.Properties[$cmd].Value)
+    }
+    $x = Get-Knob $st 'printIn'
+    if ($null -ne $x -and $null -ne $x.PSObject.Properties[$cmd]) {
+        [Console]::Out.Write([string]$x.PSObject.Properties[$cmd].Value +
+            "`n")
+        [Console]::Out.Flush()
+    }
 }
 
 function Save-MockState($st) {
@@ -128,13 +151,14 @@ function Write-EflowException($err) {
 }
 
 # One call of an AzureEFLOW function, as the real module makes it: traced,
-# the state read (a "hangAfterSet" hang happens here), the function's noise
+# the state read (the hang and exit faults happen here), the function's noise
 # lines, then `body` ($st, the bound parameters) inside a try whose catch
 # prints the exception AzureEFLOW style and returns its message.
 function Invoke-MockCall([string]$cmd, $bound, [scriptblock]$body) {
     Write-MockTrace $cmd $bound
     $st = Read-MockState
     Enter-MockHang $st
+    Enter-MockFault $st $cmd
     try {
         Write-MockNoise $st $cmd
         & $body $st $bound
