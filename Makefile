@@ -5,8 +5,10 @@
 #                   the modules in build/rel/lib/vmrecon/ (vmrecon-http.so,
 #                   vmrecon-libvirt.so where libvirt is) and the helper
 #                   vmrecon-git-helper beside them
-#   make test       build and run every test; ends with "N passed, N failed,
-#                   N skipped"
+#   make check      the quick tier: build, then the unit tests and the CLI,
+#                   loader, state and emulator suites (tests/README.md);
+#                   ends with "N passed, N failed, N skipped"
+#   make test       build and run every test (CI's command); ends the same
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #                   (plain `make test` reruns the fast tests under them too,
 #                   and the libvirt-dependent ones on a build without it)
@@ -272,13 +274,27 @@ endif
 
 test-bins: $(B)/vmrecon $(MODULES) $(HELPERS) $(B)/unit $(TOOLS)
 
+# Suites run TEST_JOBS at a time (tests/run -j; those tagged exclusive
+# alone), and the builds before them use as many jobs, unless make was
+# given -j itself.
+TEST_JOBS ?= 2
+BUILD_JOBS = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(TEST_JOBS))
+
 test: test-deps
-	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
-	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=1 test-bins)
-	@$(if $(NOLV_BUILD),$(MAKE) --no-print-directory HAVE_LIBVIRT=0 \
-		B=$(NOLV_BUILD) test-bins)
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) test-bins $(FUZZ_BINS)
+	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory $(BUILD_JOBS) \
+		SANITIZE=1 test-bins)
+	@$(if $(NOLV_BUILD),$(MAKE) --no-print-directory $(BUILD_JOBS) \
+		HAVE_LIBVIRT=0 B=$(NOLV_BUILD) test-bins)
 	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) \
-		VR_NOLV_BUILD=$(NOLV_BUILD) tests/run
+		VR_NOLV_BUILD=$(NOLV_BUILD) tests/run -j $(TEST_JOBS)
+
+# check: the quick tier for development (tests/README.md, "Tiers"): the
+# suites not tagged full-only, on $(B) only (no sanitizer or no-libvirt
+# pass)
+check: test-deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) test-bins
+	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) tests/run -j $(TEST_JOBS) --quick
 
 # bench: what it measures and how is in tests/bench/README.md.  A row
 # that could not be measured says so, and makes `make bench` fail.
@@ -343,8 +359,8 @@ deb: check-deps
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps check-deps test-deps pwsh-tool test test-bins modules bench demo \
-	demo-qemu install deb clean fuzz fuzz-build FORCE
+.PHONY: all deps check-deps test-deps pwsh-tool test check test-bins modules bench \
+	demo demo-qemu install deb clean fuzz fuzz-build FORCE
 
 FORCE:
 

@@ -5,8 +5,10 @@
 # packages, runs from /usr/bin (version, a sim diff, the examples), loads
 # its modules and runs its git helper from /usr/lib/vmrecon (the trust walk
 # of schema/util/trust.h), and a purge leaves no file behind.  Needs root
-# (dpkg -i) and a machine where vmrecon is not installed already; the rel
-# pass of make test runs it, the sanitizer pass does not (tests/run).
+# (dpkg -i) and a machine where vmrecon is not installed already.
+#@ exclusive: installs and purges packages with dpkg (its lock, /usr/bin/vmrecon, /usr/lib/vmrecon)
+#@ full-only: builds four packages and runs lintian on them
+#@ no-san: installs the packaged release build, never the sanitizer build
 . "$(dirname "$0")/../lib.sh"
 
 # ---- make install installs no package: it names the missing ones ----
