@@ -21,7 +21,8 @@
  * in-sync apply is 1 call, an apply that changes something 3 (observe,
  * set, verify), all through one launcher start.
  *
- * What a real host does that this code assumes (sources in README):
+ * What a real host does that this code assumes (sources in
+ * backends/eflow.md):
  * AzureEFLOW functions catch their own exceptions, print
  * "[time] Exception caught!!!" with Write-Host and return normally
  * (Azure/iotedge-eflow #164, #223), so the set script captures what they
