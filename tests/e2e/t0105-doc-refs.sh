@@ -6,7 +6,8 @@
 # as vmrecon.yaml(5), and never the old citation of a design document
 # outside the tree.  It checks the tree, then proves that it notices: in a
 # copy of the tree it plants one bad reference of each kind and expects
-# each named with its file and line, and nothing else.
+# each named with its file and line, and nothing else.  And README.md stays
+# at most 250 lines.
 #@ no-san: reads the tree's text, never runs vmrecon
 . "$(dirname "$0")/../lib.sh"
 
@@ -25,6 +26,12 @@ set -- $n
 [ "${1:-0}" -ge 300 ] && [ "${2:-0}" -ge 200 ] &&
 	ok "it checked $1 references in $2 files" ||
 	notok "it checked too little: $(cat "$T/count")"
+
+# the README stays short: what and why, install, the quick start, a tour
+# and pointers; the rest lives beside the code (its last table says where)
+n=$(wc -l <"$VR_TOP/README.md")
+[ "$n" -le 250 ] && ok "README.md has $n lines, at most 250" ||
+	notok "README.md has $n lines: more than 250; move the detail beside the code"
 
 # a copy of the tree (no build, no .git) with one bad reference of each
 # kind planted; each must be named at its file and line, and only those
