@@ -1,5 +1,6 @@
 # Makefile - build ./vmrecon and its modules, run the tests, install.
-# See README.md ("Modules", "Building and testing").
+# See reconciler/DESIGN.md ("Modules") and tests/README.md ("Building and
+# testing").
 #
 #   make            install missing build packages, build ./vmrecon and
 #                   the modules in build/rel/lib/vmrecon/ (vmrecon-http.so,
@@ -19,7 +20,7 @@
 #   make bench      measure speed and footprint (tests/bench/run); fails
 #                   when a row could not be measured (not part of make test)
 #   make install PREFIX=/usr/local DESTDIR=   bin/vmrecon, lib/vmrecon/*.so
-#                   and vmrecon-git-helper, the man page and the completion; relocatable (the
+#                   and vmrecon-git-helper, the man pages and the completion; relocatable (the
 #                   binary finds its modules from /proc/self/exe); installs no
 #                   packages: it names the missing ones and stops
 #   make deb        the .deb packages (vmrecon, vmrecon-git, vmrecon-http,
@@ -334,12 +335,14 @@ demo-qemu: test-deps
 install: check-deps
 	@$(MAKE) --no-print-directory $(B)/vmrecon modules
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(B)/vmrecon $(DESTDIR)$(PREFIX)/bin/vmrecon
 	install -d $(DESTDIR)$(PREFIX)/lib/vmrecon
 	install -m 644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/vmrecon/
 	install -m 755 $(HELPERS) $(DESTDIR)$(PREFIX)/lib/vmrecon/
 	install -m 644 reconciler/cli/vmrecon.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmrecon.1
+	install -m 644 schema/vmrecon.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/vmrecon.yaml.5
 	install -m 644 examples/vmrecon.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
 

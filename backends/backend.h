@@ -53,8 +53,9 @@
  *   4. The names users see beyond --help: the --backend item in
  *      reconciler/cli/vmrecon.1, `backends=` in
  *      examples/vmrecon.bash-completion, and a row of the first table
- *      under README.md's "Backends" (t0120 checks them and --help against
- *      the registry, so a forgotten one fails `make test`).
+ *      in backends/README.md (t0120 checks them and --help against
+ *      the registry, so a forgotten one fails `make test`), and its
+ *      guide beside it, backends/NAME.md, listed there.
  *   5. Tests: tests/unit/test_NAME.c for its parsing and refusals on
  *      hostile input; tests/e2e/tNNNN-NAME.sh against the real thing
  *      (tests/README.md says which numbers).

@@ -21,7 +21,8 @@
  * in-sync apply is 1 call, an apply that changes something 3 (observe,
  * set, verify), all through one launcher start.
  *
- * What a real host does that this code assumes (sources in README):
+ * What a real host does that this code assumes (sources in
+ * backends/eflow.md):
  * AzureEFLOW functions catch their own exceptions, print
  * "[time] Exception caught!!!" with Write-Host and return normally
  * (Azure/iotedge-eflow #164, #223), so the set script captures what they
@@ -171,8 +172,9 @@ struct eflow {
 /*
  * The GPUs EFLOW can pass through, and how.  Source: Microsoft, "GPU
  * acceleration for Azure IoT Edge for Linux on Windows", the table of
- * supported GPUs (MicrosoftDocs/azure-docs, articles/iot-edge/
- * gpu-acceleration.md, ms.date 6/7/2022, unchanged in 06/05/2025):
+ * supported GPUs (MicrosoftDocs/azure-docs,
+ * articles/iot-edge/gpu-acceleration.md, ms.date 6/7/2022, unchanged in
+ * 06/05/2025):
  * NVIDIA T4, A2: DDA; NVIDIA GeForce, Quadro, RTX: GPU-PV; Intel iGPU:
  * GPU-PV.  A GPU matches a row when its name starts with `vendor` and
  * contains `word` as a whole word (both case-insensitive); the first

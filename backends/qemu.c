@@ -9,7 +9,8 @@
  * ports) needs another QEMU command line, which vmrecon does not own: such
  * changes are classified `restart` and manual (model.h): their reason names
  * the QEMU option, restartPolicy IfNeeded is refused up front (plan.c's
- * preflight) and Never leaves them pending.  See the README's qemu part.
+ * preflight) and Never leaves them pending.  See qemu.md beside
+ * this file.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * sim.c - the embedded default backend: a host and its VMs kept in one JSON
- * file (README.md, "sim"), so a new user can try every command at once and the
+ * file (backends/README.md, "sim"), so a new user can try every command at once and the
  * planner tests, examples and demo have a real backend to run on.  Like
  * libvirt's test driver it is a full backend: it observes the file, applies
  * to it with EFLOW's rules, and can be told to fail (fault injection).

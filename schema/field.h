@@ -35,7 +35,7 @@
  *     kind of the row).
  *  5. Tests: a tests/good and tests/bad case for the loader, the row in
  *     tests/unit/test_field.c, a backend unit test per backend that
- *     supports it; tests/unit/test_fields.c checks every driver's
+ *     supports it; tests/unit/drvcheck.c checks every driver's
  *     `fields` against its classify and apply on its own.
  *
  * Worked example on paper: CPU pinning, `cpuPinning: [0, 2, 4]`, a list of
@@ -56,8 +56,9 @@
  *    sched_setaffinity) add it to `fields`, observe and apply it; eflow
  *    and sim leave it out, so a spec with cpuPinning is refused on them
  *    ("the eflow backend does not support cpuPinning") until they do.
- *  - tests: tests/good/cpu-pinning.yaml, tests/bad/ for an out-of-range
- *    item, test_field.c rows, test_libvirt.c/test_qemu.c cases.
+ *  - tests: a tests/good/ file (cpu-pinning.yaml), tests/bad/ for an
+ *    out-of-range item, test_field.c rows, test_libvirt.c/test_qemu.c
+ *    cases.
  *  Source files touched: model.h, model.c, field.c, planfile.c, plan.c
  *  (a case in preflight's switch: a host limit to check, as for cpuCount,
  *  or none), vmrecon.schema.json and the four backends (a case in each

@@ -4,7 +4,7 @@
     optcheck.py help       TABLE HELPDIR
     optcheck.py man        TABLE MANPAGE
     optcheck.py completion TABLE COMPLETION BACKENDS
-    optcheck.py backends   TABLE HELPDIR MANPAGE README BACKENDS
+    optcheck.py backends   TABLE HELPDIR MANPAGE README BACKENDS   (README: backends/README.md)
 
 TABLE is the output of build/*/tools/optdump (one line per command and
 option).  HELPDIR holds CMD.txt, the output of `vmrecon CMD --help`, for
@@ -28,8 +28,8 @@ What is compared, per command:
               built or not), and no other,
               named in --backend's help (the line and those it wraps
               onto) and in --help's list of TARGETs, as a .Cm of the man page's
-              --backend item, and as a row of the first table under the
-              README's "## Backends".
+              --backend item, and as a row of the first table of README
+              (backends/README.md, the backends' guide).
 """
 import os
 import re
@@ -381,8 +381,8 @@ def check_backends(table, helpdir, manpage, readme, backends):
     for b in sorted(item - want):
         bad(f"man: the --backend item names {b}, which vmrecon lacks")
     text = open(readme).read()
-    sec = text.split("\n## Backends", 1)[-1].split("\n## ", 1)[0]
-    table_lines, started = [], False  # the section's first table
+    sec = text.split("\n## ", 1)[0]  # the guide's top, before its sections
+    table_lines, started = [], False  # its first table
     for ln in sec.split("\n"):
         if ln.startswith("|"):
             started = True
@@ -391,9 +391,9 @@ def check_backends(table, helpdir, manpage, readme, backends):
             break
     rows = set(re.findall(r"^\| `(\w+)`", "\n".join(table_lines), re.M))
     for b in sorted(want - rows):
-        bad(f"README: the Backends table has no row for {b}")
+        bad(f"backends/README.md: the Backends table has no row for {b}")
     for b in sorted(rows - want):
-        bad(f"README: the Backends table has a row for {b}, which "
+        bad(f"backends/README.md: the Backends table has a row for {b}, which "
             f"vmrecon lacks")
 
 

@@ -11,7 +11,7 @@
  *   2. declare it below, add a line to `vr_commands[]` in commands.c, and
  *      give it a VR_C_* bit in options.h and vr_opts_cmds[] in options.c;
  *      mark the table rows of the options it takes (at least --help);
- *   3. document it in README.md, in vmrecon.1 (SYNOPSIS and COMMANDS) and
+ *   3. document it in reconciler/cli/README.md, in vmrecon.1 (SYNOPSIS and COMMANDS) and
  *      in examples/vmrecon.bash-completion, and add tests in tests/e2e/.
  */
 #ifndef VR_CMD_H

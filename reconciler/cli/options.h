@@ -31,7 +31,8 @@
  *   5. offer it in examples/vmrecon.bash-completion (in the option list of
  *      each command, and its value completion: files, a directory, the
  *      enum's values, or nothing);
- *   6. mention it in README.md where its feature is described, and test
+ *   6. mention it in the guide where its feature is described
+ *      (README.md says which file that is), and test
  *      it; `tests/run t0120-options` shows what steps 4-5 missed.
  *
  * A new argument type needs a parser in units.h (with its grammar, unit

@@ -61,7 +61,7 @@ struct vr_reconcile_options {
 	VR_OUTPUT_TEXT, false, NULL, NULL, NULL, false, NULL, NULL, NULL, \
 	NULL, false }
 
-/* Exit codes (the table in README.md and vmrecon.1). */
+/* Exit codes (the table in reconciler/cli/README.md and vmrecon.1). */
 enum vr_exit {
 	VR_EXIT_OK = 0,        /* in sync / converged / valid */
 	VR_EXIT_ERROR = 1,     /* error, invalid, not converged */

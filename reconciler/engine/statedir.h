@@ -1,5 +1,5 @@
 /*
- * statedir.h - the state dir (README.md, "State dir"): a lock so one
+ * statedir.h - the state dir (reconciler/engine/README.md): a lock so one
  * reconciler runs at a time, status.json (per VM: revisions, result, time,
  * last results), and the last applied spec per VM (last-applied.json).  Every write is atomic; the
  * directory is 0700 and its files 0600; a directory or file that is not the

@@ -1,18 +1,33 @@
 #!/usr/bin/env bash
-# t0100-layers.sh - #include lines only go down the layers README.md lists
-# under "Layout" (as libvirt's sc_prohibit_cross_inclusion): a file
-# includes files of its own folder and of the folders below it, never one
-# above, and never one outside the layers (tests/, say).  Bottom first:
-#   schema/util, schema, backends, reconciler/engine, reconciler/gitops,
-#   reconciler/report, reconciler/cli, reconciler/modules
+# t0100-layers.sh - #include lines only go down the layers the design
+# document lists (reconciler/DESIGN.md, "Layers"; as libvirt's
+# sc_prohibit_cross_inclusion): a file includes files of its own folder and
+# of the folders below it, never one above, and never one outside the layers
+# (tests/, say).  The list is read from that document, bottom first (today
+# schema/util, schema, backends, reconciler/engine, reconciler/gitops,
+# reconciler/report, reconciler/cli, reconciler/modules), so the document
+# and this check cannot drift apart.
 # It checks the tree, then proves that it notices: in a copy of the tree
 # it plants an upward include, one across the reconciler's layers and one
 # out of the layers, and expects each to be named with its file and line.
 #@ no-san: reads the tree's #include lines, never runs vmrecon
 . "$(dirname "$0")/../lib.sh"
 
-LAYERS="schema/util schema backends reconciler/engine reconciler/gitops
-reconciler/report reconciler/cli reconciler/modules"
+# the layers: each "- `DIR/`:" item of the "## Layers" section, in order
+DESIGN=$VR_TOP/reconciler/DESIGN.md
+LAYERS=$(awk '/^## / { s = ($0 == "## Layers") } s && /^- `[^`]+\/`:/ {
+	sub(/^- `/, ""); sub(/\/`:.*/, ""); print }' "$DESIGN")
+set -- $LAYERS
+[ $# -ge 2 ] && [ "$1" = schema/util ] &&
+	ok "reconciler/DESIGN.md lists $# layers, bottom first: $(echo $LAYERS)" ||
+	notok "no layers read from $DESIGN, \"## Layers\" (got: $(echo $LAYERS))"
+# and every folder with C sources is one of them, each listed one a folder
+for d in $(cd "$VR_TOP" && find schema backends reconciler -name '*.[ch]' -printf '%h\n' | sort -u); do
+	case " $(echo $LAYERS) " in *" $d "*) ;; *) notok "$d has C sources but is no layer of $DESIGN" ;; esac
+done
+for l in $LAYERS; do
+	[ -d "$VR_TOP/$l" ] || notok "$DESIGN lists a layer $l that is no folder"
+done
 
 # (no subshells below: a fork per include made this script take a minute)
 

@@ -54,9 +54,9 @@ check man "$T/table" "$MAN"
 expect_rc 0 "vmrecon.1's SYNOPSIS and OPTIONS match the table"
 check completion "$T/table" "$COMPL" "$BACKENDS"
 expect_rc 0 "the bash completion matches the table"
-README=$VR_TOP/README.md
+README=$VR_TOP/backends/README.md
 check backends "$T/table" "$T/help" "$MAN" "$README" "$BACKENDS"
-expect_rc 0 "--help, the man page and the README name the backends vmrecon knows ($BACKENDS)"
+expect_rc 0 "--help, the man page and backends/README.md name the backends vmrecon knows ($BACKENDS)"
 run "$VMRECON" version
 extra=
 for b in $(sed -n 's/^backends: //p' "$T/out"); do
@@ -122,7 +122,7 @@ done
 mustfail "a backend missing from --help's TARGETs" "the list of TARGETs lacks the libvirt backend" \
 	backends "$T/table" "$T/h4" "$MAN" "$README" "$BACKENDS"
 grep -v '^| `qemu`' "$README" >"$T/r1"
-mustfail "a backend missing from the README" "no row for qemu" \
+mustfail "a backend missing from backends/README.md" "no row for qemu" \
 	backends "$T/table" "$T/help" "$MAN" "$T/r1" "$BACKENDS"
 
 # and a row added to the table alone shows in all three

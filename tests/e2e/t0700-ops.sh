@@ -356,6 +356,12 @@ expect_rc 1 "commit status without a token file is refused"
 if [ -e "$VR_TOP/reconciler/cli/vmrecon.1" ]; then
 	run mandoc -T lint -W warning "$VR_TOP/reconciler/cli/vmrecon.1"
 	expect_rc 0 "mandoc -T lint: no warnings"
+	run mandoc -T lint -W warning "$VR_TOP/schema/vmrecon.yaml.5"
+	expect_rc 0 "mandoc -T lint of vmrecon.yaml(5), the file format: no warnings"
+	MANWIDTH=80 man -l "$VR_TOP/schema/vmrecon.yaml.5" >"$T/man5.txt" 2>"$T/man5.err"
+	[ ! -s "$T/man5.err" ] && grep -q 'RESTART WINDOWS' "$T/man5.txt" &&
+		ok "man -l renders vmrecon.yaml(5) without warnings" ||
+		notok "man -l vmrecon.yaml.5: $(head -3 "$T/man5.err")"
 	MANWIDTH=80 man -l "$VR_TOP/reconciler/cli/vmrecon.1" >"$T/man.txt" 2>"$T/man.err"
 	[ ! -s "$T/man.err" ] && grep -q 'EXIT STATUS' "$T/man.txt" && ok "man -l renders without warnings" ||
 		notok "man -l: $(head -3 "$T/man.err")"

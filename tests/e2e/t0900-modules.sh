@@ -176,6 +176,10 @@ inst=$TT/dest/opt/vr
 	notok "no $inst/lib/vmrecon/vmrecon-http.so"
 [ -x "$inst/lib/vmrecon/vmrecon-git-helper" ] && ok "installed the git helper" ||
 	notok "no executable $inst/lib/vmrecon/vmrecon-git-helper"
+for m in man1/vmrecon.1 man5/vmrecon.yaml.5; do
+	cmp -s "$inst/share/man/$m" "$VR_TOP/$(case $m in man1/*) echo reconciler/cli ;; *) echo schema ;; esac)/${m#*/}" &&
+		ok "installed the man page $m" || notok "no $inst/share/man/$m as in the tree"
+done
 mkdir -p "$TT/moved"
 mv "$inst" "$TT/moved/prefix"
 bin=$TT/moved/prefix/bin/vmrecon

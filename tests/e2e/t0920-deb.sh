@@ -99,7 +99,7 @@ expect_in <(dpkg-deb -f "$D"/vmrecon-http_*.deb Depends) "libcurl" "vmrecon-http
 snap() { # the files a vmrecon package could touch, one a line
 	{
 		find /usr /etc /lib /var/lib /var/cache -xdev -path '*vmrecon*' 2>/dev/null
-		ls -a /usr/bin /usr/share/man/man1 /usr/share/bash-completion/completions \
+		ls -a /usr/bin /usr/share/man/man1 /usr/share/man/man5 /usr/share/bash-completion/completions \
 			/lib/systemd/system /usr/share/doc /usr/share/lintian/overrides \
 			/var/lib/dpkg/info 2>/dev/null
 	} | LC_ALL=C sort
@@ -141,6 +141,7 @@ run /usr/bin/vmrecon watch --once --repo "file://$SRV" --path hosts/a.yaml \
 	--state-dir "$T/w-s" --backend "sim:$T/w-s/sim.json"
 expect_rc 0 "watch --once from /usr/bin, through /usr/lib/vmrecon/vmrecon-git-helper"
 expect_eq "$(man -w vmrecon 2>/dev/null)" /usr/share/man/man1/vmrecon.1.gz "man finds vmrecon(1)"
+expect_eq "$(man -w 5 vmrecon.yaml 2>/dev/null)" /usr/share/man/man5/vmrecon.yaml.5.gz "man finds vmrecon.yaml(5)"
 expect_eq "$(bash -c '. /usr/share/bash-completion/completions/vmrecon && complete -p vmrecon')" \
 	"complete -F _vmrecon vmrecon" "the bash completion is installed"
 if command -v systemd-analyze >/dev/null; then

@@ -1,7 +1,8 @@
 # AzureEFLOW.psm1 - a stand-in for Microsoft's AzureEFLOW module, for the
 # tests that run vmrecon's scripts in a real PowerShell (pwsh 7, imported
 # through tests/eflow-pwsh/powershell).  It behaves as the public evidence
-# says the real module does (README "eflow", the lab note's section 7):
+# says the real module does (backends/eflow.md, "Real PowerShell in the
+# tests"):
 #  - every function catches its own exceptions and prints them with
 #    Write-Host, "[time] Exception caught!!!" then " - MESSAGE at line N",
 #    and returns the message as a string, so `powershell -Command` still
