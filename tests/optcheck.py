@@ -5,11 +5,14 @@
     optcheck.py man        TABLE MANPAGE
     optcheck.py completion TABLE COMPLETION BACKENDS
     optcheck.py backends   TABLE HELPDIR MANPAGE README BACKENDS   (README: backends/README.md)
+    optcheck.py commands   TABLE COMMANDS MANPAGE COMPLETION USAGE
 
 TABLE is the output of build/*/tools/optdump (one line per command and
 option).  HELPDIR holds CMD.txt, the output of `vmrecon CMD --help`, for
 each command.  BACKENDS is the space-separated list `optdump backends`
-prints.  Prints one "# mismatch: ..." line per difference and exits 1 if
+prints, COMMANDS the list `optdump commands` prints (the command table,
+reconciler/cli/commands.h) and USAGE the output of `vmrecon help`.
+Prints one "# mismatch: ..." line per difference and exits 1 if
 there is any, else 0; tests/e2e/t0120-options.sh turns that into ok/not ok.
 
 What is compared, per command:
@@ -29,7 +32,12 @@ What is compared, per command:
               named in --backend's help (the line and those it wraps
               onto) and in --help's list of TARGETs, as a .Cm of the man page's
               --backend item, and as a row of the first table of README
-              (backends/README.md, the backends' guide).
+              (backends/README.md, the backends' guide);
+  commands    every command of the command table, and no other, in
+              `vmrecon help` (in the table's order), as a SYNOPSIS block
+              and an .It Cm item under COMMANDS of the man page, and
+              among the words the completion offers after "vmrecon ";
+              and every command of TABLE (those taking options) is one.
 """
 import os
 import re
@@ -397,6 +405,57 @@ def check_backends(table, helpdir, manpage, readme, backends):
             f"vmrecon lacks")
 
 
+def check_commands(table, commands, manpage, completion, usage):
+    want = commands.split()
+    if not want:
+        bad("commands: the command table listed none")
+    for cmd in table:
+        if cmd not in want:
+            bad(f"commands: {cmd} takes options but is not in the command table")
+    lines = open(usage).read().split("\n")
+    start = lines.index("commands:") + 1 if "commands:" in lines else len(lines)
+    listed = []
+    for ln in lines[start:]:
+        if not ln.startswith("  "):
+            break
+        listed.append(ln.split()[0])
+    if listed != want:
+        bad(f"vmrecon help: lists {listed}, the command table {want}")
+    man = open(manpage).read().split("\n")
+    synopsis, fresh = [], False
+    for ln in section(man, "SYNOPSIS"):
+        if fresh and ln.startswith(".Cm "):
+            synopsis += [w for w in cm_words(ln) if w != "|"][:1]
+        fresh = ln == ".Nm"
+    depth, items = 0, []
+    for ln in section(man, "COMMANDS"):
+        if ln.startswith(".Bl"):
+            depth += 1
+        elif ln.startswith(".El"):
+            depth -= 1
+        elif depth == 1 and ln.startswith(".It Cm "):
+            items.append(ln.split()[2])
+    for what, got in (("SYNOPSIS", set(synopsis)), ("COMMANDS", set(items))):
+        for c in want:
+            if c not in got:
+                bad(f"vmrecon.1 {what}: no {c}")
+        for c in sorted(got - set(want)):
+            bad(f"vmrecon.1 {what}: names {c}, which is not in the command table")
+    script = (f"source {shq(completion)}\n"
+              'COMP_WORDS=(vmrecon ""); COMP_CWORD=1; COMPREPLY=(); _vmrecon\n'
+              'echo "${COMPREPLY[*]}"')
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    if out.returncode != 0:
+        bad(f"completion: bash failed: {out.stderr.strip()[:200]}")
+        return
+    offered = {w for w in out.stdout.split() if not w.startswith("-")}
+    for c in want:
+        if c not in offered:
+            bad(f"completion: 'vmrecon ' does not offer {c}")
+    for c in sorted(offered - set(want)):
+        bad(f"completion: 'vmrecon ' offers {c}, which is not in the command table")
+
+
 def main():
     if len(sys.argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -408,6 +467,8 @@ def main():
         check_man(table, sys.argv[3])
     elif what == "backends" and len(sys.argv) > 6:
         check_backends(table, *sys.argv[3:7])
+    elif what == "commands" and len(sys.argv) > 6:
+        check_commands(table, *sys.argv[3:7])
     elif what == "completion":
         check_completion(table, sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "")
     else:

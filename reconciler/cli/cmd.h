@@ -8,11 +8,13 @@
  *      (enum vr_exit); parse options with vr_opts_init/vr_opts_next
  *      (options.h), which print --help on stdout (exit 0) and usage errors
  *      on stderr (exit 1);
- *   2. declare it below, add a line to `vr_commands[]` in commands.c, and
- *      give it a VR_C_* bit in options.h and vr_opts_cmds[] in options.c;
- *      mark the table rows of the options it takes (at least --help);
+ *   2. add its row to VR_COMMANDS in commands.h, the one list of
+ *      commands: its table row, its declaration below and its VR_C_* bit
+ *      come from there; mark the option table's rows (options.c) of the
+ *      options it takes (at least --help);
  *   3. document it in reconciler/cli/README.md, in vmrecon.1 (SYNOPSIS and COMMANDS) and
- *      in examples/vmrecon.bash-completion, and add tests in tests/e2e/.
+ *      in examples/vmrecon.bash-completion (`tests/run t0120-options`
+ *      fails until both name it), and add tests in tests/e2e/.
  */
 #ifndef VR_CMD_H
 #define VR_CMD_H
@@ -23,10 +25,12 @@
 #include "../../backends/backend.h"
 #include "../engine/reconcile.h"
 #include "../engine/statedir.h"
+#include "commands.h"
 
 struct vr_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	unsigned bit;        /* its VR_C_* (commands.h); 0: takes no options */
 	const char *args;    /* the operands in the usage ("FILE|URL..."), the
 	                      * options come from options.c */
 	int min_args;        /* operands it needs */
@@ -34,17 +38,12 @@ struct vr_cmd {
 	const char *summary; /* one line for `vmrecon help` and --help */
 };
 
-int cmd_validate(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-int cmd_apply(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_get(int argc, char **argv);
-int cmd_watch(int argc, char **argv);
-int cmd_version(int argc, char **argv);
-int cmd_config(int argc, char **argv);
-int cmd_help(int argc, char **argv);
+/* cmd_validate, cmd_diff, ...: one per row of VR_COMMANDS (commands.h). */
+#define VR_CMD_DECL_(bit, name, ...) int cmd_##name(int argc, char **argv);
+VR_COMMANDS(VR_CMD_DECL_)
+#undef VR_CMD_DECL_
 
-/* The command table (commands.c), NULL-name terminated. */
+/* The command table (commands.c, from commands.h), NULL-name terminated. */
 extern const struct vr_cmd vr_commands[];
 const struct vr_cmd *vr_cmd_find(const char *name);
 /* Say a command is unknown, with the one probably meant (suggest.h). */

@@ -1,6 +1,6 @@
 /*
- * commands.c - the command table, `vmrecon help` and the top-level usage.
- * Adding a command: see cmd.h.
+ * commands.c - the command table (made from commands.h), `vmrecon help`
+ * and the top-level usage.  Adding a command: see cmd.h.
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,27 +8,15 @@
 #include "../../schema/suggest.h"
 #include "cmd.h"
 
-/* Their options are in options.c. */
+/* Made from the one list of commands (commands.h); their options are in
+ * options.c. */
 const struct vr_cmd vr_commands[] = {
-	{ "validate", cmd_validate, "[FILE|DIR|URL...]", 0, -1,
-	  "check desired-state files; change nothing" },
-	{ "diff", cmd_diff, NULL, 0, 0,
-	  "show the plan; exit 2 if the VM differs from the file" },
-	{ "apply", cmd_apply, NULL, 0, 0,
-	  "make the VM match the file, verify, record" },
-	{ "get", cmd_get, "[NAME...]", 0, -1,
-	  "print live VMs as desired-state files, to adopt them" },
-	{ "status", cmd_status, NULL, 0, 0,
-	  "show what the last reconciles did" },
-	{ "watch", cmd_watch, NULL, 0, 0,
-	  "follow a Git repository: reconcile on new commits and on drift" },
-	{ "version", cmd_version, NULL, 0, 0,
-	  "print the version, the backends and modules found" },
-	{ "config", cmd_config,
-	  "get-contexts|current-context|use-context NAME|view", 1, 2,
-	  "list, show and switch the contexts of the config file" },
-	{ "help", cmd_help, "[COMMAND]", 0, 1, "show help" },
-	{ NULL, NULL, NULL, 0, 0, NULL }
+#define VR_CMD_ROW_(b, nm, fl, ops, mn, mx, sum) \
+	{ .name = #nm, .run = cmd_##nm, .bit = VR_C_##b, .args = ops, \
+	  .min_args = mn, .max_args = mx, .summary = sum },
+	VR_COMMANDS(VR_CMD_ROW_)
+#undef VR_CMD_ROW_
+	{ .name = NULL }
 };
 
 const struct vr_cmd *

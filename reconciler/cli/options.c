@@ -12,8 +12,6 @@
 
 #define C_REPORT (VR_C_DIFF | VR_C_APPLY | VR_C_WATCH)
 #define C_HTTP (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY)
-#define C_ALL (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | \
-	VR_C_STATUS | VR_C_WATCH | VR_C_VERSION | VR_C_CONFIG)
 /* the settings a context holds (config.h), and `config view` shows */
 #define C_BACKEND (VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH | \
 	VR_C_CONFIG)
@@ -60,7 +58,7 @@ const struct vr_option vr_options[] = {
 	  .cmds = VR_C_WATCH, .id = VR_OPT_COMMIT_STATUS_URL,
 	  .help = "the API base URL, if --repo does not tell" },
 	{ .name = "context", .arg = VR_ARG_STRING, .meta = "NAME",
-	  .cmds = C_ALL, .id = VR_OPT_CONTEXT,
+	  .cmds = VR_C_ALL, .id = VR_OPT_CONTEXT,
 	  .help = "use this context of the config file instead of its "
 	  "currentContext" },
 	{ .name = "file", .letter = 'f', .arg = VR_ARG_PATH,
@@ -69,7 +67,7 @@ const struct vr_option vr_options[] = {
 	  .required = VR_C_DIFF, .id = VR_OPT_FILE,
 	  .help = "the desired state: a file, a directory of .yaml/.yml/.json "
 	  "files, - for stdin, or an https URL; repeatable" },
-	{ .name = "help", .letter = 'h', .arg = VR_ARG_NONE, .cmds = C_ALL,
+	{ .name = "help", .letter = 'h', .arg = VR_ARG_NONE, .cmds = VR_C_ALL,
 	  .id = VR_OPT_HELP, .help = "print this help and exit" },
 	{ .name = "hostname", .arg = VR_ARG_STRING, .meta = "NAME",
 	  .cmds = VR_C_WATCH | VR_C_CONFIG, .id = VR_OPT_HOSTNAME,
@@ -164,23 +162,12 @@ const struct vr_option vr_options[] = {
 	{ .name = NULL }
 };
 
-const struct vr_opts_cmd vr_opts_cmds[] = {
-	{ "validate", VR_C_VALIDATE }, { "diff", VR_C_DIFF },
-	{ "apply", VR_C_APPLY }, { "get", VR_C_GET },
-	{ "status", VR_C_STATUS }, { "watch", VR_C_WATCH },
-	{ "version", VR_C_VERSION }, { "config", VR_C_CONFIG },
-	{ NULL, 0 }
-};
-
 unsigned
 vr_opts_cmd_bit(const char *cmd)
 {
-	const struct vr_opts_cmd *c;
+	const struct vr_cmd *c = vr_cmd_find(cmd);
 
-	for (c = vr_opts_cmds; c->name; c++)
-		if (strcmp(c->name, cmd) == 0)
-			return c->bit;
-	return 0;
+	return c ? c->bit : 0;
 }
 
 void
@@ -422,9 +409,9 @@ bad_option(const struct vr_opts *p, int ch)
 			break;
 	if (o->name) {
 		char cmds[128] = "";
-		const struct vr_opts_cmd *c;
+		const struct vr_cmd *c;
 
-		for (c = vr_opts_cmds; c->name; c++)
+		for (c = vr_commands; c->name; c++)
 			if (o->cmds & c->bit)
 				snprintf(cmds + strlen(cmds), sizeof(cmds) -
 				    strlen(cmds), "%s%s", cmds[0] ? ", " : "",

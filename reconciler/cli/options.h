@@ -46,6 +46,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "commands.h" /* the commands' bits, VR_C_* and VR_C_ALL */
+
 /* What an option's argument is: how it is parsed and completed. */
 enum vr_arg {
 	VR_ARG_NONE,     /* a flag */
@@ -57,18 +59,6 @@ enum vr_arg {
 	VR_ARG_DURATION, /* vr_parse_duration, value in ms */
 	VR_ARG_SIZE,     /* vr_parse_size, value in bytes */
 	VR_ARG_COUNT,    /* vr_parse_count */
-};
-
-/* The commands, as bits of vr_option.cmds and .required. */
-enum {
-	VR_C_VALIDATE = 1u << 0,
-	VR_C_DIFF = 1u << 1,
-	VR_C_APPLY = 1u << 2,
-	VR_C_GET = 1u << 3,
-	VR_C_STATUS = 1u << 4,
-	VR_C_WATCH = 1u << 5,
-	VR_C_VERSION = 1u << 6,
-	VR_C_CONFIG = 1u << 7,
 };
 
 /* What the parser returns for each option: above any short letter. */
@@ -185,12 +175,5 @@ void vr_opts_help(FILE *fp, const char *cmd);
 
 /* The VR_C_* bit of a command name; 0 if it takes no options. */
 unsigned vr_opts_cmd_bit(const char *cmd);
-
-/* Each command that takes options, as name and bit, NULL-ended. */
-struct vr_opts_cmd {
-	const char *name;
-	unsigned bit;
-};
-extern const struct vr_opts_cmd vr_opts_cmds[];
 
 #endif

@@ -705,227 +705,349 @@ all_interrupted(const struct vr_spec *spec, struct vr_statedir *sd,
 	free(msg);
 }
 
+/* One pass, as its steps share it. */
+struct pass {
+	struct vr_reconcile_result *res;
+	const struct vr_spec *spec;
+	struct vr_backend *b;
+	struct vr_statedir *sd;    /* NULL once the pass is recorded */
+	const struct vr_reconcile_options *o;
+	struct vr_diags problems;
+	struct vr_plan *plan;
+	size_t failed, stopped;    /* VMs that failed, were interrupted */
+	char *err;                 /* what failed first, copied where it
+	                            * failed */
+};
+
+/* The pass fails before any change, with the error just set. */
+static int
+pass_fail(struct pass *p, int rc)
+{
+	p->err = vr_strdup(vr_error_msg());
+	fprintf(p->o->err, "vmrecon: %s\n", p->err);
+	status_all(p->sd, p->spec, p->o, VR_RESULT_FAILED, p->err);
+	return rc;
+}
+
+/* The plan's warnings, as file:line:col, sorted. */
+static void
+show_warnings(const struct pass *p)
+{
+	const struct vr_diags *w = &p->plan->warnings;
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		fprintf(p->o->err, "vmrecon: warning: %s:%d:%d: %s\n",
+		    w->v[i].file, w->v[i].line, w->v[i].col, w->v[i].msg);
+}
+
+/* The problems preflight found: shown and recorded; nothing is applied. */
+static int
+show_problems(struct pass *p)
+{
+	struct vr_diags *pr = &p->problems;
+	char *msg = vr_asprintf("%zu problem%s found before applying "
+	    "anything: %s", pr->n, pr->n == 1 ? "" : "s", pr->v[0].msg);
+
+	vr_diags_sort(pr);
+	vr_diags_print(pr, p->o->err);
+	fprintf(p->o->err, "vmrecon: %zu problem%s; nothing was applied\n",
+	    pr->n, pr->n == 1 ? "" : "s");
+	status_all(p->sd, p->spec, p->o, VR_RESULT_FAILED, msg);
+	p->err = msg;
+	return VR_EINVALID;
+}
+
+/* Observe the VMs and plan; check the plan file (--plan); preflight;
+ * each VM's restart windows now.  0, or the pass stops here. */
+static int
+pass_plan(struct pass *p)
+{
+	const struct vr_reconcile_options *o = p->o;
+	int rc;
+
+	vr_interrupt_doing("the observation of the VMs (nothing was sent "
+	    "to them)");
+	rc = vr_plan_build(&p->plan, &p->problems, p->spec, p->b, p->sd);
+	if (rc < 0 && vr_interrupted() && o->apply) {
+		all_interrupted(p->spec, p->sd, o, "while observing the VMs");
+		p->err = vr_strdup("interrupted while observing the VMs");
+		return VR_EINTR;
+	}
+	if (rc < 0)
+		return pass_fail(p, rc);
+	if (o->plan && (rc = vr_planfile_check(o->plan, p->plan, p->b)) < 0) {
+		fprintf(o->err, "vmrecon: %s\n", vr_error_msg());
+		return rc;
+	}
+	vr_plan_preflight(&p->problems, p->plan, p->spec, p->b);
+	vr_diags_sort(&p->plan->warnings);
+	show_warnings(p);
+	if (p->problems.n)
+		return show_problems(p);
+	if ((rc = gates(p->plan, p->sd, o)) < 0)
+		return pass_fail(p, rc);
+	return 0;
+}
+
+/* The plan as text, before any progress. */
+static void
+show_plan(const struct pass *p)
+{
+	const struct vr_reconcile_options *o = p->o;
+
+	if (o->output == VR_OUTPUT_TEXT &&
+	    !(o->quiet_in_sync && p->res->changes == 0))
+		vr_render_plan_text(o->out, p->plan, p->b, o->color);
+	if (o->out)
+		fflush(o->out); /* the plan shows before any progress */
+}
+
+/* The plan as JSON, on out (-o json) and in the plan file (--out). */
+static void
+show_plan_json(const struct pass *p)
+{
+	const struct vr_reconcile_options *o = p->o;
+	json_t *doc;
+
+	if (o->output != VR_OUTPUT_JSON && !o->plan_out)
+		return;
+	doc = vr_render_plan_json(p->plan, p->b, false);
+	if (o->revision)
+		json_object_set_new(doc, "revision", json_string(o->revision));
+	vr_planfile_seal(doc);
+	if (o->output == VR_OUTPUT_JSON) {
+		json_dumpf(doc, o->out, JSON_INDENT(2));
+		fputc('\n', o->out);
+	}
+	if (o->plan_out) {
+		json_dumpf(doc, o->plan_out, JSON_INDENT(2));
+		fputc('\n', o->plan_out);
+	}
+	json_decref(doc);
+}
+
+/* diff: show the plan; each VM found is drifted or in sync. */
+static int
+pass_dry_run(struct pass *p)
+{
+	struct vr_reconcile_result *res = p->res;
+	size_t i;
+
+	show_plan_json(p);
+	for (i = 0; i < p->plan->nvms; i++) {
+		struct vr_vm_plan *vp = &p->plan->vms[i];
+		enum vr_result r = vp->nchanges ? VR_RESULT_DRIFTED :
+		    VR_RESULT_CONVERGED;
+		const char *msg = vp->nchanges ? "drift: the VM differs from "
+		    "the desired state" : "in sync";
+
+		if (!vp->found)
+			continue;
+		notify_vm(p->o, vp, p->b, outcome_add(res, vp, r,
+		    vr_strdup(msg), 0, 0, 0));
+	}
+	res->exit_code = res->changes ? VR_EXIT_DRIFT : VR_EXIT_OK;
+	return 0;
+}
+
+/* Apply, record, show and notify each VM in turn. */
+static void
+apply_each(struct pass *p)
+{
+	struct vr_reconcile_result *res = p->res;
+	size_t i;
+
+	for (i = 0; i < p->plan->nvms; i++) {
+		struct vr_vm_plan *vp = &p->plan->vms[i];
+		struct vm_outcome oc;
+		struct vr_vm_outcome *done;
+		double t0 = vr_clock_s();
+
+		apply_vm(&oc, vp, p->b, p->sd, p->o);
+		record_vm(&oc, vp, p->b, p->sd, p->o);
+		res->applied += oc.applied;
+		res->pending += oc.pending;
+		res->unknown += oc.unknown;
+		if (oc.pending && vp->gate.held && vp->gate.until &&
+		    (!res->next_window || vp->gate.until < res->next_window))
+			res->next_window = vp->gate.until;
+		p->failed += oc.result == VR_RESULT_FAILED;
+		p->stopped += oc.result == VR_RESULT_INTERRUPTED;
+		if (oc.result == VR_RESULT_FAILED && !p->err)
+			p->err = vr_asprintf("%s: %s", vp->spec->name,
+			    oc.message);
+		done = outcome_add(res, vp, oc.result, oc.message, oc.applied,
+		    oc.pending, vr_clock_s() - t0);
+		done->unknown = oc.unknown;
+		show_vm(p->o, vp, done);
+		notify_vm(p->o, vp, p->b, done);
+	}
+}
+
+/* A backend that keeps its changes until flush: flush them.  When that
+ * fails, none of the pass's changes is on the backend: no VM of it may
+ * stay recorded or rendered as applied.  (Its per-VM events went out as
+ * each VM was done; a second event per VM would count it twice in the
+ * metrics.  The pass's own failure reaches watch's log, status and
+ * commit status.) */
+static void
+flush_backend(struct pass *p)
+{
+	struct vr_reconcile_result *res = p->res;
+	char *why;
+	size_t i;
+
+	if (!vr_backend_buffers(p->b) || vr_backend_flush(p->b) >= 0)
+		return;
+	why = vr_asprintf("%s: cannot keep the changes: %s",
+	    vr_backend_desc(p->b), vr_error_msg());
+	fprintf(p->o->err, "vmrecon: %s\n", why);
+	if (p->sd)
+		vr_statedir_pass_drop(p->sd);
+	status_all(p->sd, p->spec, p->o, VR_RESULT_FAILED, why);
+	for (i = 0; i < res->nvms; i++)
+		outcome_fail(&res->vms[i], why);
+	res->applied = res->unknown = 0;
+	p->failed = p->plan->nvms;
+	p->stopped = 0;
+	free(p->err);
+	p->err = why;
+}
+
+/* End the pass in the state dir, before the summary: a pass it cannot
+ * record did not converge, and the summary, the JSON and the exit code
+ * say so alike. */
+static void
+record_pass(struct pass *p)
+{
+	struct vr_reconcile_result *res = p->res;
+	char *why;
+	size_t i;
+
+	if (p->sd && vr_statedir_pass_end(p->sd) < 0) {
+		why = vr_strdup(vr_error_msg());
+		fprintf(p->o->err, "vmrecon: the pass ran, but cannot record "
+		    "it in the state dir: %s\n", why);
+		for (i = 0; i < res->nvms; i++) {
+			p->failed += res->vms[i].result != VR_RESULT_FAILED &&
+			    res->vms[i].result != VR_RESULT_INTERRUPTED;
+			outcome_unrecorded(&res->vms[i], why);
+		}
+		if (!p->err)
+			p->err = vr_asprintf("the pass ran, but cannot record "
+			    "it in the state dir: %s", why);
+		free(why);
+	}
+	p->sd = NULL; /* ended */
+}
+
+/* What the apply did: the JSON document (-o json, `doc`) with each VM's
+ * outcome, or the summary line. */
+static void
+show_result(const struct pass *p, json_t *doc)
+{
+	const struct vr_reconcile_options *o = p->o;
+	const struct vr_reconcile_result *res = p->res;
+	char unknown[48] = "", intr[48] = "";
+	size_t i;
+
+	if (doc) {
+		for (i = 0; i < res->nvms; i++)
+			json_vm(doc, i, &res->vms[i]);
+		json_dumpf(doc, o->out, JSON_INDENT(2));
+		fputc('\n', o->out);
+		return;
+	}
+	if (o->output != VR_OUTPUT_TEXT || !(res->changes ||
+	    !o->quiet_in_sync || p->failed || p->stopped))
+		return;
+	if (res->unknown)
+		snprintf(unknown, sizeof(unknown), ", %zu unknown",
+		    res->unknown);
+	if (p->stopped)
+		snprintf(intr, sizeof(intr), ", %zu interrupted", p->stopped);
+	fprintf(o->out, "Apply %s: %zu applied, %zu pending%s, %zu VM%s "
+	    "failed%s.\n", p->stopped ? "interrupted" : p->failed ? "failed" :
+	    res->pending ? "incomplete" : "complete", res->applied,
+	    res->pending, unknown, p->failed, p->failed == 1 ? "" : "s", intr);
+}
+
+/* apply: each VM, the backend's flush, the record, what it did. */
+static int
+pass_apply(struct pass *p)
+{
+	struct vr_reconcile_result *res = p->res;
+	json_t *doc = p->o->output == VR_OUTPUT_JSON ?
+	    vr_render_plan_json(p->plan, p->b, true) : NULL;
+	int rc;
+
+	apply_each(p);
+	vr_interrupt_doing("the end of the pass (writing what it did)");
+	flush_backend(p);
+	record_pass(p);
+	show_result(p, doc);
+	json_decref(doc);
+	res->exit_code = p->stopped || vr_interrupted() ? VR_EXIT_SIGNAL +
+	    vr_interrupted() : p->failed ? VR_EXIT_ERROR : res->pending ?
+	    VR_EXIT_PENDING : VR_EXIT_OK;
+	rc = p->stopped || vr_interrupted() ? VR_EINTR : p->failed ?
+	    VR_EBACKEND : 0;
+	if (rc == VR_EINTR && !p->err)
+		p->err = vr_strdup("interrupted");
+	return rc;
+}
+
+/* A pass that stopped before apply ended it: end it in the state dir. */
+static int
+pass_close(struct pass *p, int rc)
+{
+	char *why;
+
+	if (!p->sd || !p->o->apply || vr_statedir_pass_end(p->sd) >= 0)
+		return rc;
+	why = vr_asprintf("the pass ran, but cannot record it in the state "
+	    "dir: %s", vr_error_msg());
+	fprintf(p->o->err, "vmrecon: %s\n", why);
+	p->res->exit_code = VR_EXIT_ERROR;
+	if (p->err) {
+		free(why);
+		return rc;
+	}
+	p->err = why;
+	return VR_ERROR;
+}
+
 int
 vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
     struct vr_backend *b, struct vr_statedir *sd,
     const struct vr_reconcile_options *o)
 {
-	struct vr_diags problems = VR_DIAGS_INIT;
-	struct vr_plan *plan = NULL;
-	size_t i, restart, failed = 0, stopped = 0;
-	char *err = NULL; /* what failed first, copied where it failed */
-	json_t *doc = NULL;
+	struct pass p = { .res = res, .spec = spec, .b = b, .sd = sd, .o = o,
+	    .problems = VR_DIAGS_INIT };
+	size_t restart;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = VR_EXIT_ERROR;
 	if (sd && o->apply)
 		vr_statedir_pass_begin(sd);
-	vr_interrupt_doing("the observation of the VMs (nothing was sent "
-	    "to them)");
-	rc = vr_plan_build(&plan, &problems, spec, b, sd);
-	if (rc < 0 && vr_interrupted() && o->apply) {
-		all_interrupted(spec, sd, o, "while observing the VMs");
-		err = vr_strdup("interrupted while observing the VMs");
-		rc = VR_EINTR;
-		goto out;
+	rc = pass_plan(&p);
+	if (rc == 0) {
+		vr_plan_count(p.plan, &res->changes, &restart,
+		    &res->vms_drifted);
+		show_plan(&p);
+		rc = o->apply ? pass_apply(&p) : pass_dry_run(&p);
 	}
-	if (rc < 0) {
-		err = vr_strdup(vr_error_msg());
-		fprintf(o->err, "vmrecon: %s\n", err);
-		status_all(sd, spec, o, VR_RESULT_FAILED, err);
-		goto out;
-	}
-	if (o->plan && (rc = vr_planfile_check(o->plan, plan, b)) < 0) {
-		fprintf(o->err, "vmrecon: %s\n", vr_error_msg());
-		goto out;
-	}
-	vr_plan_preflight(&problems, plan, spec, b);
-	vr_diags_sort(&plan->warnings);
-	for (i = 0; i < plan->warnings.n; i++)
-		fprintf(o->err, "vmrecon: warning: %s:%d:%d: %s\n",
-		    plan->warnings.v[i].file, plan->warnings.v[i].line,
-		    plan->warnings.v[i].col, plan->warnings.v[i].msg);
-	if (problems.n) {
-		char *msg = vr_asprintf("%zu problem%s found before applying "
-		    "anything: %s", problems.n, problems.n == 1 ? "" : "s",
-		    problems.v[0].msg);
-
-		vr_diags_sort(&problems);
-		vr_diags_print(&problems, o->err);
-		fprintf(o->err, "vmrecon: %zu problem%s; nothing was "
-		    "applied\n", problems.n, problems.n == 1 ? "" : "s");
-		status_all(sd, spec, o, VR_RESULT_FAILED, msg);
-		err = msg;
-		rc = VR_EINVALID;
-		goto out;
-	}
-	if ((rc = gates(plan, sd, o)) < 0) {
-		err = vr_strdup(vr_error_msg());
-		fprintf(o->err, "vmrecon: %s\n", err);
-		status_all(sd, spec, o, VR_RESULT_FAILED, err);
-		goto out;
-	}
-	vr_plan_count(plan, &res->changes, &restart, &res->vms_drifted);
-	if (o->output == VR_OUTPUT_TEXT &&
-	    !(o->quiet_in_sync && res->changes == 0))
-		vr_render_plan_text(o->out, plan, b, o->color);
-	if (o->out)
-		fflush(o->out); /* the plan shows before any progress */
-
-	if (!o->apply) {
-		if (o->output == VR_OUTPUT_JSON || o->plan_out) {
-			doc = vr_render_plan_json(plan, b, false);
-			if (o->revision)
-				json_object_set_new(doc, "revision",
-				    json_string(o->revision));
-			vr_planfile_seal(doc);
-			if (o->output == VR_OUTPUT_JSON) {
-				json_dumpf(doc, o->out, JSON_INDENT(2));
-				fputc('\n', o->out);
-			}
-			if (o->plan_out) {
-				json_dumpf(doc, o->plan_out, JSON_INDENT(2));
-				fputc('\n', o->plan_out);
-			}
-			json_decref(doc);
-			doc = NULL;
-		}
-		for (i = 0; i < plan->nvms; i++) {
-			struct vr_vm_plan *vp = &plan->vms[i];
-			enum vr_result r = vp->nchanges ? VR_RESULT_DRIFTED :
-			    VR_RESULT_CONVERGED;
-			const char *msg = vp->nchanges ? "drift: the VM "
-			    "differs from the desired state" : "in sync";
-
-			if (!vp->found)
-				continue;
-			notify_vm(o, vp, b, outcome_add(res, vp, r,
-			    vr_strdup(msg), 0, 0, 0));
-		}
-		res->exit_code = res->changes ? VR_EXIT_DRIFT : VR_EXIT_OK;
-		goto out;
-	}
-
-	doc = o->output == VR_OUTPUT_JSON ? vr_render_plan_json(plan, b, true) :
-	    NULL;
-	for (i = 0; i < plan->nvms; i++) {
-		struct vm_outcome oc;
-		struct vr_vm_outcome *done;
-		double t0 = vr_clock_s();
-
-		apply_vm(&oc, &plan->vms[i], b, sd, o);
-		record_vm(&oc, &plan->vms[i], b, sd, o);
-		res->applied += oc.applied;
-		res->pending += oc.pending;
-		res->unknown += oc.unknown;
-		if (oc.pending && plan->vms[i].gate.held &&
-		    plan->vms[i].gate.until && (!res->next_window ||
-		    plan->vms[i].gate.until < res->next_window))
-			res->next_window = plan->vms[i].gate.until;
-		failed += oc.result == VR_RESULT_FAILED;
-		stopped += oc.result == VR_RESULT_INTERRUPTED;
-		if (oc.result == VR_RESULT_FAILED && !err)
-			err = vr_asprintf("%s: %s", plan->vms[i].spec->name,
-			    oc.message);
-		done = outcome_add(res, &plan->vms[i], oc.result, oc.message,
-		    oc.applied, oc.pending, vr_clock_s() - t0);
-		done->unknown = oc.unknown;
-		show_vm(o, &plan->vms[i], done);
-		notify_vm(o, &plan->vms[i], b, done);
-	}
-	vr_interrupt_doing("the end of the pass (writing what it did)");
-	if (vr_backend_buffers(b) && vr_backend_flush(b) < 0) {
-		/* none of the pass's changes is on the backend: no VM of it
-		 * may stay recorded or rendered as applied.  (Its per-VM
-		 * events went out as each VM was done; a second event per VM
-		 * would count it twice in the metrics.  The pass's own
-		 * failure reaches watch's log, status and commit status.) */
-		char *why = vr_asprintf("%s: cannot keep the changes: %s",
-		    vr_backend_desc(b), vr_error_msg());
-
-		fprintf(o->err, "vmrecon: %s\n", why);
-		if (sd)
-			vr_statedir_pass_drop(sd);
-		status_all(sd, spec, o, VR_RESULT_FAILED, why);
-		for (i = 0; i < res->nvms; i++)
-			outcome_fail(&res->vms[i], why);
-		res->applied = res->unknown = 0;
-		failed = plan->nvms;
-		stopped = 0;
-		free(err);
-		err = why;
-	}
-	/* the state dir before the summary: a pass it cannot record did
-	 * not converge, and the summary, the JSON and the exit code say so
-	 * alike */
-	if (sd && vr_statedir_pass_end(sd) < 0) {
-		char *why = vr_strdup(vr_error_msg());
-
-		fprintf(o->err, "vmrecon: the pass ran, but cannot record it "
-		    "in the state dir: %s\n", why);
-		for (i = 0; i < res->nvms; i++) {
-			failed += res->vms[i].result != VR_RESULT_FAILED &&
-			    res->vms[i].result != VR_RESULT_INTERRUPTED;
-			outcome_unrecorded(&res->vms[i], why);
-		}
-		if (!err)
-			err = vr_asprintf("the pass ran, but cannot record it "
-			    "in the state dir: %s", why);
-		free(why);
-	}
-	sd = NULL; /* ended */
-	for (i = 0; doc && i < res->nvms; i++)
-		json_vm(doc, i, &res->vms[i]);
-	if (doc) {
-		json_dumpf(doc, o->out, JSON_INDENT(2));
-		fputc('\n', o->out);
-		json_decref(doc);
-	} else if (o->output == VR_OUTPUT_TEXT &&
-	    (res->changes || !o->quiet_in_sync || failed || stopped)) {
-		char unknown[48] = "", intr[48] = "";
-
-		if (res->unknown)
-			snprintf(unknown, sizeof(unknown), ", %zu unknown",
-			    res->unknown);
-		if (stopped)
-			snprintf(intr, sizeof(intr), ", %zu interrupted",
-			    stopped);
-		fprintf(o->out, "Apply %s: %zu applied, %zu pending%s, %zu "
-		    "VM%s failed%s.\n", stopped ? "interrupted" : failed ?
-		    "failed" : res->pending ? "incomplete" : "complete",
-		    res->applied, res->pending, unknown, failed,
-		    failed == 1 ? "" : "s", intr);
-	}
-	res->exit_code = stopped || vr_interrupted() ? VR_EXIT_SIGNAL +
-	    vr_interrupted() : failed ? VR_EXIT_ERROR : res->pending ?
-	    VR_EXIT_PENDING : VR_EXIT_OK;
-	rc = stopped || vr_interrupted() ? VR_EINTR : failed ? VR_EBACKEND :
-	    0;
-	if (rc == VR_EINTR && !err)
-		err = vr_strdup("interrupted");
-out:
-	if (sd && o->apply && vr_statedir_pass_end(sd) < 0) {
-		char *why = vr_asprintf("the pass ran, but cannot record it "
-		    "in the state dir: %s", vr_error_msg());
-
-		fprintf(o->err, "vmrecon: %s\n", why);
-		res->exit_code = VR_EXIT_ERROR;
-		if (!err) {
-			err = why;
-			rc = VR_ERROR;
-		} else {
-			free(why);
-		}
-	}
+	rc = pass_close(&p, rc);
 	if (rc == VR_EINTR && vr_interrupted())
 		res->exit_code = VR_EXIT_SIGNAL + vr_interrupted();
 	/* the caller reads the error now: what failed first, whatever the
 	 * calls since have set or cleared */
 	if (rc < 0)
-		vr_error_set(rc, "%s", err ? err : "the pass failed");
-	free(err);
-	vr_diags_free(&problems);
-	vr_plan_free(plan);
+		vr_error_set(rc, "%s", p.err ? p.err : "the pass failed");
+	free(p.err);
+	vr_diags_free(&p.problems);
+	vr_plan_free(p.plan);
 	return rc;
 }

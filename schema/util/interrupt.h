@@ -16,7 +16,7 @@
  *
  * Commands that never call vr_interrupt_catch() keep the default: the
  * signal ends them (diff, get, status, validate change nothing), and
- * `watch` handles its signals itself (cmd_watch.c).
+ * `watch` handles its signals itself (reconciler/gitops/watchloop.c).
  */
 #ifndef VR_INTERRUPT_H
 #define VR_INTERRUPT_H

@@ -5,7 +5,9 @@
 # the comparing; this script also proves that it notices: it edits a copy
 # of each of the three alone, and a copy of the table, and expects a
 # mismatch every time.  Plus the behaviour the table promises: --help on
-# stdout with exit 0 for every command, usage errors with exit 1.
+# stdout with exit 0 for every command, usage errors with exit 1.  And the
+# command table (reconciler/cli/commands.h) against `vmrecon help`, the man
+# page and the completion, so a command added in one place only fails.
 #@ nolv: the option table, --help and the docs still name every backend where the libvirt module is not built
 . "$(dirname "$0")/../lib.sh"
 
@@ -22,6 +24,8 @@ CMDS=$(cut -f1 "$T/table" | uniq)
 # every backend vmrecon knows, built or not: the docs name libvirt even in
 # a build without it; `vmrecon version` lists only the ones this build has
 BACKENDS=$("$TOOLS/optdump" backends)
+# every command of the command table (reconciler/cli/commands.h)
+COMMANDS=$("$TOOLS/optdump" commands)
 
 # ---- --help and usage errors, from the table ----
 mkdir "$T/help"
@@ -57,6 +61,10 @@ expect_rc 0 "the bash completion matches the table"
 README=$VR_TOP/backends/README.md
 check backends "$T/table" "$T/help" "$MAN" "$README" "$BACKENDS"
 expect_rc 0 "--help, the man page and backends/README.md name the backends vmrecon knows ($BACKENDS)"
+run "$VMRECON" help
+cp "$T/out" "$T/usage"
+check commands "$T/table" "$COMMANDS" "$MAN" "$COMPL" "$T/usage"
+expect_rc 0 "vmrecon help, the man page and the completion name the commands of the table ($COMMANDS)"
 run "$VMRECON" version
 extra=
 for b in $(sed -n 's/^backends: //p' "$T/out"); do
@@ -124,6 +132,30 @@ mustfail "a backend missing from --help's TARGETs" "the list of TARGETs lacks th
 grep -v '^| `qemu`' "$README" >"$T/r1"
 mustfail "a backend missing from backends/README.md" "no row for qemu" \
 	backends "$T/table" "$T/help" "$MAN" "$T/r1" "$BACKENDS"
+
+# a command added to one place alone: the table, the man page, the
+# completion, or one missing from `vmrecon help`
+mustfail "a new command in the table, vmrecon help" "vmrecon help: lists" \
+	commands "$T/table" "$COMMANDS frob" "$MAN" "$COMPL" "$T/usage"
+mustfail "a new command in the table, man page" "vmrecon.1 COMMANDS: no frob" \
+	commands "$T/table" "$COMMANDS frob" "$MAN" "$COMPL" "$T/usage"
+mustfail "a new command in the table, completion" "'vmrecon ' does not offer frob" \
+	commands "$T/table" "$COMMANDS frob" "$MAN" "$COMPL" "$T/usage"
+{ cat "$T/table"; printf 'frob\thelp\th\tnone\t-\t-\t0\n'; } >"$T/table3"
+mustfail "a new command in the option table alone" "frob takes options but is not in the command table" \
+	commands "$T/table3" "$COMMANDS" "$MAN" "$COMPL" "$T/usage"
+sed 's/^\(\tlocal commands="[^"]*\)"$/\1 frob"/' "$COMPL" >"$T/c4"
+mustfail "a new command in the completion alone" "offers frob, which is not in the command table" \
+	commands "$T/table" "$COMMANDS" "$MAN" "$T/c4" "$T/usage"
+sed 's/^\.It Cm status$/.It Cm stat/' "$MAN" >"$T/m6"
+mustfail "a command missing from the man page's COMMANDS" "vmrecon.1 COMMANDS: no status" \
+	commands "$T/table" "$COMMANDS" "$T/m6" "$COMPL" "$T/usage"
+awk '/^\.Cm help$/ { $0 = ".Cm frob" } 1' "$MAN" >"$T/m7"
+mustfail "a command missing from the man page's SYNOPSIS" "vmrecon.1 SYNOPSIS: no help" \
+	commands "$T/table" "$COMMANDS" "$T/m7" "$COMPL" "$T/usage"
+grep -v '^  get ' "$T/usage" >"$T/u1"
+mustfail "a command missing from vmrecon help" "vmrecon help: lists" \
+	commands "$T/table" "$COMMANDS" "$MAN" "$COMPL" "$T/u1"
 
 # and a row added to the table alone shows in all three
 { cat "$T/table"; printf 'diff\tfrobnicate\t-\tcount\tN\t3\t0\n'; } >"$T/table2"

@@ -9,12 +9,15 @@
  *
  * `optdump backends` prints instead every backend in the registry, built
  * or not (a libvirt module this build lacks is still a backend the
- * documentation names), on one line.
+ * documentation names), on one line; `optdump commands` every command of
+ * the command table (reconciler/cli/commands.h), options or not, on one
+ * line.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "../../backends/backend.h"
+#include "../../reconciler/cli/cmd.h"
 #include "../../reconciler/cli/options.h"
 
 int
@@ -22,7 +25,7 @@ main(int argc, char **argv)
 {
 	static const char *const types[] = { "none", "string", "path", "dir",
 	    "url", "enum", "duration", "size", "count" };
-	const struct vr_opts_cmd *c;
+	const struct vr_cmd *c;
 	const struct vr_option *o;
 	const struct vr_backend_entry *e;
 
@@ -33,7 +36,13 @@ main(int argc, char **argv)
 		printf("\n");
 		return 0;
 	}
-	for (c = vr_opts_cmds; c->name; c++)
+	if (argc > 1 && strcmp(argv[1], "commands") == 0) {
+		for (c = vr_commands; c->name; c++)
+			printf("%s%s", c == vr_commands ? "" : " ", c->name);
+		printf("\n");
+		return 0;
+	}
+	for (c = vr_commands; c->name; c++)
 		for (o = vr_options; o->name; o++)
 			if (o->cmds & c->bit)
 				printf("%s\t%s\t%c\t%s\t%s\t%s\t%d\n", c->name,

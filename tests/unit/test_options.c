@@ -14,7 +14,7 @@
 TEST(test_options__table_is_sorted_and_unambiguous)
 {
 	const struct vr_option *o, *q;
-	const struct vr_opts_cmd *c;
+	const struct vr_cmd *c;
 
 	for (o = vr_options; o->name; o++) {
 		CHECK(o->help && o->help[0]);
@@ -26,10 +26,11 @@ TEST(test_options__table_is_sorted_and_unambiguous)
 		    !(o->cmds & o[1].cmds))))
 			printf("    '%s' before '%s'\n", o->name, o[1].name);
 	}
-	for (c = vr_opts_cmds; c->name; c++) {
+	for (c = vr_commands; c->name; c++) {
 		size_t n = 0;
 
-		CHECK(vr_cmd_find(c->name) != NULL);
+		if (!c->bit)
+			continue;
 		for (o = vr_options; o->name; o++) {
 			if (!(o->cmds & c->bit))
 				continue;
@@ -47,14 +48,43 @@ TEST(test_options__table_is_sorted_and_unambiguous)
 	}
 }
 
+/* The command table and the bits come from one list (commands.h): each
+ * command that takes options has its own bit, VR_C_ALL is their union,
+ * and each option's commands are commands of the table. */
+TEST(test_options__command_bits_are_the_table_s)
+{
+	const struct vr_option *o;
+	const struct vr_cmd *c;
+	unsigned all = 0;
+	size_t n = 0;
+
+	for (c = vr_commands; c->name; c++, n++) {
+		CHECK(vr_cmd_find(c->name) == c);
+		CHECK(vr_opts_cmd_bit(c->name) == c->bit);
+		if (!c->bit)
+			continue;
+		CHECK((c->bit & (c->bit - 1)) == 0);
+		CHECK((all & c->bit) == 0);
+		all |= c->bit;
+	}
+	CHECK_INT(n, VR_CMD__COUNT);
+	CHECK_INT(all, VR_C_ALL);
+	CHECK_INT(vr_opts_cmd_bit("help"), 0);
+	CHECK_INT(vr_opts_cmd_bit("no-such-command"), 0);
+	for (o = vr_options; o->name; o++)
+		if (!CHECK(o->cmds && (o->cmds & ~VR_C_ALL) == 0))
+			printf("    --%s names a command not in the table\n",
+			    o->name);
+}
+
 TEST(test_options__defaults_parse_and_are_the_ones_in_force)
 {
-	const struct vr_opts_cmd *c;
+	const struct vr_cmd *c;
 	const struct vr_option *o;
 	struct vr_cli_common cc;
 
 	/* every typed default parses within its bounds (else abort) */
-	for (c = vr_opts_cmds; c->name; c++)
+	for (c = vr_commands; c->name; c++)
 		for (o = vr_options; o->name; o++)
 			if ((o->cmds & c->bit) && o->def)
 				vr_opts_default(c->name, o->id);
