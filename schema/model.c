@@ -177,7 +177,7 @@ vr_vm_spec_from_live(struct vr_vm_spec *r, const char *name,
 	r->cpu_count = l->cpu_count;
 	r->has_memory = true;
 	r->memory_mb = l->memory_mb;
-	if (l->gpu_unknown) {
+	if (l->gpu_unknown || l->gpu_unseen) {
 		r->gpu_want = VR_GPU_UNMANAGED;
 	} else if (l->gpu.count == 0) {
 		r->gpu_want = VR_GPU_NONE;

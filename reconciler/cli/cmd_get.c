@@ -202,7 +202,7 @@ unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
 	char *s;
 	size_t i;
 
-	if (l->gpu_unknown)
+	if (l->gpu_unknown || l->gpu_unseen)
 		s = vr_strdup("  # gpu: this backend cannot see whether the VM "
 		    "has a GPU, so 'gpu' is\n");
 	else
@@ -427,7 +427,8 @@ cmd_get(int argc, char **argv)
 				out_write(&o, (unsigned char *)cm, strlen(cm));
 				free(cm);
 			}
-			if (rc == 0 && (live.gpu.count || live.gpu_unknown) &&
+			if (rc == 0 && (live.gpu.count || live.gpu_unknown ||
+			    live.gpu_unseen) &&
 			    out.gpu_want == VR_GPU_UNMANAGED)
 				unknown_gpu_comment(&o, &live, &host);
 		} else {

@@ -116,8 +116,14 @@ record_from_live(struct vr_vm_spec *r, const struct vr_vm_live *l,
     const struct vr_vm_spec *prev)
 {
 	vr_vm_spec_from_live(r, prev->name, l);
-	/* a GPU the backend cannot name keeps the name vmrecon gave it */
-	if (r->gpu_want == VR_GPU_UNMANAGED && prev->gpu_want == VR_GPU_WANT &&
+	/* a GPU the backend cannot observe at all is what vmrecon applied;
+	 * one it cannot name keeps the name vmrecon gave it */
+	if (l->gpu_unseen) {
+		r->gpu_want = prev->gpu_want;
+		if (prev->gpu_want == VR_GPU_WANT)
+			vr_gpu_copy(&r->gpu, &prev->gpu);
+	} else if (r->gpu_want == VR_GPU_UNMANAGED &&
+	    prev->gpu_want == VR_GPU_WANT &&
 	    prev->gpu.count == l->gpu.count) {
 		r->gpu_want = VR_GPU_WANT;
 		vr_gpu_copy(&r->gpu, &prev->gpu);

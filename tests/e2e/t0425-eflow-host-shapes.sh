@@ -48,10 +48,41 @@ spec "$T/a2cpu.yaml" "cpuCount: 2" "gpu:" "  name: NVIDIA A2" \
 vmr apply "$T/a2cpu.yaml"
 expect_rc 0 "declaring the A2 (dismounted from the host) applies"
 expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "the VM keeps it"
+vmr diff "$T/a2cpu.yaml"
+expect_rc 0 "the declared A2 is in sync with the record"
 spec "$T/cpu3.yaml" "cpuCount: 3" "restartPolicy: IfNeeded"
+emu_logs_reset
 vmr apply "$T/cpu3.yaml"
-expect_rc 0 "then a spec without gpu applies (the record knows the A2)"
-expect_eq "$(vmtuple)" "3,8192,NVIDIA A2" "and keeps the A2"
+expect_rc 1 "then a spec without gpu is refused all the same: a record can be stale"
+expect_in "$T/err" "vmrecon's record of its last apply says 1 'NVIDIA A2' by DirectDeviceAssignment, but a GPU may have been changed since without vmrecon: declare the GPU in the spec" \
+	"saying what the record says and the fix"
+expect_eq "$(nsets)" 0 "nothing sent"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "and the A2 stays"
+
+# issue 28: a record of 'gpu: none', then a GPU attached outside vmrecon;
+# an unrelated CPU change sent Set-EflowVM without -gpuName and removed it
+emu_reset "d['vm'].update(noGpuCount=True)"
+rm -rf "$S"
+spec "$T/none.yaml" "cpuCount: 2" "gpu: none" "restartPolicy: IfNeeded"
+vmr apply "$T/none.yaml"
+expect_rc 0 "gpu: none applies where gpucount cannot be seen"
+expect_eq "$(json_get "$S/last-applied.json" "d['vms']['EDGE01-EFLOW']['gpu']")" None \
+	"and records gpu: none (null)"
+emu_edit "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignment', 'count': 1}"
+vmr diff "$T/cpu3.yaml"
+expect_rc 1 "a GPU attached since: diff of a CPU change is refused"
+expect_in "$T/err" "reports no gpucount, so vmrecon cannot see whether VM 'EDGE01-EFLOW' has a GPU" "saying why"
+expect_in "$T/err" "says 'gpu: none', but a GPU may have been added since without vmrecon" \
+	"and why the record does not settle it"
+vmr apply "$T/cpu3.yaml"
+expect_rc 1 "apply of it is refused"
+expect_eq "$(nsets)" 0 "nothing sent"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "the GPU attached outside vmrecon stays"
+spec "$T/a2cpu3.yaml" "cpuCount: 3" "gpu:" "  name: NVIDIA A2" \
+	"  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded"
+vmr apply "$T/a2cpu3.yaml"
+expect_rc 0 "declaring the GPU applies the CPU change"
+expect_eq "$(vmtuple)" "3,8192,NVIDIA A2" "and Set-EflowVM kept the GPU"
 
 # --- names without regard to case ------------------------------------------------
 emu_reset
