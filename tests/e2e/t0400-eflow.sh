@@ -139,6 +139,26 @@ preflight_case "memory within the 2048 MB safety margin" \
 	"memoryInMB 14000 leaves less than the 2048 MB vmrecon keeps free on an EFLOW host (6000 MB free plus the VM's 8192 MB; at most 12144)" \
 	"memoryInMB: 14000"
 expect_in "$T/err" "Azure/iotedge-eflow #164" "the margin's reason is cited"
+# the boundary (issue 28): free 6000 + the VM's 8192 - 2048 = 12144
+spec "$T/pf.yaml" "memoryInMB: 12144" "restartPolicy: IfNeeded"
+vmr diff "$T/pf.yaml"
+expect_rc 2 "memoryInMB at free + current - 2048 exactly is planned"
+spec "$T/pf.yaml" "memoryInMB: 12146" "restartPolicy: IfNeeded"
+vmr diff "$T/pf.yaml"
+expect_rc 1 "2 MB more is refused"
+# every Set-EflowVM restarts the VM with the memory it carries: with less
+# free than the margin, a CPU change alone is refused too (#164, #273)
+emu_edit "d['host']['freeMemoryInMB'] = 2046"
+preflight_case "a CPU change with 2046 MB free" \
+	"Set-EflowVM restarts VM 'EDGE01-EFLOW' with its 8192 MB, and the host has only 2046 MB free, less than the 2048 MB vmrecon keeps spare when an EFLOW VM starts" \
+	"cpuCount: 2"
+expect_in "$T/err" "set memoryInMB to 8190 or less" "saying how low the memory must go"
+emu_edit "d['host']['freeMemoryInMB'] = 2048"
+spec "$T/pf.yaml" "cpuCount: 2" "restartPolicy: IfNeeded"
+vmr apply "$T/pf.yaml"
+expect_rc 0 "with 2048 MB free the CPU change applies"
+expect_eq "$(vmtuple)" "2,8192,None" "and the VM has it"
+emu_reset
 preflight_case "a GPU the host does not have (listing its GPUs)" \
 	"the host has no GPU named 'NVIDIA T4' (it has: 'NVIDIA A2', 'Intel(R) UHD Graphics 630')" \
 	"gpu:" "  name: NVIDIA T4" "  passthroughType: DirectDeviceAssignment"

@@ -119,3 +119,20 @@ emu_reset "d['vm']['name'] = 'EDGE01\n-EFLOW'"
 vmr diff "$T/cpu2.yaml"
 expect_rc 1 "a VM name with a control character"
 expect_in "$T/err" "has control characters; vmrecon refuses to manage it" "is refused"
+
+# --- EFLOW 1.1 of 2021-07: Get-EflowVm without VmPowerState (#49) -----------
+# issue 28: every command failed with "power: expected 1 to 1024 characters"
+emu_reset "d['vm'].update(noPowerState=True, edgeVersion='1.1.3'); d['host']['eflowVersion'] = '1.1.2106.1'"
+rm -rf "$S"
+for cmd in diff apply; do
+	vmr "$cmd" "$T/cpu2.yaml"
+	expect_rc 1 "$cmd on an EFLOW without VmPowerState"
+	expect_in "$T/err" "this host's EFLOW (AzureEFLOW module 1.1.2106.1, IoT Edge 1.1.3) is older than vmrecon supports" \
+		"$cmd names the EFLOW found"
+	expect_in "$T/err" "vmrecon supports EFLOW 1.1.2110 and later" "$cmd names the oldest supported"
+	expect_eq "$(grep -c . "$T/err")" 1 "$cmd says it in one line"
+done
+run "$VMRECON" get --backend "$BK" --state-dir "$S"
+expect_rc 1 "get on it"
+expect_in "$T/err" "older than vmrecon supports" "get says the same"
+expect_eq "$(nsets)" 0 "nothing sent"
