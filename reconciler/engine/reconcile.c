@@ -755,6 +755,13 @@ vr_reconcile(struct vr_reconcile_result *res, const struct vr_spec *spec,
 		    "anything: %s", problems.n, problems.n == 1 ? "" : "s",
 		    problems.v[0].msg);
 
+		/* diff still shows what it could plan (an EFLOW VM whose GPU
+		 * vmrecon cannot name: the memory change, then the GPU
+		 * question), before the problems that stop apply */
+		if (!o->apply && o->output == VR_OUTPUT_TEXT && o->out) {
+			vr_render_plan_text(o->out, plan, b, o->color);
+			fflush(o->out);
+		}
 		vr_diags_sort(&problems);
 		vr_diags_print(&problems, o->err);
 		fprintf(o->err, "vmrecon: %zu problem%s; nothing was "
