@@ -114,6 +114,12 @@ for f in "$T/help"/*.txt; do
 done
 mustfail "a backend missing from --help" "--backend does not name the libvirt backend" \
 	backends "$T/table" "$T/h3" "$MAN" "$README" "$BACKENDS"
+cp -r "$T/help" "$T/h4"
+for f in "$T/help"/*.txt; do
+	grep -v '^  libvirt ' "$f" >"$T/h4/${f##*/}"
+done
+mustfail "a backend missing from --help's TARGETs" "the list of TARGETs lacks the libvirt backend" \
+	backends "$T/table" "$T/h4" "$MAN" "$README" "$BACKENDS"
 grep -v '^| `qemu`' "$README" >"$T/r1"
 mustfail "a backend missing from the README" "no row for qemu" \
 	backends "$T/table" "$T/help" "$MAN" "$T/r1" "$BACKENDS"
