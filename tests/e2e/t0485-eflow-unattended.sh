@@ -71,3 +71,33 @@ expect_eq "$(json_get "$T/state/$I/status.json" "d['source']['path']")" "hosts/$
 expect_in "$EFLOW_SSH_LOG" "-o BatchMode=yes" "ssh was started with BatchMode"
 expect_in "$EFLOW_SSH_LOG" "admin@$I " "to the instance's host"
 expect_eq "$(wc -l <"$EFLOW_SSH_LOG" | tr -d ' ')" 1 "one ssh for the pass (the worker)"
+
+# --- the WSL route (README.md, "Unattended"): the scheduled task's script
+# parses in a real pwsh (with only 5.1 syntax), and the vmrecon command line wsl.exe runs is one
+# vmrecon accepts, with powershell.exe found on PATH as WSL interop finds
+# it (here the emulator) ---------------------------------------------------
+awk '/^#### Unattended/ { u = 1 } u && /^```powershell/ { p = 1; next }
+	p && /^```/ { exit } p { print }' "$VR_TOP/README.md" >"$T/task.ps1"
+grep -q 'Register-ScheduledTask' "$T/task.ps1" && ok "README.md has the task's script" ||
+	notok "README.md's Unattended section has no scheduled task script"
+PWSH=${VR_PWSH:-$HOME/.dotnet/tools/pwsh}
+if [ -x "$PWSH" ]; then
+	run "$PWSH" -NoProfile -File "$VR_TOP/tests/eflow-pwsh/check-ps51.ps1" "$T/task.ps1"
+	expect_rc 0 "pwsh parses the task's script, with nothing Windows PowerShell 5.1 lacks"
+else
+	skip "parse the task's script: no pwsh ($PWSH)"
+fi
+wsl=$(sed -n "s/.*-Argument '-d [^ ]* -u root -- \([^']*\)'.*/\1/p" "$T/task.ps1")
+case $wsl in
+/usr/local/bin/vmrecon\ watch\ *"--backend eflow "*) ok "wsl.exe runs vmrecon watch with --backend eflow" ;;
+*) notok "the task does not run vmrecon watch --backend eflow: '$wsl'" ;;
+esac
+mkdir -p "$T/winpath"
+ln -s "$EMU" "$T/winpath/powershell.exe"
+emu_reset
+set -- $(printf '%s' "$wsl" | sed -e "s|/usr/local/bin/vmrecon|$VMRECON|" \
+	-e "s|https://git.example.com/infra/fleet.git|file://$SRV|" \
+	-e "s|/var/lib/vmrecon|$T/wsl-state|")
+run env PATH="$T/winpath:$PATH" "$@" --hostname "$I" --once
+expect_rc 0 "the task's vmrecon command line (with --hostname, --once) converges the VM"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "through powershell.exe on PATH"
