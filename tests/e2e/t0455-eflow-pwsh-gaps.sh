@@ -6,6 +6,7 @@
 # module's version as Get-Module reads it), and a host with less free
 # memory than the margin.  One launcher start per command.  Skipped where
 # no pwsh runs.
+#@ full-only: starts a real pwsh per command (~1.5 CPU s each)
 . "$(dirname "$0")/../lib.sh"
 export TMPDIR=$T
 . "$VR_TOP/tests/eflow-pwsh/testlib.sh"

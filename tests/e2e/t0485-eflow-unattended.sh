@@ -6,6 +6,7 @@
 # repository, the state dir, the stand-in ssh), runs a pass against the
 # EFLOW emulator: the instance name is the host's --hostname (its file in
 # the repository) and its state dir, and ssh gets key-only options.
+#@ full-only: watch against a Git repository, and a real pwsh parses the task script
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/eflow-emu/emu.sh"
 U="$VR_TOP/examples/vmrecon-watch@.service"
