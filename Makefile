@@ -17,6 +17,8 @@
 #                   not installed (no libvirt module)
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer target N seconds
 #   make demo       diff, apply, diff an example on the built-in sim backend
+#   make demo-eflow the eflow backend against the EFLOW emulator: the
+#                   Set-EflowVM pitfall beside what vmrecon sends
 #   make bench      measure speed and footprint (tests/bench/run); fails
 #                   when a row could not be measured (not part of make test)
 #   make install PREFIX=/usr/local DESTDIR=   bin/vmrecon, lib/vmrecon/*.so
@@ -327,6 +329,9 @@ bench: deps pwsh-tool
 demo: all
 	@tests/demo
 
+demo-eflow: all
+	@tests/demo-eflow
+
 demo-qemu: test-deps
 	@$(MAKE) --no-print-directory vmrecon
 	@tests/demo-qemu
@@ -363,7 +368,7 @@ clean:
 	rm -rf build vmrecon
 
 .PHONY: all deps check-deps test-deps pwsh-tool test check test-bins modules bench \
-	demo demo-qemu install deb clean fuzz fuzz-build FORCE
+	demo demo-eflow demo-qemu install deb clean fuzz fuzz-build FORCE
 
 FORCE:
 

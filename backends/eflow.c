@@ -52,16 +52,44 @@
 
 #define EFLOW_MIN_MEMORY_MB 1024 /* Set-EflowVM: even, 1024 or more */
 /*
- * Memory kept free on the host below what it reports free.  Set-EflowVM
- * restarts the VM, and wssdagent refuses to start a VM that does not fit:
- * Azure/iotedge-eflow #164 ("Not enough memory in the system to start the
- * virtual machine ... with ram size 8192 megabytes" while "Host has 9267 MB
- * free memory": 1075 MB to spare was not enough; 6144 MB started) and
- * #273/#274 (a VM that no longer fits cannot even be started to shrink it).
- * So vmrecon asks for no more than free + current - 2048 MB.
+ * The memory rule.  Set-EflowVM's reference gives memoryInMB as "between
+ * 1024 and the maximum amount of free memory of the device"
+ * (MicrosoftDocs azure-docs, reference-iot-edge-for-linux-on-windows-
+ * functions.md, Set-EflowVM).  vmrecon reads "free" as what is free for
+ * the VM when Set-EflowVM restarts it: FreePhysicalMemoryInMB plus what
+ * the VM holds now, since stopping the VM frees that (the GPU guide's own
+ * example re-sends the deployed 16384 MB with every Set-EflowVM, which a
+ * bound of FreePhysicalMemoryInMB alone would refuse whenever the VM holds
+ * more than the host has free).  That bound is not enough: wssdagent
+ * refused to start a VM of 8192 MB with "Host has 9267 MB free memory"
+ * (Azure/iotedge-eflow #164: 1075 MB to spare failed, 6144 MB started
+ * with 3123 to spare), and a VM that no longer fits cannot even be
+ * started to shrink it (#273/#274).  So every Set-EflowVM vmrecon sends,
+ * whether it changes the memory or not (each one restarts the VM), must
+ * leave EFLOW_MEMORY_MARGIN_MB of that spare: memoryInMB <= free +
+ * current - 2048 (between #164's failure and its success).  With less
+ * free than the margin, even a CPU or GPU change is refused until the
+ * memory is lowered or freed.  eflow_preflight enforces it; the hard
+ * bound free + current is the reconciler's (memory_limit_mb).
  */
 #define EFLOW_MEMORY_MARGIN_MB 2048
+/* The oldest EFLOW vmrecon supports: the first release after Microsoft's
+ * PowerShell reference of 10/15/2021 (EFLOW 1.1 LTS) listed VmPowerState
+ * among Get-EflowVm's properties (Azure/iotedge-eflow tag 1.1.2110.03111);
+ * #49 shows a build of 2021-07 (IoT Edge 1.1.3) without it. */
+#define EFLOW_OLDEST "1.1.2110"
 #define MAX_STR 1024             /* bytes of a name read from the host */
+/* Where the name of the GPU a VM holds by DDA can be read (for `get`):
+ * Win32_VideoController lists present devices only; Get-PnpDevice without
+ * -PresentOnly lists those that are not present too (Microsoft's PnpDevice
+ * reference); the DDA GPUs are T4 and A2 (the support matrix below). */
+#define GPU_NAME_HINT "EFLOW assigns NVIDIA T4 and A2 by " \
+	"DirectDeviceAssignment only, and a GPU so assigned leaves " \
+	"Win32_VideoController, where vmrecon's list of the host's GPUs " \
+	"comes from; on the " \
+	"host, 'Get-PnpDevice -Class Display' (without -PresentOnly) also " \
+	"lists devices that are not present: its FriendlyName is the name " \
+	"to declare"
 /* the field table's rows: the one bound for each VM quantity */
 #define CPU_F vr_fields[VR_FIELD_CPU_COUNT]
 #define MEM_F vr_fields[VR_FIELD_MEMORY]
@@ -79,11 +107,16 @@
  * and a number into digits; NumberOfLogicalProcessors is summed over every
  * Win32_Processor and every element (an array on multi-socket hosts),
  * falling back to Win32_ComputerSystem, then to EFLOW's own figure; a
- * missing gpucount stays null.  Windows PowerShell 5.1 syntax only.
+ * missing gpucount or VmPowerState stays null; the SMBIOS strings are for
+ * eflow_nested.c, the module's version (as eflowAutoDeploy.ps1 reads it,
+ * Get-Module) and IoT Edge's for the message that refuses a host too old
+ * to report VmPowerState.  Windows PowerShell 5.1 syntax only.
  */
 static const char OBSERVE_BODY[] =
     "function VrNum($v) { if ($null -eq $v) { return $null }; "
     "return [int64]$v }\n"
+    "function VrStr($v) { if ($null -eq $v) { return $null }; "
+    "return [string]$v }\n"
     "function VrSum($a) { $t = [int64]0; foreach ($n in @($a)) { "
     "if ($null -ne $n) { $t += [int64]$n } }; return $t }\n"
     "$vm = Get-EflowVm\n"
@@ -91,6 +124,9 @@ static const char OBSERVE_BODY[] =
     "$hp = $vm.VmConfiguration.properties.hardwareProfile\n"
     "$cs = $hp.customsize\n"
     "$sys = Get-CimInstance -ClassName Win32_ComputerSystem\n"
+    "$bios = @(Get-CimInstance -ClassName Win32_BIOS)\n"
+    "$board = @(Get-CimInstance -ClassName Win32_BaseBoard)\n"
+    "$mod = @(Get-Module -Name AzureEFLOW)\n"
     "$lp = [int64]0\n"
     "foreach ($p in @(Get-CimInstance -ClassName Win32_Processor)) { "
     "$lp += VrSum $p.NumberOfLogicalProcessors }\n"
@@ -108,7 +144,7 @@ static const char OBSERVE_BODY[] =
     "'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'\n"
     "$r = [ordered]@{\n"
     "name = [string]$vm.VmConfiguration.name\n"
-    "power = [string]$vm.VmPowerState\n"
+    "power = VrStr $vm.VmPowerState\n"
     "cpuCount = VrNum $cs.cpucount\n"
     "memoryMB = VrNum $cs.memorymb\n"
     "gpuCount = VrNum $cs.gpucount\n"
@@ -118,11 +154,16 @@ static const char OBSERVE_BODY[] =
     "totalMemoryBytes = VrNum $sys.TotalPhysicalMemory\n"
     "gpus = $gpus\n"
     "passthroughTypes = $types\n"
+    "manufacturer = [string]$sys.Manufacturer\n"
     "model = [string]$sys.Model\n"
+    "biosVendor = [string]$(if ($bios.Count) { $bios[0].Manufacturer })\n"
+    "boardProduct = [string]$(if ($board.Count) { $board[0].Product })\n"
     "build = [string]$os.CurrentBuildNumber\n"
     "ubr = VrNum $os.UBR\n"
     "productName = [string]$os.ProductName\n"
     "installationType = [string]$os.InstallationType\n"
+    "eflowVersion = [string]$(if ($mod.Count) { $mod[0].Version })\n"
+    "edgeVersion = [string]$vm.EdgeRuntimeVersion.IotEdgeVersion\n"
     "}\n"
     "$vrOut = ConvertTo-Json -InputObject $r -Compress -Depth 3";
 
@@ -442,13 +483,88 @@ out:
 	return rc;
 }
 
+/* An optional string of the observe result for a message: NULL when
+ * absent or empty, control characters escaped.  Caller frees. */
+static int
+get_shown(char **out, json_t *root, const char *key)
+{
+	char *raw = NULL;
+	int rc = get_str(&raw, root, key, 0);
+
+	*out = raw ? escape_control(raw) : NULL;
+	free(raw);
+	return rc;
+}
+
+/* No VmPowerState: an EFLOW older than vmrecon supports (see EFLOW_OLDEST).
+ * Its power cannot be read another way that is documented (eflowAutoDeploy
+ * uses Get-VM on Server and hcsdiag's text on client editions), and
+ * Set-EflowVM needs a running VM: refuse, naming what the host runs. */
+static int
+too_old(json_t *root)
+{
+	char *mod = NULL, *edge = NULL;
+	int rc;
+
+	if ((rc = get_shown(&mod, root, "eflowVersion")) == 0 &&
+	    (rc = get_shown(&edge, root, "edgeVersion")) == 0)
+		rc = vr_error_set(VR_EBACKEND, "this host's EFLOW (AzureEFLOW "
+		    "module %s, IoT Edge %s) is older than vmrecon supports: "
+		    "its Get-EflowVm has no VmPowerState (the observe script "
+		    "read none), so vmrecon cannot tell whether the VM runs "
+		    "(Set-EflowVM refuses a stopped one); vmrecon supports "
+		    "EFLOW " EFLOW_OLDEST " and later, whose Get-EflowVm has "
+		    "it: update EFLOW on this host",
+		    mod ? mod : "of unknown version",
+		    edge ? edge : "unknown");
+	free(mod);
+	free(edge);
+	return rc;
+}
+
+/* Whether the host is itself a VM (eflow_nested.c): sets h->nested and
+ * adds the reason to h->gpu_blocker. */
+static int
+check_nested(json_t *root, struct vr_host *h)
+{
+	char *man = NULL, *model = NULL, *bios = NULL, *board = NULL, *old;
+	struct vr_eflow_dmi d;
+	const char *hv, *field = NULL, *value = NULL;
+	int rc;
+
+	if ((rc = get_shown(&man, root, "manufacturer")) < 0 ||
+	    (rc = get_shown(&model, root, "model")) < 0 ||
+	    (rc = get_shown(&bios, root, "biosVendor")) < 0 ||
+	    (rc = get_shown(&board, root, "boardProduct")) < 0)
+		goto out;
+	d.manufacturer = man;
+	d.model = model;
+	d.bios_vendor = bios;
+	d.board_product = board;
+	if ((hv = vr_eflow_nested(&d, &field, &value))) {
+		h->nested = true;
+		old = h->gpu_blocker;
+		h->gpu_blocker = vr_asprintf("the host is itself a %s virtual "
+		    "machine (%s '%s') and EFLOW does not support GPU "
+		    "passthrough with nested virtualization%s%s", hv, field,
+		    value, old ? "; also " : "", old ? old : "");
+		free(old);
+	}
+out:
+	free(man);
+	free(model);
+	free(bios);
+	free(board);
+	return rc;
+}
+
 /* Parse the observe script's result into *s. */
 static int
 parse_snap(struct snap *s, const char *text, size_t len)
 {
 	json_t *root = NULL;
 	json_error_t jerr;
-	char got[96], *model = NULL, *vmsize = NULL, *old;
+	char got[96], *vmsize = NULL;
 	size_t fixed_len;
 	char *fixed = vr_ps_utf8_repair(text, len, &fixed_len);
 	int64_t v;
@@ -474,8 +590,12 @@ parse_snap(struct snap *s, const char *text, size_t len)
 		free(esc);
 		goto out;
 	}
-	if ((rc = get_str(&s->power, root, "power", 1)) < 0)
+	if ((rc = get_str(&s->power, root, "power", 0)) < 0)
 		goto out;
+	if (!s->power) {
+		rc = too_old(root);
+		goto out;
+	}
 	s->running = power_running(s->power);
 	if ((rc = get_int(&v, root, "cpuCount", CPU_F.min, CPU_F.max, 0,
 	    0)) < 0)
@@ -503,24 +623,14 @@ parse_snap(struct snap *s, const char *text, size_t len)
 	if ((rc = get_names(root, "gpus", VR_HOST_GPUS_MAX, &s->host)) < 0 ||
 	    (rc = get_names(root, "passthroughTypes", VR_GPU_TYPES_MAX,
 	    NULL)) < 0 ||
-	    (rc = get_str(&model, root, "model", 0)) < 0 ||
-	    (rc = check_build(root, &s->host.gpu_blocker)) < 0)
+	    (rc = check_build(root, &s->host.gpu_blocker)) < 0 ||
+	    (rc = check_nested(root, &s->host)) < 0)
 		goto out;
 	s->host.min_memory_mb = EFLOW_MIN_MEMORY_MB;
-	s->host.nested = model && strcasecmp(model, "Virtual Machine") == 0;
-	if (s->host.nested) {
-		old = s->host.gpu_blocker;
-		s->host.gpu_blocker = vr_asprintf("the host is itself a "
-		    "virtual machine (Win32_ComputerSystem Model 'Virtual "
-		    "Machine') and EFLOW does not support GPU passthrough with "
-		    "nested virtualization%s%s", old ? "; also " : "",
-		    old ? old : "");
-		free(old);
-	}
+	s->host.gpu_name_hint = GPU_NAME_HINT;
 out:
 	if (rc < 0)
 		snap_clear(s);
-	free(model);
 	free(vmsize);
 	free(fixed);
 	json_decref(root);
@@ -711,10 +821,13 @@ eflow_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 	out->gpu.count = s->gpus;
 	/* Only the count is observable: the name and type are the recorded
 	 * ones, and only while the count still matches the record.  Without
-	 * a gpucount at all, the record (if any) is all there is; with no
-	 * record either, whether there is a GPU is unknown, and preflight
-	 * refuses a spec that leaves gpu out (see eflow_preflight). */
+	 * a gpucount at all, the record (if any) stands in for the value, so
+	 * that a spec declaring the recorded GPU is in sync; with no record
+	 * either, whether there is a GPU is unknown.  Either way preflight
+	 * refuses a change while the spec leaves gpu out: a record can be
+	 * stale (see eflow_preflight). */
 	if (s->gpus < 0) {
+		out->gpu_unseen = true;
 		out->gpu.count = record_has_gpu(record, -1) ?
 		    record->gpu.count : 0;
 		out->gpu_unknown = !record_has_gpu(record, -1) &&
@@ -767,6 +880,52 @@ host_gpu_names(const struct vr_host *host)
 	return s;
 }
 
+/* The memory rule (EFLOW_MEMORY_MARGIN_MB): the memoryInMB the one
+ * Set-EflowVM will carry, changed or not, must leave the margin spare when
+ * the VM starts again. */
+static void
+check_margin(const struct vr_vm_spec *spec, const struct vr_vm_live *live,
+    const struct vr_change *changes, size_t nchanges,
+    struct vr_diags *diags, const char *path)
+{
+	int64_t lim = live->memory_limit_mb, send = live->memory_mb;
+	int changing = 0;
+	size_t i;
+
+	for (i = 0; i < nchanges; i++)
+		if (changes[i].field == VR_FIELD_MEMORY) {
+			send = changes[i].to.i;
+			changing = 1;
+		}
+	/* above lim: the reconciler's own check says so */
+	if (lim <= 0 || send > lim || send <= lim - EFLOW_MEMORY_MARGIN_MB)
+		return;
+	if (changing)
+		vr_diags_add(diags, path, spec->at_memory.line,
+		    spec->at_memory.col, "memoryInMB %lld leaves less than "
+		    "the %d MB vmrecon keeps free on an EFLOW host (%lld MB "
+		    "free plus the VM's %lld MB; at most %lld): wssdagent "
+		    "refuses to start a VM that does not fit, and did with "
+		    "1075 MB to spare (Azure/iotedge-eflow #164)",
+		    (long long)send, EFLOW_MEMORY_MARGIN_MB,
+		    (long long)(lim - live->memory_mb),
+		    (long long)live->memory_mb,
+		    (long long)(lim - EFLOW_MEMORY_MARGIN_MB));
+	else
+		vr_diags_add(diags, path, spec->has_memory ?
+		    spec->at_memory.line : spec->at_doc.line, spec->has_memory ?
+		    spec->at_memory.col : spec->at_doc.col, "Set-EflowVM "
+		    "restarts VM '%s' with its %lld MB, and the host has only "
+		    "%lld MB free, less than the %d MB vmrecon keeps spare when "
+		    "an EFLOW VM starts (wssdagent refused one with 1075 MB to "
+		    "spare, Azure/iotedge-eflow #164, and a VM that cannot "
+		    "start cannot be resized, #273/#274): free memory on the "
+		    "host, or set memoryInMB to %lld or less", spec->name,
+		    (long long)send, (long long)(lim - live->memory_mb),
+		    EFLOW_MEMORY_MARGIN_MB,
+		    (long long)(lim - EFLOW_MEMORY_MARGIN_MB));
+}
+
 static int
 eflow_preflight(void *conn, const struct vr_host *host,
     const struct vr_vm_spec *spec, const struct vr_vm_live *live,
@@ -774,50 +933,44 @@ eflow_preflight(void *conn, const struct vr_host *host,
     struct vr_diags *diags, const char *path)
 {
 	char *names;
-	size_t i;
 
 	/* The generic checks (CPUs, memory, the host's GPUs and their
 	 * types, gpu_blocker) are the reconciler's, and the loader's (even
 	 * memory, ParaVirtualization count 1); these are EFLOW's own: the
 	 * memory margin, and a GPU Set-EflowVM would drop. */
-	for (i = 0; i < nchanges; i++) {
-		int64_t lim = live->memory_limit_mb;
-
-		if (changes[i].field != VR_FIELD_MEMORY || lim <= 0 ||
-		    changes[i].to.i > lim ||
-		    changes[i].to.i <= lim - EFLOW_MEMORY_MARGIN_MB)
-			continue;
-		vr_diags_add(diags, path, spec->at_memory.line,
-		    spec->at_memory.col, "memoryInMB %lld leaves less than "
-		    "the %d MB vmrecon keeps free on an EFLOW host (%lld MB "
-		    "free plus the VM's %lld MB; at most %lld): wssdagent "
-		    "refuses to start a VM that does not fit, and did with "
-		    "1075 MB to spare (Azure/iotedge-eflow #164)",
-		    (long long)changes[i].to.i, EFLOW_MEMORY_MARGIN_MB,
-		    (long long)(lim - live->memory_mb),
-		    (long long)live->memory_mb,
-		    (long long)(lim - EFLOW_MEMORY_MARGIN_MB));
-	}
-	if (nchanges == 0 || spec->gpu_want != VR_GPU_UNMANAGED)
+	if (nchanges == 0)
+		return 0;
+	check_margin(spec, live, changes, nchanges, diags, path);
+	if (spec->gpu_want != VR_GPU_UNMANAGED)
 		return 0;
 	names = host_gpu_names(host);
-	if (live->gpu.count > 0 &&
+	if (live->gpu_unseen) {
+		/* not observable: even a record may be stale */
+		char *rec = live->gpu_unknown ? vr_strdup("vmrecon has no "
+		    "record of it either") : live->gpu.count == 0 ?
+		    vr_strdup("vmrecon's record of its last apply says 'gpu: "
+		    "none', but a GPU may have been added since without "
+		    "vmrecon") : vr_asprintf("vmrecon's record of its last "
+		    "apply says %d '%s' by %s, but a GPU may have been changed "
+		    "since without vmrecon", live->gpu.count, live->gpu.name,
+		    vr_gpu_type_name(live->gpu.type));
+
+		vr_diags_add(diags, path, spec->at_doc.line, spec->at_doc.col,
+		    "Get-EflowVm on this host reports no gpucount, so vmrecon "
+		    "cannot see whether VM '%s' has a GPU, and Set-EflowVM "
+		    "removes a GPU it is not given; %s: declare the GPU in the "
+		    "spec (this host has %s) or write 'gpu: none' for none",
+		    spec->name, rec, names);
+		free(rec);
+	} else if (live->gpu.count > 0 &&
 	    (!live->gpu.name || live->gpu.type == VR_GPU_TYPE_NONE))
 		vr_diags_add(diags, path, spec->at_doc.line, spec->at_doc.col,
 		    "VM '%s' has %d GPU%s whose name and passthrough type "
 		    "vmrecon has no record of, and Set-EflowVM removes a GPU "
 		    "it is not given: declare the GPU in the spec (gpu: name, "
-		    "passthroughType, count; this host has %s; a GPU assigned "
-		    "by DirectDeviceAssignment may no longer be listed) or "
-		    "write 'gpu: none' to remove it", spec->name,
-		    live->gpu.count, live->gpu.count == 1 ? "" : "s", names);
-	else if (live->gpu_unknown)
-		vr_diags_add(diags, path, spec->at_doc.line, spec->at_doc.col,
-		    "Get-EflowVm on this host reports no gpucount, so vmrecon "
-		    "cannot see whether VM '%s' has a GPU, and Set-EflowVM "
-		    "removes a GPU it is not given: declare the GPU in the "
-		    "spec (this host has %s) or write 'gpu: none'", spec->name,
-		    names);
+		    "passthroughType, count; this host lists %s; %s) or write "
+		    "'gpu: none' to remove it", spec->name, live->gpu.count,
+		    live->gpu.count == 1 ? "" : "s", names, GPU_NAME_HINT);
 	free(names);
 	return 0;
 }

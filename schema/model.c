@@ -187,9 +187,11 @@ vr_vm_spec_from_live(struct vr_vm_spec *r, const char *name,
 		if (!f->reconciled || !(fields & VR_FIELD_BIT(f->id)))
 			continue;
 		f->live(l, &v);
-		/* a GPU without its name or type is not one a spec can say */
-		if (!v.unknown && !(v.kind == VR_VALUE_GPU && v.gpu.count > 0 &&
-		    (!v.gpu.name || v.gpu.type == VR_GPU_TYPE_NONE)))
+		/* a GPU without its name or type is not one a spec can say,
+		 * nor one the backend cannot observe at all (gpu_unseen) */
+		if (!v.unknown && !(v.kind == VR_VALUE_GPU && (l->gpu_unseen ||
+		    (v.gpu.count > 0 && (!v.gpu.name ||
+		    v.gpu.type == VR_GPU_TYPE_NONE)))))
 			f->set(r, &v);
 		vr_value_clear(&v);
 	}

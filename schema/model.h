@@ -102,6 +102,10 @@ struct vr_host {
 	char *gpu_blocker;   /* non-NULL: why no GPU can be passed through */
 	struct vr_host_gpu *gpus;
 	size_t ngpus;
+	/* where the name of a GPU a VM holds but the host no longer lists
+	 * (EFLOW: assigned by DDA) can be read, for `get`; static text, or
+	 * NULL */
+	const char *gpu_name_hint;
 };
 
 /* A VM as its backend sees it now. */
@@ -116,6 +120,10 @@ struct vr_vm_live {
 	struct vr_gpu gpu; /* count 0 = no GPU; name/type may be unknown */
 	bool gpu_unknown;  /* whether there is a GPU at all is unknown (and
 			    * gpu.count is 0) */
+	bool gpu_unseen;   /* the backend cannot observe the GPU at all
+			    * (EFLOW without gpucount): `gpu` is what the
+			    * record says, for the plan to compare with,
+			    * and nothing on the host confirms it */
 	/* headroom for memory: the most this VM may have (host free memory plus
 	 * what the VM holds now); 0 = use vr_host.memory_mb */
 	int64_t memory_limit_mb;

@@ -195,16 +195,47 @@ comment_text(struct out_buf *o, const char *s)
 	}
 }
 
+/* `text` as comment lines ("  # " + at most 76 columns each), broken at
+ * blanks, control characters escaped. */
+static void
+comment_wrap(struct out_buf *o, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n = strlen(p), cut = n;
+		char *line;
+
+		if (n > 72) {
+			cut = 72;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = 72;
+		}
+		line = vr_strndup(p, cut);
+		out_write(o, (unsigned char *)"  # ", 4);
+		comment_text(o, line);
+		out_write(o, (unsigned char *)"\n", 1);
+		free(line);
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 /* The note for a GPU the backend cannot name (or cannot even count):
- * what applying this file does with it, and how to declare it. */
+ * what applying this file does with it, which names are candidates (the
+ * host's GPUs that can be passed through, and where the backend says the
+ * name of one the host no longer lists can be read), how to declare it. */
 static void
 unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
     const struct vr_host *h)
 {
 	char *s;
-	size_t i;
+	size_t i, n = 0;
 
-	if (l->gpu_unknown)
+	if (l->gpu_unknown || l->gpu_unseen)
 		s = vr_strdup("  # gpu: this backend cannot see whether the VM "
 		    "has a GPU, so 'gpu' is\n");
 	else
@@ -217,18 +248,49 @@ unknown_gpu_comment(struct out_buf *o, const struct vr_vm_live *l,
 	    "vmrecon refuses to\n  # change this VM while 'gpu' is left out "
 	    "(EFLOW's Set-EflowVM removes a GPU\n  # it is not given).  "
 	    "Declare the GPU the VM uses, or write 'gpu: none'.\n"
-	    "  # The host's GPUs (one assigned by DirectDeviceAssignment may "
-	    "be missing):");
+	    "  # Candidates: a GPU the host lists that can be passed "
+	    "through:\n");
 	out_write(o, (unsigned char *)s, strlen(s));
 	free(s);
 	for (i = 0; i < h->ngpus; i++) {
-		out_write(o, (unsigned char *)(i ? ", '" : " '"), i ? 3 : 2);
+		const char *t = h->gpus[i].types == (VR_GPU_DDA | VR_GPU_PV) ?
+		    "DirectDeviceAssignment or ParaVirtualization" :
+		    h->gpus[i].types == VR_GPU_DDA ? "DirectDeviceAssignment" :
+		    h->gpus[i].types == VR_GPU_PV ? "ParaVirtualization" : NULL;
+
+		if (!t)
+			continue;
+		out_write(o, (unsigned char *)"  #   '", 7);
+		comment_text(o, h->gpus[i].name);
+		s = vr_asprintf("' (%s)\n", t);
+		out_write(o, (unsigned char *)s, strlen(s));
+		free(s);
+		n++;
+	}
+	if (n == 0)
+		out_write(o, (unsigned char *)"  #   (none)\n", 13);
+	if (h->gpu_name_hint) {
+		s = vr_asprintf("or one the host no longer lists: %s.",
+		    h->gpu_name_hint);
+		comment_wrap(o, s);
+		free(s);
+	}
+	for (i = 0, n = 0; i < h->ngpus; i++) {
+		const char *lead = n ? ", '" : "  # Not candidates (EFLOW "
+		    "passes none of these through): '";
+
+		if (h->gpus[i].types & (VR_GPU_DDA | VR_GPU_PV))
+			continue;
+		out_write(o, (unsigned char *)lead, strlen(lead));
 		comment_text(o, h->gpus[i].name);
 		out_write(o, (unsigned char *)"'", 1);
+		n++;
 	}
-	s = vr_asprintf("%s\n  # gpu:\n  #   name: <the GPU's name>\n"
+	if (n)
+		out_write(o, (unsigned char *)"\n", 1);
+	s = vr_asprintf("  # gpu:\n  #   name: <the GPU's name>\n"
 	    "  #   passthroughType: DirectDeviceAssignment  # or "
-	    "ParaVirtualization\n  #   count: %d\n", h->ngpus ? "" : " none",
+	    "ParaVirtualization\n  #   count: %d\n",
 	    l->gpu.count ? l->gpu.count : 1);
 	out_write(o, (unsigned char *)s, strlen(s));
 	free(s);
@@ -431,7 +493,8 @@ cmd_get(int argc, char **argv)
 				out_write(&o, (unsigned char *)cm, strlen(cm));
 				free(cm);
 			}
-			if (rc == 0 && (live.gpu.count || live.gpu_unknown) &&
+			if (rc == 0 && (live.gpu.count || live.gpu_unknown ||
+			    live.gpu_unseen) &&
 			    out.gpu_want == VR_GPU_UNMANAGED)
 				unknown_gpu_comment(&o, &live, &host);
 		} else {

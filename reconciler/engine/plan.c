@@ -257,7 +257,8 @@ check_gpu(struct vr_diags *d, const char *path, const struct vr_host *h,
 	 * the host and may no longer be listed: when the VM holds at least
 	 * as many GPUs the backend cannot name (or it cannot tell), the
 	 * declared one is taken on trust (the verify checks the count). */
-	if (!g && (live->gpu.count >= s->gpu.count || live->gpu_unknown) &&
+	if (!g && (live->gpu.count >= s->gpu.count || live->gpu_unknown ||
+	    live->gpu_unseen) &&
 	    !live->gpu.name && s->gpu.type == VR_GPU_DDA)
 		return;
 	if (!g) {

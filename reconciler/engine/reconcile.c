@@ -117,8 +117,14 @@ record_from_live(struct vr_vm_spec *r, const struct vr_vm_live *l,
     const struct vr_vm_spec *prev, unsigned fields)
 {
 	vr_vm_spec_from_live(r, prev->name, l, fields);
-	/* a GPU the backend cannot name keeps the name vmrecon gave it */
-	if (r->gpu_want == VR_GPU_UNMANAGED && prev->gpu_want == VR_GPU_WANT &&
+	/* a GPU the backend cannot observe at all is what vmrecon applied;
+	 * one it cannot name keeps the name vmrecon gave it */
+	if (l->gpu_unseen && (fields & VR_FIELD_BIT(VR_FIELD_GPU))) {
+		r->gpu_want = prev->gpu_want;
+		if (prev->gpu_want == VR_GPU_WANT)
+			vr_gpu_copy(&r->gpu, &prev->gpu);
+	} else if (r->gpu_want == VR_GPU_UNMANAGED &&
+	    prev->gpu_want == VR_GPU_WANT &&
 	    prev->gpu.count == l->gpu.count) {
 		r->gpu_want = VR_GPU_WANT;
 		vr_gpu_copy(&r->gpu, &prev->gpu);
@@ -749,6 +755,13 @@ show_problems(struct pass *p)
 	char *msg = vr_asprintf("%zu problem%s found before applying "
 	    "anything: %s", pr->n, pr->n == 1 ? "" : "s", pr->v[0].msg);
 
+	/* diff still shows what it could plan (an EFLOW VM whose GPU
+	 * vmrecon cannot name: the memory change, then the GPU question),
+	 * before the problems that stop apply */
+	if (!p->o->apply && p->o->output == VR_OUTPUT_TEXT && p->o->out) {
+		vr_render_plan_text(p->o->out, p->plan, p->b, p->o->color);
+		fflush(p->o->out);
+	}
 	vr_diags_sort(pr);
 	vr_diags_print(pr, p->o->err);
 	fprintf(p->o->err, "vmrecon: %zu problem%s; nothing was applied\n",

@@ -139,6 +139,26 @@ preflight_case "memory within the 2048 MB safety margin" \
 	"memoryInMB 14000 leaves less than the 2048 MB vmrecon keeps free on an EFLOW host (6000 MB free plus the VM's 8192 MB; at most 12144)" \
 	"memoryInMB: 14000"
 expect_in "$T/err" "Azure/iotedge-eflow #164" "the margin's reason is cited"
+# the boundary (issue 28): free 6000 + the VM's 8192 - 2048 = 12144
+spec "$T/pf.yaml" "memoryInMB: 12144" "restartPolicy: IfNeeded"
+vmr diff "$T/pf.yaml"
+expect_rc 2 "memoryInMB at free + current - 2048 exactly is planned"
+spec "$T/pf.yaml" "memoryInMB: 12146" "restartPolicy: IfNeeded"
+vmr diff "$T/pf.yaml"
+expect_rc 1 "2 MB more is refused"
+# every Set-EflowVM restarts the VM with the memory it carries: with less
+# free than the margin, a CPU change alone is refused too (#164, #273)
+emu_edit "d['host']['freeMemoryInMB'] = 2046"
+preflight_case "a CPU change with 2046 MB free" \
+	"Set-EflowVM restarts VM 'EDGE01-EFLOW' with its 8192 MB, and the host has only 2046 MB free, less than the 2048 MB vmrecon keeps spare when an EFLOW VM starts" \
+	"cpuCount: 2"
+expect_in "$T/err" "set memoryInMB to 8190 or less" "saying how low the memory must go"
+emu_edit "d['host']['freeMemoryInMB'] = 2048"
+spec "$T/pf.yaml" "cpuCount: 2" "restartPolicy: IfNeeded"
+vmr apply "$T/pf.yaml"
+expect_rc 0 "with 2048 MB free the CPU change applies"
+expect_eq "$(vmtuple)" "2,8192,None" "and the VM has it"
+emu_reset
 preflight_case "a GPU the host does not have (listing its GPUs)" \
 	"the host has no GPU named 'NVIDIA T4' (it has: 'NVIDIA A2', 'Intel(R) UHD Graphics 630')" \
 	"gpu:" "  name: NVIDIA T4" "  passthroughType: DirectDeviceAssignment"
@@ -154,10 +174,24 @@ emu_edit "d['host']['videoControllers'].append('AMD Radeon RX 6800')"
 preflight_case "a GPU outside the support matrix" \
 	"'AMD Radeon RX 6800' does not support DirectDeviceAssignment (it supports no passthrough at all)" \
 	"gpu:" "  name: AMD Radeon RX 6800" "  passthroughType: DirectDeviceAssignment"
-emu_edit "d['host']['model'] = 'Virtual Machine'"
-preflight_case "GPU on a nested host" "nested virtualization" \
+emu_edit "d['host'].update(manufacturer='Microsoft Corporation', model='Virtual Machine')"
+preflight_case "GPU on a Hyper-V guest" \
+	"the host is itself a Hyper-V virtual machine (Win32_ComputerSystem Model 'Virtual Machine') and EFLOW does not support GPU passthrough with nested virtualization" \
 	"gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
-emu_edit "d['host']['model'] = 'OptiPlex'; d['host']['ubr'] = 1619"
+# issue 28: Windows Server on VMware (Azure/iotedge-eflow #122, #126) was
+# taken as bare metal; the other rows of eflow_nested.c: unit test
+# eflow_nested_table
+emu_edit "d['host'].update(manufacturer='VMware, Inc.', model='VMware7,1', biosVendor='VMware, Inc.', boardProduct='440BX Desktop Reference Platform')"
+preflight_case "GPU on a VMware guest" \
+	"the host is itself a VMware virtual machine (Win32_ComputerSystem Manufacturer 'VMware, Inc.')" \
+	"gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
+# a Hyper-V root partition on Microsoft hardware (every EFLOW host runs
+# Hyper-V) is no guest
+emu_edit "d['host'].update(manufacturer='Microsoft Corporation', model='Surface Laptop Studio', biosVendor='Microsoft Corporation', boardProduct='Surface Laptop Studio')"
+spec "$T/pf.yaml" "gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
+vmr diff "$T/pf.yaml"
+expect_rc 2 "a GPU on a Surface (Microsoft Corporation, a Hyper-V root) is planned"
+emu_edit "d['host'].update(manufacturer='Dell Inc.', model='OptiPlex', biosVendor='Dell Inc.', boardProduct='0J37VM', ubr=1619)"
 preflight_case "Windows 10 below 19044.1620" "Windows 10 needs build 19044.1620 or later" \
 	"gpu:" "  name: NVIDIA A2" "  passthroughType: DirectDeviceAssignment"
 emu_edit "d['host'].update(buildNumber='17134', ubr=1, productName='Windows Server 2016', installationType='Server')"
@@ -174,8 +208,10 @@ emu_reset "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignmen
 rm -rf "$S"
 preflight_case "a GPU of unknown name, spec without gpu" \
 	"Set-EflowVM removes a GPU it is not given: declare the GPU in the spec" "cpuCount: 2"
-expect_in "$T/err" "this host has 'Intel(R) UHD Graphics 630'; a GPU assigned by DirectDeviceAssignment may no longer be listed" \
+expect_in "$T/err" "this host lists 'Intel(R) UHD Graphics 630'; EFLOW assigns NVIDIA T4 and A2 by DirectDeviceAssignment only" \
 	"and lists the host's GPUs (the A2 the VM holds by DDA is dismounted)"
+expect_in "$T/err" "'Get-PnpDevice -Class Display' (without -PresentOnly)" \
+	"and where the name of the one it holds can be read"
 vmr diff "$T/gpu.yaml"
 expect_rc 2 "a spec that declares it plans an update"
 vmr apply "$T/gpu.yaml"

@@ -1,6 +1,8 @@
 # t0410-eflow-get.sh - `vmrecon get` on the eflow backend (with the EFLOW
 # emulator): the adoption round trip, a GPU vmrecon cannot name left out
-# with a note (so applying the file keeps it), and --record making the GPU
+# with a note (so applying the file keeps it) naming the candidates and
+# where the name of a GPU assigned by DDA can be read, diff of the edited
+# file showing its plan and the GPU question, and --record making the GPU
 # known, after which get prints it and a later spec without gpu keeps it.
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/eflow-emu/emu.sh"
@@ -14,8 +16,13 @@ expect_in "$T/out" "name: EDGE01-EFLOW" "the VM's EFLOW name"
 expect_in "$T/out" "cpuCount: 4" "live CPU count"
 expect_in "$T/out" "# gpu: the VM has 1 GPU, but this backend cannot tell which" "unknown GPU explained"
 expect_in "$T/out" "vmrecon refuses to" "the note says what applying does without gpu"
-expect_in "$T/out" "The host's GPUs (one assigned by DirectDeviceAssignment may be missing): 'Intel(R) UHD Graphics 630'" \
-	"the note names the host's GPUs (the A2 the VM holds by DDA is dismounted)"
+# issue 28: the note listed only the iGPU, inviting the wrong declaration
+expect_in "$T/out" "#   'Intel(R) UHD Graphics 630' (ParaVirtualization)" \
+	"the note names the candidates the host lists, with their passthrough type"
+expect_in "$T/out" "# or one the host no longer lists: EFLOW assigns NVIDIA T4 and A2 by" \
+	"and says the GPU it holds by DDA is no longer listed"
+tr -d '\n#' <"$T/out" | tr -s ' ' | grep -q "'Get-PnpDevice -Class Display' (without -PresentOnly) also lists devices that are not present: its FriendlyName is the name to declare" &&
+	ok "and where the host still shows its name" || notok "get does not say where the DDA GPU's name is: $(cat "$T/out")"
 grep -qx '  gpu: none' "$T/out" && notok "an unknown GPU is written as none" ||
 	ok "an unknown GPU is never written as none"
 cp "$T/out" "$T/adopt.yaml"
@@ -28,6 +35,13 @@ run "$VMRECON" apply -f "$T/adopt.yaml" --backend "$BK" --state-dir "$S"
 expect_rc 0 "apply of the adopted file"
 expect_eq "$(grep -c 'Set-EflowVM' "$EFLOW_EMU_LOG")" 0 "it sends no Set-EflowVM"
 expect_eq "$(gpu_of_emu)" "NVIDIA A2" "the GPU is still there"
+# issue 28: after editing the memory, diff exited 1 without a plan
+sed 's/memoryInMB: 8192/memoryInMB: 4096/' "$T/adopt.yaml" >"$T/adopt-mem.yaml"
+run "$VMRECON" diff -f "$T/adopt-mem.yaml" --backend "$BK" --state-dir "$S"
+expect_rc 1 "diff of the edited file: the GPU question stops it"
+expect_in "$T/out" "memoryInMB  8192 -> 4096" "but it shows the plan of the memory"
+expect_eq "$(grep -c 'adopt-mem.yaml:' "$T/err")" 1 "and the GPU question as one error"
+expect_in "$T/err" "declare the GPU in the spec" "which says what to do"
 
 # record what the operator declares, then get knows the GPU
 cat >"$T/declared.yaml" <<'Y'

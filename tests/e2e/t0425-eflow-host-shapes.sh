@@ -48,10 +48,41 @@ spec "$T/a2cpu.yaml" "cpuCount: 2" "gpu:" "  name: NVIDIA A2" \
 vmr apply "$T/a2cpu.yaml"
 expect_rc 0 "declaring the A2 (dismounted from the host) applies"
 expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "the VM keeps it"
+vmr diff "$T/a2cpu.yaml"
+expect_rc 0 "the declared A2 is in sync with the record"
 spec "$T/cpu3.yaml" "cpuCount: 3" "restartPolicy: IfNeeded"
+emu_logs_reset
 vmr apply "$T/cpu3.yaml"
-expect_rc 0 "then a spec without gpu applies (the record knows the A2)"
-expect_eq "$(vmtuple)" "3,8192,NVIDIA A2" "and keeps the A2"
+expect_rc 1 "then a spec without gpu is refused all the same: a record can be stale"
+expect_in "$T/err" "vmrecon's record of its last apply says 1 'NVIDIA A2' by DirectDeviceAssignment, but a GPU may have been changed since without vmrecon: declare the GPU in the spec" \
+	"saying what the record says and the fix"
+expect_eq "$(nsets)" 0 "nothing sent"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "and the A2 stays"
+
+# issue 28: a record of 'gpu: none', then a GPU attached outside vmrecon;
+# an unrelated CPU change sent Set-EflowVM without -gpuName and removed it
+emu_reset "d['vm'].update(noGpuCount=True)"
+rm -rf "$S"
+spec "$T/none.yaml" "cpuCount: 2" "gpu: none" "restartPolicy: IfNeeded"
+vmr apply "$T/none.yaml"
+expect_rc 0 "gpu: none applies where gpucount cannot be seen"
+expect_eq "$(json_get "$S/last-applied.json" "d['vms']['EDGE01-EFLOW']['gpu']")" None \
+	"and records gpu: none (null)"
+emu_edit "d['vm']['gpu'] = {'name': 'NVIDIA A2', 'type': 'DirectDeviceAssignment', 'count': 1}"
+vmr diff "$T/cpu3.yaml"
+expect_rc 1 "a GPU attached since: diff of a CPU change is refused"
+expect_in "$T/err" "reports no gpucount, so vmrecon cannot see whether VM 'EDGE01-EFLOW' has a GPU" "saying why"
+expect_in "$T/err" "says 'gpu: none', but a GPU may have been added since without vmrecon" \
+	"and why the record does not settle it"
+vmr apply "$T/cpu3.yaml"
+expect_rc 1 "apply of it is refused"
+expect_eq "$(nsets)" 0 "nothing sent"
+expect_eq "$(vmtuple)" "2,8192,NVIDIA A2" "the GPU attached outside vmrecon stays"
+spec "$T/a2cpu3.yaml" "cpuCount: 3" "gpu:" "  name: NVIDIA A2" \
+	"  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded"
+vmr apply "$T/a2cpu3.yaml"
+expect_rc 0 "declaring the GPU applies the CPU change"
+expect_eq "$(vmtuple)" "3,8192,NVIDIA A2" "and Set-EflowVM kept the GPU"
 
 # --- names without regard to case ------------------------------------------------
 emu_reset
@@ -88,3 +119,20 @@ emu_reset "d['vm']['name'] = 'EDGE01\n-EFLOW'"
 vmr diff "$T/cpu2.yaml"
 expect_rc 1 "a VM name with a control character"
 expect_in "$T/err" "has control characters; vmrecon refuses to manage it" "is refused"
+
+# --- EFLOW 1.1 of 2021-07: Get-EflowVm without VmPowerState (#49) -----------
+# issue 28: every command failed with "power: expected 1 to 1024 characters"
+emu_reset "d['vm'].update(noPowerState=True, edgeVersion='1.1.3'); d['host']['eflowVersion'] = '1.1.2106.1'"
+rm -rf "$S"
+for cmd in diff apply; do
+	vmr "$cmd" "$T/cpu2.yaml"
+	expect_rc 1 "$cmd on an EFLOW without VmPowerState"
+	expect_in "$T/err" "this host's EFLOW (AzureEFLOW module 1.1.2106.1, IoT Edge 1.1.3) is older than vmrecon supports" \
+		"$cmd names the EFLOW found"
+	expect_in "$T/err" "vmrecon supports EFLOW 1.1.2110 and later" "$cmd names the oldest supported"
+	expect_eq "$(grep -c . "$T/err")" 1 "$cmd says it in one line"
+done
+run "$VMRECON" get --backend "$BK" --state-dir "$S"
+expect_rc 1 "get on it"
+expect_in "$T/err" "older than vmrecon supports" "get says the same"
+expect_eq "$(nsets)" 0 "nothing sent"

@@ -115,7 +115,7 @@ expect_in "$T/out" '"NumberOfLogicalProcessors":8,' "one socket: a number"
 expect_in "$T/out" '"SupportedPassthroughTypes":["DirectDeviceAssignment"],"Name":"NVIDIA A2"' "GpuInfo names the A2's passthrough type"
 ps 'Import-Module AzureEFLOW; (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion").CurrentBuildNumber; (Get-ItemProperty "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\" -Name UBR).UBR'
 expect_eq "$(tr -d '\r' <"$T/out" | paste -sd' ')" "19044 1620" "the CurrentVersion key"
-ps 'Get-CimInstance -ClassName Win32_BIOS'
+ps 'Get-CimInstance -ClassName Win32_OperatingSystem'
 expect_rc 1 "an unknown CIM class fails"
 
 # --- DDA hides the GPU --------------------------------------------------------

@@ -46,7 +46,9 @@ expect_eq "$(nsets)" 0 "and no Set-EflowVM"
 
 # --- the evidence's other shapes: noise, lowercase keys, numbers --------------
 mock_reset 'd["faults"].update(noise={"Get-EflowVm": ["Could not resolve virtual machine IP address at line 3881"], "Get-EflowHostConfiguration": ["WARNING: something"]}, lowercaseKeys=True, powerAsNumber=True, noGpuCount=True)'
-vmr diff "$T/cpu6.yaml"
+# without gpucount the GPU cannot be seen: a spec must say it (issue 28)
+spec "$T/cpu6-none.yaml" "cpuCount: 6" "gpu: none" "restartPolicy: IfNeeded"
+vmr diff "$T/cpu6-none.yaml"
 expect_rc 2 "noise, lowercase keys, numeric power, no gpucount: diff still works"
 expect_in "$T/out" "cpuCount    4 -> 6" "and reads the CPU count"
 
@@ -136,5 +138,7 @@ expect_in "$T/out" "name: EDGE01-EFLOW" "get: the VM's name"
 expect_in "$T/out" "cpuCount: 4" "get: the CPU count"
 if grep -q '^ *gpu:' "$T/out"; then notok "get: an unknown GPU is written as a gpu: key"
 else ok "get: an unknown GPU is left out (a comment says why)"; fi
-expect_in "$T/out" "'NVIDIA A2', 'Intel(R) UHD Graphics 630'" "get: the comment lists the host's GPUs"
+expect_in "$T/out" "#   'Intel(R) UHD Graphics 630' (ParaVirtualization)" "get: the comment lists the candidates the host lists"
+expect_in "$T/out" "# or one the host no longer lists: EFLOW assigns NVIDIA T4 and A2" \
+	"get: and the A2 the VM holds by DDA, which the host no longer lists"
 expect_eq "$(starts),$(observes)" 1,1 "get makes 1 launcher start, 1 observe"

@@ -597,6 +597,7 @@ TEST(eflow_host_limits)
 	/* nested host, too old a build, one controller, none at all */
 	emu_setup(NULL, "{\"logicalProcessors\": 2, \"freeMemoryInMB\": 3000, "
 	    "\"totalMemoryInMB\": 4096, \"model\": \"Virtual Machine\", "
+	    "\"manufacturer\": \"Microsoft Corporation\", "
 	    "\"buildNumber\": \"19044\", \"ubr\": 1619, \"productName\": "
 	    "\"Windows 10 Pro\", \"installationType\": \"Client\", "
 	    "\"videoControllers\": [\"NVIDIA A2\", \"NVIDIA A2\"]}", NULL);

@@ -19,7 +19,10 @@
 #    VmConfiguration.properties.hardwareProfile.customsize.{cpucount,
 #    gpucount,memorymb}, VmPowerState a string.
 # It also defines Get-CimInstance (Win32_VideoController,
-# Win32_ComputerSystem, Win32_Processor) and Get-ItemProperty (the
+# Win32_ComputerSystem, Win32_Processor, Win32_BIOS, Win32_BaseBoard; the
+# SMBIOS strings from the state's host.manufacturer, host.model,
+# host.biosVendor, host.boardProduct, a Dell desktop's by default) and
+# Get-ItemProperty (the
 # 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' key; any other path
 # goes to the real cmdlet): once imported, a function is found before a
 # cmdlet of the same name.
@@ -51,6 +54,9 @@
 #   "powerAsNumber": true  VmPowerState as moc's enum (Running 1, Off 2)
 #   "lowercaseKeys": true  "hardwareprofile" as moc's SDK spells it
 #   "noGpuCount": true     customsize has no gpucount
+#   "noPowerState": true   Get-EflowVm's object has no VmPowerState and
+#                          IoT Edge 1.1.3, as EFLOW 1.1 of 2021-07 printed
+#                          it (Azure/iotedge-eflow #49)
 #   "hangAfterSet": true   the first call of any function here after a
 #                          Set-EflowVM that succeeded never returns (a lost
 #                          verify); the mock notes it in "hangPending"
@@ -239,7 +245,7 @@ function Get-EflowVm {
                 TotalMemMb = [int]$vm.memoryInMB - 300; UsedMemMb = 847
                 CpuCount = [int]$vm.cpuCount; KernelVersion = '5.15.0-eflow' }
         }
-        return [pscustomobject]@{
+        $o = [ordered]@{
             VmConfiguration = [pscustomobject]@{ ID = '1b07306e9a1fc5c'
                 name = $vm.name; properties = [pscustomobject]$props
                 tags = $null }
@@ -249,6 +255,12 @@ function Get-EflowVm {
                 ModuleList = @() }
             SystemStatistics = $stats
         }
+        if (Get-Knob $st 'noPowerState') {
+            $o.Remove('VmPowerState')
+            $o.EdgeRuntimeVersion = [pscustomobject]@{ IotEdgeVersion = '1.1.3'
+                MobyEngineVersion = '19.03.15+azure' }
+        }
+        return [pscustomobject]$o
     }
 }
 
@@ -408,7 +420,14 @@ function Stop-EflowVm {
     Set-MockPower 'Stop-EflowVm' 'Off' ''
 }
 
-# Get-CimInstance, for the three classes the scripts read; anything else
+# One SMBIOS string of the host: the state's, else `dflt`.
+function Get-Dmi($st, [string]$name, [string]$dflt) {
+    $p = $st.host.PSObject.Properties[$name]
+    if ($null -eq $p) { return $dflt }
+    return [string]$p.Value
+}
+
+# Get-CimInstance, for the classes the scripts read; anything else
 # fails as CIM does for an unknown class.
 function Get-CimInstance {
     [CmdletBinding()]
@@ -438,7 +457,8 @@ function Get-CimInstance {
         }
         'Win32_ComputerSystem' {
             [pscustomobject]@{ Name = 'EDGE01'; Model = $st.host.model
-                Manufacturer = 'Mock'
+                Manufacturer = (Get-Dmi $st 'manufacturer' 'Dell Inc.')
+                HypervisorPresent = $true
                 TotalPhysicalMemory = [uint64]$st.host.totalMemoryInMB * 1048576
                 NumberOfProcessors = $sockets.Count
                 NumberOfLogicalProcessors = (Get-TotalLogical $st) }
@@ -451,6 +471,14 @@ function Get-CimInstance {
                     NumberOfCores = [int]($sockets[$i] / 2)
                     NumberOfLogicalProcessors = $sockets[$i] }
             }
+        }
+        'Win32_BIOS' {
+            [pscustomobject]@{ Manufacturer = (Get-Dmi $st 'biosVendor' 'Dell Inc.')
+                SMBIOSBIOSVersion = '1.18.0'; Version = 'DELL   - 1072009' }
+        }
+        'Win32_BaseBoard' {
+            [pscustomobject]@{ Manufacturer = (Get-Dmi $st 'manufacturer' 'Dell Inc.')
+                Product = (Get-Dmi $st 'boardProduct' '0J37VM') }
         }
         default { throw ('Invalid class: {0}' -f $ClassName) }
     }
