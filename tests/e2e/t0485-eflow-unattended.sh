@@ -73,14 +73,14 @@ expect_in "$EFLOW_SSH_LOG" "-o BatchMode=yes" "ssh was started with BatchMode"
 expect_in "$EFLOW_SSH_LOG" "admin@$I " "to the instance's host"
 expect_eq "$(wc -l <"$EFLOW_SSH_LOG" | tr -d ' ')" 1 "one ssh for the pass (the worker)"
 
-# --- the WSL route (README.md, "Unattended"): the scheduled task's script
+# --- the WSL route (backends/eflow.md, "Unattended"): the scheduled task's script
 # parses in a real pwsh (with only 5.1 syntax), and the vmrecon command line wsl.exe runs is one
 # vmrecon accepts, with powershell.exe found on PATH as WSL interop finds
 # it (here the emulator) ---------------------------------------------------
-awk '/^#### Unattended/ { u = 1 } u && /^```powershell/ { p = 1; next }
-	p && /^```/ { exit } p { print }' "$VR_TOP/README.md" >"$T/task.ps1"
-grep -q 'Register-ScheduledTask' "$T/task.ps1" && ok "README.md has the task's script" ||
-	notok "README.md's Unattended section has no scheduled task script"
+awk '/^## Unattended/ { u = 1 } u && /^```powershell/ { p = 1; next }
+	p && /^```/ { exit } p { print }' "$VR_TOP/backends/eflow.md" >"$T/task.ps1"
+grep -q 'Register-ScheduledTask' "$T/task.ps1" && ok "backends/eflow.md has the task's script" ||
+	notok "backends/eflow.md's Unattended section has no scheduled task script"
 PWSH=${VR_PWSH:-$HOME/.dotnet/tools/pwsh}
 if [ -x "$PWSH" ]; then
 	run "$PWSH" -NoProfile -File "$VR_TOP/tests/eflow-pwsh/check-ps51.ps1" "$T/task.ps1"
