@@ -1,4 +1,4 @@
-# t0485-eflow-unattended.sh - the route from a Linux box to a fleet of
+# t0476-eflow-unattended.sh - the route from a Linux box to a fleet of
 # Windows hosts: examples/vmrecon-watch@.service, one watch daemon per
 # host over ssh.  systemd-analyze verify accepts an instance of it; its
 # ExecStart, with the instance name and its credentials directory filled

@@ -1,4 +1,4 @@
-# t0480-eflow-demo.sh - `make demo-eflow` (tests/demo-eflow), the way to try
+# t0474-eflow-demo.sh - `make demo-eflow` (tests/demo-eflow), the way to try
 # the eflow backend without Windows: from the default emulated host it
 # shows what a plain Set-EflowVM -gpuName does to the VM, what vmrecon
 # sends instead (the set script decoded) and the VM after each, and the
