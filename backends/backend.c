@@ -17,6 +17,7 @@
  */
 extern const struct vr_driver vr_sim_driver;
 extern const struct vr_driver vr_eflow_driver;
+extern const struct vr_driver vr_hyperv_driver;
 extern const struct vr_driver vr_qemu_driver;
 
 #ifdef VR_HAVE_LIBVIRT
@@ -29,6 +30,7 @@ extern const struct vr_driver vr_qemu_driver;
 static const struct vr_backend_entry registry[] = {
 	{ "sim", &vr_sim_driver, NULL, NULL },
 	{ "eflow", &vr_eflow_driver, NULL, NULL },
+	{ "hyperv", &vr_hyperv_driver, NULL, NULL },
 	{ "qemu", &vr_qemu_driver, NULL, NULL },
 	{ "libvirt", NULL, "libvirt", LIBVIRT_NOT_BUILT },
 	{ NULL, NULL, NULL, NULL },

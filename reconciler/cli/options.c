@@ -24,12 +24,13 @@ const struct vr_option vr_options[] = {
 	{ "backend", 'b', VR_ARG_STRING, "KIND[:TARGET]", "sim",
 	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
 	  VR_OPT_BACKEND,
-	  0, 0, "the backend: sim, eflow, qemu or libvirt, and its target" },
+	  0, 0, "the backend: sim, eflow, hyperv, qemu, libvirt; and its "
+	  "target" },
 	{ "backend-timeout", 0, VR_ARG_DURATION, "DURATION", NULL,
 	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
 	  VR_OPT_BACKEND_TIMEOUT, 100, 24 * 3600 * SEC,
 	  "the longest one backend call or wait may take; unset, eflow "
-	  "allows 120s, qemu and libvirt 30s" },
+	  "allows 120s, hyperv 600s, qemu and libvirt 30s" },
 	{ "ca-file", 0, VR_ARG_PATH, "FILE", NULL, C_HTTP | VR_C_WATCH, 0,
 	  VR_OPT_CA_FILE, 0, 0,
 	  "trust the CAs in this PEM file instead of the system's" },
