@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../schema/field.h"
 #include "../schema/util/error.h"
 #include "../schema/util/module.h"
 #include "backend.h"
@@ -28,12 +29,25 @@ extern const struct vr_driver vr_qemu_driver;
 #endif
 
 static const struct vr_backend_entry registry[] = {
-	{ "sim", &vr_sim_driver, NULL, NULL },
-	{ "eflow", &vr_eflow_driver, NULL, NULL },
-	{ "hyperv", &vr_hyperv_driver, NULL, NULL },
-	{ "qemu", &vr_qemu_driver, NULL, NULL },
-	{ "libvirt", NULL, "libvirt", LIBVIRT_NOT_BUILT },
-	{ NULL, NULL, NULL, NULL },
+	{ .name = "sim", .driver = &vr_sim_driver,
+	  .target_help = "a JSON file holding a simulated host and its VMs "
+	  "(default: STATE_DIR/sim.json, created on first use)" },
+	{ .name = "eflow", .driver = &vr_eflow_driver,
+	  .target_help = "the PowerShell launcher, split on blanks (default "
+	  "powershell.exe; e.g. 'ssh admin@host powershell'), started once "
+	  "and kept; 'per-call:LAUNCHER' starts it for every call" },
+	{ .name = "hyperv", .driver = &vr_hyperv_driver,
+	  .target_help = "the PowerShell launcher of the Hyper-V host, as for "
+	  "eflow (default powershell.exe; e.g. 'ssh admin@host powershell'), "
+	  "started once and kept; 'per-call:LAUNCHER' starts it for every "
+	  "call" },
+	{ .name = "qemu", .driver = &vr_qemu_driver,
+	  .target_help = "the VM's QMP unix socket (-qmp unix:PATH,server=on)" },
+	{ .name = "libvirt", .module = "libvirt",
+	  .not_built = LIBVIRT_NOT_BUILT,
+	  .target_help = "a libvirt URI (default qemu:///system; e.g. "
+	  "test:///default)" },
+	{ .name = NULL },
 };
 
 struct vr_backend {
@@ -111,13 +125,29 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 	int rc;
 
 	*out = NULL;
-	if (opts && opts->version != VR_BACKEND_OPTIONS_VERSION)
-		return vr_error_set(VR_EINVALID, "backend options version %u "
-		    "is not %u", opts->version, VR_BACKEND_OPTIONS_VERSION);
 	if (!(e = entry_of(kind_target)))
 		return VR_EINVALID;
 	if (!(drv = entry_driver(e)))
 		return vr_error_last()->code;
+	if ((rc = vr_backend_open_driver(&b, drv, target, opts)) < 0)
+		return rc;
+	free(b->desc);
+	b->desc = vr_strdup(kind_target);
+	*out = b;
+	return 0;
+}
+
+int
+vr_backend_open_driver(struct vr_backend **out, const struct vr_driver *drv,
+    const char *target, const struct vr_backend_options *opts)
+{
+	struct vr_backend *b;
+	int rc;
+
+	*out = NULL;
+	if (opts && opts->version != VR_BACKEND_OPTIONS_VERSION)
+		return vr_error_set(VR_EINVALID, "backend options version %u "
+		    "is not %u", opts->version, VR_BACKEND_OPTIONS_VERSION);
 	b = vr_calloc(1, sizeof(*b));
 	b->drv = drv;
 	rc = drv->open(&b->conn, target, opts);
@@ -125,7 +155,8 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 		free(b);
 		return rc;
 	}
-	b->desc = vr_strdup(kind_target);
+	b->desc = target[0] ? vr_asprintf("%s:%s", drv->name, target) :
+	    vr_strdup(drv->name);
 	*out = b;
 	return 0;
 }
@@ -153,11 +184,33 @@ vr_backend_desc(const struct vr_backend *b)
 	return b->desc;
 }
 
+unsigned
+vr_backend_fields(const struct vr_backend *b)
+{
+	return b->drv->fields;
+}
+
 static int
 unsupported(const struct vr_backend *b, const char *what)
 {
 	return vr_error_set(VR_EUNSUPPORTED, "the %s backend cannot %s",
 	    b->drv->name, what);
+}
+
+/* VR_EUNSUPPORTED if the driver does not support field f, else 0. */
+static int
+check_field(const struct vr_backend *b, enum vr_field f)
+{
+	char *has;
+	int rc;
+
+	if (b->drv->fields & VR_FIELD_BIT(f))
+		return 0;
+	has = vr_fields_text(b->drv->fields);
+	rc = vr_error_set(VR_EUNSUPPORTED, "the %s backend does not support "
+	    "%s (it supports %s)", b->drv->name, vr_field_name(f), has);
+	free(has);
+	return rc;
 }
 
 int
@@ -193,6 +246,10 @@ int
 vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
     struct vr_change *c)
 {
+	int rc;
+
+	if ((rc = check_field(b, c->field)) < 0)
+		return rc;
 	if (!b->drv->classify) {
 		c->mode = VR_MODE_RESTART;
 		return 0;
@@ -255,6 +312,25 @@ vr_change_restart(struct vr_change *c, const char *fmt, ...)
 }
 
 int
+vr_change_unsupported(const struct vr_change *c, const char *backend)
+{
+	return vr_error_set(VR_EUNSUPPORTED, "%s: a change of %s, which this "
+	    "backend does not support", backend, vr_field_name(c->field));
+}
+
+int
+vr_changes_supported(const struct vr_change *c, size_t n, unsigned fields,
+    const char *backend)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(fields & VR_FIELD_BIT(c[i].field)))
+			return vr_change_unsupported(&c[i], backend);
+	return 0;
+}
+
+int
 vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
     const struct vr_vm_spec *spec, const struct vr_vm_live *live,
     const struct vr_change *changes, size_t nchanges,
@@ -269,8 +345,14 @@ vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
 int
 vr_backend_apply(struct vr_backend *b, struct vr_apply_request *req)
 {
+	size_t i;
+	int rc;
+
 	if (!b->drv->apply)
 		return unsupported(b, "apply changes");
+	for (i = 0; i < req->nchanges; i++)
+		if ((rc = check_field(b, req->changes[i].field)) < 0)
+			return rc;
 	return b->drv->apply(b->conn, req);
 }
 

@@ -5,6 +5,13 @@
  * A driver fills the slots it supports with designated initializers; a NULL
  * slot means "unsupported" (VR_EUNSUPPORTED), except classify (NULL: every
  * change needs a restart) and preflight (NULL: no backend-specific checks).
+ * What it supports of the spec is data too: `fields`, the reconciled
+ * fields it observes, classifies and applies.  The reconciler refuses a
+ * spec that manages any other field, at that field's FILE:LINE:COL, before
+ * the driver's classify or apply sees a change of it
+ * (reconciler/engine/plan.c), and vr_backend_classify/_apply refuse such a
+ * change too, so a field added to the model (schema/field.h) is never
+ * silently accepted by a backend that does not know it.
  * Drivers return 0 or a VR_E* code with vr_error_set() called where the
  * failure happened, in the backend's own words where it gave any.
  *
@@ -21,27 +28,33 @@
  *
  * Adding a backend (the recipe):
  *   1. backends/NAME.c: `const struct vr_driver vr_NAME_driver` with the
- *      slots it supports (a comment atop saying what it drives); it reads
- *      its settings from vr_backend_options, bounds everything the
- *      hypervisor returns, and sets errors in the hypervisor's words.
+ *      slots it supports (a comment atop saying what it drives) and the
+ *      fields it supports; its classify and apply switch over enum
+ *      vr_field with a case for every value and no `default:` (those it
+ *      does not support return VR_EUNSUPPORTED), so -Wswitch names them
+ *      when a field is added; it reads its settings from
+ *      vr_backend_options, bounds everything the hypervisor returns, and
+ *      sets errors in the hypervisor's words.
  *      Built in, the Makefile's wildcard over backends/ picks it up.
  *   2. backend.c: one `extern const struct vr_driver vr_NAME_driver;` and
- *      one row in registry[] (its order is the order `vmrecon version`,
- *      the unknown-backend message and --help list them).
+ *      one row in registry[], with what its TARGET means (its order is
+ *      the order `vmrecon version`, the unknown-backend message and
+ *      --help list them; --help's --backend line and list of targets are
+ *      made from it).
  *      Or, for a backend with a library the core must not link: a module.
  *      backends/mod_NAME.c (its VR_MODULE_DEFINE, like mod_libvirt.c), its
  *      sources and module rule in the Makefile (as VIRT_SRC and
- *      vmrecon-libvirt.so), and the row { "NAME", NULL, "NAME", why not
- *      built }.
+ *      vmrecon-libvirt.so), and a row with .module = "NAME" and
+ *      .not_built saying why it may not be built.
  *   3. A setting every backend could use: a field here (bump
  *      VR_BACKEND_OPTIONS_VERSION) and an option row in
  *      reconciler/cli/options.c (its recipe: options.h).  One only this
  *      backend needs: part of its TARGET, or an option too.
- *   4. The names users see: the --backend row's help in options.c, the
- *      --backend item in reconciler/cli/vmrecon.1, `backends=` in
+ *   4. The names users see beyond --help: the --backend item in
+ *      reconciler/cli/vmrecon.1, `backends=` in
  *      examples/vmrecon.bash-completion, and a row of the first table
- *      under README.md's "Backends" (t0120 checks all four against
- *      `vmrecon version`, so a forgotten one fails `make test`).
+ *      under README.md's "Backends" (t0120 checks them and --help against
+ *      the registry, so a forgotten one fails `make test`).
  *   5. Tests: tests/unit/test_NAME.c for its parsing and refusals on
  *      hostile input; tests/e2e/tNNNN-NAME.sh against the real thing
  *      (tests/README.md says which numbers).
@@ -80,7 +93,9 @@ struct vr_apply_request {
 
 struct vr_driver {
 	const char *name;        /* "sim", "eflow", "qemu", "libvirt" */
-	const char *target_help; /* what TARGET means, for --help */
+	/* The reconciled fields (VR_FIELD_BIT) it observes, classifies and
+	 * applies; only changes of these reach classify and apply. */
+	unsigned fields;
 
 	int (*open)(void **out, const char *target,
 	    const struct vr_backend_options *opts);
@@ -98,7 +113,8 @@ struct vr_driver {
 	int (*observe)(void *conn, const char *name,
 	    const struct vr_vm_spec *record, struct vr_vm_live *out);
 
-	/* Decide c->mode (and c->reason when it needs a restart). */
+	/* Decide c->mode (and c->reason when it needs a restart); a change
+	 * of a field not in `fields` is VR_EUNSUPPORTED. */
 	int (*classify)(void *conn, const struct vr_vm_live *live,
 	    struct vr_change *c);
 
@@ -110,7 +126,9 @@ struct vr_driver {
 	    struct vr_diags *diags, const char *path);
 
 	/* Apply req->changes; mark each one done with ->applied = true.  On
-	 * failure return an error: the reconciler reports which were applied. */
+	 * failure return an error: the reconciler reports which were applied.
+	 * A change of a field not in `fields` is VR_EUNSUPPORTED, refused
+	 * before anything is sent. */
 	int (*apply)(void *conn, struct vr_apply_request *req);
 
 	/* Make what apply did durable.  NULL: each apply is durable when it
@@ -143,9 +161,17 @@ int vr_backend_names_fold_case(const char *kind_target);
 /* Open "KIND[:TARGET]"; KIND alone uses the driver's default target. */
 int vr_backend_open(struct vr_backend **out, const char *kind_target,
     const struct vr_backend_options *opts);
+/* Open `drv` (with TARGET, "" for its default) as vr_backend_open opens a
+ * driver of the registry: for a driver table of the caller's own, as the
+ * unit tests make one with fewer fields. */
+int vr_backend_open_driver(struct vr_backend **out,
+    const struct vr_driver *drv, const char *target,
+    const struct vr_backend_options *opts);
 void vr_backend_free(struct vr_backend *b);
 
 const char *vr_backend_kind(const struct vr_backend *b);
+/* Its driver's `fields` (VR_FIELD_BIT of each field it supports). */
+unsigned vr_backend_fields(const struct vr_backend *b);
 /* "KIND:TARGET" as given (or KIND), for messages and JSON. */
 const char *vr_backend_desc(const struct vr_backend *b);
 
@@ -153,22 +179,11 @@ int vr_backend_host(struct vr_backend *b, struct vr_host *out);
 int vr_backend_list(struct vr_backend *b, char ***out, size_t *count);
 int vr_backend_observe(struct vr_backend *b, const char *name,
     const struct vr_vm_spec *record, struct vr_vm_live *out);
+/* classify and apply refuse a change of a field the driver does not
+ * support (VR_EUNSUPPORTED) without calling it. */
 int vr_backend_classify(struct vr_backend *b, const struct vr_vm_live *live,
     struct vr_change *c);
 
-/* For a driver's classify: c needs a restart, because of the printf-style
- * reason (which replaces c->reason).  Returns 0. */
-/* Observed a virtio GPU, which names no host GPU: the name last applied
- * (record), else "virtio-gpu". */
-void vr_live_pv_gpu(struct vr_vm_live *out, const struct vr_vm_spec *record);
-/* Which hot-plugged DIMMs to unplug to free exactly `mb`: the smallest
- * subset of the first VR_DIMM_SEARCH sizes; bit i of *mask = size_mb[i].
- * False when none adds up. */
-#define VR_DIMM_SEARCH 20
-bool vr_dimm_subset(unsigned long *mask, const int64_t *size_mb, size_t n,
-    int64_t mb);
-int vr_change_restart(struct vr_change *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 int vr_backend_preflight(struct vr_backend *b, const struct vr_host *host,
     const struct vr_vm_spec *spec, const struct vr_vm_live *live,
     const struct vr_change *changes, size_t nchanges,
@@ -180,17 +195,43 @@ int vr_backend_flush(struct vr_backend *b);
 void vr_backend_forget(struct vr_backend *b);
 bool vr_backend_buffers(const struct vr_backend *b);
 
+/* Helpers drivers share. */
+
+/* For a driver's classify: c needs a restart, because of the printf-style
+ * reason (which replaces c->reason).  Returns 0. */
+int vr_change_restart(struct vr_change *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* For a driver's classify and apply, in the cases of the fields it does
+ * not support: VR_EUNSUPPORTED, naming the backend and the field. */
+int vr_change_unsupported(const struct vr_change *c, const char *backend);
+/* For a driver's apply, before it reads or sends anything: that error for
+ * the first of the n changes whose field is not in `fields`, else 0. */
+int vr_changes_supported(const struct vr_change *c, size_t n,
+    unsigned fields, const char *backend);
+/* Observed a virtio GPU, which names no host GPU: the name last applied
+ * (record), else "virtio-gpu". */
+void vr_live_pv_gpu(struct vr_vm_live *out, const struct vr_vm_spec *record);
+/* Which hot-plugged DIMMs to unplug to free exactly `mb`: the smallest
+ * subset of the first VR_DIMM_SEARCH sizes; bit i of *mask = size_mb[i].
+ * False when none adds up. */
+#define VR_DIMM_SEARCH 20
+bool vr_dimm_subset(unsigned long *mask, const int64_t *size_mb, size_t n,
+    int64_t mb);
+
 /* One backend vmrecon knows: built in (driver set) or a module (module
- * set: its driver is the api of vmrecon-MODULE.so, schema/util/module.h). */
+ * set: its driver is the api of vmrecon-MODULE.so, schema/util/module.h).
+ * What users read about it is here, not in its driver, so --help needs
+ * no module loaded. */
 struct vr_backend_entry {
 	const char *name;
 	const struct vr_driver *driver; /* built in; NULL for a module */
 	const char *module;             /* module name, or NULL */
 	const char *not_built;          /* why the module was not built */
+	const char *target_help;        /* what TARGET means, for --help */
 };
 
 /* Every backend, ended by an entry whose name is NULL (for `version`,
- * --help and the unknown-backend message). */
+ * --help (reconciler/cli/options.c) and the unknown-backend message). */
 const struct vr_backend_entry *vr_backend_registry(void);
 
 void vr_strv_free(char **v, size_t n);

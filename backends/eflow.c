@@ -65,6 +65,9 @@
 #define CPU_F vr_fields[VR_FIELD_CPU_COUNT]
 #define MEM_F vr_fields[VR_FIELD_MEMORY]
 #define GPU_F vr_fields[VR_FIELD_GPU]
+/* Set-EflowVM's -cpuCount, -memoryInMB and -gpu* parameters */
+#define EFLOW_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
 #define MAX_TIMEOUT_MS 86400000
 
 /*
@@ -727,8 +730,19 @@ eflow_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 static int
 eflow_classify(void *conn, const struct vr_vm_live *live, struct vr_change *c)
 {
-	return vr_change_restart(c, "EFLOW applies every change with "
-	    "Set-EflowVM, which reconfigures the VM and needs it running");
+	switch (c->field) {
+	case VR_FIELD_CPU_COUNT:
+	case VR_FIELD_MEMORY:
+	case VR_FIELD_GPU:
+		return vr_change_restart(c, "EFLOW applies every change with "
+		    "Set-EflowVM, which reconfigures the VM and needs it "
+		    "running");
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break;
+	}
+	return vr_change_unsupported(c, "eflow");
 }
 
 /* The GPU names the host has, "'A', 'B'" or "none", for messages. */
@@ -899,16 +913,27 @@ eflow_apply(void *conn, struct vr_apply_request *req)
 	if (req->nchanges == 0)
 		return 0;
 	/* Start from the live VM, then what is to change now: a field the
-	 * spec leaves out (or already has right) keeps its live value. */
+	 * spec leaves out (or already has right) keeps its live value.  A
+	 * field Set-EflowVM has no parameter for is refused before anything
+	 * is sent: marked applied, it would be a lie. */
 	for (i = 0; i < req->nchanges; i++) {
 		const struct vr_change *c = &req->changes[i];
 
-		if (c->field == VR_FIELD_CPU_COUNT)
+		switch (c->field) {
+		case VR_FIELD_CPU_COUNT:
 			cpus = c->to.i;
-		else if (c->field == VR_FIELD_MEMORY)
+			break;
+		case VR_FIELD_MEMORY:
 			memory_mb = c->to.i;
-		else if (c->field == VR_FIELD_GPU)
+			break;
+		case VR_FIELD_GPU:
 			gpu = &c->to.gpu;
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			return vr_change_unsupported(c, "eflow");
+		}
 	}
 	if (gpu->count > 0 && (!gpu->name || !vr_gpu_type_name(gpu->type))) {
 		rc = vr_error_set(VR_EINVALID, "VM '%s' has a GPU whose name "
@@ -954,9 +979,7 @@ out:
 
 const struct vr_driver vr_eflow_driver = {
 	.name = "eflow",
-	.target_help = "the PowerShell launcher, split on blanks (default "
-	    "powershell.exe; e.g. 'ssh admin@host powershell'), started once "
-	    "and kept; 'per-call:LAUNCHER' starts it for every call",
+	.fields = EFLOW_FIELDS,
 	.open = eflow_open,
 	.close = eflow_close,
 	.host = eflow_host,

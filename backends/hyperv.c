@@ -52,6 +52,9 @@
  * high MMIO space"); a GPU's memory needs more. */
 #define HV_DEFAULT_HIGH_MMIO_MB 512
 #define MB (INT64_C(1024) * 1024)
+/* What it reconciles (backends/backend.h: nothing else reaches it). */
+#define HV_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
 
 struct hyperv {
 	struct vr_ps *ps;
@@ -227,6 +230,8 @@ hyperv_classify(void *conn, const struct vr_vm_live *live, struct vr_change *c)
 
 	if (!vm)
 		return vr_error_last()->code;
+	if (c->field >= VR_FIELD__COUNT || !(HV_FIELDS & VR_FIELD_BIT(c->field)))
+		return vr_change_unsupported(c, "hyperv");
 	c->mode = VR_MODE_LIVE;
 	free(c->reason);
 	c->reason = NULL;
@@ -794,6 +799,9 @@ hyperv_apply(void *conn, struct vr_apply_request *req)
 
 	if (req->nchanges == 0)
 		return 0;
+	if ((rc = vr_changes_supported(req->changes, req->nchanges, HV_FIELDS,
+	    "hyperv")) < 0)
+		return rc;
 	if (!(vm = vm_of(h, req->live->name)))
 		return vr_error_last()->code;
 	was_running = vr_hv_running(vm);
@@ -835,9 +843,7 @@ out:
 
 const struct vr_driver vr_hyperv_driver = {
 	.name = "hyperv",
-	.target_help = "the PowerShell launcher, split on blanks (default "
-	    "powershell.exe; e.g. 'ssh admin@host powershell'), started once "
-	    "and kept; 'per-call:LAUNCHER' starts it for every call",
+	.fields = HV_FIELDS,
 	.open = hyperv_open,
 	.close = hyperv_close,
 	.host = hyperv_host,

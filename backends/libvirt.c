@@ -99,6 +99,11 @@ lv_state_clear(struct lv_state *s)
 /* Progress on stderr (a TTY, or VMRECON_LIBVIRT_VERBOSE set). */
 #define note(c, ...) vr_progress((c)->progress, "libvirt", __VA_ARGS__)
 
+/* what it observes, classifies and applies: <vcpu>, <memory>/DIMMs, and
+ * <hostdev>/<video> */
+#define LV_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
+
 static int
 lv_fail(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -691,7 +696,7 @@ classify_change(struct lvconn *c, struct vr_change *ch)
 	free(ch->reason);
 	ch->reason = NULL;
 	/* a domain that is not running only has its definition changed */
-	if (!c->running)
+	if (!c->running && (LV_FIELDS & VR_FIELD_BIT(ch->field)))
 		return 0;
 	switch (ch->field) {
 	case VR_FIELD_CPU_COUNT:
@@ -715,9 +720,12 @@ classify_change(struct lvconn *c, struct vr_change *ch)
 		return vr_change_restart(ch, "GPUs (<hostdev>, <video>) are "
 		    "changed in the persistent definition and take effect "
 		    "at the next start");
-	default:
-		return 0;
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break;
 	}
+	return vr_change_unsupported(ch, "libvirt");
 }
 
 /* ---- editing the persistent definition ---------------------------------- */
@@ -1031,12 +1039,22 @@ edit_definition(char **out, const struct lvconn *c, const char *xml,
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct vr_change *ch = changes[i];
 
-		if (ch->field == VR_FIELD_CPU_COUNT)
+		switch (ch->field) {
+		case VR_FIELD_CPU_COUNT:
 			rc = edit_vcpus(x, &p, (int)ch->to.i);
-		else if (ch->field == VR_FIELD_MEMORY)
+			break;
+		case VR_FIELD_MEMORY:
 			rc = edit_memory(x, &p, ch->to.i);
-		else if (ch->field == VR_FIELD_GPU)
+			break;
+		case VR_FIELD_GPU:
 			rc = edit_gpu(x, c, &ch->to.gpu);
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			rc = vr_change_unsupported(ch, "libvirt");
+			break;
+		}
 	}
 	if (rc < 0)
 		goto out;
@@ -1445,22 +1463,39 @@ lv_apply(void *conn, struct vr_apply_request *req)
 	size_t i, ndef = 0;
 	int rc;
 
+	if ((rc = vr_changes_supported(req->changes, req->nchanges,
+	    LV_FIELDS, "libvirt")) < 0)
+		return rc;
 	rc = refresh(c, req->spec->name);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < req->nchanges; i++) {
 		struct vr_change *ch = &req->changes[i];
+		bool live = c->running && ch->mode == VR_MODE_LIVE;
 
 		/* not running: every change is one to the definition */
-		if (!c->running || ch->mode == VR_MODE_RESTART ||
-		    ch->field == VR_FIELD_GPU) {
-			if (ndef < VR_FIELD__COUNT)
-				def[ndef++] = ch;
-		} else if (ch->field == VR_FIELD_CPU_COUNT) {
-			cpu = ch;
-		} else if (ch->field == VR_FIELD_MEMORY) {
-			mem = ch;
+		switch (ch->field) {
+		case VR_FIELD_CPU_COUNT:
+			if (live) {
+				cpu = ch;
+				continue;
+			}
+			break;
+		case VR_FIELD_MEMORY:
+			if (live) {
+				mem = ch;
+				continue;
+			}
+			break;
+		case VR_FIELD_GPU: /* always the definition */
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			return vr_change_unsupported(ch, "libvirt");
 		}
+		if (ndef < VR_FIELD__COUNT)
+			def[ndef++] = ch;
 	}
 	for (i = 0; c->running && i < ndef; i++)
 		if (def[i]->mode == VR_MODE_RESTART && !req->may_restart)
@@ -1515,7 +1550,7 @@ lv_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_libvirt_driver = {
 	.name = "libvirt",
-	.target_help = "a libvirt URI (qemu:///system, test:///default)",
+	.fields = LV_FIELDS,
 	.open = lv_open,
 	.close = lv_close,
 	.host = lv_host,

@@ -176,6 +176,9 @@ qemu_close(void *conn)
 #define CPU_F vr_fields[VR_FIELD_CPU_COUNT]
 #define MEM_F vr_fields[VR_FIELD_MEMORY]
 #define GPU_F vr_fields[VR_FIELD_GPU]
+/* what it observes, classifies and applies: vCPUs, DIMMs, PCI GPUs */
+#define QEMU_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
 #define ACPI_CODE_MAX INT64_C(0xffffffff) /* _OST source, status: 32 bits */
 #define PCI_CLASS_MAX 0xffff              /* class and subclass */
 #define PCI_NEST_MAX 8                    /* bridges behind bridges */
@@ -1191,9 +1194,12 @@ classify_change(struct qconn *c, struct vr_change *ch)
 			    "pcie-root-port,id=rpN,bus=pcie.0,chassis=N)",
 			    gp.nadds, gp.nadds == 1 ? "" : "s", s->nports);
 		return 0;
-	default:
-		return 0;
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break;
 	}
+	return vr_change_unsupported(ch, "qemu");
 }
 
 /* ---- apply ------------------------------------------------------------ */
@@ -1561,6 +1567,9 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 	int64_t cur;
 	int rc;
 
+	if ((rc = vr_changes_supported(req->changes, req->nchanges,
+	    QEMU_FIELDS, "qemu")) < 0)
+		return rc;
 	rc = refresh(c, req->spec->name);
 	if (rc < 0)
 		return rc;
@@ -1579,12 +1588,21 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 			    ch->reason ? ch->reason : "needs a restart");
 			continue;
 		}
-		if (ch->field == VR_FIELD_CPU_COUNT)
+		switch (ch->field) {
+		case VR_FIELD_CPU_COUNT:
 			cpu = ch;
-		else if (ch->field == VR_FIELD_MEMORY)
+			break;
+		case VR_FIELD_MEMORY:
 			mem = ch;
-		else if (ch->field == VR_FIELD_GPU)
+			break;
+		case VR_FIELD_GPU:
 			gpu = ch;
+			break;
+		case VR_FIELD_RESTART_POLICY:
+		case VR_FIELD_RESTART_WINDOWS:
+		case VR_FIELD__COUNT:
+			return vr_change_unsupported(ch, "qemu");
+		}
 	}
 	memset(&gp, 0, sizeof(gp));
 	if (gpu) {
@@ -1676,7 +1694,7 @@ qemu_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_qemu_driver = {
 	.name = "qemu",
-	.target_help = "the VM's QMP unix socket (-qmp unix:PATH,server=on)",
+	.fields = QEMU_FIELDS,
 	.open = qemu_open,
 	.close = qemu_close,
 	.host = qemu_host,

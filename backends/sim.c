@@ -1,6 +1,6 @@
 /*
  * sim.c - the embedded default backend: a host and its VMs kept in one JSON
- * file (DESIGN §5), so a new user can try every command at once and the
+ * file (README.md, "sim"), so a new user can try every command at once and the
  * planner tests, examples and demo have a real backend to run on.  Like
  * libvirt's test driver it is a full backend: it observes the file, applies
  * to it with EFLOW's rules, and can be told to fail (fault injection).
@@ -64,6 +64,9 @@
 #define SIM_FILE_MODE 0600
 #define SIM_RESTART_REASON \
 	"the sim backend, like EFLOW, applies every change with a restart"
+/* what a VM of the file holds: cpuCount, memoryInMB and gpu */
+#define SIM_FIELDS (VR_FIELD_BIT(VR_FIELD_CPU_COUNT) | \
+	VR_FIELD_BIT(VR_FIELD_MEMORY) | VR_FIELD_BIT(VR_FIELD_GPU))
 
 /* What a missing file is created with: EFLOW's defaults for two VMs. */
 static const char sim_default_json[] =
@@ -804,7 +807,17 @@ sim_observe(void *conn, const char *name, const struct vr_vm_spec *record,
 static int
 sim_classify(void *conn, const struct vr_vm_live *live, struct vr_change *c)
 {
-	return vr_change_restart(c, "%s", SIM_RESTART_REASON);
+	switch (c->field) {
+	case VR_FIELD_CPU_COUNT:
+	case VR_FIELD_MEMORY:
+	case VR_FIELD_GPU:
+		return vr_change_restart(c, "%s", SIM_RESTART_REASON);
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break;
+	}
+	return vr_change_unsupported(c, "sim");
 }
 
 /*
@@ -844,9 +857,10 @@ eflow_check(const struct sim_file *f, const char *vm,
 		if (c->action == VR_ACTION_DELETE)
 			return 0;
 		break;
-	default:
-		return vr_error_set(VR_EINVALID, "sim: unknown field %d",
-		    (int)c->field);
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		return vr_change_unsupported(c, "sim");
 	}
 	if (f->nested)
 		return vr_error_set(VR_EBACKEND, "sim: cannot give VM '%s' a "
@@ -900,8 +914,10 @@ set_field(json_t *vm, const struct vr_change *c)
 		json_object_set_new(g, "count", json_integer(c->to.gpu.count));
 		json_object_set_new(vm, "gpu", g);
 		break;
-	default:
-		break;
+	case VR_FIELD_RESTART_POLICY:
+	case VR_FIELD_RESTART_WINDOWS:
+	case VR_FIELD__COUNT:
+		break; /* refused by sim_apply first */
 	}
 }
 
@@ -921,6 +937,9 @@ sim_apply(void *conn, struct vr_apply_request *req)
 		    "name");
 	if (req->nchanges == 0)
 		return 0;
+	if ((rc = vr_changes_supported(req->changes, req->nchanges,
+	    SIM_FIELDS, "sim")) < 0)
+		return rc;
 	for (i = 0; i < req->nchanges; i++)
 		if (req->changes[i].mode == VR_MODE_RESTART &&
 		    !req->may_restart)
@@ -978,8 +997,7 @@ sim_apply(void *conn, struct vr_apply_request *req)
 
 const struct vr_driver vr_sim_driver = {
 	.name = "sim",
-	.target_help = "a JSON file holding a simulated host and its VMs "
-	    "(default: STATE_DIR/sim.json, created on first use)",
+	.fields = SIM_FIELDS,
 	.open = sim_open,
 	.close = sim_close,
 	.host = sim_host,

@@ -184,6 +184,33 @@ const struct vr_field_desc vr_fields[VR_FIELD__COUNT] = {
 	},
 };
 
+_Static_assert(VR_FIELD__COUNT <= 32, "a set of fields is an unsigned");
+
+char *
+vr_fields_text(unsigned set)
+{
+	char *s = vr_strdup(""), *t;
+	size_t i, n = 0, left;
+
+	for (i = 0; i < VR_FIELD__COUNT; i++)
+		n += (set & VR_FIELD_BIT(i)) != 0;
+	if (n == 0) {
+		free(s);
+		return vr_strdup("none");
+	}
+	left = n;
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		if (!(set & VR_FIELD_BIT(i)))
+			continue;
+		left--;
+		t = vr_asprintf("%s%s%s", s, left + 1 == n ? "" :
+		    left == 0 ? " and " : ", ", vr_fields[i].key);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 const struct vr_field_desc *
 vr_field_find(const char *key, size_t len)
 {
@@ -302,9 +329,10 @@ vr_field_ok(const struct vr_field_desc *f, const struct vr_value *v)
 			    v->windows.v[i].start_min >= 24 * 60)
 				return false;
 		return true;
-	default:
-		return false;
+	case VR_VALUE_NONE:
+		break;
 	}
+	return false;
 }
 
 /* "[Sat,Sun 22:00+5h Europe/Berlin, 03:15+1m30s UTC]" */
@@ -427,9 +455,10 @@ vr_field_text(const struct vr_field_desc *f, const struct vr_value *v)
 		return list_text(&v->list);
 	case VR_VALUE_WINDOWS:
 		return windows_text(&v->windows);
-	default:
-		return vr_strdup("unset");
+	case VR_VALUE_NONE:
+		break;
 	}
+	return vr_strdup("unset");
 }
 
 json_t *
@@ -464,9 +493,10 @@ vr_field_json(const struct vr_field_desc *f, const struct vr_value *v,
 		for (i = 0; i < v->windows.n; i++)
 			json_array_append_new(a, window_json(&v->windows.v[i]));
 		return a;
-	default:
-		return json_null();
+	case VR_VALUE_NONE:
+		break;
 	}
+	return json_null();
 }
 
 static int
@@ -555,7 +585,7 @@ vr_field_from_json(const struct vr_field_desc *f, const json_t *j,
 			out->windows.n++;
 		}
 		break;
-	default:
+	case VR_VALUE_NONE:
 		return vr_error_set(VR_EINVALID, "%s: bad %s", where, f->key);
 	}
 	out->kind = f->kind;
@@ -575,7 +605,8 @@ vr_value_gauge(const struct vr_value *v)
 		return (int64_t)v->list.n;
 	case VR_VALUE_WINDOWS:
 		return (int64_t)v->windows.n;
-	default:
-		return 0;
+	case VR_VALUE_NONE:
+		break;
 	}
+	return 0;
 }

@@ -6,11 +6,16 @@
  * dir, metrics and `get` walk this table instead of naming fields.
  *
  * How to add a field (recipe; model.h points here):
+ *  0. Build: every switch over enum vr_field has a case for each value and
+ *     no `default:` (nor do those over the other enums that grow:
+ *     vr_value_kind, vr_action, vr_mode, vr_result), so -Wswitch under the
+ *     Makefile's -Werror names each place the new value must be handled;
+ *     the steps below are what it cannot see.
  *  1. model.h: add an enum vr_field member (reconciled fields before
  *     VR_FIELD_RESTART_POLICY, policies after it) and its members in
  *     struct vr_vm_spec (has_x + value, and `struct vr_pos at_x`), and in
  *     struct vr_vm_live when it is reconciled (model.c: clear/copy if it
- *     owns memory, vr_vm_spec_from_live), and for a reconciled field
+ *     owns memory), and for a reconciled field
  *     reconciler/engine/planfile.c's observed digest (left out of the
  *     table on purpose: its text is in every saved plan and golden file).
  *  2. field.c: one row in vr_fields[] (same order as the enum) and its
@@ -19,13 +24,19 @@
  *     tests/tools/fielddump (what t0110 checks) follow from the row.
  *  3. schema/vmrecon.schema.json: the same key, type and bounds (t0110
  *     fails until both agree).
- *  4. Each backend that supports it: observe fills the live member,
- *     classify and apply handle a vr_change of it (c->to has the kind of
- *     the row); one that does not says so in classify (an error, so
- *     preflight refuses the spec).  Backends that ignore the field must not
- *     be given it silently: grep for VR_FIELD_GPU for the places.
+ *  4. Backends (backends/backend.h): what each supports is its driver
+ *     table's `fields`.  A reconciled field starts supported by none: the
+ *     reconciler refuses a spec that manages it, at its FILE:LINE:COL,
+ *     before any classify or apply (reconciler/engine/plan.c), and the
+ *     -Wswitch errors of step 0 are each driver's classify and apply
+ *     returning vr_change_unsupported() for it.  A backend that supports it
+ *     adds VR_FIELD_BIT(it) to `fields`, fills the live member in observe,
+ *     and handles a vr_change of it in classify and apply (c->to has the
+ *     kind of the row).
  *  5. Tests: a tests/good and tests/bad case for the loader, the row in
- *     tests/unit/test_field.c, a backend unit test per backend.
+ *     tests/unit/test_field.c, a backend unit test per backend that
+ *     supports it; tests/unit/test_fields.c checks every driver's
+ *     `fields` against its classify and apply on its own.
  *
  * Worked example on paper: CPU pinning, `cpuPinning: [0, 2, 4]`, a list of
  * host CPU numbers (a second GPU would instead widen VR_VALUE_GPU into a
@@ -42,13 +53,17 @@
  *  - vmrecon.schema.json: "cpuPinning": {"type": "array", "items":
  *    {"type": "integer", "minimum": 0, "maximum": 1023}, "maxItems": 1024}.
  *  - backends: libvirt (<cputune><vcpupin>) and qemu (QMP thread ids +
- *    sched_setaffinity) observe and apply it; eflow and sim refuse it in
- *    classify until they do.
+ *    sched_setaffinity) add it to `fields`, observe and apply it; eflow
+ *    and sim leave it out, so a spec with cpuPinning is refused on them
+ *    ("the eflow backend does not support cpuPinning") until they do.
  *  - tests: tests/good/cpu-pinning.yaml, tests/bad/ for an out-of-range
  *    item, test_field.c rows, test_libvirt.c/test_qemu.c cases.
- *  Source files touched: model.h, model.c, field.c, planfile.c,
- *  vmrecon.schema.json and the four backends: 9 (plan.c too if the host limits it, as for
- *  cpuCount), plus tests.  Before the table a reconciled field was named
+ *  Source files touched: model.h, model.c, field.c, planfile.c, plan.c
+ *  (a case in preflight's switch: a host limit to check, as for cpuCount,
+ *  or none), vmrecon.schema.json and the four backends (a case in each
+ *  classify and apply): 10, plus tests.  Tried: with the enum member
+ *  alone, -Wswitch stops the build at 11 switches in 5 of them (plan.c
+ *  and the four backends).  Before the table a reconciled field was named
  *  in 15: also load.c, plan.c, render.c, statedir.c, reconcile.c,
  *  cmd_get.c and metrics.c.
  */
@@ -90,6 +105,10 @@ extern const struct vr_field_desc vr_fields[VR_FIELD__COUNT];
 
 /* The row of a key under `spec:` (len bytes, not NUL-ended), or NULL. */
 const struct vr_field_desc *vr_field_find(const char *key, size_t len);
+
+/* The keys of a set of fields (VR_FIELD_BIT), in table order, for
+ * messages: "cpuCount, memoryInMB and gpu", "none"; owned by the caller. */
+char *vr_fields_text(unsigned set);
 
 /* Values.  A vr_value owns its GPU name and list. */
 void vr_value_clear(struct vr_value *v);

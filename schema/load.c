@@ -1313,7 +1313,7 @@ check_field(struct loader *L, const struct vr_field_desc *f,
 		if (!get_windows(L, v, f, &val))
 			return;
 		break;
-	default:
+	case VR_VALUE_NONE: /* no row is of no kind */
 		return;
 	}
 	f->set(vm, &val);

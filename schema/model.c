@@ -12,8 +12,9 @@ vr_gpu_type_name(enum vr_gpu_type t)
 	switch (t) {
 	case VR_GPU_DDA: return "DirectDeviceAssignment";
 	case VR_GPU_PV: return "ParaVirtualization";
-	default: return NULL;
+	case VR_GPU_TYPE_NONE: break;
 	}
+	return NULL; /* NONE, or not one type (a host GPU's set of them) */
 }
 
 int
@@ -70,7 +71,11 @@ vr_action_name(enum vr_action a)
 const char *
 vr_mode_name(enum vr_mode m)
 {
-	return m == VR_MODE_LIVE ? "live" : "restart";
+	switch (m) {
+	case VR_MODE_LIVE: return "live";
+	case VR_MODE_RESTART: return "restart";
+	}
+	return "?";
 }
 
 void
@@ -169,21 +174,24 @@ vr_change_clear(struct vr_change *c)
 
 void
 vr_vm_spec_from_live(struct vr_vm_spec *r, const char *name,
-    const struct vr_vm_live *l)
+    const struct vr_vm_live *l, unsigned fields)
 {
+	struct vr_value v;
+	size_t i;
+
 	memset(r, 0, sizeof(*r));
 	r->name = vr_strdup(name);
-	r->has_cpu_count = true;
-	r->cpu_count = l->cpu_count;
-	r->has_memory = true;
-	r->memory_mb = l->memory_mb;
-	if (l->gpu_unknown) {
-		r->gpu_want = VR_GPU_UNMANAGED;
-	} else if (l->gpu.count == 0) {
-		r->gpu_want = VR_GPU_NONE;
-	} else if (l->gpu.name && l->gpu.type != VR_GPU_TYPE_NONE) {
-		r->gpu_want = VR_GPU_WANT;
-		vr_gpu_copy(&r->gpu, &l->gpu);
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
+
+		if (!f->reconciled || !(fields & VR_FIELD_BIT(f->id)))
+			continue;
+		f->live(l, &v);
+		/* a GPU without its name or type is not one a spec can say */
+		if (!v.unknown && !(v.kind == VR_VALUE_GPU && v.gpu.count > 0 &&
+		    (!v.gpu.name || v.gpu.type == VR_GPU_TYPE_NONE)))
+			f->set(r, &v);
+		vr_value_clear(&v);
 	}
 }
 

@@ -132,6 +132,10 @@ enum vr_field {
 	VR_FIELD__COUNT
 };
 
+/* A set of fields, one bit each: what a backend supports (its driver
+ * table's `fields`, backend.h). */
+#define VR_FIELD_BIT(f) (1u << (f))
+
 enum vr_value_kind {
 	VR_VALUE_NONE = 0, /* absent: unmanaged, or not observed */
 	VR_VALUE_INT,      /* int64 in a unit (cpuCount, memoryInMB) */
@@ -206,15 +210,17 @@ void vr_host_clear(struct vr_host *h);
 void vr_vm_live_clear(struct vr_vm_live *l);
 void vr_change_clear(struct vr_change *c);
 
-/* The spec of what `live` certainly has: cpuCount, memoryInMB, and the GPU
- * when there is none or its name and type are known (else unmanaged). */
 /* A VM name's character `c` at position `i`: letters and digits, and
  * after the first also '.', '_' and '-' (the loader's rule for
  * metadata.name; backends that make up a name follow it too). */
 bool vr_name_char_ok(char c, size_t i);
 
+/* The spec of what `live` certainly has, of the reconciled fields in
+ * `fields` (VR_FIELD_BIT: those its backend observes): each one's live
+ * value, except one the backend cannot tell (the GPU when whether there is
+ * one is unknown, or its name or type is), which stays unmanaged. */
 void vr_vm_spec_from_live(struct vr_vm_spec *out, const char *name,
-    const struct vr_vm_live *live);
+    const struct vr_vm_live *live, unsigned fields);
 
 /* The host GPU of that name, or NULL. */
 const struct vr_host_gpu *vr_host_find_gpu(const struct vr_host *h,

@@ -26,7 +26,8 @@ What is compared, per command:
               kinds for --backend, nothing for anything else;
   backends    every backend kind in the registry (`optdump backends`:
               built or not), and no other,
-              named in --backend's help line, as a .Cm of the man page's
+              named in --backend's help (the line and those it wraps
+              onto) and in --help's list of TARGETs, as a .Cm of the man page's
               --backend item, and as a row of the first table under the
               README's "## Backends".
 """
@@ -348,11 +349,28 @@ def check_backends(table, helpdir, manpage, readme, backends):
     if cmd is None:
         bad("backends: no command takes --backend")
         return
-    line = next((ln for ln in open(os.path.join(helpdir, cmd + ".txt"))
-                 if ln.lstrip().startswith(("-b,", "--backend "))), "")
-    said = set(re.findall(r"\b[a-z]+\b", line.split("  ", 2)[-1]))
+    lines = open(os.path.join(helpdir, cmd + ".txt")).read().split("\n")
+    at = next((i for i, ln in enumerate(lines)
+               if ln.lstrip().startswith(("-b,", "--backend "))), None)
+    entry = ""
+    if at is not None:  # the option's line and the lines it wraps onto
+        entry = lines[at].split("  ", 2)[-1]
+        for ln in lines[at + 1:]:
+            if not ln.startswith(" " * 20):
+                break
+            entry += " " + ln.strip()
+    said = set(re.findall(r"\b[a-z]+\b", entry))
     for b in sorted(want - said):
         bad(f"{cmd} --help: --backend does not name the {b} backend")
+    try:  # and what TARGET is, for each
+        start = next(i for i, ln in enumerate(lines)
+                     if ln.startswith("backends, and what TARGET is"))
+        listed = {ln.split()[0] for ln in lines[start + 1:]
+                  if re.match(r"^  \w", ln)}
+    except StopIteration:
+        listed = set()
+    for b in sorted(want - listed):
+        bad(f"{cmd} --help: the list of TARGETs lacks the {b} backend")
     man = open(manpage).read()
     m = re.search(r"^\.It Fl b Ar kind.*?(?=^\.It )", man, re.M | re.S)
     item = set(re.findall(r"^\.Cm (\w+)", m.group(0), re.M)) if m else set()

@@ -1,9 +1,9 @@
 /*
- * cmd.h - the subcommands, one file each (reconciler/cmd_<name>.c), and the
- * helpers they share.
+ * cmd.h - the subcommands, one file each (reconciler/cli/cmd_<name>.c),
+ * and the helpers they share.
  *
  * Adding a command:
- *   1. write reconciler/cmd_<name>.c with `int cmd_<name>(int argc,
+ *   1. write reconciler/cli/cmd_<name>.c with `int cmd_<name>(int argc,
  *      char **argv)`; argv[0] is the command name; return an exit code
  *      (enum vr_exit); parse options with vr_opts_init/vr_opts_next
  *      (options.h), which print --help on stdout (exit 0) and usage errors
@@ -43,7 +43,7 @@ int cmd_watch(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 
-/* The command table (main.c), NULL-name terminated. */
+/* The command table (commands.c), NULL-name terminated. */
 extern const struct vr_cmd vr_commands[];
 const struct vr_cmd *vr_cmd_find(const char *name);
 /* Say a command is unknown, with the one probably meant (suggest.h). */

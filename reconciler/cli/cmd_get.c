@@ -113,9 +113,11 @@ emit_value(yaml_emitter_t *e, const struct vr_field_desc *f,
 				return -1;
 		yaml_sequence_end_event_initialize(&ev);
 		return emit(e, &ev);
-	default:
-		return -1;
+	case VR_VALUE_WINDOWS: /* a policy: never in a spec made from live */
+	case VR_VALUE_NONE:
+		break;
 	}
+	return -1;
 }
 
 /* Emit one VirtualMachine document for `r` (a record-shaped spec). */
@@ -272,7 +274,8 @@ restart_comment(struct vr_backend *b, const struct vr_vm_live *l)
 		struct vr_value v;
 		int k;
 
-		if (!f->reconciled || f->kind != VR_VALUE_INT)
+		if (!f->reconciled || f->kind != VR_VALUE_INT ||
+		    !(vr_backend_fields(b) & VR_FIELD_BIT(f->id)))
 			continue;
 		f->live(l, &v);
 		k = probe(b, l, f, v.i * 2);
@@ -397,7 +400,8 @@ cmd_get(int argc, char **argv)
 			goto out;
 		}
 		/* only what is known: an unnamed GPU stays unmanaged */
-		vr_vm_spec_from_live(&out, live.name, &live);
+		vr_vm_spec_from_live(&out, live.name, &live,
+		    vr_backend_fields(b));
 		if (yaml) {
 			char *hdr = vr_asprintf("# %s on %s, observed %s by "
 			    "vmrecon get\n", live.name, vr_backend_desc(b), now);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../backends/backend.h"
 #include "../../schema/util/error.h"
 #include "../../schema/suggest.h"
 #include "cmd.h"
@@ -17,114 +18,139 @@
 #define DMAX VR_DURATION_MAX_MS
 
 const struct vr_option vr_options[] = {
-	{ "allow-rewrite", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0,
-	  VR_OPT_ALLOW_REWRITE, 0, 0,
-	  "accept history that is not a fast-forward of the last applied "
-	  "commit" },
-	{ "backend", 'b', VR_ARG_STRING, "KIND[:TARGET]", "sim",
-	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
-	  VR_OPT_BACKEND,
-	  0, 0, "the backend: sim, eflow, hyperv, qemu, libvirt; and its "
-	  "target" },
-	{ "backend-timeout", 0, VR_ARG_DURATION, "DURATION", NULL,
-	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH, 0,
-	  VR_OPT_BACKEND_TIMEOUT, 100, 24 * 3600 * SEC,
-	  "the longest one backend call or wait may take; unset, eflow "
-	  "allows 120s, hyperv 600s, qemu and libvirt 30s" },
-	{ "ca-file", 0, VR_ARG_PATH, "FILE", NULL, C_HTTP | VR_C_WATCH, 0,
-	  VR_OPT_CA_FILE, 0, 0,
-	  "trust the CAs in this PEM file instead of the system's" },
-	{ "commit-status", 0, VR_ARG_ENUM, "github|gitea|gitlab", NULL,
-	  VR_C_WATCH, 0, VR_OPT_COMMIT_STATUS, 0, 0,
-	  "post each applied commit's state to this Git server's API" },
-	{ "commit-status-repo", 0, VR_ARG_STRING, "OWNER/NAME", NULL,
-	  VR_C_WATCH, 0, VR_OPT_COMMIT_STATUS_REPO, 0, 0,
-	  "the repository on that server, if --repo does not tell" },
-	{ "commit-status-token-file", 0, VR_ARG_PATH, "FILE", NULL,
-	  VR_C_WATCH, 0, VR_OPT_COMMIT_STATUS_TOKEN_FILE, 0, 0,
-	  "the API token for --commit-status" },
-	{ "commit-status-url", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, 0,
-	  VR_OPT_COMMIT_STATUS_URL, 0, 0,
-	  "the API base URL, if --repo does not tell" },
-	{ "file", 'f', VR_ARG_PATH, "FILE|DIR|URL", NULL,
-	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, VR_C_DIFF,
-	  VR_OPT_FILE, 0, 0, "the desired state: a file, a directory of "
-	  ".yaml/.yml/.json files, - for stdin, or an https URL; repeatable" },
-	{ "help", 'h', VR_ARG_NONE, NULL, NULL, C_ALL, 0, VR_OPT_HELP, 0, 0,
-	  "print this help and exit" },
-	{ "hostname", 0, VR_ARG_STRING, "NAME", NULL, VR_C_WATCH, 0,
-	  VR_OPT_HOSTNAME, 0, 0,
-	  "this host's name for {hostname}, statuses and metric labels" },
-	{ "http-timeout", 0, VR_ARG_DURATION, "DURATION", "30s", C_HTTP, 0,
-	  VR_OPT_HTTP_TIMEOUT, 1 * SEC, 3600 * SEC,
-	  "the longest an https transfer may take" },
-	{ "interval", 0, VR_ARG_DURATION, "DURATION", "1m", VR_C_WATCH, 0,
-	  VR_OPT_INTERVAL, 200, DMAX,
-	  "how often to fetch and to check for drift" },
-	{ "known-hosts", 0, VR_ARG_PATH, "FILE", NULL, VR_C_WATCH, 0,
-	  VR_OPT_KNOWN_HOSTS, 0, 0,
-	  "the known hosts of an ssh repository" },
-	{ "max-backoff", 0, VR_ARG_DURATION, "DURATION", "5m", VR_C_WATCH, 0,
-	  VR_OPT_MAX_BACKOFF, 200, DMAX,
-	  "the longest wait between retries after errors" },
-	{ "metrics-file", 0, VR_ARG_PATH, "PATH", NULL, C_REPORT, 0,
-	  VR_OPT_METRICS_FILE, 0, 0,
-	  "write Prometheus metrics to this file after each pass" },
-	{ "no-self-heal", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0,
-	  VR_OPT_NO_SELF_HEAL, 0, 0, "report drift but do not correct it" },
-	{ "notify", 0, VR_ARG_URL, "URL", NULL, C_REPORT, 0, VR_OPT_NOTIFY,
-	  0, 0, "POST an event to this https webhook for each VM that "
-	  "changed, failed or drifted" },
-	{ "notify-hmac-key", 0, VR_ARG_PATH, "FILE", NULL, C_REPORT, 0,
-	  VR_OPT_NOTIFY_HMAC_KEY, 0, 0,
-	  "sign the events with the HMAC-SHA256 key in this file" },
-	{ "once", 0, VR_ARG_NONE, NULL, NULL, VR_C_WATCH, 0, VR_OPT_ONCE, 0,
-	  0, "fetch and reconcile once, then exit" },
-	{ "out", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_DIFF, 0, VR_OPT_OUT, 0, 0,
-	  "also save the plan (JSON) for apply --plan" },
-	{ "output", 'o', VR_ARG_ENUM, "yaml|json", "yaml", VR_C_GET, 0,
-	  VR_OPT_OUTPUT, 0, 0, "output format" },
-	{ "output", 'o', VR_ARG_ENUM, "text|json", "text",
-	  VR_C_DIFF | VR_C_APPLY | VR_C_STATUS, 0, VR_OPT_OUTPUT, 0, 0,
-	  "output format" },
-	{ "path", 0, VR_ARG_STRING, "PATH", NULL, VR_C_WATCH, VR_C_WATCH,
-	  VR_OPT_PATH, 0, 0, "this host's file in the repository; "
-	  "{hostname} and {machine-id} are replaced" },
-	{ "plan", 0, VR_ARG_PATH, "PLAN", NULL, VR_C_APPLY, 0, VR_OPT_PLAN,
-	  0, 0, "apply this saved plan (from diff --out), only if the VMs "
+	{ .name = "allow-rewrite", .arg = VR_ARG_NONE, .cmds = VR_C_WATCH,
+	  .id = VR_OPT_ALLOW_REWRITE,
+	  .help = "accept history that is not a fast-forward of the last "
+	  "applied commit" },
+	{ .name = "backend", .letter = 'b', .arg = VR_ARG_STRING,
+	  .meta = "KIND[:TARGET]", .def = "sim",
+	  .cmds = VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET |
+	  VR_C_WATCH, .id = VR_OPT_BACKEND,
+	  /* and the registry's names: backend_help() */
+	  .help = "the backend" },
+	{ .name = "backend-timeout", .arg = VR_ARG_DURATION,
+	  .meta = "DURATION",
+	  .cmds = VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH,
+	  .id = VR_OPT_BACKEND_TIMEOUT, .min = 100, .max = 24 * 3600 * SEC,
+	  .help = "the longest one backend call or wait may take; unset, "
+	  "eflow allows 120s, hyperv 600s, qemu and libvirt 30s" },
+	{ .name = "ca-file", .arg = VR_ARG_PATH, .meta = "FILE",
+	  .cmds = C_HTTP | VR_C_WATCH, .id = VR_OPT_CA_FILE,
+	  .help = "trust the CAs in this PEM file instead of the system's" },
+	{ .name = "commit-status", .arg = VR_ARG_ENUM,
+	  .meta = "github|gitea|gitlab", .cmds = VR_C_WATCH,
+	  .id = VR_OPT_COMMIT_STATUS,
+	  .help = "post each applied commit's state to this Git server's "
+	  "API" },
+	{ .name = "commit-status-repo", .arg = VR_ARG_STRING,
+	  .meta = "OWNER/NAME", .cmds = VR_C_WATCH,
+	  .id = VR_OPT_COMMIT_STATUS_REPO,
+	  .help = "the repository on that server, if --repo does not tell" },
+	{ .name = "commit-status-token-file", .arg = VR_ARG_PATH,
+	  .meta = "FILE", .cmds = VR_C_WATCH,
+	  .id = VR_OPT_COMMIT_STATUS_TOKEN_FILE,
+	  .help = "the API token for --commit-status" },
+	{ .name = "commit-status-url", .arg = VR_ARG_URL, .meta = "URL",
+	  .cmds = VR_C_WATCH, .id = VR_OPT_COMMIT_STATUS_URL,
+	  .help = "the API base URL, if --repo does not tell" },
+	{ .name = "file", .letter = 'f', .arg = VR_ARG_PATH,
+	  .meta = "FILE|DIR|URL",
+	  .cmds = VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY,
+	  .required = VR_C_DIFF, .id = VR_OPT_FILE,
+	  .help = "the desired state: a file, a directory of .yaml/.yml/.json "
+	  "files, - for stdin, or an https URL; repeatable" },
+	{ .name = "help", .letter = 'h', .arg = VR_ARG_NONE, .cmds = C_ALL,
+	  .id = VR_OPT_HELP, .help = "print this help and exit" },
+	{ .name = "hostname", .arg = VR_ARG_STRING, .meta = "NAME",
+	  .cmds = VR_C_WATCH, .id = VR_OPT_HOSTNAME,
+	  .help = "this host's name for {hostname}, statuses and metric "
+	  "labels" },
+	{ .name = "http-timeout", .arg = VR_ARG_DURATION, .meta = "DURATION",
+	  .def = "30s", .cmds = C_HTTP, .id = VR_OPT_HTTP_TIMEOUT,
+	  .min = 1 * SEC, .max = 3600 * SEC,
+	  .help = "the longest an https transfer may take" },
+	{ .name = "interval", .arg = VR_ARG_DURATION, .meta = "DURATION",
+	  .def = "1m", .cmds = VR_C_WATCH, .id = VR_OPT_INTERVAL, .min = 200,
+	  .max = DMAX, .help = "how often to fetch and to check for drift" },
+	{ .name = "known-hosts", .arg = VR_ARG_PATH, .meta = "FILE",
+	  .cmds = VR_C_WATCH, .id = VR_OPT_KNOWN_HOSTS,
+	  .help = "the known hosts of an ssh repository" },
+	{ .name = "max-backoff", .arg = VR_ARG_DURATION, .meta = "DURATION",
+	  .def = "5m", .cmds = VR_C_WATCH, .id = VR_OPT_MAX_BACKOFF,
+	  .min = 200, .max = DMAX,
+	  .help = "the longest wait between retries after errors" },
+	{ .name = "metrics-file", .arg = VR_ARG_PATH, .meta = "PATH",
+	  .cmds = C_REPORT, .id = VR_OPT_METRICS_FILE,
+	  .help = "write Prometheus metrics to this file after each pass" },
+	{ .name = "no-self-heal", .arg = VR_ARG_NONE, .cmds = VR_C_WATCH,
+	  .id = VR_OPT_NO_SELF_HEAL,
+	  .help = "report drift but do not correct it" },
+	{ .name = "notify", .arg = VR_ARG_URL, .meta = "URL", .cmds = C_REPORT,
+	  .id = VR_OPT_NOTIFY, .help = "POST an event to this https webhook "
+	  "for each VM that changed, failed or drifted" },
+	{ .name = "notify-hmac-key", .arg = VR_ARG_PATH, .meta = "FILE",
+	  .cmds = C_REPORT, .id = VR_OPT_NOTIFY_HMAC_KEY,
+	  .help = "sign the events with the HMAC-SHA256 key in this file" },
+	{ .name = "once", .arg = VR_ARG_NONE, .cmds = VR_C_WATCH,
+	  .id = VR_OPT_ONCE, .help = "fetch and reconcile once, then exit" },
+	{ .name = "out", .arg = VR_ARG_PATH, .meta = "PLAN", .cmds = VR_C_DIFF,
+	  .id = VR_OPT_OUT, .help = "also save the plan (JSON) for apply "
+	  "--plan" },
+	{ .name = "output", .letter = 'o', .arg = VR_ARG_ENUM,
+	  .meta = "yaml|json", .def = "yaml", .cmds = VR_C_GET,
+	  .id = VR_OPT_OUTPUT, .help = "output format" },
+	{ .name = "output", .letter = 'o', .arg = VR_ARG_ENUM,
+	  .meta = "text|json", .def = "text",
+	  .cmds = VR_C_DIFF | VR_C_APPLY | VR_C_STATUS, .id = VR_OPT_OUTPUT,
+	  .help = "output format" },
+	{ .name = "path", .arg = VR_ARG_STRING, .meta = "PATH",
+	  .cmds = VR_C_WATCH, .required = VR_C_WATCH, .id = VR_OPT_PATH,
+	  .help = "this host's file in the repository; {hostname} and "
+	  "{machine-id} are replaced" },
+	{ .name = "plan", .arg = VR_ARG_PATH, .meta = "PLAN",
+	  .cmds = VR_C_APPLY, .id = VR_OPT_PLAN,
+	  .help = "apply this saved plan (from diff --out), only if the VMs "
 	  "are as it saw them" },
-	{ "record", 0, VR_ARG_NONE, NULL, NULL, VR_C_GET, 0, VR_OPT_RECORD,
-	  0, 0, "also store what is printed as the last applied state" },
-	{ "recursive", 'R', VR_ARG_NONE, NULL, NULL,
-	  VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY, 0, VR_OPT_RECURSIVE, 0, 0,
-	  "with -f DIR, the files in its subdirectories too" },
-	{ "ref", 0, VR_ARG_STRING, "REF", "main", VR_C_WATCH, 0, VR_OPT_REF,
-	  0, 0, "what to follow: BRANCH, tag:NAME or commit:SHA" },
-	{ "repo", 0, VR_ARG_URL, "URL", NULL, VR_C_WATCH, VR_C_WATCH,
-	  VR_OPT_REPO, 0, 0, "the Git repository: https://, ssh://, "
-	  "git://, file://, USER@HOST:PATH or a path" },
-	{ "restart-now", 0, VR_ARG_NONE, NULL, NULL, VR_C_APPLY, 0,
-	  VR_OPT_RESTART_NOW, 0, 0, "restart outside the spec's "
-	  "restartWindows, this run only" },
-	{ "ssh-key", 0, VR_ARG_PATH, "KEY", NULL, VR_C_WATCH, 0,
-	  VR_OPT_SSH_KEY, 0, 0,
-	  "the private key for an ssh repository (KEY.pub beside it)" },
-	{ "state-dir", 0, VR_ARG_DIR, "DIR",
-	  "/var/lib/vmrecon as root, else $XDG_STATE_HOME/vmrecon",
-	  VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_STATUS | VR_C_WATCH, 0,
-	  VR_OPT_STATE_DIR, 0, 0, "the state directory" },
-	{ "timeout", 0, VR_ARG_DURATION, "DURATION", "60s", VR_C_WATCH, 0,
-	  VR_OPT_TIMEOUT, 100, DMAX, "the longest one fetch may take" },
-	{ "token-file", 0, VR_ARG_PATH, "FILE", NULL, C_HTTP | VR_C_WATCH, 0,
-	  VR_OPT_TOKEN_FILE, 0, 0,
-	  "the token for https sources and repositories, read from a file" },
-	{ "verbose", 'v', VR_ARG_NONE, NULL, NULL, VR_C_VERSION, 0,
-	  VR_OPT_VERBOSE, 0, 0,
-	  "also load each module and print its library's version" },
-	{ "verify-signatures", 0, VR_ARG_PATH, "ALLOWED_SIGNERS", NULL,
-	  VR_C_WATCH, 0, VR_OPT_VERIFY_SIGNATURES, 0, 0,
-	  "apply only commits SSH-signed by a key in this file" },
-	{ NULL, 0, VR_ARG_NONE, NULL, NULL, 0, 0, 0, 0, 0, NULL }
+	{ .name = "record", .arg = VR_ARG_NONE, .cmds = VR_C_GET,
+	  .id = VR_OPT_RECORD, .help = "also store what is printed as the "
+	  "last applied state" },
+	{ .name = "recursive", .letter = 'R', .arg = VR_ARG_NONE,
+	  .cmds = VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY,
+	  .id = VR_OPT_RECURSIVE,
+	  .help = "with -f DIR, the files in its subdirectories too" },
+	{ .name = "ref", .arg = VR_ARG_STRING, .meta = "REF", .def = "main",
+	  .cmds = VR_C_WATCH, .id = VR_OPT_REF,
+	  .help = "what to follow: BRANCH, tag:NAME or commit:SHA" },
+	{ .name = "repo", .arg = VR_ARG_URL, .meta = "URL", .cmds = VR_C_WATCH,
+	  .required = VR_C_WATCH, .id = VR_OPT_REPO,
+	  .help = "the Git repository: https://, ssh://, git://, file://, "
+	  "USER@HOST:PATH or a path" },
+	{ .name = "restart-now", .arg = VR_ARG_NONE, .cmds = VR_C_APPLY,
+	  .id = VR_OPT_RESTART_NOW,
+	  .help = "restart outside the spec's restartWindows, this run only" },
+	{ .name = "ssh-key", .arg = VR_ARG_PATH, .meta = "KEY",
+	  .cmds = VR_C_WATCH, .id = VR_OPT_SSH_KEY,
+	  .help = "the private key for an ssh repository (KEY.pub beside "
+	  "it)" },
+	{ .name = "state-dir", .arg = VR_ARG_DIR, .meta = "DIR",
+	  .def = "/var/lib/vmrecon as root, else $XDG_STATE_HOME/vmrecon",
+	  .cmds = VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_STATUS | VR_C_WATCH,
+	  .id = VR_OPT_STATE_DIR, .help = "the state directory" },
+	{ .name = "timeout", .arg = VR_ARG_DURATION, .meta = "DURATION",
+	  .def = "60s", .cmds = VR_C_WATCH, .id = VR_OPT_TIMEOUT, .min = 100,
+	  .max = DMAX, .help = "the longest one fetch may take" },
+	{ .name = "token-file", .arg = VR_ARG_PATH, .meta = "FILE",
+	  .cmds = C_HTTP | VR_C_WATCH, .id = VR_OPT_TOKEN_FILE,
+	  .help = "the token for https sources and repositories, read from a "
+	  "file" },
+	{ .name = "verbose", .letter = 'v', .arg = VR_ARG_NONE,
+	  .cmds = VR_C_VERSION, .id = VR_OPT_VERBOSE,
+	  .help = "also load each module and print its library's version" },
+	{ .name = "verify-signatures", .arg = VR_ARG_PATH,
+	  .meta = "ALLOWED_SIGNERS", .cmds = VR_C_WATCH,
+	  .id = VR_OPT_VERIFY_SIGNATURES,
+	  .help = "apply only commits SSH-signed by a key in this file" },
+	{ .name = NULL }
 };
 
 const struct vr_opts_cmd vr_opts_cmds[] = {
@@ -226,12 +252,16 @@ opt_value(struct vr_opts *p)
 			    "%s, not '%s'", what, o->meta, p->arg);
 		p->value = i;
 		return 0;
-	default: /* strings, paths, URLs: their users check them */
+	case VR_ARG_STRING: /* their users check them */
+	case VR_ARG_PATH:
+	case VR_ARG_DIR:
+	case VR_ARG_URL:
 		if (!p->arg[0])
 			return vr_error_set(VR_EINVALID, "%s: empty %s", what,
 			    o->meta);
 		return 0;
 	}
+	abort(); /* BUG: a row's type is not an enum vr_arg */
 }
 
 const struct vr_option *
@@ -504,6 +534,47 @@ put_text(FILE *fp, const char *text, size_t *col, size_t indent)
 	free(copy);
 }
 
+/* --backend's help: the row's, then every backend of the registry
+ * (backends/backend.h), "sim, eflow, qemu or libvirt". */
+static char *
+backend_help(const char *help)
+{
+	const struct vr_backend_entry *e, *r = vr_backend_registry();
+	char *s = vr_asprintf("%s:", help), *t;
+
+	for (e = r; e->name; e++) {
+		t = vr_asprintf("%s%s %s", s, e == r ? "" : e[1].name ? "," :
+		    " or", e->name);
+		free(s);
+		s = t;
+	}
+	t = vr_asprintf("%s, and its TARGET as below", s);
+	free(s);
+	return t;
+}
+
+/* What TARGET means for each backend of the registry, for the commands
+ * that take --backend. */
+static void
+backends_help(FILE *fp)
+{
+	const struct vr_backend_entry *e;
+	const size_t indent = 12;
+
+	fputs("\nbackends, and what TARGET is for each:\n", fp);
+	for (e = vr_backend_registry(); e->name; e++) {
+		char *text = vr_asprintf("%s%s%s", e->target_help,
+		    e->not_built ? "; " : "", e->not_built ? e->not_built :
+		    "");
+		size_t col = indent;
+
+		fprintf(fp, "  %-*s", (int)(indent - 2), e->name);
+		put_text(fp, text, &col, indent);
+		fputc('\n', fp);
+		free(text);
+	}
+}
+
 void
 vr_opts_help(FILE *fp, const char *cmd)
 {
@@ -511,6 +582,7 @@ vr_opts_help(FILE *fp, const char *cmd)
 	unsigned bit = vr_opts_cmd_bit(cmd);
 	const struct vr_option *o;
 	const size_t indent = 32;
+	bool backends = false;
 
 	vr_opts_usage(fp, cmd);
 	if (c)
@@ -532,7 +604,15 @@ vr_opts_help(FILE *fp, const char *cmd)
 		else
 			fprintf(fp, "%*s", (int)(indent - strlen(left)), "");
 		col = indent;
-		put_text(fp, o->help, &col, indent);
+		if (o->id == VR_OPT_BACKEND) {
+			char *help = backend_help(o->help);
+
+			put_text(fp, help, &col, indent);
+			free(help);
+			backends = true;
+		} else {
+			put_text(fp, o->help, &col, indent);
+		}
 		if (o->arg == VR_ARG_DURATION)
 			tail = vr_asprintf("; range %s to %s",
 			    vr_duration_format(lo, sizeof(lo), o->min),
@@ -553,4 +633,6 @@ vr_opts_help(FILE *fp, const char *cmd)
 		free(tail);
 		fputc('\n', fp);
 	}
+	if (backends)
+		backends_help(fp);
 }

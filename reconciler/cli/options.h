@@ -15,12 +15,14 @@
  *
  * Adding an option (the recipe):
  *   1. add its id to enum vr_opt_id below (alphabetical, like the table);
- *   2. add one row to vr_options[] in options.c, kept sorted by long name:
- *      name, short letter (or 0), argument type, how the argument shows
- *      (for VR_ARG_ENUM the values, '|'-separated), default (as text, or
- *      NULL), the commands that take it (VR_C_*), those that require it,
- *      the id, bounds (duration: ms; size: bytes; count), one line of help;
- *   3. handle the id in the command's switch (reconciler/cmd_*.c, or
+ *   2. add one row to vr_options[] in options.c, kept sorted by long name,
+ *      with designated initializers (what it leaves out is 0 or NULL):
+ *      .name, .letter (a short option), .arg (the argument type), .meta
+ *      (how the argument shows; for VR_ARG_ENUM the values,
+ *      '|'-separated), .def (the default as text), .cmds (the commands
+ *      that take it, VR_C_*), .required (those that require it), .id,
+ *      .min and .max (duration: ms; size: bytes; count), .help (one line);
+ *   3. handle the id in the command's switch (reconciler/cli/cmd_*.c, or
  *      vr_ops_option() in ops.c, or vr_cli_common_option() in cli.c);
  *      the argument arrives parsed: p.arg (text), p.value (a duration in
  *      ms, a size in bytes, a count, or an enum's index);

@@ -3,7 +3,10 @@
  *
  * The rule that makes vmrecon safe where Set-EflowVM is not lives in
  * vr_changes_compute(): a field the spec leaves out is never compared, so it
- * can never be changed.
+ * can never be changed.  And its mirror: a field the spec manages that the
+ * backend does not support (its driver table's `fields`) is never a
+ * change either; preflight refuses the spec instead, so no backend is ever
+ * asked to classify or apply what it does not know.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,14 +68,46 @@ vm_plan_clear_changes(struct vr_vm_plan *vp)
 	vp->nchanges = 0;
 }
 
+/* The reconciled fields `spec` manages that `supported` lacks. */
+static unsigned
+unsupported_fields(const struct vr_vm_spec *spec, unsigned supported)
+{
+	struct vr_value v;
+	unsigned set = 0;
+	size_t i;
+
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
+
+		if (!f->reconciled || (supported & VR_FIELD_BIT(f->id)))
+			continue;
+		f->get(spec, &v);
+		if (v.kind != VR_VALUE_NONE)
+			set |= VR_FIELD_BIT(f->id);
+		vr_value_clear(&v);
+	}
+	return set;
+}
+
 static int
 vm_plan_classify(struct vr_vm_plan *vp, struct vr_backend *b)
 {
-	size_t i;
+	size_t i, n;
 	int rc;
 
 	vm_plan_clear_changes(vp);
-	vp->nchanges = vr_changes_compute(vp->changes, vp->spec, &vp->live);
+	n = vr_changes_compute(vp->changes, vp->spec, &vp->live);
+	for (i = 0; i < n; i++) {
+		if (vp->unsupported & VR_FIELD_BIT(vp->changes[i].field)) {
+			vr_change_clear(&vp->changes[i]);
+			continue;
+		}
+		if (vp->nchanges < i) {
+			vp->changes[vp->nchanges] = vp->changes[i];
+			memset(&vp->changes[i], 0, sizeof(vp->changes[i]));
+		}
+		vp->nchanges++;
+	}
 	for (i = 0; i < vp->nchanges; i++)
 		if ((rc = vr_backend_classify(b, &vp->live,
 		    &vp->changes[i])) < 0)
@@ -112,6 +147,9 @@ vr_plan_build(struct vr_plan **out, struct vr_diags *problems,
 		struct vr_vm_plan *vp = &p->vms[i];
 
 		vp->spec = &spec->vms[i];
+		/* known before the backend is asked anything about the VM */
+		vp->unsupported = unsupported_fields(vp->spec,
+		    vr_backend_fields(b));
 		if (sd) {
 			rc = vr_statedir_record_get(sd, vp->spec->name,
 			    &vp->record);
@@ -281,6 +319,32 @@ same_name_next(const size_t *byname, const size_t *pos, size_t j, size_t i)
 	return next < i ? next : i;
 }
 
+/* A problem for each field the spec of VM vp manages and the backend does
+ * not support, at the field's position. */
+static void
+check_fields(struct vr_diags *d, const char *path,
+    const struct vr_vm_plan *vp, struct vr_backend *b)
+{
+	char *has = NULL;
+	size_t i;
+
+	for (i = 0; i < VR_FIELD__COUNT; i++) {
+		const struct vr_field_desc *f = &vr_fields[i];
+		const struct vr_pos *at = (const struct vr_pos *)(const void *)
+		    ((const char *)vp->spec + f->at);
+
+		if (!(vp->unsupported & VR_FIELD_BIT(f->id)))
+			continue;
+		if (!has)
+			has = vr_fields_text(vr_backend_fields(b));
+		vr_diags_add(d, path, at->line, at->col, "the %s backend does "
+		    "not support %s (it supports %s): leave '%s' out of the "
+		    "spec, or use a backend that supports it",
+		    vr_backend_kind(b), f->key, has, f->key);
+	}
+	free(has);
+}
+
 size_t
 vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
     const struct vr_spec *spec, struct vr_backend *b)
@@ -311,6 +375,7 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 		int64_t memlim = vp->live.memory_limit_mb ?
 		    vp->live.memory_limit_mb : h->memory_mb;
 
+		check_fields(d, VR_SPEC_FILE(spec, s), vp, b);
 		if (!vp->found)
 			continue;
 		for (j = same_name_first(p, byname, pos, i); j < i;
@@ -373,8 +438,10 @@ vr_plan_preflight(struct vr_diags *d, struct vr_plan *p,
 					check_gpu(d, VR_SPEC_FILE(spec, s), h,
 					    s, &vp->live);
 				break;
-			default:
-				break;
+			case VR_FIELD_RESTART_POLICY:
+			case VR_FIELD_RESTART_WINDOWS:
+			case VR_FIELD__COUNT:
+				break; /* policies: never a change */
 			}
 		}
 		vr_backend_preflight(b, h, s, &vp->live, vp->changes,

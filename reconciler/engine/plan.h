@@ -23,6 +23,9 @@ struct vr_vm_plan {
 	struct vr_vm_live live;
 	struct vr_change changes[VR_FIELD__COUNT];
 	size_t nchanges;
+	/* fields the spec manages and the backend does not support
+	 * (VR_FIELD_BIT): never among the changes; preflight refuses them */
+	unsigned unsupported;
 	struct vr_gate gate;         /* restart windows now (vr_reconcile) */
 };
 
@@ -45,7 +48,8 @@ int vr_plan_build(struct vr_plan **out, struct vr_diags *problems,
     const struct vr_spec *spec, struct vr_backend *b,
     struct vr_statedir *sd);
 
-/* Host limits and backend rules against every change; adds problems at the
+/* Host limits and backend rules against every change, and every field the
+ * spec manages that the backend does not support; adds problems at the
  * spec's FILE:LINE:COL.  Returns how many it added.  What is allowed but
  * worth saying (vCPU overcommit on qemu and libvirt) goes to
  * p->warnings. */

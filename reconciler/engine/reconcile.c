@@ -110,12 +110,13 @@ provisional_record(struct vr_vm_spec *r, const struct vr_vm_plan *vp)
 	}
 }
 
-/* What vmrecon knows the VM has now, to keep as its last applied record. */
+/* What vmrecon knows the VM has now (of the fields the backend observes),
+ * to keep as its last applied record. */
 static void
 record_from_live(struct vr_vm_spec *r, const struct vr_vm_live *l,
-    const struct vr_vm_spec *prev)
+    const struct vr_vm_spec *prev, unsigned fields)
 {
-	vr_vm_spec_from_live(r, prev->name, l);
+	vr_vm_spec_from_live(r, prev->name, l, fields);
 	/* a GPU the backend cannot name keeps the name vmrecon gave it */
 	if (r->gpu_want == VR_GPU_UNMANAGED && prev->gpu_want == VR_GPU_WANT &&
 	    prev->gpu.count == l->gpu.count) {
@@ -457,7 +458,8 @@ apply_vm(struct vm_outcome *o, struct vr_vm_plan *vp, struct vr_backend *b,
 			    o->applied, o->applied == 1 ? "" : "s",
 			    restart && vp->gate.overridden ? "; --restart-now: "
 			    "restarted outside the restart windows" : "");
-		record_from_live(&rec, &after, &prov);
+		record_from_live(&rec, &after, &prov,
+		    vr_backend_fields(b));
 		if (sd && (gpu_sent || !vp->has_record ||
 		    !record_equal(&rec, &vp->record)) &&
 		    vr_statedir_record_put(sd, &rec) < 0) {

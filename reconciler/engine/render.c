@@ -26,33 +26,38 @@ vr_render_change_brief(const struct vr_change *c)
 	return s;
 }
 
-static const char *
-sigil(enum vr_action a)
-{
-	return a == VR_ACTION_CREATE ? "+" : a == VR_ACTION_DELETE ? "-" : "~";
-}
-
-static const char *
-colour_of(enum vr_action a)
-{
-	return a == VR_ACTION_CREATE ? C_ADD : a == VR_ACTION_DELETE ? C_DEL :
-	    C_CHG;
-}
-
 static void
 change_text(FILE *fp, const struct vr_change *c, bool color)
 {
 	const struct vr_field_desc *f = &vr_fields[c->field];
 	char *from = vr_field_text(f, &c->from), *to = vr_field_text(f, &c->to);
+	const char *sigil = "~", *colour = C_CHG;
 
-	fprintf(fp, "  %s%s %-11s%s ", color ? colour_of(c->action) : "",
-	    sigil(c->action), f->key, color ? C_RESET : "");
-	if (c->action == VR_ACTION_CREATE)
+	switch (c->action) {
+	case VR_ACTION_CREATE:
+		sigil = "+";
+		colour = C_ADD;
+		break;
+	case VR_ACTION_UPDATE:
+		break;
+	case VR_ACTION_DELETE:
+		sigil = "-";
+		colour = C_DEL;
+		break;
+	}
+	fprintf(fp, "  %s%s %-11s%s ", color ? colour : "", sigil, f->key,
+	    color ? C_RESET : "");
+	switch (c->action) {
+	case VR_ACTION_CREATE:
 		fputs(to, fp);
-	else if (c->action == VR_ACTION_DELETE)
-		fputs(from, fp);
-	else
+		break;
+	case VR_ACTION_UPDATE:
 		fprintf(fp, "%s -> %s", from, to);
+		break;
+	case VR_ACTION_DELETE:
+		fputs(from, fp);
+		break;
+	}
 	fprintf(fp, " (%s)\n", vr_mode_name(c->mode));
 	free(from);
 	free(to);

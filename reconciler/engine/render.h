@@ -1,6 +1,6 @@
 /*
  * render.h - the plan for people (terraform-like text) and for programs
- * (the JSON of DESIGN §4).
+ * (the JSON README.md shows under "Using it").
  */
 #ifndef VR_RENDER_H
 #define VR_RENDER_H

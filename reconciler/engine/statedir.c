@@ -30,6 +30,12 @@
  *
  * The lock is flock(2) on "lock": the kernel drops it when the holder dies,
  * so a killed run never leaves it stuck.
+ *
+ * Reading: the files and the journal are read with the strict readers of
+ * schema/util/json.h (a corrupt file is an error naming the member, as
+ * "status.json: vms.edge-01.history: expected an array").  doc_load checks
+ * a document's frame (formatVersion 1, the "vms" object, journalSeq), so
+ * doc_vms() needs no check; what is under a VM is read where it is used.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,12 +52,16 @@
 #include "../../schema/field.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "../../schema/util/json.h"
 #include "ready.h"
 #include "statedir.h"
 
 #define APPLIED_MAX_BYTES (32 * 1024 * 1024)
 #define STATUS_MAX_BYTES (32 * 1024 * 1024)  /* what is read */
-#define STATUS_SOFT_BYTES (8 * 1024 * 1024)   /* history is cut past this */
+/* history is cut past this: 10,000 VMs' latest results and Ready
+ * conditions alone take 6.1 MB (t0330), so 12 MiB still keeps at least
+ * one past result each */
+#define STATUS_SOFT_BYTES (12 * 1024 * 1024)
 #define STATUS_MSG_CUT 256      /* a message's length when even that is big */
 #define JOURNAL_MAX_BYTES (64 * 1024 * 1024)
 #define JOURNAL_FOLD_BYTES (16 * 1024 * 1024) /* folded in mid-pass past it */
@@ -279,14 +289,36 @@ empty_doc(void)
 	return json_pack("{s:i, s:{}}", "formatVersion", 1, "vms");
 }
 
+/* Where a file's members are read from, for the readers' messages. */
+static struct vr_json_at
+file_at(const char *file, const char *path)
+{
+	struct vr_json_at at = { file, path, VR_EINVALID };
+
+	return at;
+}
+
+/* The "vms" object of a document doc_load gave (or vmrecon made). */
+static json_t *
+doc_vms(const json_t *doc)
+{
+	json_t *vms = NULL;
+	struct vr_json_at at = file_at("state", "");
+
+	vr_json_object(&vms, &at, doc, "vms", VR_JSON_REQUIRED);
+	return vms;
+}
+
 /* Load `name` as a JSON object with a "vms" object; a missing file gives an
  * empty document.  Corrupt files are VR_EINVALID. */
 static int
 doc_load(json_t **out, struct vr_statedir *sd, const char *name, size_t max)
 {
 	char *p = path_in(sd, name), *buf = NULL;
+	struct vr_json_at at = file_at(NULL, ""); /* p is named below */
 	json_error_t jerr;
-	json_t *doc;
+	json_t *doc, *vms;
+	int64_t version = 0, seq = 0;
 	size_t len;
 	int rc;
 
@@ -304,14 +336,18 @@ doc_load(json_t **out, struct vr_statedir *sd, const char *name, size_t max)
 		    jerr.column, jerr.text);
 		goto out;
 	}
-	if (!json_is_object(doc) || !json_is_object(json_object_get(doc,
-	    "vms")) || json_integer_value(json_object_get(doc,
-	    "formatVersion")) != 1 || (json_object_get(doc, "journalSeq") &&
-	    (!json_is_integer(json_object_get(doc, "journalSeq")) ||
-	    json_integer_value(json_object_get(doc, "journalSeq")) < 0))) {
+	if (vr_json_object(&vms, &at, doc, NULL, VR_JSON_REQUIRED) < 0 ||
+	    vr_json_int(&version, &at, doc, "formatVersion", 1, 1,
+	    VR_JSON_REQUIRED) < 0 ||
+	    vr_json_object(&vms, &at, doc, "vms", VR_JSON_REQUIRED) < 0 ||
+	    vr_json_int(&seq, &at, doc, "journalSeq", 0, INT64_MAX,
+	    VR_JSON_OPTIONAL) < 0) {
+		char *why = vr_strdup(vr_error_msg());
+
 		json_decref(doc);
 		rc = vr_error_set(VR_EINVALID, "%s: not a vmrecon state file "
-		    "of formatVersion 1", p);
+		    "of formatVersion 1 (%s)", p, why);
+		free(why);
 		goto out;
 	}
 done:
@@ -352,24 +388,33 @@ int
 vr_statedir_restart_get(struct vr_statedir *sd, const char *name,
     int64_t *out_s)
 {
-	json_t *doc, *v;
+	char *p = path_in(sd, RESTART_FILE), *where;
+	struct vr_json_at at = file_at(p, "vms");
+	json_t *doc, *vm = NULL;
+	int64_t s = 0;
 	int rc;
 
 	*out_s = 0;
-	if ((rc = doc_load(&doc, sd, RESTART_FILE, RESTART_MAX_BYTES)) < 0)
+	if ((rc = doc_load(&doc, sd, RESTART_FILE, RESTART_MAX_BYTES)) < 0) {
+		free(p);
 		return rc;
-	v = json_object_get(json_object_get(json_object_get(doc, "vms"),
-	    name), "restartSeconds");
-	if (!v)
+	}
+	rc = vr_json_object(&vm, &at, doc_vms(doc), name, VR_JSON_OPTIONAL);
+	if (rc > 0) {
+		where = vr_json_path("vms", name);
+		at.path = where;
+		rc = vr_json_int(&s, &at, vm, "restartSeconds", 0,
+		    RESTART_MAX_S, VR_JSON_OPTIONAL);
+		free(where);
+	}
+	if (rc == 0)
 		rc = VR_ENOTFOUND;
-	else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > RESTART_MAX_S)
-		rc = vr_error_set(VR_EINVALID, "%s/%s: '%s.restartSeconds' is "
-		    "not an integer in 0..%d", sd->path, RESTART_FILE, name,
-		    RESTART_MAX_S);
-	else
-		*out_s = json_integer_value(v);
+	else if (rc > 0) {
+		*out_s = s;
+		rc = 0;
+	}
 	json_decref(doc);
+	free(p);
 	return rc;
 }
 
@@ -386,8 +431,8 @@ vr_statedir_restart_put(struct vr_statedir *sd, const char *name,
 	if (seconds > RESTART_MAX_S)
 		seconds = RESTART_MAX_S;
 	now_iso(when, sizeof(when));
-	json_object_set_new(json_object_get(doc, "vms"), name, json_pack(
-	    "{s:I, s:s}", "restartSeconds", (json_int_t)seconds, "at", when));
+	json_object_set_new(doc_vms(doc), name, json_pack("{s:I, s:s}",
+	    "restartSeconds", (json_int_t)seconds, "at", when));
 	text = doc_text(doc);
 	json_decref(doc);
 	if (!text)
@@ -400,37 +445,66 @@ vr_statedir_restart_put(struct vr_statedir *sd, const char *name,
 
 /* --- status entries (one function for a new result and its replay) ---- */
 
+/* A status entry's members, read as untrusted (a journal line's): 0, or
+ * VR_EINVALID naming the one that is not a string. */
+struct status_entry {
+	const char *time, *result, *message;
+	const char *revision; /* NULL: none */
+};
+
+static int
+status_entry_read(struct status_entry *se, const struct vr_json_at *at,
+    const json_t *e)
+{
+	int rc;
+
+	memset(se, 0, sizeof(*se));
+	if ((rc = vr_json_str(&se->time, at, e, "time", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_REQUIRED)) < 0 ||
+	    (rc = vr_json_str(&se->result, at, e, "result", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_REQUIRED)) < 0 ||
+	    (rc = vr_json_str(&se->message, at, e, "message", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_REQUIRED)) < 0 ||
+	    (rc = vr_json_str(&se->revision, at, e, "revision", 0, SIZE_MAX,
+	    VR_JSON_ANY, VR_JSON_OPTIONAL)) < 0)
+		return rc;
+	return 0;
+}
+
+/* Put status entry `e` (made by status_put, or a journal line's that
+ * status_entry_read took) on VM `name` of status document `doc`: its
+ * latest result, and first in its history.  A VM entry or history that
+ * is not one (a status.json edited by hand) is made afresh: the file is a
+ * report, not an input. */
 static void
 status_apply(json_t *doc, const char *name, json_t *e)
 {
-	json_t *vms = json_object_get(doc, "vms"), *vm, *hist;
-	const char *rev = json_string_value(json_object_get(e, "revision"));
-	const char *result = json_string_value(json_object_get(e, "result"));
+	struct vr_json_at at = file_at("status.json", "vms");
+	json_t *vms = doc_vms(doc), *vm = NULL, *hist = NULL;
+	struct status_entry se;
 
-	vm = json_object_get(vms, name);
-	if (!json_is_object(vm)) {
+	if (status_entry_read(&se, &at, e) < 0)
+		return; /* not one: status_put's are, journal_replay checks */
+	if (vr_json_object(&vm, &at, vms, name, VR_JSON_OPTIONAL) <= 0) {
 		vm = json_object();
 		json_object_set_new(vms, name, vm);
 	}
-	if (rev) {
+	if (se.revision) {
 		json_object_set_new(vm, "lastAttemptedRevision",
-		    json_string(rev));
+		    json_string(se.revision));
 		/* applied means every change of it: not pending */
-		if (result && strcmp(result, "converged") == 0)
+		if (strcmp(se.result, "converged") == 0)
 			json_object_set_new(vm, "lastAppliedRevision",
-			    json_string(rev));
+			    json_string(se.revision));
 	}
-	json_object_set(vm, "lastHandledAt", json_object_get(e, "time"));
-	json_object_set(vm, "result", json_object_get(e, "result"));
-	json_object_set(vm, "message", json_object_get(e, "message"));
+	json_object_set_new(vm, "lastHandledAt", json_string(se.time));
+	json_object_set_new(vm, "result", json_string(se.result));
+	json_object_set_new(vm, "message", json_string(se.message));
 	/* the same Ready condition whatever command recorded it */
-	if (result)
-		vr_ready_set(vm, strcmp(result, "converged") == 0,
-		    vr_ready_reason(result, NULL), json_string_value(
-		    json_object_get(e, "message")), json_string_value(
-		    json_object_get(e, "time")));
-	hist = json_object_get(vm, "history");
-	if (!json_is_array(hist)) {
+	vr_ready_set(vm, strcmp(se.result, "converged") == 0,
+	    vr_ready_reason(se.result, NULL), se.message, se.time);
+	if (vr_json_array(&hist, &at, vm, "history", 0, SIZE_MAX,
+	    VR_JSON_OPTIONAL) <= 0) {
 		hist = json_array();
 		json_object_set_new(vm, "history", hist);
 	}
@@ -439,24 +513,19 @@ status_apply(json_t *doc, const char *name, json_t *e)
 		json_array_remove(hist, HISTORY_MAX);
 }
 
-static bool
-status_entry_ok(json_t *e)
-{
-	json_t *r = json_object_get(e, "revision");
-
-	return json_is_object(e) && json_is_string(json_object_get(e,
-	    "time")) && json_is_string(json_object_get(e, "result")) &&
-	    json_is_string(json_object_get(e, "message")) &&
-	    (!r || json_is_string(r));
-}
-
 /* --- the journal ----------------------------------------------------- */
 
-/* The highest journal line number `doc` holds (0: none). */
+/* The highest journal line number `doc` holds (0: none; doc_load checked
+ * it). */
 static json_int_t
 doc_seq(const json_t *doc)
 {
-	return json_integer_value(json_object_get(doc, "journalSeq"));
+	struct vr_json_at at = file_at("state", "");
+	int64_t seq = 0;
+
+	vr_json_int(&seq, &at, doc, "journalSeq", 0, INT64_MAX,
+	    VR_JSON_OPTIONAL);
+	return seq;
 }
 
 /* Apply the journal's entries of `kind` ("record" or "status") to `doc`,
@@ -485,26 +554,36 @@ journal_replay(struct vr_statedir *sd, const char *kind, json_t *doc)
 	for (line = buf; (nl = memchr(line, '\n', len - (size_t)(line -
 	    buf))); line = nl + 1) {
 		json_t *e = json_loadb(line, (size_t)(nl - line),
-		    JSON_REJECT_DUPLICATES, NULL), *v;
-		const char *vm = json_string_value(json_object_get(e, "vm"));
-		json_t *jseq = json_object_get(e, "seq");
-		json_int_t seq = json_integer_value(jseq);
+		    JSON_REJECT_DUPLICATES, NULL), *v = NULL, *rec = NULL, *st;
+		struct vr_json_at at = file_at(p, "");
+		struct status_entry se;
+		const char *vm;
+		int64_t seq = 0;
+		int has_seq;
 
 		n++;
-		v = json_object_get(e, kind);
-		if (!vm || (jseq && (!json_is_integer(jseq) || seq < 1)) ||
-		    (!json_object_get(e, "record") &&
-		    !status_entry_ok(json_object_get(e, "status")))) {
+		/* a line: {"vm", "seq" (from 1; none in old lines), and
+		 * "record" (any object) or "status" (a status entry)} */
+		if (!e || vr_json_str(&vm, &at, e, "vm", 0, SIZE_MAX,
+		    VR_JSON_ANY, VR_JSON_REQUIRED) < 0 ||
+		    (has_seq = vr_json_int(&seq, &at, e, "seq", 1, INT64_MAX,
+		    VR_JSON_OPTIONAL)) < 0 ||
+		    vr_json_value(&rec, &at, e, "record",
+		    VR_JSON_OPTIONAL) < 0 ||
+		    (!rec && (vr_json_object(&st, &at, e, "status",
+		    VR_JSON_REQUIRED) < 0 ||
+		    status_entry_read(&se, &at, st) < 0)) ||
+		    vr_json_value(&v, &at, e, kind, VR_JSON_OPTIONAL) < 0) {
 			bad++;
 			json_decref(e);
 			continue;
 		}
 		if (seq > sd->seq)
 			sd->seq = seq;
-		if (!v || (jseq && seq <= held)) {
+		if (!v || (has_seq && seq <= held)) {
 			/* another kind, or in the file already */
 		} else if (strcmp(kind, "record") == 0) {
-			json_object_set(json_object_get(doc, "vms"), vm, v);
+			json_object_set(doc_vms(doc), vm, v);
 		} else {
 			status_apply(doc, vm, v);
 		}
@@ -658,17 +737,22 @@ load_status(struct vr_statedir *sd, bool for_write)
 static void
 cut_history(json_t *doc, size_t keep, bool cut_messages)
 {
+	struct vr_json_at at = file_at("status.json", "vms");
 	const char *name;
 	json_t *vm;
 
-	json_object_foreach(json_object_get(doc, "vms"), name, vm) {
-		json_t *h = json_object_get(vm, "history");
-		const char *m = json_string_value(json_object_get(vm,
-		    "message"));
+	json_object_foreach(doc_vms(doc), name, vm) {
+		json_t *h = NULL;
+		const char *m = NULL;
 
-		while (json_array_size(h) > keep)
-			json_array_remove(h, keep);
-		if (cut_messages && m && strlen(m) > STATUS_MSG_CUT) {
+		/* what is not of its type (a file edited by hand) is left */
+		if (vr_json_array(&h, &at, vm, "history", 0, SIZE_MAX,
+		    VR_JSON_OPTIONAL) > 0)
+			while (json_array_size(h) > keep)
+				json_array_remove(h, keep);
+		if (cut_messages && vr_json_str(&m, &at, vm, "message", 0,
+		    SIZE_MAX, VR_JSON_ANY, VR_JSON_OPTIONAL) > 0 &&
+		    strlen(m) > STATUS_MSG_CUT) {
 			char *s = vr_asprintf("%.*s...", STATUS_MSG_CUT, m);
 
 			json_object_set_new(vm, "message", json_string(s));
@@ -708,8 +792,8 @@ save_dirty(struct vr_statedir *sd)
 	char *text;
 	int rc;
 
-	/* each file holds every journal line numbered so far (journal.c's
-	 * lines are put in memory first): a replay must skip them all */
+	/* each file holds every journal line numbered so far (journal_add
+	 * puts a line's entry in memory first): a replay must skip them all */
 	if (sd->applied_dirty && sd->seq)
 		json_object_set_new(sd->applied, "journalSeq",
 		    json_integer(sd->seq));
@@ -812,30 +896,34 @@ int
 vr_statedir_record_get(struct vr_statedir *sd, const char *name,
     struct vr_vm_spec *out)
 {
+	struct vr_json_at at = file_at("last-applied.json", "vms");
 	struct vr_value v;
-	char where[128];
-	json_t *vm, *j;
+	char where[128], *path = NULL;
+	json_t *vm = NULL, *j;
+	bool in_flight = false;
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = load_applied(sd)) < 0)
 		return rc;
-	vm = json_object_get(json_object_get(sd->applied, "vms"), name);
-	if (!vm)
-		return VR_ENOTFOUND;
-	rc = VR_EINVALID;
-	if (!json_is_object(vm)) {
-		vr_error_set(rc, "last-applied.json: '%s' is not an object",
-		    name);
-		goto out;
-	}
+	rc = vr_json_object(&vm, &at, doc_vms(sd->applied), name,
+	    VR_JSON_OPTIONAL);
+	if (rc <= 0)
+		return rc == 0 ? VR_ENOTFOUND : rc;
 	out->name = vr_strdup(name);
 	snprintf(where, sizeof(where), "last-applied.json: '%s'", name);
+	path = vr_json_path("vms", name);
+	at.path = path;
 	for (i = 0; i < VR_FIELD__COUNT; i++) {
 		const struct vr_field_desc *f = &vr_fields[i];
 
-		if (!f->reconciled || !(j = json_object_get(vm, f->key)))
+		if (!f->reconciled)
+			continue;
+		if ((rc = vr_json_value(&j, &at, vm, f->key,
+		    VR_JSON_OPTIONAL)) < 0)
+			goto out;
+		if (rc == 0)
 			continue;
 		if ((rc = vr_field_from_json(f, j, &v, where)) < 0)
 			goto out;
@@ -843,10 +931,14 @@ vr_statedir_record_get(struct vr_statedir *sd, const char *name,
 		vr_value_clear(&v);
 	}
 	/* a GPU change was sent and not seen through: unknown */
-	if (json_is_true(json_object_get(vm, "gpuInFlight")))
+	if ((rc = vr_json_bool(&in_flight, &at, vm, "gpuInFlight",
+	    VR_JSON_OPTIONAL)) < 0)
+		goto out;
+	if (in_flight)
 		vr_fields[VR_FIELD_GPU].set(out, &(struct vr_value){ 0 });
 	rc = 0;
 out:
+	free(path);
 	if (rc < 0)
 		vr_vm_spec_clear(out);
 	return rc;
@@ -874,7 +966,7 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 			    &vr_fields[i], &v, VR_JSON_STATE));
 		vr_value_clear(&v);
 	}
-	json_object_set(json_object_get(sd->applied, "vms"), r->name, vm);
+	json_object_set(doc_vms(sd->applied), r->name, vm);
 	sd->applied_dirty = true;
 	if (sd->depth > 0)
 		journal_add(sd, r->name, "record", vm);
@@ -887,16 +979,19 @@ vr_statedir_record_put(struct vr_statedir *sd, const struct vr_vm_spec *r)
 int
 vr_statedir_record_gpu_in_flight(struct vr_statedir *sd, const char *name)
 {
-	json_t *vm;
+	struct vr_json_at at = file_at("last-applied.json", "vms");
+	json_t *vm = NULL;
 	int rc;
 
 	if ((rc = load_applied(sd)) < 0)
 		return rc;
-	vm = json_object_get(json_object_get(sd->applied, "vms"), name);
-	if (!json_is_object(vm)) {
+	/* a record that is not an object failed record_get already */
+	if ((rc = vr_json_object(&vm, &at, doc_vms(sd->applied), name,
+	    VR_JSON_OPTIONAL)) < 0)
+		return rc;
+	if (rc == 0) {
 		vm = json_object();
-		json_object_set_new(json_object_get(sd->applied, "vms"), name,
-		    vm);
+		json_object_set_new(doc_vms(sd->applied), name, vm);
 	}
 	json_object_del(vm, "gpu");
 	json_object_set_new(vm, "gpuInFlight", json_true());
@@ -918,6 +1013,7 @@ vr_result_name(enum vr_result r)
 	case VR_RESULT_FAILED: return "failed";
 	case VR_RESULT_DRIFTED: return "drifted";
 	case VR_RESULT_INTERRUPTED: return "interrupted";
+	case VR_RESULT__COUNT: break;
 	}
 	return "?";
 }
@@ -972,7 +1068,7 @@ vr_statedir_status_read(struct vr_statedir *sd, char **out)
 	copy = json_copy(sd->status); /* the journal's bookkeeping is not
 				       * status */
 	json_object_del(copy, "journalSeq");
-	if (json_object_size(json_object_get(copy, "vms")) == 0 &&
+	if (json_object_size(doc_vms(copy)) == 0 &&
 	    json_object_size(copy) <= 2) {
 		json_decref(copy);
 		return vr_error_set(VR_ENOTFOUND, "nothing recorded in state "

@@ -1,7 +1,7 @@
 /*
- * statedir.h - the state dir (DESIGN §6): a lock so one reconciler runs at a
- * time, status.json (per VM: revisions, result, time, last results), and the
- * last applied spec per VM (last-applied.json).  Every write is atomic; the
+ * statedir.h - the state dir (README.md, "State dir"): a lock so one
+ * reconciler runs at a time, status.json (per VM: revisions, result, time,
+ * last results), and the last applied spec per VM (last-applied.json).  Every write is atomic; the
  * directory is 0700 and its files 0600; a directory or file that is not the
  * user's own is refused (see statedir.c).
  *
@@ -80,6 +80,7 @@ enum vr_result {
 	VR_RESULT_INTERRUPTED, /* apply stopped by an interrupt; message says
 				* what is known (not started, in flight:
 				* unknown, applied but not verified) */
+	VR_RESULT__COUNT       /* how many there are (metrics count each) */
 };
 
 const char *vr_result_name(enum vr_result r);

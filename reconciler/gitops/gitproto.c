@@ -4,7 +4,8 @@
  * it there (schema/util/trust.h), run the file checked with vr_run
  * (schema/util/run.h: its own process group, killed with it at the
  * deadline; its stderr goes to the daemon's log as it writes), send the
- * request, check the bounded answer.
+ * request, check the bounded answer (its fields with the strict readers
+ * of schema/util/json.h).
  * Also the removal of the lock files a killed fetch leaves in the mirror
  * (gitsource.h).
  */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../schema/util/error.h"
+#include "../../schema/util/json.h"
 #include "../../schema/util/module.h"
 #include "../../schema/util/run.h"
 #include "../../schema/util/trust.h"
@@ -29,33 +31,40 @@ vr_gitproto_find(char *buf, size_t len)
 	return vr_module_find_file("helper", VR_GIT_HELPER, buf, len);
 }
 
-/* Is the answer one of this vmrecon's?  0, or VR_EINVALID naming both
- * versions. */
-static int
-check_peer(json_t *ans, const char *helper)
-{
-	const char *v = json_string_value(json_object_get(ans, "vmrecon"));
-	json_t *proto = json_object_get(ans, "proto");
-	json_t *rc = json_object_get(ans, "rc");
+/* The answer's fields, read as untrusted. */
+static const struct vr_json_at answer_at = { "the git helper's answer", "",
+	VR_EINVALID };
 
-	if (!v || !json_is_integer(proto))
+/* Is the answer one of this vmrecon's, with a result?  0 and its result
+ * code in *code (and when negative, its message in *error), or
+ * VR_EINVALID naming both versions or what is missing. */
+static int
+check_peer(int *code, const char **error, json_t *ans, const char *helper)
+{
+	const char *v = NULL;
+	int64_t proto = 0, rc = 0;
+
+	*code = 0;
+	*error = NULL;
+	if (vr_json_str(&v, &answer_at, ans, "vmrecon", 0, 1024, VR_JSON_PRINT,
+	    VR_JSON_REQUIRED) < 0 || vr_json_int(&proto, &answer_at, ans,
+	    "proto", INT64_MIN, INT64_MAX, VR_JSON_REQUIRED) < 0)
 		return vr_error_set(VR_EINVALID, "%s is not a vmrecon git "
 		    "helper (its answer has no version); this is vmrecon %s",
 		    helper, VR_VERSION);
-	if (strcmp(v, VR_VERSION) != 0 ||
-	    json_integer_value(proto) != VR_GITPROTO)
+	if (strcmp(v, VR_VERSION) != 0 || proto != VR_GITPROTO)
 		return vr_error_set(VR_EINVALID, "refusing helper %s: it is "
 		    "the git helper of vmrecon %.64s (protocol %lld), this is "
 		    "vmrecon %s (protocol %d); install the helper built with "
-		    "this vmrecon", helper, v,
-		    (long long)json_integer_value(proto), VR_VERSION,
+		    "this vmrecon", helper, v, (long long)proto, VR_VERSION,
 		    VR_GITPROTO);
-	if (!json_is_integer(rc) || json_integer_value(rc) > 0 ||
-	    json_integer_value(rc) < VR_ENOMEM ||
-	    (json_integer_value(rc) < 0 &&
-	    !json_is_string(json_object_get(ans, "error"))))
+	if (vr_json_int(&rc, &answer_at, ans, "rc", VR_ENOMEM, 0,
+	    VR_JSON_REQUIRED) < 0 || (rc < 0 && vr_json_str(error,
+	    &answer_at, ans, "error", 0, VR_GITPROTO_MAX_ANSWER, VR_JSON_ANY,
+	    VR_JSON_REQUIRED) < 0))
 		return vr_error_set(VR_EINVALID, "the git helper %s gave no "
 		    "valid result code", helper);
+	*code = (int)rc;
 	return 0;
 }
 
@@ -96,8 +105,9 @@ vr_gitproto_call(json_t **ans, bool *killed, const char *helper,
 	struct vr_run r = { .argv = argv, .exact_path = 1, .err_inherit = 1,
 		.out_max = VR_GITPROTO_MAX_ANSWER, .timeout_ms = timeout_ms };
 	json_error_t jerr;
+	const char *error;
 	char *msg;
-	int rc, fd;
+	int rc, fd, code;
 
 	*ans = NULL;
 	*killed = false;
@@ -144,16 +154,14 @@ vr_gitproto_call(json_t **ans, bool *killed, const char *helper,
 		return rc;
 	}
 	vr_run_free(&r);
-	if ((rc = check_peer(*ans, helper)) < 0) {
+	if ((rc = check_peer(&code, &error, *ans, helper)) < 0) {
 		json_decref(*ans);
 		*ans = NULL;
 		return rc;
 	}
-	rc = (int)json_integer_value(json_object_get(*ans, "rc"));
-	if (rc < 0)
-		vr_error_set(rc, "%s", json_string_value(json_object_get(*ans,
-		    "error")));
-	return rc;
+	if (code < 0)
+		vr_error_set(code, "%s", error);
+	return code;
 }
 
 int
@@ -171,8 +179,10 @@ vr_gitproto_version(char **library, const char *helper)
 		json_decref(ans);
 		return rc;
 	}
-	lib = json_string_value(json_object_get(ans, "library"));
-	*library = vr_strdup(lib && strlen(lib) <= 128 ? lib : "?");
+	if (vr_json_str(&lib, &answer_at, ans, "library", 0, 128,
+	    VR_JSON_PRINT, VR_JSON_REQUIRED) < 0)
+		lib = "?";
+	*library = vr_strdup(lib);
 	json_decref(ans);
 	return 0;
 }

@@ -8,15 +8,17 @@
  * Each call has a deadline of its own work plus VR_GITPROTO_GRACE_MS; past
  * it the helper's process group is killed, and the lock files a killed
  * fetch leaves in the mirror are removed (the daemon holds the state dir
- * lock, see vr_git_drop_stale_locks).
+ * lock, see vr_git_drop_stale_locks).  The answer's fields are read with
+ * the strict readers of schema/util/json.h: typed, bounded, commits and
+ * blob ids 40 lower-case hex digits.
  */
-#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../schema/util/base64.h"
 #include "../../schema/util/error.h"
+#include "../../schema/util/json.h"
 #include "gitproto.h"
 #include "gitsource.h"
 
@@ -67,41 +69,25 @@ call(json_t **ans, struct vr_gitsource *gs, const char *op, json_t *args,
 	return rc;
 }
 
-static bool
-is_hex40(const char *s)
-{
-	size_t i;
+/* Where the answer's fields are read from, for the readers' messages:
+ * "the git helper's answer: commit: expected a string". */
+static const struct vr_json_at answer_at = { "the git helper's answer", "",
+	VR_EINVALID };
 
-	for (i = 0; s && i < 40; i++)
-		if (!isdigit((unsigned char)s[i]) &&
-		    (s[i] < 'a' || s[i] > 'f'))
-			return false;
-	return s && s[40] == '\0';
-}
-
-/* A string of the answer: present, at most `max` bytes, no control
- * character; else NULL. */
-static const char *
-answer_str(json_t *ans, const char *key, size_t max)
-{
-	json_t *v = json_object_get(ans, key);
-	const char *s = json_string_value(v);
-	size_t i, n = json_string_length(v);
-
-	if (!s || n > max || strlen(s) != n)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return NULL;
-	return s;
-}
-
+/* A commit or blob id of the answer: 40 lower-case hex digits. */
 static int
-bad_answer(json_t *ans, const char *what)
+answer_oid(const char **out, json_t *ans, const char *key)
 {
-	json_decref(ans);
-	return vr_error_set(VR_EINVALID, "the git helper's answer has no "
-	    "valid %s", what);
+	return vr_json_str(out, &answer_at, ans, key, VR_GIT_HEX - 1,
+	    VR_GIT_HEX - 1, VR_JSON_LOWER_HEX, VR_JSON_REQUIRED);
+}
+
+/* A text of the answer: at most `max` bytes, no control character. */
+static int
+answer_text(const char **out, json_t *ans, const char *key, size_t max)
+{
+	return vr_json_str(out, &answer_at, ans, key, 0, max, VR_JSON_PRINT,
+	    VR_JSON_REQUIRED);
 }
 
 int
@@ -170,10 +156,11 @@ vr_gitsource_fetch(struct vr_git_rev *out, struct vr_gitsource *gs)
 	memset(out, 0, sizeof(*out));
 	if ((rc = call(&ans, gs, "fetch", json_object(), gs->timeout_ms)) < 0)
 		return rc;
-	commit = json_string_value(json_object_get(ans, "commit"));
-	rev = answer_str(ans, "revision", MAX_REVISION);
-	if (!is_hex40(commit) || !rev)
-		return bad_answer(ans, "commit and revision");
+	if ((rc = answer_oid(&commit, ans, "commit")) < 0 ||
+	    (rc = answer_text(&rev, ans, "revision", MAX_REVISION)) < 0) {
+		json_decref(ans);
+		return rc;
+	}
 	memcpy(out->commit, commit, VR_GIT_HEX);
 	out->revision = vr_strdup(rev);
 	json_decref(ans);
@@ -184,12 +171,13 @@ bool
 vr_gitsource_has_commit(struct vr_gitsource *gs, const char *commit)
 {
 	json_t *ans;
-	bool has;
+	bool has = false;
 
 	if (call(&ans, gs, "has_commit", json_pack("{s:s}", "commit", commit),
 	    gs->timeout_ms) < 0)
 		return false;
-	has = json_is_true(json_object_get(ans, "has"));
+	if (vr_json_bool(&has, &answer_at, ans, "has", VR_JSON_REQUIRED) < 0)
+		has = false; /* as a failed call: fetch it */
 	json_decref(ans);
 	return has;
 }
@@ -198,8 +186,8 @@ int
 vr_gitsource_read(char **buf, size_t *len, char blob_hex[VR_GIT_HEX],
     struct vr_gitsource *gs, const char *commit, const char *path)
 {
-	json_t *ans, *data;
-	const char *blob;
+	json_t *ans;
+	const char *blob, *data;
 	unsigned char *bytes;
 	int rc;
 
@@ -208,17 +196,25 @@ vr_gitsource_read(char **buf, size_t *len, char blob_hex[VR_GIT_HEX],
 	if ((rc = call(&ans, gs, "read", json_pack("{s:s, s:s}", "commit",
 	    commit, "path", path), gs->timeout_ms)) < 0)
 		return rc;
-	data = json_object_get(ans, "data");
-	blob = json_string_value(json_object_get(ans, "blob"));
-	if (!is_hex40(blob) || !json_is_string(data) ||
-	    json_string_length(data) > (VR_GIT_MAX_BLOB + 2) / 3 * 4 ||
-	    !vr_base64_decode(&bytes, len, json_string_value(data),
-	    json_string_length(data)))
-		return bad_answer(ans, "blob");
+	if ((rc = answer_oid(&blob, ans, "blob")) < 0 ||
+	    (rc = vr_json_str(&data, &answer_at, ans, "data", 0,
+	    (VR_GIT_MAX_BLOB + 2) / 3 * 4, VR_JSON_PRINT,
+	    VR_JSON_REQUIRED)) < 0) {
+		json_decref(ans);
+		return rc;
+	}
+	if (!vr_base64_decode(&bytes, len, data, strlen(data))) {
+		rc = vr_json_bad(&answer_at, "data", "not base64");
+		json_decref(ans);
+		return rc;
+	}
 	if (*len > VR_GIT_MAX_BLOB) {
 		free(bytes);
 		*len = 0;
-		return bad_answer(ans, "blob size");
+		rc = vr_json_bad(&answer_at, "data", "a blob of more than %d "
+		    "bytes", VR_GIT_MAX_BLOB);
+		json_decref(ans);
+		return rc;
 	}
 	memcpy(blob_hex, blob, VR_GIT_HEX);
 	*buf = (char *)bytes;
@@ -254,8 +250,10 @@ vr_gitsource_verify_ssh(char **signer, struct vr_gitsource *gs,
 	    "tmpdir", tmpdir, "timeout_ms", timeout_ms),
 	    2 * timeout_ms)) < 0)
 		return rc;
-	if (!(who = answer_str(ans, "signer", MAX_SIGNER)))
-		return bad_answer(ans, "signer");
+	if ((rc = answer_text(&who, ans, "signer", MAX_SIGNER)) < 0) {
+		json_decref(ans);
+		return rc;
+	}
 	*signer = vr_strdup(who);
 	json_decref(ans);
 	return 0;

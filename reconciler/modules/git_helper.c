@@ -6,8 +6,9 @@
  * (libssh2, libcrypto, the CA bundle it parses at init) live only as long
  * as the call.  Installed beside the modules, in $(PREFIX)/lib/vmrecon/.
  *
- * The request is untrusted like any input: bounded, strictly typed; a
- * request of another vmrecon version or protocol is refused.
+ * The request is untrusted like any input: bounded, strictly typed (the
+ * readers of schema/util/json.h); a request of another vmrecon version or
+ * protocol is refused.
  */
 #include <dlfcn.h>
 #include <git2.h>
@@ -20,6 +21,7 @@
 
 #include "../../schema/util/base64.h"
 #include "../../schema/util/error.h"
+#include "../../schema/util/json.h"
 #include "../gitops/gitproto.h"
 #include "../gitops/gitsource.h"
 
@@ -39,33 +41,31 @@ fail(json_t *ans, int rc)
 	return ans;
 }
 
-/* A string member: *out = it, or NULL when absent or null (if
- * `optional`); false when it is of another type or has a NUL. */
-static bool
-get_str(const char **out, json_t *obj, const char *key, bool optional)
-{
-	json_t *v = json_object_get(obj, key);
+/* Where the request's fields are read from, for the readers' messages:
+ * "git helper: bad request: source: missing key 'url'". */
+static const struct vr_json_at request_at = { "git helper: bad request",
+	"", VR_EINVALID };
 
+/* A string member of `obj` (at `at`): no NUL, no longer than a request.
+ * Optional: absent or null leaves *out NULL. */
+static int
+get_str(const char **out, const struct vr_json_at *at, json_t *obj,
+    const char *key, bool optional)
+{
 	*out = NULL;
-	if (!v || json_is_null(v))
-		return optional;
-	if (!json_is_string(v) ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return false;
-	*out = json_string_value(v);
-	return true;
+	return vr_json_str(out, at, obj, key, 0, VR_GITPROTO_MAX_REQUEST,
+	    VR_JSON_ANY, optional ? VR_JSON_OPTIONAL | VR_JSON_NULL_OK :
+	    VR_JSON_REQUIRED);
 }
 
-static bool
-get_int(int *out, json_t *obj, const char *key)
+static int
+get_int(int *out, const struct vr_json_at *at, json_t *obj, const char *key)
 {
-	json_t *v = json_object_get(obj, key);
+	int64_t v = 0;
+	int rc = vr_json_int(&v, at, obj, key, 0, INT_MAX, VR_JSON_REQUIRED);
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > INT_MAX)
-		return false;
-	*out = (int)json_integer_value(v);
-	return true;
+	*out = (int)v;
+	return rc;
 }
 
 static int
@@ -75,19 +75,26 @@ bad(const char *what)
 }
 
 static int
-options(struct vr_gitsource_options *o, json_t *src)
+options(struct vr_gitsource_options *o, json_t *req)
 {
-	if (!json_is_object(src))
-		return bad("no source");
-	if (!get_str(&o->url, src, "url", false) ||
-	    !get_str(&o->ref, src, "ref", true) ||
-	    !get_str(&o->mirror, src, "mirror", false) ||
-	    !get_int(&o->timeout_ms, src, "timeout_ms") ||
-	    !get_str(&o->ca_file, src, "ca_file", true) ||
-	    !get_str(&o->token_file, src, "token_file", true) ||
-	    !get_str(&o->ssh_key, src, "ssh_key", true) ||
-	    !get_str(&o->known_hosts, src, "known_hosts", true))
-		return bad("source");
+	struct vr_json_at at = request_at;
+	json_t *src;
+	int rc;
+
+	if ((rc = vr_json_object(&src, &at, req, "source",
+	    VR_JSON_REQUIRED)) < 0)
+		return rc;
+	at.path = "source";
+	if ((rc = get_str(&o->url, &at, src, "url", false)) < 0 ||
+	    (rc = get_str(&o->ref, &at, src, "ref", true)) < 0 ||
+	    (rc = get_str(&o->mirror, &at, src, "mirror", false)) < 0 ||
+	    (rc = get_int(&o->timeout_ms, &at, src, "timeout_ms")) < 0 ||
+	    (rc = get_str(&o->ca_file, &at, src, "ca_file", true)) < 0 ||
+	    (rc = get_str(&o->token_file, &at, src, "token_file", true)) < 0 ||
+	    (rc = get_str(&o->ssh_key, &at, src, "ssh_key", true)) < 0 ||
+	    (rc = get_str(&o->known_hosts, &at, src, "known_hosts",
+	    true)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -99,9 +106,9 @@ do_read(json_t *ans, struct vr_gitsource *gs, json_t *req)
 	size_t len;
 	int rc;
 
-	if (!get_str(&commit, req, "commit", false) ||
-	    !get_str(&path, req, "path", false))
-		return bad("read needs commit and path");
+	if ((rc = get_str(&commit, &request_at, req, "commit", false)) < 0 ||
+	    (rc = get_str(&path, &request_at, req, "path", false)) < 0)
+		return rc;
 	if ((rc = vr_gitsource_read(&buf, &len, blob, gs, commit, path)) < 0)
 		return rc;
 	b64 = vr_base64((const unsigned char *)buf, len);
@@ -133,24 +140,25 @@ do_op(json_t *ans, struct vr_gitsource *gs, const char *op, json_t *req)
 	}
 	if (strcmp(op, "read") == 0)
 		return do_read(ans, gs, req);
-	if (!get_str(&commit, req, "commit", false))
-		return bad("no commit");
+	if ((rc = get_str(&commit, &request_at, req, "commit", false)) < 0)
+		return rc;
 	if (strcmp(op, "has_commit") == 0) {
 		json_object_set_new(ans, "has",
 		    json_boolean(vr_gitsource_has_commit(gs, commit)));
 		return 0;
 	}
 	if (strcmp(op, "check_descendant") == 0) {
-		if (!get_str(&base, req, "base", false))
-			return bad("no base");
+		if ((rc = get_str(&base, &request_at, req, "base", false)) < 0)
+			return rc;
 		return vr_gitsource_check_descendant(gs, commit, base);
 	}
 	if (strcmp(op, "verify_ssh") == 0) {
-		if (!get_str(&signers, req, "allowed_signers", false) ||
-		    !get_str(&tmpdir, req, "tmpdir", false) ||
-		    !get_int(&t, req, "timeout_ms"))
-			return bad("verify_ssh needs allowed_signers, tmpdir "
-			    "and timeout_ms");
+		if ((rc = get_str(&signers, &request_at, req,
+		    "allowed_signers", false)) < 0 ||
+		    (rc = get_str(&tmpdir, &request_at, req, "tmpdir",
+		    false)) < 0 ||
+		    (rc = get_int(&t, &request_at, req, "timeout_ms")) < 0)
+			return rc;
 		if ((rc = vr_gitsource_verify_ssh(&signer, gs, commit,
 		    signers, tmpdir, t)) < 0)
 			return rc;
@@ -207,8 +215,9 @@ serve(json_t *ans, const char *in, size_t len)
 	struct vr_gitsource_options o = VR_GITSOURCE_OPTIONS_INIT;
 	struct vr_gitsource *gs = NULL;
 	json_error_t jerr;
-	json_t *req, *proto;
-	const char *v, *op;
+	json_t *req;
+	const char *v = NULL, *op;
+	int64_t proto = 0;
 	int rc, maj, min, rev;
 	char lib[48];
 
@@ -217,25 +226,27 @@ serve(json_t *ans, const char *in, size_t len)
 		json_decref(req);
 		return fail(ans, bad("not a JSON object"));
 	}
-	proto = json_object_get(req, "proto");
-	if (!get_str(&v, req, "vmrecon", false) || !json_is_integer(proto) ||
-	    strcmp(v, VR_VERSION) != 0 ||
-	    json_integer_value(proto) != VR_GITPROTO) {
+	/* any version it gives is named; any other shape is none */
+	if (get_str(&v, &request_at, req, "vmrecon", false) < 0 ||
+	    vr_json_int(&proto, &request_at, req, "proto", INT64_MIN,
+	    INT64_MAX, VR_JSON_REQUIRED) < 0 || strcmp(v, VR_VERSION) != 0 ||
+	    proto != VR_GITPROTO) {
 		fail(ans, vr_error_set(VR_EINVALID, "this is the git helper "
 		    "of vmrecon %s (protocol %d); the request comes from "
 		    "vmrecon %.64s (protocol %lld)", VR_VERSION, VR_GITPROTO,
-		    v ? v : "?", (long long)json_integer_value(proto)));
+		    v ? v : "?", (long long)proto));
 		json_decref(req);
 		return ans;
 	}
-	if (!get_str(&op, req, "op", false))
-		rc = bad("no op");
-	else if (strcmp(op, "version") == 0) {
+	rc = get_str(&op, &request_at, req, "op", false);
+	if (rc < 0) {
+		/* the error is set */
+	} else if (strcmp(op, "version") == 0) {
 		git_libgit2_version(&maj, &min, &rev);
 		snprintf(lib, sizeof(lib), "libgit2 %d.%d.%d", maj, min, rev);
 		json_object_set_new(ans, "library", json_string(lib));
 		rc = 0;
-	} else if ((rc = options(&o, json_object_get(req, "source"))) == 0) {
+	} else if ((rc = options(&o, req)) == 0) {
 		/* the first init does the work; gitsource's is counted */
 		libgit2_init(&o);
 		if ((rc = vr_gitsource_new(&gs, &o)) == 0)

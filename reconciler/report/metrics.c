@@ -17,7 +17,7 @@
 #include "../../schema/window.h"
 #include "metrics.h"
 
-#define NRESULTS (VR_RESULT_INTERRUPTED + 1) /* enum vr_result */
+#define NRESULTS VR_RESULT__COUNT
 #define METRICS_MAX (4 << 20)
 
 /* one gauge per field table row with a metric (field.h) */

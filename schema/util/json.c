@@ -133,6 +133,10 @@ vr_json_str(const char **out, const struct vr_json_at *at,
 		if (chars == VR_JSON_HEX && !isxdigit(c))
 			return vr_json_bad(at, key, "contains a character "
 			    "that is not a hex digit");
+		if (chars == VR_JSON_LOWER_HEX && !isdigit(c) &&
+		    (c < 'a' || c > 'f'))
+			return vr_json_bad(at, key, "contains a character "
+			    "that is not a lower-case hex digit");
 	}
 	*out = s;
 	return 1;
@@ -151,6 +155,18 @@ vr_json_bool(bool *out, const struct vr_json_at *at, const json_t *obj,
 		return vr_json_bad(at, key, "expected true or false");
 	*out = json_is_true(v);
 	return 1;
+}
+
+int
+vr_json_value(json_t **out, const struct vr_json_at *at, const json_t *obj,
+    const char *key, unsigned flags)
+{
+	json_t *v;
+	int rc = lookup(&v, at, obj, key, flags);
+
+	if (rc > 0)
+		*out = v;
+	return rc;
 }
 
 int

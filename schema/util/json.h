@@ -1,6 +1,7 @@
 /*
  * json.h - strict readers for fields of untrusted JSON (a host's observe
- * output, the sim file, a saved plan, watch.json), over jansson.  Each
+ * output, the sim file, a saved plan, watch.json, the state dir's files,
+ * the git helper's requests and answers), over jansson.  Each
  * reader checks type and bounds and names the field's path in its error,
  * as "SRC: PATH.KEY: what" ("sim.json: vms.e.cpuCount: 0 is out of range
  * (1 to 1024)").  A caller takes a spec field's bounds from the field
@@ -37,6 +38,7 @@ enum vr_json_chars {
 	VR_JSON_ANY,   /* any but NUL */
 	VR_JSON_PRINT, /* no control character (below 0x20, 0x7f) */
 	VR_JSON_HEX,   /* 0-9, a-f, A-F */
+	VR_JSON_LOWER_HEX, /* 0-9, a-f: as Git writes an object id */
 };
 
 /* Report at->code with "SRC: PATH[.KEY]: what". */
@@ -61,6 +63,12 @@ int vr_json_str(const char **out, const struct vr_json_at *at,
 
 int vr_json_bool(bool *out, const struct vr_json_at *at, const json_t *obj,
     const char *key, unsigned flags);
+
+/* A member of any JSON type (null included), for a value its caller
+ * checks itself (a field's value: vr_field_from_json); *out is borrowed
+ * from obj. */
+int vr_json_value(json_t **out, const struct vr_json_at *at,
+    const json_t *obj, const char *key, unsigned flags);
 
 /* An object; *out is borrowed from obj. */
 int vr_json_object(json_t **out, const struct vr_json_at *at,

@@ -1,5 +1,5 @@
 # t0200-core.sh - the binary end to end on the sim backend: exit codes
-# 0/1/2/3, the JSON of DESIGN §4, absent fields untouched, the lock,
+# 0/1/2/3, the JSON README.md shows for -o json, absent fields untouched, the lock,
 # status, and no state written by diff.
 . "$(dirname "$0")/../lib.sh"
 S=$T/state
@@ -9,7 +9,7 @@ sim_vm() { json_get "$SIM" "d['vms']['edge-01']$1"; }
 
 run "$VMRECON" diff -f "$ex/a2-dda.yaml" --state-dir "$S" -o json
 expect_rc 2 "diff of the A2 example against a fresh sim"
-/usr/bin/python3 - "$T/out" <<'PY' && ok "diff -o json has DESIGN §4's shape" || notok "diff -o json shape"
+/usr/bin/python3 - "$T/out" <<'PY' && ok "diff -o json has the shape README.md shows" || notok "diff -o json shape"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["formatVersion"] == 1, d

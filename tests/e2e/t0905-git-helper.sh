@@ -101,6 +101,35 @@ expect_rc 1 "a helper answering something else than JSON"
 expect_in "$T/err" "$TT/notjson/vmrecon-git-helper is not a vmrecon git helper (its answer is not JSON)" \
 	"a helper answering junk is refused"
 
+# --- a helper of this version whose answer to fetch is not of the
+# protocol's shape: refused by the strict readers (schema/util/json.h),
+# naming the field
+badans() { # NAME COMMIT-AND-REVISION-MEMBERS
+	mkdir -p "$TT/$1"
+	cat >"$TT/$1/vmrecon-git-helper" <<S
+#!/bin/sh
+case \$(cat) in
+*'"op":"fetch"'*) echo '{"vmrecon":"$ver","proto":1,"rc":0,$2}' ;;
+*) echo '{"vmrecon":"$ver","proto":1,"rc":0}' ;;
+esac
+S
+	chmod 755 "$TT/$1/vmrecon-git-helper"
+}
+hex=0123456789abcdef0123456789abcdef01234567
+badans upper "\"commit\":\"$(echo $hex | tr a-f A-F)\",\"revision\":\"main@1\""
+badans short "\"commit\":\"${hex%?}\",\"revision\":\"main@1\""
+badans norev "\"commit\":\"$hex\""
+badans ctlrev "\"commit\":\"$hex\",\"revision\":\"main\\u001b[2J\""
+for c in "upper|commit: contains a character that is not a lower-case hex digit" \
+	"short|commit: expected 40 to 40 characters" \
+	"norev|missing key 'revision'" \
+	"ctlrev|revision: contains a control character"; do
+	wrong "${c%%|*}"
+	expect_rc 1 "a fetch answer not of the protocol's shape: ${c%%|*}"
+	expect_in "$T/err" "the git helper's answer: ${c#*|}" \
+		"  refused, naming the field"
+done
+
 # --- the helper refuses requests of another version, and junk
 echo '{"vmrecon":"0.0.0-other","proto":1,"op":"version"}' >"$T/req"
 run "$HELPER" <"$T/req"
@@ -111,7 +140,11 @@ expect_not_in "$T/out" "library" "and does nothing it asks"
 printf '{"vmrecon":"%s","proto":1,"op":"read","source":{"url":1}}' "$ver" >"$T/req"
 run "$HELPER" <"$T/req"
 expect_in "$T/out" '"rc":-3' "a request with a mistyped source is refused (VR_EINVALID)"
-expect_in "$T/out" "bad request: source" "and says what is wrong"
+expect_in "$T/out" "bad request: source.url: expected a string" "and says what is wrong"
+printf '{"vmrecon":"%s","proto":1,"op":"fetch","source":{"url":"u","mirror":"m","timeout_ms":-1}}' "$ver" >"$T/req"
+run "$HELPER" <"$T/req"
+expect_in "$T/out" "bad request: source.timeout_ms: -1 is out of range (0 to 2147483647)" \
+	"a request's number out of its bounds is refused, naming it"
 head -c 70000 /dev/zero | tr '\0' ' ' >"$T/req"
 run "$HELPER" <"$T/req"
 expect_in "$T/out" "bad request: too long" "an over-long request is refused"

@@ -22,9 +22,9 @@ pass_sim(const char *dir, const char *json)
 	unit_write(dir, "sim.json", json);
 }
 
-void
-pass_run(struct pass *p, const char *dir, const char *yaml, bool apply,
-    enum vr_output output,
+static void
+run(struct pass *p, const char *dir, const struct vr_driver *drv,
+    const char *yaml, bool apply, enum vr_output output,
     void (*on_vm)(void *ctx, const struct vr_vm_event *ev), void *ctx)
 {
 	struct vr_reconcile_options o = VR_RECONCILE_OPTIONS_INIT;
@@ -35,6 +35,7 @@ pass_run(struct pass *p, const char *dir, const char *yaml, bool apply,
 	struct vr_spec *spec = NULL;
 	char *state = vr_asprintf("%s/state", dir);
 	char *kt = vr_asprintf("sim:%s/sim.json", dir);
+	int orc;
 	size_t outlen, errlen;
 	FILE *out, *err;
 	int rc;
@@ -62,7 +63,9 @@ pass_run(struct pass *p, const char *dir, const char *yaml, bool apply,
 	}
 	bo.state_dir = state;
 	bo.read_only = !apply;
-	if (vr_backend_open(&b, kt, &bo) < 0) {
+	orc = drv ? vr_backend_open_driver(&b, drv, strchr(kt, ':') + 1, &bo) :
+	    vr_backend_open(&b, kt, &bo);
+	if (orc < 0) {
 		unit_check(false, __FILE__, __LINE__, "open %s: %s", kt,
 		    vr_error_msg());
 		goto out;
@@ -83,6 +86,21 @@ out:
 	vr_diags_free(&d);
 	free(state);
 	free(kt);
+}
+
+void
+pass_run(struct pass *p, const char *dir, const char *yaml, bool apply,
+    enum vr_output output,
+    void (*on_vm)(void *ctx, const struct vr_vm_event *ev), void *ctx)
+{
+	run(p, dir, NULL, yaml, apply, output, on_vm, ctx);
+}
+
+void
+pass_run_driver(struct pass *p, const char *dir, const struct vr_driver *drv,
+    const char *yaml, bool apply)
+{
+	run(p, dir, drv, yaml, apply, VR_OUTPUT_TEXT, NULL, NULL);
 }
 
 void

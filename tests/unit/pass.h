@@ -25,6 +25,10 @@ void pass_sim(const char *dir, const char *json);
 void pass_run(struct pass *p, const char *dir, const char *yaml, bool apply,
     enum vr_output output,
     void (*on_vm)(void *ctx, const struct vr_vm_event *ev), void *ctx);
+/* The same, text output, with `drv` (a driver table of the test's own,
+ * opened on DIR/sim.json) in place of the sim backend's. */
+void pass_run_driver(struct pass *p, const char *dir,
+    const struct vr_driver *drv, const char *yaml, bool apply);
 void pass_free(struct pass *p);
 
 /* DIR/sim.json's bytes (owned; NULL if unreadable). */

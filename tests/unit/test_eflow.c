@@ -19,7 +19,10 @@
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
 #include "../../schema/util/run.h"
+#include "drvcheck.h"
 #include "unit.h"
+
+extern const struct vr_driver vr_eflow_driver;
 
 static const char *
 emu_path(void)
@@ -944,6 +947,27 @@ TEST(eflow_preflight_rules)
 
 /* Apply from the live state and the changes: the fields not changing keep
  * their live values in the one Set-EflowVM. */
+/* Its fields are what its classify and apply do: a change of a field
+ * Set-EflowVM has no parameter for is refused, and nothing is sent (it
+ * used to be classified restart, sent as a Set-EflowVM of the live values
+ * and marked applied). */
+TEST(eflow_fields_are_what_it_classifies_and_applies)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	json_t *st;
+	char *log;
+
+	emu_setup(NULL, NULL, NULL);
+	drvcheck_fields(&vr_eflow_driver, emu_path(), &o, "EDGE01-EFLOW");
+	log = emu_log();
+	CHECK(strstr(log, "Set-EflowVM") == NULL);
+	free(log);
+	st = emu_state();
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(st,
+	    "vm"), "cpuCount")), 4);
+	json_decref(st);
+}
+
 TEST(eflow_apply_sends_every_parameter)
 {
 	struct vr_backend *b;

@@ -45,7 +45,7 @@ TEST(test_json__str)
 {
 	json_t *d = doc("{\"a\": \"abc\", \"e\": \"\", \"c\": \"a\\u0007b\","
 	    " \"n\": \"a\\u0000b\", \"h\": \"0123abcdef\", \"g\": \"0g\","
-	    " \"x\": 3}");
+	    " \"x\": 3, \"u\": \"09AF\"}");
 	struct vr_json_at be = { "the script", "", VR_EBACKEND };
 	const char *s = NULL;
 
@@ -68,6 +68,13 @@ TEST(test_json__str)
 	CHECK_INT(vr_json_str(&s, &at, d, "g", 2, 2, VR_JSON_HEX, 0),
 	    VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "not a hex digit");
+	CHECK_INT(vr_json_str(&s, &at, d, "h", 10, 10, VR_JSON_LOWER_HEX, 0),
+	    1);
+	CHECK_INT(vr_json_str(&s, &at, d, "u", 4, 4, VR_JSON_HEX, 0), 1);
+	CHECK_INT(vr_json_str(&s, &at, d, "u", 4, 4, VR_JSON_LOWER_HEX, 0),
+	    VR_EINVALID);
+	CHECK_CONTAINS(vr_error_msg(), "vms.e.u: contains a character that "
+	    "is not a lower-case hex digit");
 	CHECK_INT(vr_json_str(&s, &at, d, "x", 0, 9, VR_JSON_ANY, 0),
 	    VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "vms.e.x: expected a string");
@@ -102,6 +109,15 @@ TEST(test_json__bool_object_array)
 	/* key NULL: the value itself, at at.path */
 	CHECK_INT(vr_json_array(&o, &at, d, NULL, 0, 9, 0), VR_EINVALID);
 	CHECK_STR(vr_error_msg(), "f.json: vms.e: expected an array");
+	/* any type, null too (the caller checks it); absent is as asked */
+	CHECK_INT(vr_json_value(&o, &at, d, "z", VR_JSON_OPTIONAL), 1);
+	CHECK(json_is_null(o));
+	CHECK_INT(vr_json_value(&o, &at, d, "one", 0), 1);
+	CHECK(json_is_integer(o));
+	CHECK_INT(vr_json_value(&o, &at, d, "no", VR_JSON_OPTIONAL), 0);
+	CHECK(json_is_integer(o)); /* untouched */
+	CHECK_INT(vr_json_value(&o, &at, d, "no", 0), VR_EINVALID);
+	CHECK_STR(vr_error_msg(), "f.json: vms.e: missing key 'no'");
 	json_decref(d);
 }
 

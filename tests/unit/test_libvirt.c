@@ -16,6 +16,8 @@
 
 #include "../../backends/backend.h"
 #include "../../schema/util/error.h"
+#include "../../schema/util/module.h"
+#include "drvcheck.h"
 #include "unit.h"
 
 #define SYSFS "tests/fixtures/sysfs-a2"
@@ -441,5 +443,19 @@ TEST(test_libvirt_node_gpu_short)
 	CHECK_INT(l.gpu.count, 1);
 	vr_vm_live_clear(&l);
 	vr_backend_free(b);
+}
+
+/* Its fields are what its classify and apply do, asked directly (the
+ * driver of the module vr_backend_open loads for libvirt:). */
+TEST(test_libvirt_fields_are_what_it_classifies_and_applies)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	const struct vr_driver *drv = vr_module_load("libvirt");
+
+	if (!unit_check(drv != NULL, __FILE__, __LINE__, "load: %s",
+	    vr_error_msg()))
+		return;
+	o.sysfs_root = SYSFS;
+	drvcheck_fields(drv, "test:///default", &o, "test");
 }
 #endif

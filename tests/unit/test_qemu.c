@@ -23,6 +23,7 @@
 #include "../../reconciler/engine/reconcile.h"
 #include "../../schema/load.h"
 #include "../../schema/util/error.h"
+#include "drvcheck.h"
 #include "unit.h"
 
 extern const struct vr_driver vr_qemu_driver;
@@ -262,6 +263,26 @@ classify(void *conn, const struct vr_vm_live *live, struct vr_change *c,
 	c->action = VR_ACTION_UPDATE;
 	c->to.i = to;
 	return vr_qemu_driver.classify(conn, live, c);
+}
+
+/* Its fields are what its classify and apply do, asked directly: a
+ * change of another field is refused before any command is sent. */
+TEST(test_qemu_fields_are_what_it_classifies_and_applies)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct fake f = { 0 };
+
+	fake_vm(&f);
+	fake_listen(&f, path);
+	o.sysfs_root = "tests/fixtures/sysfs-a2";
+	o.timeout_ms = 2000;
+	drvcheck_fields(&vr_qemu_driver, path, &o, "edge-01");
+	pthread_join(f.th, NULL);
+	close(f.listen_fd);
+	CHECK_INT(fake_calls(&f, "device_add"), 0);
+	CHECK_INT(fake_calls(&f, "device_del"), 0);
+	CHECK_INT(fake_calls(&f, "object-add"), 0);
 }
 
 TEST(test_qemu_observe)

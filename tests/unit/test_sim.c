@@ -16,7 +16,10 @@
 #include "../../backends/backend.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "drvcheck.h"
 #include "unit.h"
+
+extern const struct vr_driver vr_sim_driver;
 
 /* Exactly what a missing file is created with. */
 static const char default_text[] =
@@ -605,6 +608,22 @@ TEST(sim_classify_restarts_everything)
 	CHECK_INT(vr_backend_classify(b, NULL, &c), 0);
 	vr_change_clear(&c);
 	vr_backend_free(b);
+}
+
+/* Its fields are what its classify and apply do, asked directly; a field
+ * it does not support leaves the file as it was. */
+TEST(sim_fields_are_what_it_classifies_and_applies)
+{
+	const char *dir = unit_tmpdir();
+	const char *path = unit_write(dir, "s.json", three_vms);
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	char *after;
+
+	o.state_dir = dir;
+	drvcheck_fields(&vr_sim_driver, path, &o, "db");
+	after = slurp(path);
+	CHECK_STR(after, three_vms);
+	free(after);
 }
 
 /* The exact text after a memory-only change: nothing else moves. */

@@ -279,3 +279,108 @@ TEST(statedir_fold_is_idempotent_at_each_crash_point)
 		CHECK_INT(history_len(dir, "a"), 3);
 	}
 }
+
+/* Write `text` as DIR/NAME, a file of the state dir (0600, the user's). */
+static void
+put_file(const char *dir, const char *name, const char *text)
+{
+	char p[1024];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+}
+
+/* Corrupt files are read with the strict readers (schema/util/json.h):
+ * an error naming the file and the member, never a guess. */
+TEST(statedir_corrupt_files_are_errors_naming_the_member)
+{
+	static const struct {
+		const char *file, *text, *want;
+	} cases[] = {
+		{ "last-applied.json", "{\"formatVersion\": 2, \"vms\": {}}",
+		  "last-applied.json: not a vmrecon state file of "
+		  "formatVersion 1 (formatVersion: 2 is out of range (1 to "
+		  "1))" },
+		{ "last-applied.json", "{\"formatVersion\": 1, \"vms\": [],"
+		  " \"journalSeq\": 1}",
+		  "(vms: expected an object)" },
+		{ "last-applied.json", "{\"formatVersion\": 1, \"vms\": {}, "
+		  "\"journalSeq\": -1}",
+		  "(journalSeq: -1 is out of range (0 to " },
+		{ "last-applied.json", "{\"formatVersion\": 1, \"vms\": "
+		  "{\"a\": 3}}",
+		  "last-applied.json: vms.a: expected an object" },
+		{ "last-applied.json", "{\"formatVersion\": 1, \"vms\": "
+		  "{\"a\": {\"cpuCount\": 2, \"gpuInFlight\": \"yes\"}}}",
+		  "last-applied.json: vms.a.gpuInFlight: expected true or "
+		  "false" },
+		{ "last-applied.json", "{\"formatVersion\": 1, \"vms\": "
+		  "{\"a\": {\"cpuCount\": \"two\"}}}",
+		  "last-applied.json: 'a': 'cpuCount' is not an integer" },
+		{ "restart-times.json", "{\"formatVersion\": 1, \"vms\": "
+		  "{\"a\": {\"restartSeconds\": 99999999}}}",
+		  "restart-times.json: vms.a.restartSeconds: 99999999 is out "
+		  "of range (0 to 604800)" },
+		{ "restart-times.json", "{\"formatVersion\": 1, \"vms\": "
+		  "{\"a\": []}}",
+		  "restart-times.json: vms.a: expected an object" },
+	};
+	struct vr_statedir *sd;
+	struct vr_vm_spec got;
+	int64_t s;
+	size_t i;
+	char dir[512];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/sd%zu", unit_tmpdir(), i);
+		mkdir(dir, 0700);
+		put_file(dir, cases[i].file, cases[i].text);
+		sd = NULL;
+		if (!CHECK(vr_statedir_open(&sd, dir, false) == 0))
+			continue;
+		if (strcmp(cases[i].file, "restart-times.json") == 0)
+			CHECK_INT(vr_statedir_restart_get(sd, "a", &s),
+			    VR_EINVALID);
+		else
+			CHECK_INT(vr_statedir_record_get(sd, "a", &got),
+			    VR_EINVALID);
+		CHECK_CONTAINS(vr_error_msg(), cases[i].want);
+		vr_statedir_free(sd);
+	}
+}
+
+/* A journal line that is not an entry (a member of the wrong type) is
+ * left out, the others replayed. */
+TEST(statedir_journal_lines_are_read_strictly)
+{
+	struct vr_statedir *sd = NULL;
+	struct vr_vm_spec got;
+	char dir[512], *status = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/sd", unit_tmpdir());
+	mkdir(dir, 0700);
+	put_file(dir, "journal",
+	    "{\"vm\": \"a\", \"seq\": 1, \"record\": {\"cpuCount\": 2}}\n"
+	    "{\"vm\": \"b\", \"seq\": 0, \"record\": {\"cpuCount\": 3}}\n"
+	    "{\"vm\": 7, \"seq\": 3, \"record\": {\"cpuCount\": 4}}\n"
+	    "{\"vm\": \"c\", \"seq\": 4, \"status\": {\"time\": \"t\", "
+	    "\"result\": 1, \"message\": \"m\"}}\n"
+	    "{\"vm\": \"d\", \"seq\": 5, \"status\": {\"time\": \"t\", "
+	    "\"result\": \"converged\", \"message\": \"m\", "
+	    "\"revision\": \"r1\"}}\n");
+	if (!CHECK(vr_statedir_open(&sd, dir, false) == 0))
+		return;
+	CHECK_INT(vr_statedir_record_get(sd, "a", &got), 0);
+	CHECK_INT(got.cpu_count, 2);
+	vr_vm_spec_clear(&got);
+	CHECK_INT(vr_statedir_record_get(sd, "b", &got), VR_ENOTFOUND);
+	CHECK_INT(vr_statedir_status_read(sd, &status), 0);
+	CHECK_CONTAINS(status, "\"lastAppliedRevision\": \"r1\"");
+	CHECK(status && strstr(status, "\"c\"") == NULL);
+	free(status);
+	vr_statedir_free(sd);
+}
