@@ -5,7 +5,8 @@
 # partition, assign and give back DDA devices is collected from what the
 # launcher got (the worker's loop from -EncodedCommand, each request from
 # stdin) and checked by tests/eflow-pwsh/check-ps51.ps1 (pwsh's own
-# parser; t0470 proves the checker).  Skipped where no pwsh runs.
+# parser; t0470 proves the checker); and the README's hyperv guide shows
+# the observe script exactly as it was sent.  Skipped where no pwsh runs.
 . "$(dirname "$0")/../lib.sh"
 export TMPDIR=$T
 . "$VR_TOP/tests/hyperv-pwsh/testlib.sh"
@@ -72,3 +73,15 @@ for c in Stop-VM Set-VMProcessor Add-VMGpuPartitionAdapter Remove-VMGpuPartition
 done
 run "$PW" -NoProfile -NonInteractive -File "$VR_TOP/tests/eflow-pwsh/check-ps51.ps1" "$T"/all/*.ps1
 expect_rc 0 "every script vmrecon sent is free of 7-only syntax"
+
+# the README's hyperv guide shows the observe script exactly as it is sent
+awk '/\*\*Observe\*\*, once per command \(every VM/ { o = 1 } o && /^```powershell$/ { b = 1; next }
+	b && /^```$/ { exit } b' "$VR_TOP/README.md" >"$T/readme-observe.ps1"
+/usr/bin/python3 - "$T/readme-observe.ps1" "$T"/all/*.ps1 <<'PY' >"$T/cmp" 2>&1
+import sys
+want = open(sys.argv[1], encoding="utf-8").read()
+sent = [open(f, encoding="utf-8").read() for f in sys.argv[2:]]
+ok = len(want) > 2000 and "Get-VMHost" in want and any(want in s for s in sent)
+print("same" if ok else "differs: %d bytes in the README" % len(want))
+PY
+expect_eq "$(cat "$T/cmp")" same "the README's observe script is the one vmrecon sends"
