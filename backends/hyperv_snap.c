@@ -197,19 +197,27 @@ get_mb(int64_t *out, const struct vr_json_at *at, json_t *obj,
 /*
  * The elements of member `key`: an array of at most `max`, or one value
  * alone (PowerShell unrolls a one-element array a function returns, and
- * Windows PowerShell 5.1 may write it so); null or absent: none.  *n is
- * the count; element i is elem(v, i).
+ * Windows PowerShell 5.1 may write it so); null or absent: none.  An
+ * array 5.1 finds wrapped in a PSObject it writes as {"value": [...],
+ * "Count": N} (its type data gives System.Array a Count property, which
+ * PowerShell 6 dropped); that is the array too.  *n is the count; element
+ * i is elem(v, i).
  */
 static int
 get_list(json_t **out, size_t *n, const struct vr_json_at *at, json_t *obj,
     const char *key, size_t max)
 {
-	json_t *v = json_object_get(obj, key);
+	json_t *v = json_object_get(obj, key), *w, *c;
 
 	*out = NULL;
 	*n = 0;
 	if (!v || json_is_null(v))
 		return 0;
+	if (json_is_object(v) && json_object_size(v) == 2 &&
+	    json_is_array(w = json_object_get(v, "value")) &&
+	    json_is_integer(c = json_object_get(v, "Count")) &&
+	    json_integer_value(c) == (json_int_t)json_array_size(w))
+		v = w;
 	if (!json_is_array(v)) {
 		*out = v;
 		*n = 1;

@@ -142,6 +142,31 @@ TEST(test_hyperv__observe_ps51)
 	vr_hv_snap_clear(&s);
 }
 
+/* Windows PowerShell 5.1 writes an array wrapped in a PSObject as
+ * {"value": [...], "Count": N}: read as that array; a Count that does not
+ * match, or another member beside them, is not such a wrapper. */
+TEST(test_hyperv__observe_ps51_count_wrapper)
+{
+	struct vr_hv_snap s;
+
+	CHECK_INT(parse(&s, SENT "{\"vms\":{\"value\":[" VM("web01", "1", "")
+	    "," VM("db01", "2", "") "],\"Count\":2}," HOST
+	    ",\"partitionableGpus\":{\"value\":[\"" PATH_A2 "\"],"
+	    "\"Count\":1}}"), 0);
+	CHECK_INT(s.nvms, 2);
+	CHECK_INT(s.npgpus, 1);
+	CHECK(vr_hv_find_vm(&s, "db01") != NULL);
+	vr_hv_snap_clear(&s);
+	CHECK_INT(parse(&s, SENT "{\"vms\":{\"value\":[" VM("web01", "1", "")
+	    "],\"Count\":2}," HOST "}"), VR_EBACKEND);
+	CHECK_INT(s.nvms, 0);
+	vr_hv_snap_clear(&s);
+	CHECK_INT(parse(&s, SENT "{\"vms\":{\"value\":[" VM("web01", "1", "")
+	    "],\"Count\":1,\"x\":1}," HOST "}"), VR_EBACKEND);
+	vr_hv_snap_clear(&s);
+	vr_error_clear();
+}
+
 TEST(test_hyperv__observe_bad)
 {
 	static const char *bad[] = {
