@@ -48,6 +48,17 @@ expect_in "$HYPERV_PWSH_TRACE" "\"InstancePath\":\"\\\\\\\\?\\\\PCI#VEN_10DE&DEV
 vmr diff "$T/path.yaml"
 expect_rc 0 "in sync: the VM's lower-case path is that GPU, spelled as the file does"
 
+# the host's own limits: its logical processors, its free memory plus what
+# the VM holds (Get-VMHost, Win32_OperatingSystem)
+hv_reset
+spec "$T/big.yaml" web01 "cpuCount: 32" "memoryInMB: 65536" "restartPolicy: IfNeeded"
+vmr apply "$T/big.yaml"
+expect_rc 1 "more than the host has: refused"
+expect_in "$T/err" "cpuCount 32 is more than the host's 16 logical processors" "logical processors"
+expect_in "$T/err" "memoryInMB 65536 is more than the 36864 MB the host can give this VM" \
+	"free memory (32768 MB) plus the VM's 4096 MB"
+expect_eq "$(sets)" "" "nothing sent"
+
 # --- hosts that cannot --------------------------------------------------------
 spec "$T/pv.yaml" db01 "gpu:" "  name: NVIDIA A2" "  passthroughType: ParaVirtualization"
 hv_reset 'd["host"].update(build="20348", productName="Windows Server 2022 Datacenter")'
