@@ -108,6 +108,9 @@ const struct vr_hv_vm *vr_hv_find_vm(const struct vr_hv_snap *s,
  * metadata.name and no other VM has it, else its Id. */
 const char *vr_hv_vm_key(const struct vr_hv_snap *s, const struct vr_hv_vm *vm);
 bool vr_hv_running(const struct vr_hv_vm *vm);
+/* Whether s has a control character (a name with one would break a
+ * one-line message or a YAML scalar). */
+bool vr_hv_has_control(const char *s);
 bool vr_hv_off(const struct vr_hv_vm *vm);
 
 /* ---- hyperv_gpu.c ---- */

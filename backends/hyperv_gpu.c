@@ -41,20 +41,11 @@
 #define MAP_FILE "hyperv-devices.json"
 #define MAP_MAX_BYTES (512 * 1024)
 
-static bool
-has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /* A host name fit to show and compare: not NULL, no control character. */
 static const char *
 clean(const char *s)
 {
-	return s && *s && !has_control(s) ? s : NULL;
+	return s && *s && !vr_hv_has_control(s) ? s : NULL;
 }
 
 char *
@@ -182,7 +173,7 @@ vr_hv_display_location(const struct vr_hv_display *d)
 
 	for (i = 0; i < d->npaths; i++)
 		if (strncasecmp(d->paths[i], "PCIROOT", 7) == 0 &&
-		    !has_control(d->paths[i]))
+		    !vr_hv_has_control(d->paths[i]))
 			return d->paths[i];
 	return NULL;
 }

@@ -138,13 +138,13 @@ vr_hyperv_observe_body(void)
 
 /* ---- reading ---- */
 
-static int
-has_control(const char *s)
+bool
+vr_hv_has_control(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
+			return true;
+	return false;
 }
 
 /* A string member: 0 to VR_HV_MAX_STR bytes, no NUL; absent, null and ""
@@ -402,8 +402,8 @@ parse_vm(struct vr_hv_vm *vm, const struct vr_json_at *at, json_t *o)
 	    (rc = get_str(&vm->guest_os, at, o, "guestOs", 0)) < 0 ||
 	    (rc = get_major(&vm->guest_major, at, o, "guestMajor")) < 0)
 		return rc;
-	if (has_control(vm->name) || has_control(vm->id) ||
-	    has_control(vm->state))
+	if (vr_hv_has_control(vm->name) || vr_hv_has_control(vm->id) ||
+	    vr_hv_has_control(vm->state))
 		return vr_json_bad(at, NULL, "a name, id or state with "
 		    "control characters");
 	if ((rc = get_int(&v, at, o, "generation", 1, 2, 1, 0)) < 0)
