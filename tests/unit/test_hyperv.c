@@ -9,11 +9,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../../backends/backend.h"
 #include "../../backends/hyperv.h"
 #include "../../backends/powershell.h"
 #include "../../schema/util/error.h"
 #include "../../schema/util/fileio.h"
+#include "drvcheck.h"
 #include "unit.h"
+
+extern const struct vr_driver vr_hyperv_driver;
 
 #define SENT "\n" VR_PS_SENTINEL "\n"
 #define PATH_A2 "\\\\\\\\?\\\\PCI#VEN_10DE&DEV_25B6&SUBSYS_157E10DE&" \
@@ -412,4 +416,32 @@ TEST(test_hyperv__rules)
 	s.build = 9600;
 	CHECK_CONTAINS(vr_hv_memory_not_live(&s, &vm, 8192, buf,
 	    sizeof(buf)), "Windows Server 2016");
+}
+
+/* Its fields are what its classify and apply do, asked of the driver
+ * through tests/hyperv-emu/powershell (per call: the observe script is all
+ * classify needs), answering from the mock module's observation. */
+TEST(hyperv_fields_are_what_it_classifies_and_applies)
+{
+	struct vr_backend_options o = VR_BACKEND_OPTIONS_INIT;
+	char *text = NULL, *target;
+	const char *json;
+	size_t len;
+
+	if (!CHECK(vr_file_read(&text, &len, unit_top("tests/fuzz/corpus/"
+	    "hyperv/mock-server-2025"), 65536) == 0))
+		return;
+	json = strchr(text, '{');
+	if (!CHECK(json != NULL)) {
+		free(text);
+		return;
+	}
+	setenv("HYPERV_EMU_STATE", unit_write(unit_tmpdir(), "emu.json",
+	    json), 1);
+	unsetenv("HYPERV_EMU_LOG");
+	free(text);
+	target = vr_asprintf("per-call:%s",
+	    unit_top("tests/hyperv-emu/powershell"));
+	drvcheck_fields(&vr_hyperv_driver, target, &o, "web01");
+	free(target);
 }
