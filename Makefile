@@ -5,8 +5,10 @@
 #                   the modules in build/rel/lib/vmrecon/ (vmrecon-http.so,
 #                   vmrecon-libvirt.so where libvirt is) and the helper
 #                   vmrecon-git-helper beside them
-#   make test       build and run every test; ends with "N passed, N failed,
-#                   N skipped"
+#   make check      the quick tier: build, then the unit tests and the CLI,
+#                   loader, state and emulator suites (tests/README.md);
+#                   ends with "N passed, N failed, N skipped"
+#   make test       build and run every test (CI's command); ends the same
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan
 #                   (plain `make test` reruns the fast tests under them too,
 #                   and the libvirt-dependent ones on a build without it)
@@ -18,7 +20,11 @@
 #                   when a row could not be measured (not part of make test)
 #   make install PREFIX=/usr/local DESTDIR=   bin/vmrecon, lib/vmrecon/*.so
 #                   and vmrecon-git-helper, the man page and the completion; relocatable (the
-#                   binary finds its modules from /proc/self/exe)
+#                   binary finds its modules from /proc/self/exe); installs no
+#                   packages: it names the missing ones and stops
+#   make deb        the .deb packages (vmrecon, vmrecon-git, vmrecon-http,
+#                   vmrecon-libvirt) in build/deb/debs/, built with dpkg-deb
+#                   (reconciler/packaging/build-deb says how and why)
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -27,7 +33,7 @@ SANITIZE ?=
 BUILD_PKGS = libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev \
 	libssl-dev pkg-config gcc make libc6-dev
 TEST_PKGS = python3 python3-jsonschema python3-yaml valgrind git openssl \
-	mandoc faketime \
+	mandoc faketime dpkg-dev lintian \
 	qemu-system-x86 busybox-static cpio lz4 xz-utils pci.ids \
 	lighttpd lighttpd-mod-openssl openssh-server openssh-client \
 	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu \
@@ -128,12 +134,16 @@ FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(FB)/%)
 FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FB)/%.o)
 FUZZ_SECONDS ?= 60
 
+# missing-packages: a shell fragment setting $$missing to the Debian
+# packages of $(1) that are not installed.
+missing-packages = missing=""; for p in $(1); do \
+	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	grep -q 'install ok installed' || missing="$$missing $$p"; done
+
 # ensure-packages: install the Debian packages in $(1) that are missing,
 # with apt-get, and only when something is missing.
 define ensure-packages
-@missing=""; for p in $(1); do \
-	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-	grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+@$(call missing-packages,$(1)); \
 if [ -n "$$missing" ]; then \
 	echo "installing:$$missing"; \
 	if [ "$$(id -u)" = 0 ]; then s=; else s=sudo; fi; \
@@ -143,11 +153,25 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
+# check-packages: name the Debian packages in $(1) that are missing and
+# fail; never installs them (make install, make deb).
+define check-packages
+@$(call missing-packages,$(1)); \
+if [ -n "$$missing" ]; then \
+	echo "missing Debian packages:$$missing"; \
+	echo "install them (apt-get install$$missing, or make deps), then" \
+	"run this again"; exit 1; \
+fi
+endef
+
 all: deps
 	@$(MAKE) --no-print-directory vmrecon modules
 
 deps:
 	$(call ensure-packages,$(BUILD_PKGS))
+
+check-deps:
+	$(call check-packages,$(BUILD_PKGS))
 
 test-deps: deps pwsh-tool
 	$(call ensure-packages,$(TEST_PKGS))
@@ -250,13 +274,27 @@ endif
 
 test-bins: $(B)/vmrecon $(MODULES) $(HELPERS) $(B)/unit $(TOOLS)
 
+# Suites run TEST_JOBS at a time (tests/run -j; those tagged exclusive
+# alone), and the builds before them use as many jobs, unless make was
+# given -j itself.
+TEST_JOBS ?= 2
+BUILD_JOBS = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(TEST_JOBS))
+
 test: test-deps
-	@$(MAKE) --no-print-directory test-bins $(FUZZ_BINS)
-	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory SANITIZE=1 test-bins)
-	@$(if $(NOLV_BUILD),$(MAKE) --no-print-directory HAVE_LIBVIRT=0 \
-		B=$(NOLV_BUILD) test-bins)
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) test-bins $(FUZZ_BINS)
+	@$(if $(SAN_BUILD),$(MAKE) --no-print-directory $(BUILD_JOBS) \
+		SANITIZE=1 test-bins)
+	@$(if $(NOLV_BUILD),$(MAKE) --no-print-directory $(BUILD_JOBS) \
+		HAVE_LIBVIRT=0 B=$(NOLV_BUILD) test-bins)
 	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) VR_SAN_BUILD=$(SAN_BUILD) \
-		VR_NOLV_BUILD=$(NOLV_BUILD) tests/run
+		VR_NOLV_BUILD=$(NOLV_BUILD) tests/run -j $(TEST_JOBS)
+
+# check: the quick tier for development (tests/README.md, "Tiers"): the
+# suites not tagged full-only, on $(B) only (no sanitizer or no-libvirt
+# pass)
+check: test-deps
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) test-bins
+	@VR_BUILD=$(B) SANITIZE=$(SANITIZE) tests/run -j $(TEST_JOBS) --quick
 
 # bench: what it measures and how is in tests/bench/README.md.  A row
 # that could not be measured says so, and makes `make bench` fail.
@@ -293,7 +331,7 @@ demo-qemu: test-deps
 	@tests/demo-qemu
 
 # installs from $(B) (not ./vmrecon, which the last build of any kind wrote)
-install: deps
+install: check-deps
 	@$(MAKE) --no-print-directory $(B)/vmrecon modules
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
@@ -305,11 +343,24 @@ install: deps
 	install -m 644 examples/vmrecon.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmrecon
 
+# deb: built into build/deb with all of Debian's hardening flags
+# (dpkg-buildflags; lintian checks them), then packaged by
+# reconciler/packaging/build-deb
+DEB_B = build/deb
+DEB_FLAGS = DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get
+deb: check-deps
+	$(call check-packages,dpkg-dev)
+	@rm -f $(DEB_B)/vmrecon $(DEB_B)/lib/vmrecon/vmrecon-* # link anew
+	@$(MAKE) --no-print-directory B=$(DEB_B) SANITIZE= \
+		CFLAGS="$$($(DEB_FLAGS) CFLAGS) $$($(DEB_FLAGS) CPPFLAGS)" \
+		LDFLAGS="$$($(DEB_FLAGS) LDFLAGS)" $(DEB_B)/vmrecon modules
+	@reconciler/packaging/build-deb $(DEB_B)
+
 clean:
 	rm -rf build vmrecon
 
-.PHONY: all deps test-deps pwsh-tool test test-bins modules bench demo demo-qemu install \
-	clean fuzz fuzz-build FORCE
+.PHONY: all deps check-deps test-deps pwsh-tool test check test-bins modules bench \
+	demo demo-qemu install deb clean fuzz fuzz-build FORCE
 
 FORCE:
 

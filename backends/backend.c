@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../schema/field.h"
+#include "../schema/suggest.h"
 #include "../schema/util/error.h"
 #include "../schema/util/module.h"
 #include "backend.h"
@@ -54,6 +55,7 @@ struct vr_backend {
 	const struct vr_driver *drv;
 	void *conn;
 	char *desc;
+	char *implicit; /* vr_backend_set_implicit's file */
 };
 
 const struct vr_backend_entry *
@@ -79,33 +81,47 @@ entry_driver(const struct vr_backend_entry *e)
 	return drv;
 }
 
-/* The registry row of "KIND[:TARGET]", or NULL with the error set. */
+/* The registry entry of "KIND[:TARGET]", or NULL with the error set. */
 static const struct vr_backend_entry *
-entry_of(const char *kind_target)
+entry_find(const char *kind_target)
 {
 	const char *colon = strchr(kind_target, ':');
-	size_t klen = colon ? (size_t)(colon - kind_target) : strlen(kind_target);
+	size_t klen = colon ? (size_t)(colon - kind_target) :
+	    strlen(kind_target);
+	const char *known[sizeof(registry) / sizeof(registry[0])];
 	const struct vr_backend_entry *e;
+	const char *near;
 	char names[256] = "";
+	size_t i = 0;
 
-	for (e = registry; e->name; e++)
+	for (e = registry; e->name; e++) {
 		if (strlen(e->name) == klen &&
 		    strncmp(e->name, kind_target, klen) == 0)
 			return e;
-	for (e = registry; e->name; e++) {
-		if (e != registry)
-			strncat(names, ", ", sizeof(names) - strlen(names) - 1);
-		strncat(names, e->name, sizeof(names) - strlen(names) - 1);
+		snprintf(names + strlen(names), sizeof(names) -
+		    strlen(names), "%s%s", e == registry ? "" : ", ", e->name);
+		known[i++] = e->name;
 	}
-	vr_error_set(VR_EINVALID, "unknown backend '%.*s' (this vmrecon has: "
-	    "%s)", (int)klen, kind_target, names);
-	return NULL;
+	known[i] = NULL;
+	near = vr_suggest_near(kind_target, klen, known);
+	if (near)
+		return vr_error_set(VR_EINVALID, "unknown backend '%.*s'; did "
+		    "you mean '%s'? (this vmrecon has: %s)", (int)klen,
+		    kind_target, near, names), NULL;
+	return vr_error_set(VR_EINVALID, "unknown backend '%.*s' (this "
+	    "vmrecon has: %s)", (int)klen, kind_target, names), NULL;
+}
+
+int
+vr_backend_kind_check(const char *kind_target)
+{
+	return entry_find(kind_target) ? 0 : VR_EINVALID;
 }
 
 int
 vr_backend_names_fold_case(const char *kind_target)
 {
-	const struct vr_backend_entry *e = entry_of(kind_target);
+	const struct vr_backend_entry *e = entry_find(kind_target);
 
 	if (!e)
 		return VR_EINVALID;
@@ -125,7 +141,7 @@ vr_backend_open(struct vr_backend **out, const char *kind_target,
 	int rc;
 
 	*out = NULL;
-	if (!(e = entry_of(kind_target)))
+	if (!(e = entry_find(kind_target)))
 		return VR_EINVALID;
 	if (!(drv = entry_driver(e)))
 		return vr_error_last()->code;
@@ -169,7 +185,21 @@ vr_backend_free(struct vr_backend *b)
 	if (b->drv->close)
 		b->drv->close(b->conn);
 	free(b->desc);
+	free(b->implicit);
 	free(b);
+}
+
+void
+vr_backend_set_implicit(struct vr_backend *b, const char *file)
+{
+	free(b->implicit);
+	b->implicit = vr_strdup(file);
+}
+
+const char *
+vr_backend_implicit(const struct vr_backend *b)
+{
+	return b->implicit;
 }
 
 const char *

@@ -169,6 +169,17 @@ int vr_backend_open_driver(struct vr_backend **out,
     const struct vr_backend_options *opts);
 void vr_backend_free(struct vr_backend *b);
 
+/* 0 if "KIND[:TARGET]" names a backend of the registry (built or not),
+ * else VR_EINVALID saying which it probably means ("did you mean
+ * 'eflow'?") and which there are. */
+int vr_backend_kind_check(const char *kind_target);
+
+/* Mark b as the built-in default, chosen because no backend was given
+ * (on file `file`): the JSON output says so (implicitBackend). */
+void vr_backend_set_implicit(struct vr_backend *b, const char *file);
+/* That file, or NULL when the backend was given. */
+const char *vr_backend_implicit(const struct vr_backend *b);
+
 const char *vr_backend_kind(const struct vr_backend *b);
 /* Its driver's `fields` (VR_FIELD_BIT of each field it supports). */
 unsigned vr_backend_fields(const struct vr_backend *b);

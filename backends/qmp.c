@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,9 +17,13 @@
 #include "../schema/util/clock.h"
 #include "../schema/util/error.h"
 #include "../schema/util/interrupt.h"
+#include "../schema/util/units.h"
 #include "qmp.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
+/* QEMU greets as soon as it accepts; a peer silent this long is no QMP
+ * monitor, or one that serves another client (one at a time) */
+#define GREETING_MS 2000
 #define READ_CHUNK 65536
 
 struct vr_qmp {
@@ -379,7 +384,8 @@ vr_qmp_open_fd(struct vr_qmp **out, int fd, int timeout_ms)
 {
 	struct vr_qmp *q = vr_calloc(1, sizeof(*q));
 	json_t *greeting = NULL;
-	int rc, fl;
+	char d[32];
+	int rc, fl, wait;
 
 	*out = NULL;
 	q->fd = fd;
@@ -390,7 +396,15 @@ vr_qmp_open_fd(struct vr_qmp **out, int fd, int timeout_ms)
 		    strerror(errno));
 		goto fail;
 	}
-	rc = read_object(&greeting, q, vr_clock_ms() + q->timeout_ms);
+	wait = q->timeout_ms < GREETING_MS ? q->timeout_ms : GREETING_MS;
+	rc = read_object(&greeting, q, vr_clock_ms() + wait);
+	if (rc == VR_ETIMEOUT) {
+		rc = vr_error_set(VR_ETIMEOUT, "qmp: no greeting within %s: "
+		    "the socket does not speak QMP, or another client holds "
+		    "QEMU's monitor (it serves one at a time)",
+		    vr_duration_format(d, sizeof(d), wait));
+		goto fail;
+	}
 	if (rc < 0) {
 		vr_error_wrap(rc, "qmp: no greeting");
 		goto fail;
@@ -418,9 +432,17 @@ int
 vr_qmp_connect(struct vr_qmp **out, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa;
+	struct stat st;
 	int fd;
 
 	*out = NULL;
+	/* connect(2) on a file says "Connection refused": say what it is */
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return vr_error_set(VR_EINVALID, "qmp: %s is not a socket but "
+		    "a %s; give the VM's QMP socket (QEMU's -qmp "
+		    "unix:PATH,server=on,wait=off)", path, S_ISDIR(st.st_mode) ?
+		    "directory" : S_ISREG(st.st_mode) ? "regular file" :
+		    "special file");
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path))

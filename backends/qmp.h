@@ -22,7 +22,9 @@
 struct vr_qmp;
 
 /* Connect to the unix socket `path`, read the greeting and enter command
- * mode.  `timeout_ms` bounds each later command (0: 10 s). */
+ * mode.  `timeout_ms` bounds each later command (0: 10 s); the greeting
+ * is waited for at most 2 s of it (QEMU greets at once), and a path that
+ * is no socket is refused as such (VR_EINVALID) before connecting. */
 int vr_qmp_connect(struct vr_qmp **out, const char *path, int timeout_ms);
 
 /* The same over an already connected descriptor, which the client then

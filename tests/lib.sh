@@ -7,6 +7,14 @@ set -u
 : "${VR_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 : "${VMRECON:=$VR_TOP/build/rel/vmrecon}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/vr-e2e-XXXXXX")
+# no config file, context or setting of the tester's leaks in (config.h in
+# reconciler/cli/); the scripts that test them set their own.  The sim
+# backend is named through the environment, as a user names one: `watch`
+# takes it, and commands do not add the note about an implicit sim
+# (t0130-contexts tests that note, with VMRECON_BACKEND unset).
+export VMRECON_CONFIG=/dev/null VMRECON_BACKEND=sim
+unset VMRECON_CONTEXT VMRECON_STATE_DIR VMRECON_BACKEND_TIMEOUT \
+	VMRECON_HOSTNAME
 _failed=0
 # PIDS: background processes a script started; at exit they get SIGTERM
 # (which `git daemon` passes on to its git-daemon) and are waited for
@@ -110,6 +118,33 @@ test_ca() {
 			-CAkey "$T/ca.key" -CAcreateserial -days 2 \
 			-extfile "$T/ext" -out "$T/srv.pem"
 	} 2>/dev/null
+}
+
+# free_port VAR: VAR is set to a TCP port on 127.0.0.1, kept for this
+# script until it ends.  A socket bound to the port (SO_REUSEADDR, not
+# listening) is held open by a helper in PIDS: the kernel gives the port
+# to no other bind(0) and no outgoing connection, so a suite running
+# beside this one (tests/run -j) cannot take it, even while this script's
+# server is stopped; a server that sets SO_REUSEADDR (git daemon
+# --reuseaddr, lighttpd, sshd, Python's socketserver) listens on it all
+# the same, and while nothing listens a connection to it is refused.
+free_port() {
+	local f
+	f=$(mktemp "$T/port.XXXXXX")
+	/usr/bin/python3 -c 'import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+parent = os.getppid()
+while os.getppid() == parent:  # until the script is gone
+    time.sleep(1)' "$f" </dev/null >/dev/null 2>&1 &
+	PIDS="$PIDS $!"
+	while [ ! -s "$f" ] && kill -0 $! 2>/dev/null; do sleep 0.05; done
+	printf -v "$1" '%s' "$(cat "$f")"
+	[ -n "${!1}" ]
 }
 
 # vm_yaml FILE NAME CPU: a vmrecon/v1 document for VM NAME with CPU CPUs

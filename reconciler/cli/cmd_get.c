@@ -342,8 +342,8 @@ cmd_get(int argc, char **argv)
 			yaml = false;
 		goto out;
 	}
-	if (!c.state_dir)
-		c.state_dir = vr_statedir_default();
+	if (vr_cli_settle(&c) < 0)
+		goto out;
 	/* without --record get writes nothing: no dir, no sim file */
 	c.read_only = !record;
 	rc = vr_statedir_open(&sd, c.state_dir, record);

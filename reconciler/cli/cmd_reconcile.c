@@ -110,8 +110,8 @@ vr_cli_reconcile(int argc, char **argv, bool apply)
 			goto out;
 		}
 	file = plan_path ? plan_path : nfiles == 1 ? files[0] : "the files";
-	if (!c.state_dir)
-		c.state_dir = vr_statedir_default();
+	if (vr_cli_settle(&c) < 0)
+		goto out;
 	/* apply: an interrupt stops what runs, starts nothing more and
 	 * records each VM's outcome (interrupt.h); diff changes nothing and
 	 * keeps the default */

@@ -1,7 +1,9 @@
 /* cmd_status.c - `vmrecon status`: what the last reconciles did, from the
  * state dir's status.json: one line per VM and one for the Git source,
- * Ready or not, why, the revisions applied and attempted or fetched, and
- * since when (as `flux get`).  Exit 2 when any of them is not Ready. */
+ * Ready or not, why, the revisions applied and attempted or fetched, when
+ * it was last reconciled and since when it is (not) Ready (as `flux
+ * get`), in columns as wide as their longest cell.  Exit 2 when any of
+ * them is not Ready. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,52 @@
 #include "options.h"
 #include "../engine/ready.h"
 
-#define LINE "%-6s %-16s %-5s %-23s %-22s %-22s %-20s %s\n"
+/* The columns; each as wide as its longest cell (a URL may be long),
+ * MESSAGE last and not padded. */
+static const char *const heads[] = { "KIND", "NAME", "READY", "REASON",
+	"APPLIED", "ATTEMPTED/FETCHED", "RECONCILED", "SINCE", "MESSAGE" };
+#define NCOLS (sizeof(heads) / sizeof(heads[0]))
+
+struct table {
+	char **cell; /* row-major, NCOLS a row, the heads first */
+	size_t nrows;
+};
+
+static void
+table_add(struct table *tb, const char *const *cells)
+{
+	size_t i;
+
+	tb->cell = vr_realloc(tb->cell, (tb->nrows + 1) * NCOLS *
+	    sizeof(*tb->cell));
+	for (i = 0; i < NCOLS; i++)
+		tb->cell[tb->nrows * NCOLS + i] = vr_strdup(cells[i] &&
+		    cells[i][0] ? cells[i] : "-");
+	tb->nrows++;
+}
+
+static void
+table_print(FILE *fp, struct table *tb)
+{
+	size_t w[NCOLS] = { 0 }, r, i;
+
+	for (r = 0; r < tb->nrows; r++)
+		for (i = 0; i < NCOLS; i++)
+			if (strlen(tb->cell[r * NCOLS + i]) > w[i])
+				w[i] = strlen(tb->cell[r * NCOLS + i]);
+	for (r = 0; r < tb->nrows; r++)
+		for (i = 0; i < NCOLS; i++) {
+			const char *s = tb->cell[r * NCOLS + i];
+
+			if (i + 1 < NCOLS)
+				fprintf(fp, "%-*s  ", (int)w[i], s);
+			else
+				fprintf(fp, "%s\n", s);
+		}
+	for (r = 0; r < tb->nrows * NCOLS; r++)
+		free(tb->cell[r]);
+	free(tb->cell);
+}
 
 /* "main@sha1:<40 hex>" or "blob:<40 hex>" with 12 hex digits, as a
  * terminal line needs; "-" for none. */
@@ -35,10 +82,10 @@ str_of(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-/* One `flux get`-like line on fp (none if NULL); returns whether the
+/* One `flux get`-like row into tb (none if NULL); returns whether the
  * object is Ready. */
 static bool
-print_line(FILE *fp, const char *kind, const char *name, json_t *o)
+print_line(struct table *tb, const char *kind, const char *name, json_t *o)
 {
 	json_t *cond = json_array_get(json_object_get(o, "conditions"), 0);
 	const char *result = str_of(o, "result"), *reason, *msg, *when;
@@ -60,10 +107,13 @@ print_line(FILE *fp, const char *kind, const char *name, json_t *o)
 	short_rev(applied, sizeof(applied), str_of(o, "lastAppliedRevision"));
 	short_rev(other, sizeof(other), str_of(o, strcmp(kind, "vm") == 0 ?
 	    "lastAttemptedRevision" : "lastFetchedRevision"));
-	if (fp)
-		fprintf(fp, LINE, kind, name, ready ? "True" : "False",
-		    reason ? reason : "-", applied, other, when ? when : "-",
-		    msg && msg[0] ? msg : "-");
+	if (tb) {
+		const char *cells[NCOLS] = { kind, name, ready ? "True" :
+		    "False", reason, applied, other, str_of(o,
+		    "lastHandledAt"), when, msg };
+
+		table_add(tb, cells);
+	}
 	return ready;
 }
 
@@ -73,17 +123,19 @@ static size_t
 print_text(FILE *fp, json_t *doc)
 {
 	json_t *vm, *src = json_object_get(doc, "source");
+	struct table tb = { NULL, 0 }, *t = fp ? &tb : NULL;
 	const char *name;
 	size_t bad = 0;
 
-	if (fp)
-		fprintf(fp, LINE, "KIND", "NAME", "READY", "REASON", "APPLIED",
-		    "ATTEMPTED/FETCHED", "SINCE", "MESSAGE");
+	if (t)
+		table_add(t, heads);
 	json_object_foreach(json_object_get(doc, "vms"), name, vm)
-		bad += !print_line(fp, "vm", name, vm);
+		bad += !print_line(t, "vm", name, vm);
 	if (json_is_object(src))
-		bad += !print_line(fp, "source", str_of(src, "url") ?
+		bad += !print_line(t, "source", str_of(src, "url") ?
 		    str_of(src, "url") : "-", src);
+	if (t)
+		table_print(fp, t);
 	return bad;
 }
 
@@ -109,8 +161,8 @@ cmd_status(int argc, char **argv)
 		json = code == VR_EXIT_ERROR && vr_cli_wants_json(argc, argv);
 		goto out;
 	}
-	if (!c.state_dir)
-		c.state_dir = vr_statedir_default();
+	if (vr_cli_settle(&c) < 0)
+		goto out;
 	/* status reads: it creates nothing, not even the dir */
 	rc = vr_statedir_open(&sd, c.state_dir, false);
 	if (rc == VR_ENOTFOUND) {

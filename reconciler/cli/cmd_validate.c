@@ -21,24 +21,24 @@ cmd_validate(int argc, char **argv)
 {
 	struct vr_ops_options oo = VR_OPS_OPTIONS_INIT;
 	struct vr_specfiles sf = { NULL, 0 };
+	struct vr_cli_common c;
 	struct vr_opts p;
 	const char **args = vr_calloc((size_t)argc + 1, sizeof(*args));
 	struct vr_spec **specs = NULL;
 	struct vr_diags set = VR_DIAGS_INIT;
-	const char *backend = "sim";
 	bool recursive = false;
 	size_t i, nargs = 0, nspecs = 0, nf = 0, nset = 0;
 	int rc, bad = 0, fold;
 
+	vr_cli_common_init(&c);
 	vr_opts_init(&p, "validate", argc, argv);
 	while ((rc = vr_opts_next(&p)) > 0) {
 		if (rc == VR_OPT_FILE)
 			args[nargs++] = p.arg, nf++;
 		else if (rc == VR_OPT_RECURSIVE)
 			recursive = true;
-		else if (rc == VR_OPT_BACKEND)
-			backend = p.arg;
-		else if (vr_ops_option(&oo, &p) < 0) {
+		else if (!vr_cli_common_option(&c, &p) &&
+		    vr_ops_option(&oo, &p) < 0) {
 			free(args);
 			return VR_EXIT_ERROR;
 		}
@@ -47,6 +47,15 @@ cmd_validate(int argc, char **argv)
 		free(args);
 		return vr_opts_exit(rc);
 	}
+	/* validate uses one setting, the backend whose names rules apply
+	 * (-b, or --context's); --context has to name a context */
+	if (c.context && vr_cli_settle(&c) < 0) {
+		vr_cli_common_clear(&c);
+		free(args);
+		return VR_EXIT_ERROR;
+	}
+	fold = vr_backend_names_fold_case(c.backend);
+	vr_cli_common_clear(&c);
 	for (rc = p.ind; rc < argc; rc++)
 		args[nargs++] = argv[rc];
 	if (nargs == 0) {
@@ -55,7 +64,7 @@ cmd_validate(int argc, char **argv)
 		free(args);
 		return VR_EXIT_ERROR;
 	}
-	if ((fold = vr_backend_names_fold_case(backend)) < 0) {
+	if (fold < 0) {
 		vr_cli_error("%s", vr_error_msg());
 		free(args);
 		return VR_EXIT_ERROR;

@@ -4,7 +4,9 @@
  * note, read without loading it), and the libraries of the core.  `-v` also
  * opens each module found and asks the helper, and prints its library's
  * version (or why it was refused); without -v nothing is loaded or run, so
- * `version` stays as cheap as an empty command. */
+ * `version` stays as cheap as an empty command.  Last, the config file
+ * and the context in force (config.h); a config that does not load is
+ * said, and is an error only with --context. */
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "../../schema/util/trust.h"
 #include "../gitops/gitproto.h"
 #include "cmd.h"
+#include "config.h"
 #include "options.h"
 
 struct mod_row {
@@ -90,13 +93,17 @@ cmd_version(int argc, char **argv)
 	};
 	const struct mod_row *m;
 	char path[PATH_MAX];
+	struct vr_cli_common c;
 	struct vr_opts p;
 	int verbose = 0, rc;
 
+	vr_cli_common_init(&c);
 	vr_opts_init(&p, "version", argc, argv);
 	while ((rc = vr_opts_next(&p)) > 0)
 		if (rc == VR_OPT_VERBOSE)
 			verbose = 1;
+		else
+			vr_cli_common_option(&c, &p);
 	if (rc < 0)
 		return vr_opts_exit(rc);
 	printf("vmrecon %s\nbackends:", VR_VERSION);
@@ -117,5 +124,19 @@ cmd_version(int argc, char **argv)
 	vr_error_clear();
 	printf("libraries: libyaml %s, jansson %s\n",
 	    yaml_get_version_string(), jansson_version_str());
-	return 0;
+	fflush(stdout);
+	rc = vr_cli_settle(&c) < 0 && c.origin[VR_SET_CONTEXT] ==
+	    VR_ORIGIN_FLAG;
+	printf("config: %s%s", c.config_path, c.config ? "" : " (none)");
+	if (c.ctx) {
+		char *from = vr_cli_origin(&c, VR_SET_CONTEXT);
+
+		printf(", context %s (%s)", c.ctx->name, from);
+		free(from);
+	} else if (vr_error_last()->code || c.context) {
+		printf(" (not used: see `vmrecon config view`)");
+	}
+	putchar('\n');
+	vr_cli_common_clear(&c);
+	return rc;
 }

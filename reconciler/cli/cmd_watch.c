@@ -821,7 +821,6 @@ parse_args(struct watch *w, int argc, char **argv)
 		case VR_OPT_REPO: w->repo = p.arg; break;
 		case VR_OPT_REF: w->ref = p.arg; break;
 		case VR_OPT_PATH: w->path_tmpl = p.arg; break;
-		case VR_OPT_HOSTNAME: w->hostname = p.arg; break;
 		case VR_OPT_ONCE: w->once = true; break;
 		case VR_OPT_NO_SELF_HEAL: w->self_heal = false; break;
 		case VR_OPT_ALLOW_REWRITE: w->allow_rewrite = true; break;
@@ -841,6 +840,16 @@ parse_args(struct watch *w, int argc, char **argv)
 	}
 	if (rc < 0)
 		return rc == VR_OPTS_HELP ? 1 : -1;
+	if (vr_cli_settle(&w->c) < 0)
+		return -1;
+	if (w->c.implicit) {
+		vr_cli_error("watch needs a backend (--backend KIND[:TARGET], "
+		    "VMRECON_BACKEND or a context): a daemon on the built-in "
+		    "simulated host is never meant; to watch a simulated "
+		    "host, give --backend sim:FILE");
+		return -1;
+	}
+	w->hostname = w->c.hostname;
 	if (w->max_backoff_ms < w->interval_ms)
 		w->max_backoff_ms = w->interval_ms;
 	/* one --ca-file and --token-file, parsed where diff and apply parse
@@ -871,8 +880,6 @@ setup(struct watch *w)
 	struct vr_watch_baseline old;
 	int rc;
 
-	if (!w->c.state_dir)
-		w->c.state_dir = vr_statedir_default();
 	if ((rc = vr_git_path_expand(&w->path, w->path_tmpl, w->hostname,
 	    NULL)) < 0)
 		return rc;

@@ -24,6 +24,9 @@ const struct vr_cmd vr_commands[] = {
 	  "follow a Git repository: reconcile on new commits and on drift" },
 	{ "version", cmd_version, NULL, 0, 0,
 	  "print the version, the backends and modules found" },
+	{ "config", cmd_config,
+	  "get-contexts|current-context|use-context NAME|view", 1, 2,
+	  "list, show and switch the contexts of the config file" },
 	{ "help", cmd_help, "[COMMAND]", 0, 1, "show help" },
 	{ NULL, NULL, NULL, 0, 0, NULL }
 };

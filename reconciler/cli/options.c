@@ -13,7 +13,10 @@
 #define C_REPORT (VR_C_DIFF | VR_C_APPLY | VR_C_WATCH)
 #define C_HTTP (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY)
 #define C_ALL (VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET | \
-	VR_C_STATUS | VR_C_WATCH | VR_C_VERSION)
+	VR_C_STATUS | VR_C_WATCH | VR_C_VERSION | VR_C_CONFIG)
+/* the settings a context holds (config.h), and `config view` shows */
+#define C_BACKEND (VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH | \
+	VR_C_CONFIG)
 #define SEC 1000LL
 #define DMAX VR_DURATION_MAX_MS
 
@@ -24,19 +27,22 @@ const struct vr_option vr_options[] = {
 	  "applied commit" },
 	{ .name = "backend", .letter = 'b', .arg = VR_ARG_STRING,
 	  .meta = "KIND[:TARGET]", .def = "sim",
-	  .cmds = VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY | VR_C_GET |
-	  VR_C_WATCH, .id = VR_OPT_BACKEND,
+	  .cmds = C_BACKEND | VR_C_VALIDATE, .id = VR_OPT_BACKEND,
 	  /* and the registry's names: backend_help() */
 	  .help = "the backend" },
 	{ .name = "backend-timeout", .arg = VR_ARG_DURATION,
 	  .meta = "DURATION",
-	  .cmds = VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_WATCH,
+	  .cmds = C_BACKEND,
 	  .id = VR_OPT_BACKEND_TIMEOUT, .min = 100, .max = 24 * 3600 * SEC,
 	  .help = "the longest one backend call or wait may take; unset, "
 	  "eflow allows 120s, hyperv 600s, qemu and libvirt 30s" },
 	{ .name = "ca-file", .arg = VR_ARG_PATH, .meta = "FILE",
 	  .cmds = C_HTTP | VR_C_WATCH, .id = VR_OPT_CA_FILE,
 	  .help = "trust the CAs in this PEM file instead of the system's" },
+	{ .name = "color", .arg = VR_ARG_ENUM, .meta = "auto|always|never",
+	  .def = "auto", .cmds = VR_C_DIFF | VR_C_APPLY, .id = VR_OPT_COLOR,
+	  .help = "colour the plan: auto (on a terminal, without NO_COLOR or "
+	  "TERM=dumb), always or never" },
 	{ .name = "commit-status", .arg = VR_ARG_ENUM,
 	  .meta = "github|gitea|gitlab", .cmds = VR_C_WATCH,
 	  .id = VR_OPT_COMMIT_STATUS,
@@ -53,6 +59,10 @@ const struct vr_option vr_options[] = {
 	{ .name = "commit-status-url", .arg = VR_ARG_URL, .meta = "URL",
 	  .cmds = VR_C_WATCH, .id = VR_OPT_COMMIT_STATUS_URL,
 	  .help = "the API base URL, if --repo does not tell" },
+	{ .name = "context", .arg = VR_ARG_STRING, .meta = "NAME",
+	  .cmds = C_ALL, .id = VR_OPT_CONTEXT,
+	  .help = "use this context of the config file instead of its "
+	  "currentContext" },
 	{ .name = "file", .letter = 'f', .arg = VR_ARG_PATH,
 	  .meta = "FILE|DIR|URL",
 	  .cmds = VR_C_VALIDATE | VR_C_DIFF | VR_C_APPLY,
@@ -62,7 +72,7 @@ const struct vr_option vr_options[] = {
 	{ .name = "help", .letter = 'h', .arg = VR_ARG_NONE, .cmds = C_ALL,
 	  .id = VR_OPT_HELP, .help = "print this help and exit" },
 	{ .name = "hostname", .arg = VR_ARG_STRING, .meta = "NAME",
-	  .cmds = VR_C_WATCH, .id = VR_OPT_HOSTNAME,
+	  .cmds = VR_C_WATCH | VR_C_CONFIG, .id = VR_OPT_HOSTNAME,
 	  .help = "this host's name for {hostname}, statuses and metric "
 	  "labels" },
 	{ .name = "http-timeout", .arg = VR_ARG_DURATION, .meta = "DURATION",
@@ -101,7 +111,8 @@ const struct vr_option vr_options[] = {
 	  .id = VR_OPT_OUTPUT, .help = "output format" },
 	{ .name = "output", .letter = 'o', .arg = VR_ARG_ENUM,
 	  .meta = "text|json", .def = "text",
-	  .cmds = VR_C_DIFF | VR_C_APPLY | VR_C_STATUS, .id = VR_OPT_OUTPUT,
+	  .cmds = VR_C_DIFF | VR_C_APPLY | VR_C_STATUS | VR_C_CONFIG,
+	  .id = VR_OPT_OUTPUT,
 	  .help = "output format" },
 	{ .name = "path", .arg = VR_ARG_STRING, .meta = "PATH",
 	  .cmds = VR_C_WATCH, .required = VR_C_WATCH, .id = VR_OPT_PATH,
@@ -134,7 +145,7 @@ const struct vr_option vr_options[] = {
 	  "it)" },
 	{ .name = "state-dir", .arg = VR_ARG_DIR, .meta = "DIR",
 	  .def = "/var/lib/vmrecon as root, else $XDG_STATE_HOME/vmrecon",
-	  .cmds = VR_C_DIFF | VR_C_APPLY | VR_C_GET | VR_C_STATUS | VR_C_WATCH,
+	  .cmds = C_BACKEND | VR_C_STATUS,
 	  .id = VR_OPT_STATE_DIR, .help = "the state directory" },
 	{ .name = "timeout", .arg = VR_ARG_DURATION, .meta = "DURATION",
 	  .def = "60s", .cmds = VR_C_WATCH, .id = VR_OPT_TIMEOUT, .min = 100,
@@ -157,7 +168,8 @@ const struct vr_opts_cmd vr_opts_cmds[] = {
 	{ "validate", VR_C_VALIDATE }, { "diff", VR_C_DIFF },
 	{ "apply", VR_C_APPLY }, { "get", VR_C_GET },
 	{ "status", VR_C_STATUS }, { "watch", VR_C_WATCH },
-	{ "version", VR_C_VERSION }, { NULL, 0 }
+	{ "version", VR_C_VERSION }, { "config", VR_C_CONFIG },
+	{ NULL, 0 }
 };
 
 unsigned
@@ -302,6 +314,15 @@ opts_end(struct vr_opts *p)
 	p->ind = optind;
 	p->opt = NULL;
 	p->arg = NULL;
+	/* `apply edge.yaml`: files come with -f, as kubectl takes them, so a
+	 * stray word is never taken for one; say how */
+	if (c && c->max_args == 0 && n > 0 && vr_opts_find(p->cmd,
+	    VR_OPT_FILE)) {
+		vr_cli_error("%s takes its files with -f: did you mean "
+		    "'vmrecon %s -f %s'?", p->cmd, p->cmd, p->argv[optind]);
+		vr_opts_usage(stderr, p->cmd);
+		return VR_OPTS_ERROR;
+	}
 	for (i = 0; i < p->nrows; i++) {
 		const struct vr_option *o = p->rows[i];
 
@@ -335,10 +356,10 @@ opts_end(struct vr_opts *p)
 static const struct { const char *word, *hint; } option_hints[] = {
 	{ "dry-run", "'vmrecon diff' shows the plan and changes nothing" },
 	{ "plan", "'vmrecon diff' shows the plan and changes nothing" },
-	{ "no-color", "colour is off when NO_COLOR is set, TERM is dumb or "
-	  "the output is not a terminal" },
-	{ "no-colour", "colour is off when NO_COLOR is set, TERM is dumb or "
-	  "the output is not a terminal" },
+	{ "no-color", "use --color never (colour is off anyway when NO_COLOR "
+	  "is set, TERM is dumb or the output is not a terminal)" },
+	{ "no-colour", "use --color never (colour is off anyway when NO_COLOR "
+	  "is set, TERM is dumb or the output is not a terminal)" },
 	{ "filename", "-f FILE|DIR" },
 	{ "verbose", "VMRECON_QEMU_VERBOSE=1 or VMRECON_LIBVIRT_VERBOSE=1 "
 	  "(see vmrecon(1), ENVIRONMENT)" },

@@ -67,6 +67,7 @@ enum {
 	VR_C_STATUS = 1u << 4,
 	VR_C_WATCH = 1u << 5,
 	VR_C_VERSION = 1u << 6,
+	VR_C_CONFIG = 1u << 7,
 };
 
 /* What the parser returns for each option: above any short letter. */
@@ -75,10 +76,12 @@ enum vr_opt_id {
 	VR_OPT_BACKEND,
 	VR_OPT_BACKEND_TIMEOUT,
 	VR_OPT_CA_FILE,
+	VR_OPT_COLOR,
 	VR_OPT_COMMIT_STATUS,
 	VR_OPT_COMMIT_STATUS_REPO,
 	VR_OPT_COMMIT_STATUS_TOKEN_FILE,
 	VR_OPT_COMMIT_STATUS_URL,
+	VR_OPT_CONTEXT,
 	VR_OPT_FILE,
 	VR_OPT_HELP,
 	VR_OPT_HOSTNAME,

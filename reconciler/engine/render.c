@@ -126,7 +126,9 @@ void
 vr_render_plan_text(FILE *fp, const struct vr_plan *p,
     const struct vr_backend *b, bool color)
 {
-	size_t i, j, add = 0, chg = 0, del = 0, live = 0, restart = 0, vms = 0;
+	size_t i, j, live = 0, restart = 0, vms = 0;
+	bool changed[VR_FIELD__COUNT] = { false };
+	char fields[256] = "";
 
 	for (i = 0; i < p->nvms; i++) {
 		const struct vr_vm_plan *vp = &p->vms[i];
@@ -151,22 +153,31 @@ vr_render_plan_text(FILE *fp, const struct vr_plan *p,
 				    vp->gate.until ? vp->gate.when :
 				    "no window fits", vp->gate.why,
 				    color ? C_RESET : "");
-			add += c->action == VR_ACTION_CREATE;
-			chg += c->action == VR_ACTION_UPDATE;
-			del += c->action == VR_ACTION_DELETE;
+			changed[c->field] = true;
 			live += c->mode == VR_MODE_LIVE;
 			restart += c->mode == VR_MODE_RESTART;
 		}
 		reasons_text(fp, vp, b, color);
 	}
-	if (vms == 0)
+	if (vms == 0) {
 		fprintf(fp, "No changes: %zu VM%s match%s the desired state.\n",
 		    p->nvms, p->nvms == 1 ? "" : "s", p->nvms == 1 ? "es" : "");
-	else
-		fprintf(fp, "Plan: %zu to add, %zu to change, %zu to destroy "
-		    "on %zu VM%s (%zu live, %zu need%s a restart).\n", add, chg,
-		    del, vms, vms == 1 ? "" : "s", live, restart,
-		    restart == 1 ? "s" : "");
+		return;
+	}
+	/* what changes, and how: live or with a restart (a GPU added is
+	 * a change of the VM, not a thing created) */
+	for (i = 0; i < VR_FIELD__COUNT; i++)
+		if (changed[i])
+			snprintf(fields + strlen(fields), sizeof(fields) -
+			    strlen(fields), "%s%s", fields[0] ? ", " : "",
+			    vr_fields[i].key);
+	fprintf(fp, "Plan: %zu change%s to %zu VM%s (%s): ", live + restart,
+	    live + restart == 1 ? "" : "s", vms, vms == 1 ? "" : "s", fields);
+	if (live)
+		fprintf(fp, "%zu live%s", live, restart ? ", " : "");
+	if (restart)
+		fprintf(fp, "%zu with a restart", restart);
+	fputs(".\n", fp);
 }
 
 json_t *
@@ -192,7 +203,7 @@ json_t *
 vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
     bool applied)
 {
-	json_t *vms = json_array();
+	json_t *vms = json_array(), *doc;
 	size_t i, j;
 
 	for (i = 0; i < p->nvms; i++) {
@@ -247,5 +258,11 @@ vr_render_plan_json(const struct vr_plan *p, const struct vr_backend *b,
 		}
 		json_array_append_new(vms, vm);
 	}
-	return json_pack("{s:i, s:o}", "formatVersion", 1, "vms", vms);
+	doc = json_pack("{s:i, s:o}", "formatVersion", 1, "vms", vms);
+	/* no backend was given: say it is the built-in sim (cli.c) */
+	if (vr_backend_implicit(b))
+		json_object_set_new(doc, "implicitBackend", json_pack("{s:s, "
+		    "s:s}", "backend", vr_backend_kind(b), "file",
+		    vr_backend_implicit(b)));
+	return doc;
 }

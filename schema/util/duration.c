@@ -6,26 +6,34 @@
 #include "error.h"
 #include "units.h"
 
+/* Each unit by its words, largest first (the order a duration must keep);
+ * the first word is the one vr_duration_format writes.  systemd.time(7)
+ * spells them so; its months and years pass the 7 days any option
+ * allows, and its microseconds are finer than a millisecond. */
 static const struct {
-	const char *name;
 	int64_t ms;
-} units[] = { { "h", 3600000 }, { "m", 60000 }, { "s", 1000 },
-    { "ms", 1 } };
+	const char *words[5];
+} units[] = {
+	{ 7 * 24 * 3600000LL, { "w", "week", "weeks", NULL } },
+	{ 24 * 3600000LL, { "d", "day", "days", NULL } },
+	{ 3600000, { "h", "hr", "hour", "hours", NULL } },
+	{ 60000, { "m", "min", "minute", "minutes", NULL } },
+	{ 1000, { "s", "sec", "second", "seconds", NULL } },
+	{ 1, { "ms", "msec", NULL } },
+};
 #define NUNITS (sizeof(units) / sizeof(units[0]))
 
-/* The unit at p, or NUNITS; *len its length. */
+/* The unit named by the `len` letters at p, or NUNITS. */
 static size_t
-unit_at(const char *p, size_t *len)
+unit_of(const char *p, size_t len)
 {
-	size_t u;
+	size_t u, k;
 
-	for (u = 0; u < NUNITS; u++) {
-		*len = strlen(units[u].name);
-		/* "m" must not take the "m" of "ms" */
-		if (strncmp(p, units[u].name, *len) == 0 &&
-		    !(*len == 1 && p[0] == 'm' && p[1] == 's'))
-			return u;
-	}
+	for (u = 0; u < NUNITS; u++)
+		for (k = 0; units[u].words[k]; k++)
+			if (strlen(units[u].words[k]) == len &&
+			    strncmp(p, units[u].words[k], len) == 0)
+				return u;
 	return NUNITS;
 }
 
@@ -41,22 +49,28 @@ parse(int64_t *out_ms, const char *s, const char *what)
 	while (*p) {
 		int64_t n = 0;
 		int digits = 0;
-		size_t u, len = 0;
+		size_t u, len;
 
 		if ((digits = vr_units__digits(&p, 9, &n)) < 0)
 			return vr_error_set(VR_EINVALID, "%s: '%s' is too "
 			    "long", what, s);
 		if (digits == 0)
 			return vr_error_set(VR_EINVALID, "%s: '%s' is not a "
-			    "duration (like 30, 500ms, 30s, 1m, 1h30m)",
-			    what, s);
+			    "duration (like 30, 500ms, 30s, 10min, 1h30m, "
+			    "1h 30min)", what, s);
 		if (!*p && p - digits == s) { /* a bare number: seconds */
 			total = n * 1000;
 			break;
 		}
-		if ((u = unit_at(p, &len)) == NUNITS)
+		while (*p == ' ')
+			p++;
+		for (len = 0; (p[len] >= 'a' && p[len] <= 'z') ||
+		    (p[len] >= 'A' && p[len] <= 'Z'); len++)
+			;
+		if ((u = unit_of(p, len)) == NUNITS)
 			return vr_error_set(VR_EINVALID, "%s: '%s' needs a "
-			    "unit after each number: ms, s, m or h", what, s);
+			    "unit after each number: ms, s, m (min), h, d or "
+			    "w", what, s);
 		if (u < next_unit)
 			return vr_error_set(VR_EINVALID, "%s: '%s' repeats a "
 			    "unit or puts a smaller one first", what, s);
@@ -65,6 +79,9 @@ parse(int64_t *out_ms, const char *s, const char *what)
 		if (total > VR_DURATION_MAX_MS)
 			break;
 		p += len;
+		/* one space between spans, none at the end */
+		if (*p == ' ' && p[1] >= '0' && p[1] <= '9')
+			p++;
 	}
 	*out_ms = total;
 	return 0;
@@ -101,13 +118,14 @@ vr_duration_format(char *buf, size_t size, int64_t ms)
 		snprintf(buf, size, "0s");
 		return buf;
 	}
+	/* hours at most, as the bounds have always been written (168h) */
 	for (u = 0; u < NUNITS && n < size; u++) {
 		int64_t k = ms / units[u].ms;
 
-		if (k == 0)
+		if (k == 0 || units[u].ms > 3600000)
 			continue;
 		n += (size_t)snprintf(buf + n, size - n, "%lld%s",
-		    (long long)k, units[u].name);
+		    (long long)k, units[u].words[0]);
 		ms -= k * units[u].ms;
 	}
 	return buf;

@@ -13,9 +13,9 @@
 #include "error.h"
 #include "fileio.h"
 
-/* Read at most `max` bytes from `fd` (`shown` names it in messages). */
-static int
-read_fd(char **out, size_t *len, int fd, const char *shown, size_t max)
+int
+vr_file_read_fd(char **out, size_t *len, int fd, const char *shown,
+    size_t max)
 {
 	size_t n = 0, cap = 4096;
 	char *buf;
@@ -67,7 +67,7 @@ vr_file_read(char **out, size_t *len, const char *path, size_t max)
 	if (fd < 0)
 		return vr_error_set(errno == ENOENT ? VR_ENOTFOUND : VR_ERROR,
 		    "cannot open '%s': %s", path, strerror(errno));
-	rc = read_fd(out, len, fd, path, max);
+	rc = vr_file_read_fd(out, len, fd, path, max);
 	if (!stdin_)
 		close(fd);
 	return rc;
@@ -129,7 +129,7 @@ vr_file_read_own(char **out, size_t *len, int dirfd, const char *name,
 	*len = 0;
 	if ((fd = vr_file_open_own(dirfd, name, shown, O_RDONLY, 0)) < 0)
 		return fd;
-	rc = read_fd(out, len, fd, shown, max);
+	rc = vr_file_read_fd(out, len, fd, shown, max);
 	close(fd);
 	return rc;
 }

@@ -14,6 +14,10 @@
  * buffer.  VR_ENOTFOUND if missing, VR_EINVALID if larger than max. */
 int vr_file_read(char **out, size_t *len, const char *path, size_t max);
 
+/* vr_file_read of an open descriptor (`shown` names it in messages). */
+int vr_file_read_fd(char **out, size_t *len, int fd, const char *shown,
+    size_t max);
+
 /* Open `name` in directory `dirfd` without following a symbolic link
  * (O_NOFOLLOW, O_CLOEXEC) and only if it is a regular file owned by the
  * effective user; `shown` names it in messages, which never quote its

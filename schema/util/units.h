@@ -1,8 +1,8 @@
 /*
  * units.h - the one bounded parser for each unit a command-line option
  * can carry: a duration, a size, a count.  Each takes the option's own
- * bounds, refuses anything outside its grammar (no sign, no space, no
- * fraction, no hex), and names the option in its message.  The option
+ * bounds, refuses anything outside its grammar (no sign, no fraction, no
+ * hex), and names the option in its message.  The option
  * table (options.c) calls them for VR_ARG_DURATION, _SIZE and _COUNT.
  * vmrecon.1 repeats the duration grammar under DURATIONS; the first option
  * that takes a size or a count adds its grammar there.  Modelled on
@@ -18,24 +18,33 @@
 #define VR_DURATION_MAX_MS (7LL * 24 * 3600 * 1000)
 
 /*
- * Parse a duration into milliseconds.  Grammar:
+ * Parse a duration into milliseconds.  Grammar (systemd.time(7)'s
+ * spellings, in vmrecon's order):
  *
- *     duration = seconds / 1*( number unit )
+ *     duration = seconds / span *( [" "] span )
  *     seconds  = number                 ; a bare number is seconds
+ *     span     = number *" " unit
  *     number   = 1*9DIGIT
- *     unit     = "h" / "m" / "s" / "ms"
+ *     unit     = "w" / "week" / "weeks"
+ *              / "d" / "day" / "days"
+ *              / "h" / "hr" / "hour" / "hours"
+ *              / "m" / "min" / "minute" / "minutes"
+ *              / "s" / "sec" / "second" / "seconds"
+ *              / "ms" / "msec"
  *
- * With units, each appears at most once, largest first ("1h30m", "1m30s",
- * "2s500ms"); a bare number stands alone ("90" is "90s", "1m30" is
- * refused).  The result must lie in [min_ms, max_ms] (max_ms at most
- * VR_DURATION_MAX_MS).  Returns 0, or VR_EINVALID with a message naming
- * `what` (e.g. "--interval"); *out_ms is 0 then.
+ * With units, each appears at most once, largest first ("1h30m",
+ * "1h 30min", "10min", "2s500ms"); a bare number stands alone ("90" is
+ * "90s", "1m30" is refused); spaces only between a number and its unit
+ * and between spans, never first or last.  The result must lie in
+ * [min_ms, max_ms] (max_ms at most VR_DURATION_MAX_MS).  Returns 0, or
+ * VR_EINVALID with a message naming `what` (e.g. "--interval"); *out_ms
+ * is 0 then.
  */
 int vr_parse_duration(int64_t *out_ms, const char *s, int64_t min_ms,
     int64_t max_ms, const char *what);
 
-/* ms as the grammar above writes it, largest unit first ("1h30m",
- * "200ms", "0s"); ms >= 0.  buf: at least 32 bytes. */
+/* ms in the grammar above, in h, m, s and ms, largest first ("1h30m",
+ * "168h", "200ms", "0s"); ms >= 0.  buf: at least 32 bytes. */
 char *vr_duration_format(char *buf, size_t size, int64_t ms);
 
 /*

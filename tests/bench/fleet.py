@@ -58,12 +58,20 @@ def log(msg):
     print("# " + msg, file=sys.stderr, flush=True)
 
 
+HELD_PORTS = []
+
+
 def free_port():
+    """A port on 127.0.0.1 kept for this process: a socket bound to it
+    (SO_REUSEADDR, never listening) stays open, so the kernel gives it to
+    no other bind(0) or outgoing connection (tests run side by side, and
+    the servers are stopped and started again on it), while the servers,
+    which set SO_REUSEADDR too, listen on it (tests/lib.sh's free_port)."""
     s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    HELD_PORTS.append(s)
+    return s.getsockname()[1]
 
 
 def duration_s(text):

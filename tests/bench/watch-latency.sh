@@ -25,7 +25,8 @@ spec() {
 spec 2
 git -C "$T/w" add -A && git -C "$T/w" commit -qm init && git -C "$T/w" push -q origin HEAD:main
 "$VMRECON" watch --repo "file://$T/srv.git" --path hosts/a.yaml \
-	--state-dir "$T/s" --interval 1s 2>"$T/log" &
+	--state-dir "$T/s" --backend "sim:$T/s/sim.json" --interval 1s \
+	2>"$T/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$T"' EXIT
 # the sim file's cpuCount without starting an interpreter per poll

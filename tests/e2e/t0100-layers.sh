@@ -8,6 +8,7 @@
 # It checks the tree, then proves that it notices: in a copy of the tree
 # it plants an upward include, one across the reconciler's layers and one
 # out of the layers, and expects each to be named with its file and line.
+#@ no-san: reads the tree's #include lines, never runs vmrecon
 . "$(dirname "$0")/../lib.sh"
 
 LAYERS="schema/util schema backends reconciler/engine reconciler/gitops

@@ -63,3 +63,21 @@ run "$VMRECON" status --state-dir "$S2"
 expect_rc 0 "status exits 0 when the VM and the source are Ready"
 grep -Eq "^source +file://$SRV +True +Succeeded +main@sha1:[0-9a-f]{12} +main@sha1:" "$T/out" &&
 	ok "the source line: True, Succeeded, applied and fetched revisions" || notok "source line: $(cat "$T/out")"
+
+# the columns stay aligned with a long URL, and say when each was last
+# reconciled: every cell starts where its header does
+cat >"$T/aligned.py" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+head = lines[0]
+starts = [m.start() for m in re.finditer(r"\S+", head)]
+assert head.split()[6] == "RECONCILED", head
+for line in lines[1:]:
+    cells = [m.start() for m in re.finditer(r"(?:(?<=  )|^)\S", line)]
+    assert cells[:len(starts) - 1] == starts[:-1], (line, cells, starts)
+PY
+python3 "$T/aligned.py" "$T/out" &&
+	ok "columns aligned under their headers, the long file:// URL included" ||
+	notok "columns out of line: $(cat "$T/out")"
+awk 'NR > 1 && $1 == "vm" { print $7 }' "$T/out" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' &&
+	ok "RECONCILED: the time of the VM's last reconcile" || notok "no reconcile time: $(cat "$T/out")"

@@ -4,6 +4,7 @@
 # `qemu:./so` arrives as "qemu" ":" "./so").  KIND:PATH, --opt=value,
 # directories (no space after them: compopt -o filenames) and file names
 # with spaces (one word).
+#@ no-san: runs the bash completion script, never vmrecon
 . "$(dirname "$0")/../lib.sh"
 C=$VR_TOP/examples/vmrecon.bash-completion
 W=$T/work

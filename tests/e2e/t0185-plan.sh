@@ -155,3 +155,22 @@ run "$VMRECON" apply --plan "$T/p-m1" --state-dir "$T/m2"
 expect_rc 0 "applies on machine 2"
 expect_eq "$(json_get "$T/m2/sim.json" "d['vms']['edge-02']['cpuCount']")" 5 \
 	"with the plan's desired state"
+
+# a plan given where a desired state goes: every command says use --plan
+for c in apply diff validate; do
+	run "$VMRECON" "$c" -f "$T/p-m1" --state-dir "$T/m3"
+	[ "$c" = validate ] && run "$VMRECON" validate "$T/p-m1"
+	expect_rc 1 "$c -f PLAN"
+	expect_in "$T/err" "$T/p-m1:1:1: this is a saved plan (from diff --out), not a desired state: use --plan (vmrecon apply --plan $T/p-m1)" \
+		"$c says it is a saved plan and to use --plan"
+done
+[ ! -e "$T/m3" ] && ok "and nothing was created" || notok "apply -f PLAN created its state dir"
+
+# the example of examples/ runs as it is, and does what it says
+run env VMRECON="$VMRECON" sh "$ex/saved-plan.sh" "$T/example"
+expect_rc 0 "examples/saved-plan.sh runs to its end"
+expect_in "$T/out" "Apply complete: 3 applied" "it applies its saved plan"
+expect_in "$T/err" "edge-01 changed since the plan was made" "then a plan the VM outran is refused"
+expect_in "$T/err" "this is a saved plan (from diff --out)" "and a plan given with -f is named"
+expect_eq "$(json_get "$T/example/sim.json" "d['vms']['edge-01']['cpuCount']")" 6 \
+	"the refused plan changed nothing"

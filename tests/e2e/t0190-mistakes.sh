@@ -23,12 +23,19 @@ mistake "vmrecon: unknown command 'statsu'; did you mean 'status'?" statsu
 mistake "vmrecon: unknown command 'aply'; did you mean 'apply'?" help aply
 mistake "vmrecon: diff has no option '--stat-dir'; did you mean '--state-dir'?" diff -f x --stat-dir d
 mistake "vmrecon: apply has no option '--dry-run'; 'vmrecon diff' shows the plan" apply -f x --dry-run
-mistake "vmrecon: diff has no option '--no-color'; colour is off when NO_COLOR is set, TERM is dumb" diff --no-color
+mistake "vmrecon: diff has no option '--no-color'; use --color never (colour is off anyway when NO_COLOR is set, TERM is dumb" diff --no-color
 mistake "vmrecon: --record is an option of get, not of diff" diff -f x --record
 mistake "vmrecon: --once takes no argument" watch --once=yes
 mistake "vmrecon: --state-dir needs DIR" status --state-dir
 mistake "vmrecon: diff has no option -x" diff -x
 mistake "vmrecon: '--c' is ambiguous for watch" watch --c x
+mistake "vmrecon: apply takes its files with -f: did you mean 'vmrecon apply -f edge.yaml'?" apply edge.yaml
+mistake "vmrecon: diff takes its files with -f: did you mean 'vmrecon diff -f edge.yaml'?" diff edge.yaml
+mistake "vmrecon: unknown backend 'EFLOW'; did you mean 'eflow'? (this vmrecon has: sim, eflow" \
+	diff -f "$ex/a2-dda.yaml" -b EFLOW --state-dir "$S"
+mistake "vmrecon: unknown backend 'efl0w'; did you mean 'eflow'?" get -b efl0w:x --state-dir "$S"
+mistake "vmrecon: unknown backend 'hyperv' (this vmrecon has:" get -b hyperv --state-dir "$S"
+mistake "vmrecon: --color must be one of auto|always|never, not 'yes'" diff -f x --color yes
 run "$VMRECON" xyzzy
 expect_in "$T/err" "vmrecon: unknown command 'xyzzy'" "an unknown command without a near one"
 expect_not_in "$T/err" "did you mean" "gets no suggestion"
@@ -76,6 +83,27 @@ if command -v script >/dev/null; then
 	else
 		notok "NO_COLOR: $(head -3 "$T/tty" | cat -v)"
 	fi
+	script -qec "env TERM=xterm '$VMRECON' diff -f '$T/c.yaml' --state-dir '$S' --color never" \
+		/dev/null >"$T/tty" 2>&1
+	if grep -q "Plan:" "$T/tty" && ! grep -q $'\033\[' "$T/tty"; then
+		ok "--color never: no colour on a terminal"
+	else
+		notok "--color never: $(head -3 "$T/tty" | cat -v)"
+	fi
 else
 	skip "colour checks need script(1)"
 fi
+run env NO_COLOR=1 "$VMRECON" diff -f "$T/c.yaml" --state-dir "$S" --color always
+if grep -q $'\033\[' "$T/out"; then ok "--color always: colour into a pipe, NO_COLOR or not"; else
+	notok "--color always gave no colour: $(head -2 "$T/out")"; fi
+run "$VMRECON" diff -f "$T/c.yaml" --state-dir "$S" --color=auto
+! grep -q $'\033\[' "$T/out" && ok "--color=auto: none into a pipe" || notok "--color=auto coloured a pipe"
+
+# durations in systemd's spellings, wherever a duration is read
+run "$VMRECON" validate --http-timeout 10min "$ex/a2-dda.yaml"
+expect_rc 0 "--http-timeout 10min"
+run "$VMRECON" validate --http-timeout "1h 30min" "$ex/a2-dda.yaml"
+expect_rc 1 "--http-timeout '1h 30min' is read, and past its bound of 1h"
+expect_in "$T/err" "--http-timeout: '1h 30min' is out of range, 1s to 1h" "with the bounds"
+run "$VMRECON" diff -f "$T/c.yaml" --state-dir "$S" --backend-timeout "2 min 30 s"
+expect_rc 2 "--backend-timeout '2 min 30 s'"

@@ -29,7 +29,7 @@ run "$VMRECON" diff -f "$ex/a2-dda.yaml" --state-dir "$S"
 expect_rc 2 "text diff"
 expect_in "$T/out" "~ cpuCount    1 -> 4 (restart)" "text plan shows the cpu change"
 expect_in "$T/out" "+ gpu         NVIDIA A2 (DirectDeviceAssignment, count 1) (restart)" "text plan shows the gpu create"
-expect_in "$T/out" "Plan: 1 to add, 2 to change, 0 to destroy on 1 VM" "text plan ends with a summary"
+expect_in "$T/out" "Plan: 3 changes to 1 VM (cpuCount, memoryInMB, gpu): 3 with a restart." "text plan ends with a summary of what changes, and how"
 
 run "$VMRECON" apply -f "$ex/a2-dda.yaml" --state-dir "$S"
 expect_rc 0 "apply converges"

@@ -1,5 +1,7 @@
 # t0290-valgrind.sh - no leak and no invalid access on the CLI paths
 # (validate, diff, apply, get, status; good and bad input) under memcheck.
+#@ full-only: memcheck, the full suite's memory-checking pass
+#@ no-san: valgrind cannot run an ASan binary
 . "$(dirname "$0")/../lib.sh"
 if [ "${SANITIZE:-}" = 1 ]; then
 	skip_all "under SANITIZE=1 (ASan replaces memcheck there)"

@@ -5,6 +5,8 @@
 # that exit 0 with the text on stdout, an Off VM refused, a two-socket
 # host's processors as an array) and that its fault knobs work.  Skipped
 # where no pwsh runs.
+#@ full-only: starts a real pwsh per check (~1.5 CPU s each)
+#@ no-san: checks the mock module in pwsh and never runs vmrecon
 . "$(dirname "$0")/../lib.sh"
 # pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
 # (the verify deadline kills it on purpose): keep them in this test's dir

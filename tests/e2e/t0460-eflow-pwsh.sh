@@ -5,6 +5,8 @@
 # words, a two-socket host diffs, the GPU is never swapped after a lost
 # verify, and the launcher starts and requests per command are counted.
 # Skipped where no pwsh runs.
+#@ full-only: starts a real pwsh per backend call (~1.5 CPU s each)
+#@ no-san: mostly times pwsh starting; every line of vmrecon it runs, unit and t0400-t0430 run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
 # pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
 # (the verify deadline kills it on purpose): keep them in this test's dir

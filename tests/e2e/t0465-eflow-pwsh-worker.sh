@@ -8,6 +8,7 @@
 # powershell` stand-in that re-parses with sh -c; a GPU name full of
 # quotes, $(), typographic quotes and newlines.  Skipped where no pwsh
 # runs.
+#@ full-only: starts a real pwsh per case (~1.5 CPU s each)
 . "$(dirname "$0")/../lib.sh"
 # pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
 # (these tests kill it on purpose): keep them in this test's dir

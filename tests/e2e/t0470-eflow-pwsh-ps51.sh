@@ -3,6 +3,8 @@
 # (tests/eflow-pwsh/check-ps51.ps1) uses pwsh's own parser; it is first
 # proven on a script with one 7-only construct per line and on a clean one
 # full of look-alikes.  Skipped where no pwsh runs.
+#@ full-only: starts a real pwsh per check (~1.5 CPU s each)
+#@ no-san: mostly times pwsh parsing scripts; every line of vmrecon it runs, the suites that stay run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
 # pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
 # (the verify deadline kills it on purpose): keep them in this test's dir

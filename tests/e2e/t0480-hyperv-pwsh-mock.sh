@@ -6,6 +6,8 @@
 # either case, DDA's steps and a dismounted device vanishing), and that
 # its fault knobs work.  One pwsh start runs every check
 # (tests/hyperv-pwsh/check-mock.ps1).  Skipped where no pwsh runs.
+#@ full-only: starts a real pwsh (~1.5 CPU s)
+#@ no-san: checks the mock module in pwsh and never runs vmrecon
 . "$(dirname "$0")/../lib.sh"
 export TMPDIR=$T
 . "$VR_TOP/tests/hyperv-pwsh/testlib.sh"

@@ -6,6 +6,7 @@
 # Startup within [Minimum, Maximum]), GPU partitioning and DDA (recorded
 # before the dismount, named after it), each verified, in one launcher
 # start per command.  Skipped where no pwsh runs.
+#@ full-only: starts a real pwsh per command (~1.5 CPU s each)
 . "$(dirname "$0")/../lib.sh"
 export TMPDIR=$T
 . "$VR_TOP/tests/hyperv-pwsh/testlib.sh"

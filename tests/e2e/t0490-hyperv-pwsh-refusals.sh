@@ -8,6 +8,7 @@
 # apply that fails part-way: the change in flight unknown, those after it
 # not sent, a stopped VM started again.  Windows PowerShell 5.1's JSON
 # escapes and host noise are read as well.  Skipped where no pwsh runs.
+#@ full-only: starts a real pwsh per command (~1.5 CPU s each)
 . "$(dirname "$0")/../lib.sh"
 export TMPDIR=$T
 . "$VR_TOP/tests/hyperv-pwsh/testlib.sh"

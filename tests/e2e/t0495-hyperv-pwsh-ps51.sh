@@ -7,6 +7,7 @@
 # stdin) and checked by tests/eflow-pwsh/check-ps51.ps1 (pwsh's own
 # parser; t0470 proves the checker); and the README's hyperv guide shows
 # the observe script exactly as it was sent.  Skipped where no pwsh runs.
+#@ full-only: starts a real pwsh per command (~1.5 CPU s each)
 . "$(dirname "$0")/../lib.sh"
 export TMPDIR=$T
 . "$VR_TOP/tests/hyperv-pwsh/testlib.sh"

@@ -6,6 +6,8 @@
 # behind its back on a second QMP monitor, a vCPU removal last, no-op
 # second applies; the guest's own STATE lines on the serial console prove
 # it sees the new vCPUs and memory.
+#@ full-only: boots a VM under QEMU (TCG)
+#@ no-san: mostly waits for a TCG guest to boot and to see its hot-plugged CPUs and memory
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/watchdrift.sh"
 

@@ -4,6 +4,7 @@
 # the -name to start it with, and the file it prints diffs in sync.  A
 # real QEMU (TCG), paused before its first instruction: QMP answers every
 # query vmrecon makes without booting a guest.
+#@ full-only: starts QEMU
 . "$(dirname "$0")/../lib.sh"
 command -v qemu-system-x86_64 >/dev/null ||
 	skip_all "qemu-system-x86_64 is not installed (make test installs it)"

@@ -16,6 +16,9 @@
 # No timeout here is tuned on an idle machine: each deadline is a multiple
 # of a unit measured at the start (one TCG QEMU started and quit over QMP)
 # or of the guest's first boot as measured.  Needs root (qemu:///system).
+#@ exclusive: libvirtd, its QEMU driver's state and the pgrep for leftover domains are machine-wide
+#@ full-only: boots a VM under libvirtd
+#@ no-san: mostly waits for libvirtd and a TCG guest
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/watchdrift.sh"
 

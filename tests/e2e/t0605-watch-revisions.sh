@@ -10,6 +10,7 @@
 # daemon never applies a revision older than the one it last converged or
 # accepted (no rollback).  And the daemon says at start when its first
 # poll comes.  Every wait is bounded by this machine's measured speed.
+#@ full-only: watch against Git and a commit-status server, waiting out its intervals
 . "$(dirname "$0")/../lib.sh"
 
 SRV=$T/srv.git

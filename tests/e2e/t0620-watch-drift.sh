@@ -5,6 +5,7 @@
 # The daemon keeps its backend for its whole life, so a backend that kept
 # an observation from one pass to the next would never see the change.
 # (Real pwsh: t0625; QEMU: t0500; libvirt: t0550.)
+#@ full-only: watch daemons waiting out their intervals
 . "$(dirname "$0")/../lib.sh"
 . "$VR_TOP/tests/watchdrift.sh"
 . "$VR_TOP/tests/eflow-emu/emu.sh"

@@ -4,6 +4,8 @@
 # VM's CPU count changed on the "host" behind the daemon's back is
 # corrected, and reported (not corrected) with --no-self-heal.  Skipped
 # where no pwsh runs.  (sim and the emulator: t0620.)
+#@ full-only: watch daemons with a real pwsh worker
+#@ no-san: mostly times pwsh starting and the daemon's intervals; the same drift passes on build/san in t0620
 . "$(dirname "$0")/../lib.sh"
 # pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
 export TMPDIR=$T

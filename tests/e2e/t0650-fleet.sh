@@ -5,6 +5,7 @@
 # stopped while a commit is pushed, then started again: every host
 # recovers and applies it.  The harness derives each deadline from the
 # interval and a clone it measures first.
+#@ full-only: a fleet of ten watch daemons
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v lighttpd >/dev/null || [ ! -x /usr/lib/git-core/git-http-backend ]; then

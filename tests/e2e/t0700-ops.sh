@@ -252,7 +252,7 @@ run "$VMRECON" apply -f "$T/two.yaml" --state-dir "$S" --notify "http://127.0.0.
 expect_rc 1 "a plain http webhook is refused"
 
 # unreachable webhooks never fail the reconcile and delay it boundedly
-closed=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port closed # nothing listens on it
 timed_apply() { # FILE URL
 	local t0 t1
 	t0=$(date +%s%N)

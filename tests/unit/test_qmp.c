@@ -296,6 +296,41 @@ TEST(test_qmp_bad_greetings)
 	pthread_join(p3.th, NULL);
 }
 
+/* A peer that never greets, with the qemu backend's 30 s per command:
+ * given up after the greeting's own 2 s, not after the 30 s. */
+TEST(test_qmp_silent_peer_fails_fast)
+{
+	struct peer pr = { .greeting = NULL, .replies = { NULL } };
+	struct vr_qmp *q = NULL;
+	long long t0 = vr_clock_ms();
+
+	CHECK_INT(open_peer(&q, &pr, 30000), VR_ETIMEOUT);
+	CHECK_CONTAINS(vr_error_msg(), "qmp: no greeting within 2s: the "
+	    "socket does not speak QMP");
+	/* the bound is the caller's timeout, not a tuned constant */
+	CHECK(vr_clock_ms() - t0 < 30000);
+	pthread_join(pr.th, NULL);
+}
+
+TEST(test_qmp_connect_not_a_socket)
+{
+	char path[256];
+	struct vr_qmp *q = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/qmp.sock", unit_tmpdir());
+	fp = fopen(path, "w");
+	CHECK(fp != NULL);
+	if (fp)
+		fclose(fp);
+	CHECK_INT(vr_qmp_connect(&q, path, 30000), VR_EINVALID);
+	CHECK_CONTAINS(vr_error_msg(), "is not a socket but a regular file");
+	CHECK(q == NULL);
+	CHECK_INT(vr_qmp_connect(&q, unit_tmpdir(), 30000), VR_EINVALID);
+	CHECK_CONTAINS(vr_error_msg(), "is not a socket but a directory");
+	unlink(path);
+}
+
 TEST(test_qmp_peer_closes)
 {
 	struct peer pr = { .greeting = GREETING, .replies = { CAPS_OK } };

@@ -36,12 +36,36 @@ TEST(test_units__duration_grammar)
 	CHECK_INT(dur("604800"), 7LL * 24 * 3600 * 1000);
 }
 
+/* systemd.time(7)'s spellings: words for units, spaces between parts */
+TEST(test_units__duration_systemd_spellings)
+{
+	CHECK_INT(dur("10min"), 600000);
+	CHECK_INT(dur("1h 30min"), 5400000);
+	CHECK_INT(dur("1h30min"), 5400000);
+	CHECK_INT(dur("2 h"), 7200000);
+	CHECK_INT(dur("5 min 30 s"), 330000);
+	CHECK_INT(dur("1hr"), 3600000);
+	CHECK_INT(dur("2hours 1minute"), 7260000);
+	CHECK_INT(dur("1hour 1minutes 1second"), 3661000);
+	CHECK_INT(dur("3sec"), 3000);
+	CHECK_INT(dur("3seconds 500msec"), 3500);
+	CHECK_INT(dur("250msec"), 250);
+	CHECK_INT(dur("1d"), 24LL * 3600 * 1000);
+	CHECK_INT(dur("2days 12h"), 60LL * 3600 * 1000);
+	CHECK_INT(dur("1w"), 7LL * 24 * 3600 * 1000);
+	CHECK_INT(dur("1week"), 7LL * 24 * 3600 * 1000);
+	CHECK_INT(dur("6d 23h 59min 59s"), 7LL * 24 * 3600 * 1000 - 1000);
+}
+
 TEST(test_units__duration_rejects)
 {
 	const char *bad[] = { "", "s", "-1s", "+1s", " 1s", "1s ", "1.5s",
-	    "1d", "1S", "1sec", "1s1m", "1m1m", "1ms1s", "169h", "604801",
-	    "1000000000s", "9999999999ms", "1m 30s", "0x10s", "ms", "1hh",
-	    "1m30", "30 ", "-5", "1e3", NULL };
+	    "1D", "1S", "1Min", "1s1m", "1m1m", "1ms1s", "169h", "604801",
+	    "1000000000s", "9999999999ms", "30s 1m", "0x10s", "ms", "1hh",
+	    "1m30", "30 ", "-5", "1e3", "1w1d", "8d", "2w", "1min 1m",
+	    "1h 30", "1 h 30", "1h\t30m", "1us", "1usec", "1M", "1month",
+	    "1y", "1 ", "1h ", " ", "1h  30min", "1mins", "1hrs", "1secs", "1h,30m",
+	    NULL };
 	int64_t ms;
 	size_t i;
 
@@ -55,6 +79,8 @@ TEST(test_units__duration_rejects)
 	}
 	vr_parse_duration(&ms, "10x", 0, VR_DURATION_MAX_MS, "--interval");
 	CHECK_CONTAINS(vr_error_msg(), "--interval: '10x' needs a unit");
+	vr_parse_duration(&ms, "1m 1h", 0, VR_DURATION_MAX_MS, "--interval");
+	CHECK_CONTAINS(vr_error_msg(), "puts a smaller one first");
 	CHECK_INT(vr_parse_duration(&ms, NULL, 0, 1000, "--timeout"),
 	    VR_EINVALID);
 }

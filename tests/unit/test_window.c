@@ -85,8 +85,14 @@ TEST(test_window__parse_duration)
 	CHECK_INT(vr_window_parse_duration(&s, "59s", "duration"), VR_EINVALID);
 	CHECK_INT(vr_window_parse_duration(&s, "1m500ms", "duration"), VR_EINVALID);
 	CHECK_CONTAINS(vr_error_msg(), "whole number of seconds");
-	CHECK_INT(vr_window_parse_duration(&s, "1d", "duration"), VR_EINVALID);
+	CHECK_INT(vr_window_parse_duration(&s, "1month", "duration"),
+	    VR_EINVALID);
 	CHECK_INT(s, 0);
+	/* systemd's spellings (units.h) */
+	CHECK_INT(vr_window_parse_duration(&s, "1d", "duration"), 0);
+	CHECK_INT(s, 86400);
+	CHECK_INT(vr_window_parse_duration(&s, "2h 30min", "duration"), 0);
+	CHECK_INT(s, 9000);
 }
 
 TEST(test_window__zones)

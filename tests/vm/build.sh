@@ -14,6 +14,10 @@ top=${VR_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 cache=${1:-$top/build/vm}
 # the cache is rebuilt when this script (and so the guest's init) changes
 stamp=$(sha256sum < "$0" | cut -c1-16)
+# suites run side by side (tests/run -j): one builds, the others wait for it
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 if [ -s "$cache/vmlinux" ] && [ -s "$cache/initrd.gz" ] &&
     [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ]; then
 	echo "$cache"
@@ -23,7 +27,6 @@ for tool in apt-get dpkg-deb cpio gzip; do
 	command -v $tool >/dev/null || { echo "build.sh: $tool missing" >&2; exit 1; }
 done
 [ -x /bin/busybox ] || { echo "build.sh: busybox-static missing" >&2; exit 1; }
-mkdir -p "$cache"
 work=$(mktemp -d "$cache/work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
