@@ -19,6 +19,7 @@
  */
 extern const struct vr_driver vr_sim_driver;
 extern const struct vr_driver vr_eflow_driver;
+extern const struct vr_driver vr_hyperv_driver;
 extern const struct vr_driver vr_qemu_driver;
 
 #ifdef VR_HAVE_LIBVIRT
@@ -36,6 +37,11 @@ static const struct vr_backend_entry registry[] = {
 	  .target_help = "the PowerShell launcher, split on blanks (default "
 	  "powershell.exe; e.g. 'ssh admin@host powershell'), started once "
 	  "and kept; 'per-call:LAUNCHER' starts it for every call" },
+	{ .name = "hyperv", .driver = &vr_hyperv_driver,
+	  .target_help = "the PowerShell launcher of the Hyper-V host, as for "
+	  "eflow (default powershell.exe; e.g. 'ssh admin@host powershell'), "
+	  "started once and kept; 'per-call:LAUNCHER' starts it for every "
+	  "call" },
 	{ .name = "qemu", .driver = &vr_qemu_driver,
 	  .target_help = "the VM's QMP unix socket (-qmp unix:PATH,server=on)" },
 	{ .name = "libvirt", .module = "libvirt",

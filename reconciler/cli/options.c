@@ -33,7 +33,7 @@ const struct vr_option vr_options[] = {
 	  .cmds = C_BACKEND,
 	  .id = VR_OPT_BACKEND_TIMEOUT, .min = 100, .max = 24 * 3600 * SEC,
 	  .help = "the longest one backend call or wait may take; unset, "
-	  "eflow allows 120s, qemu and libvirt 30s" },
+	  "eflow allows 120s, hyperv 600s, qemu and libvirt 30s" },
 	{ .name = "ca-file", .arg = VR_ARG_PATH, .meta = "FILE",
 	  .cmds = C_HTTP | VR_C_WATCH, .id = VR_OPT_CA_FILE,
 	  .help = "trust the CAs in this PEM file instead of the system's" },

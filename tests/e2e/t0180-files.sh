@@ -118,8 +118,12 @@ expect_rc 1 "validate --backend eflow: names differing in case name one EFLOW VM
 expect_in "$T/err" "$T/case/b.yaml:4:9: 'EDGE01-EFLOW' and 'edge01-eflow' name one VM" \
 	"says which, where"
 run "$VMRECON" validate -f "$T/case" --backend hyperv
+expect_rc 1 "validate --backend hyperv: Hyper-V names ignore case too"
+expect_in "$T/err" "$T/case/b.yaml:4:9: 'EDGE01-EFLOW' and 'edge01-eflow' name one VM" \
+	"says which, where (hyperv)"
+run "$VMRECON" validate -f "$T/case" --backend bhyve
 expect_rc 1 "validate --backend with an unknown kind"
-expect_in "$T/err" "unknown backend 'hyperv'" "says so"
+expect_in "$T/err" "unknown backend 'bhyve'" "says so"
 
 # -f DIR: a .yaml that is not a regular file is an error naming it
 mkdir -p "$T/odd"

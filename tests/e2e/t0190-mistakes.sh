@@ -34,7 +34,7 @@ mistake "vmrecon: diff takes its files with -f: did you mean 'vmrecon diff -f ed
 mistake "vmrecon: unknown backend 'EFLOW'; did you mean 'eflow'? (this vmrecon has: sim, eflow" \
 	diff -f "$ex/a2-dda.yaml" -b EFLOW --state-dir "$S"
 mistake "vmrecon: unknown backend 'efl0w'; did you mean 'eflow'?" get -b efl0w:x --state-dir "$S"
-mistake "vmrecon: unknown backend 'hyperv' (this vmrecon has:" get -b hyperv --state-dir "$S"
+mistake "vmrecon: unknown backend 'bhyve' (this vmrecon has:" get -b bhyve --state-dir "$S"
 mistake "vmrecon: --color must be one of auto|always|never, not 'yes'" diff -f x --color yes
 run "$VMRECON" xyzzy
 expect_in "$T/err" "vmrecon: unknown command 'xyzzy'" "an unknown command without a near one"

@@ -46,8 +46,8 @@ run env VMRECON_MODULE_DIR="$TT/empty" "$VMRECON" version
 expect_rc 0 "version with no module anywhere"
 expect_in "$T/out" "git      missing: helper vmrecon-git-helper not found in $TT/empty" \
 	"version says where it looked for the git helper"
-expect_in "$T/out" "backends: sim eflow qemu" "version lists the built-in backends"
-expect_not_in "$T/out" "backends: sim eflow qemu libvirt" \
+expect_in "$T/out" "backends: sim eflow hyperv qemu" "version lists the built-in backends"
+expect_not_in "$T/out" "backends: sim eflow hyperv qemu libvirt" \
 	"version lists no libvirt backend without its module"
 
 # --- a missing module: the command that needs it fails and says why
@@ -210,6 +210,6 @@ Y
 	expect_rc 2 "the relocated install's libvirt module diffs test:///default"
 	expect_in "$T/out" "cpuCount" "the libvirt diff shows the cpu change"
 	run "$bin" version
-	expect_in "$T/out" "backends: sim eflow qemu libvirt" \
+	expect_in "$T/out" "backends: sim eflow hyperv qemu libvirt" \
 		"the relocated install lists the libvirt backend"
 fi
