@@ -1,21 +1,17 @@
 /*
  * hyperv_rules.c - what Microsoft's documentation says a Hyper-V host
  * allows, as data and small predicates, each with its source:
- *  [SCALE] "Hyper-V maximum scale limits in Windows Server"
- *          (WindowsServerDocs/virtualization/hyper-v/maximum-scale-limits.md,
- *          2025-10: a table per host version);
- *  [NEW]   "What's new in Hyper-V on Windows Server" (What-s-new-in-Hyper-V-
- *          on-Windows.md, "Hot add and remove for network adapters and
- *          memory");
+ *  [SCALE] "Hyper-V maximum scale limits in Windows Server" (Microsoft
+ *          Learn, 2025-10: a table per host version);
+ *  [NEW]   "What's new in Hyper-V on Windows Server" (Microsoft Learn, "Hot
+ *          add and remove for network adapters and memory");
  *  [FC]    "Hyper-V feature compatibility by generation and guest"
- *          (Hyper-V-feature-compatibility-by-generation-and-guest.md);
+ *          (Microsoft Learn);
  *  [LX]    "Feature Descriptions for Linux and FreeBSD virtual machines on
- *          Hyper-V" (Feature-Descriptions-for-Linux-and-FreeBSD-virtual-
- *          machines-on-Hyper-V.md, Memory);
- *  [NV]    "What is Nested Virtualization?" (Virtualization-Documentation,
- *          user-guide/nested-virtualization.md, "Dynamic Memory and Runtime
- *          Memory Resize");
- *  [GP]    "GPU partitioning" (gpu-partitioning.md: Windows Server 2025 or
+ *          Hyper-V" (Microsoft Learn, Memory);
+ *  [NV]    "What is Nested Virtualization?" (Microsoft Learn, "Dynamic
+ *          Memory and Runtime Memory Resize");
+ *  [GP]    "GPU partitioning" (Microsoft Learn: Windows Server 2025 or
  *          Azure Local; the supported GPUs);
  *  [EGP]   Easy-GPU-PV (jamesstringerparsec/Easy-GPU-PV README): GPU-PV on
  *          Windows 10 20H1 (build 19041) and later, Windows 11.
