@@ -562,22 +562,14 @@ out:
 static int
 parse_snap(struct snap *s, const char *text, size_t len)
 {
-	json_t *root = NULL;
-	json_error_t jerr;
-	char got[96], *vmsize = NULL;
-	size_t fixed_len;
-	char *fixed = vr_ps_utf8_repair(text, len, &fixed_len);
+	json_t *root;
+	char *vmsize = NULL;
 	int64_t v;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	root = json_loadb(fixed, fixed_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root || !json_is_object(root)) {
-		vr_ps_excerpt(got, sizeof(got), fixed, fixed_len);
-		rc = vr_error_set(VR_EBACKEND, "the observe script printed no "
-		    "JSON object (%s at line %d column %d): '%s'",
-		    root ? "not an object" : jerr.text, jerr.line, jerr.column,
-		    got);
+	if (!(root = vr_ps_json_object(text, len))) {
+		rc = vr_error_last()->code;
 		goto out;
 	}
 	if ((rc = get_str(&s->name, root, "name", 1)) < 0)
@@ -632,7 +624,6 @@ out:
 	if (rc < 0)
 		snap_clear(s);
 	free(vmsize);
-	free(fixed);
 	json_decref(root);
 	return rc;
 }

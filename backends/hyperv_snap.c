@@ -571,25 +571,15 @@ out:
 int
 vr_hv_snap_parse(struct vr_hv_snap *s, const char *res, size_t len)
 {
-	json_error_t jerr;
 	json_t *root;
-	size_t flen;
-	char got[96], *fixed = vr_ps_utf8_repair(res, len, &flen);
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	root = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root || !json_is_object(root)) {
-		vr_ps_excerpt(got, sizeof(got), fixed, flen);
-		rc = vr_error_set(VR_EBACKEND, "the observe script printed no "
-		    "JSON object (%s at line %d column %d): '%s'",
-		    root ? "not an object" : jerr.text, jerr.line, jerr.column,
-		    got);
-	} else {
+	if (!(root = vr_ps_json_object(res, len)))
+		rc = vr_error_last()->code;
+	else
 		rc = parse_root(s, root);
-	}
 	json_decref(root);
-	free(fixed);
 	if (rc < 0)
 		vr_hv_snap_clear(s);
 	return rc;

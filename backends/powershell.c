@@ -38,6 +38,28 @@ struct vr_ps {
 	unsigned long starts, requests, next_id;
 };
 
+json_t *
+vr_ps_json_object(const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *root;
+	size_t flen;
+	char got[96], *fixed = vr_ps_utf8_repair(text, len, &flen);
+
+	root = json_loadb(fixed, flen, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root || !json_is_object(root)) {
+		vr_ps_excerpt(got, sizeof(got), fixed, flen);
+		vr_error_set(VR_EBACKEND, "the observe script printed no JSON "
+		    "object (%s at line %d column %d): '%s'",
+		    root ? "not an object" : jerr.text, jerr.line, jerr.column,
+		    got);
+		json_decref(root);
+		root = NULL;
+	}
+	free(fixed);
+	return root;
+}
+
 void
 vr_ps_excerpt(char *dst, size_t dstsz, const char *s, size_t len)
 {

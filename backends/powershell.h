@@ -30,6 +30,7 @@
 #ifndef VR_POWERSHELL_H
 #define VR_POWERSHELL_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -109,6 +110,12 @@ int vr_ps_result(const char *what, const char *text, size_t len,
  * OEM code page byte from Windows PowerShell 5.1) replaced by U+FFFD;
  * NUL-terminated, *outlen bytes.  Caller frees. */
 char *vr_ps_utf8_repair(const char *s, size_t len, size_t *outlen);
+
+/* The JSON object an observe script printed: `len` bytes of `text`,
+ * repaired to UTF-8 (vr_ps_utf8_repair) and loaded with duplicate keys
+ * refused; NULL, with an error quoting what was printed, when it is not
+ * one.  Caller decrefs. */
+json_t *vr_ps_json_object(const char *text, size_t len);
 
 /* 1 when `len` bytes of `s` are not valid UTF-8. */
 int vr_ps_utf8_invalid(const char *s, size_t len);
