@@ -54,8 +54,8 @@
 /*
  * The memory rule.  Set-EflowVM's reference gives memoryInMB as "between
  * 1024 and the maximum amount of free memory of the device"
- * (MicrosoftDocs azure-docs, reference-iot-edge-for-linux-on-windows-
- * functions.md, Set-EflowVM).  vmrecon reads "free" as what is free for
+ * (Microsoft's "PowerShell functions for Azure IoT Edge for Linux on
+ * Windows" reference, Set-EflowVM).  vmrecon reads "free" as what is free for
  * the VM when Set-EflowVM restarts it: FreePhysicalMemoryInMB plus what
  * the VM holds now, since stopping the VM frees that (the GPU guide's own
  * example re-sends the deployed 16384 MB with every Set-EflowVM, which a

@@ -42,7 +42,7 @@ TEXT_EXT = (".c", ".h", ".md", ".sh", ".py", ".1", ".5", ".ps1", ".psm1",
 PLACEHOLDER = re.compile(r"NNN|NAME|TARGET|KIND|FILE|VERSION|ARCH|PREFIX|"
                          r"STATE_DIR|BUILD_DIR|MODULE|SUITE|LAUNCHER")
 PATH = re.compile(r"(?<![\w./~$@:-])((?:\.\.?/)*[A-Za-z0-9_.-]+"
-                  r"(?:/[A-Za-z0-9_.+-]+)+/?)")
+                  r"(?:/[A-Za-z0-9_.+@-]+)+/?)")
 BARE_MD = re.compile(r"(?<![\w./~$@:-])([A-Za-z0-9_-]+\.md)\b")
 MAN = re.compile(r"\b(vmrecon[\w.-]*)\(([1-9])\)")
 XR = re.compile(r"^\.Xr (vmrecon[\w.-]*) ([1-9])\b")
