@@ -32,10 +32,17 @@ for f in examples/*.yaml examples/fleet/hosts/*.yaml \
 	case " $b" in *" eflow "*) eflow_files="$eflow_files $f" ;; esac
 done
 
-# the files each part below checks; every file marked for sim or eflow
-# must be among them, and every one of them marked so
-SIM_CHECKED="examples/a2-dda.yaml examples/cpu-memory-only.yaml
-examples/iris-pv.yaml examples/remove-gpu.yaml examples/two-vms.yaml"
+# the files each part below checks (SIM_TABLE's first column, and
+# EFLOW_CHECKED): every file marked for sim or eflow must be among them,
+# and every one of them marked so.  What each sim file must do: FILE, the file applied before it on the
+# same host ("-": none), then VM=WHAT for each VM it names (A2 and IRIS
+# stand for the GPU's name/type); what it leaves out stays as it was
+SIM_TABLE="examples/a2-dda.yaml - edge-01=4,16384,A2
+examples/cpu-memory-only.yaml examples/a2-dda.yaml edge-01=2,4096,A2
+examples/iris-pv.yaml - edge-01=1,1024,IRIS
+examples/remove-gpu.yaml examples/a2-dda.yaml edge-01=4,16384,None
+examples/two-vms.yaml - edge-01=4,16384,A2 edge-02=2,8192,IRIS"
+SIM_CHECKED=$(echo "$SIM_TABLE" | cut -d' ' -f1)
 EFLOW_CHECKED="examples/fleet/hosts/edge-01.yaml
 examples/fleet/hosts/edge-02.yaml examples/fleet/hosts/lab-gpu-pv.yaml"
 same_set() {
@@ -67,36 +74,17 @@ sim_apply() {
 	run "$VMRECON" diff -f "$2" --state-dir "$1"
 	expect_rc 0 "sim: after $2, diff finds it in sync"
 }
-A2=NVIDIA\ A2/DirectDeviceAssignment
-IRIS="Intel(R) Iris(R) Xe Graphics/ParaVirtualization"
-for f in $SIM_CHECKED; do
+while read -r f before wants; do
 	S=$T/sim-$(basename "$f" .yaml)
-	case $f in
-	examples/a2-dda.yaml)
-		sim_apply "$S" "$f"
-		expect_eq "$(simvm "$S" edge-01)" "4,16384,$A2" "sim: $f gave edge-01 4 CPUs, 16 GiB and the A2"
-		;;
-	examples/cpu-memory-only.yaml)
-		sim_apply "$S" examples/a2-dda.yaml
-		sim_apply "$S" "$f"
-		expect_eq "$(simvm "$S" edge-01)" "2,4096,$A2" "sim: $f set CPUs and memory and left the A2 alone"
-		;;
-	examples/iris-pv.yaml)
-		sim_apply "$S" "$f"
-		expect_eq "$(simvm "$S" edge-01)" "1,1024,$IRIS" "sim: $f shared the iGPU and left CPUs and memory alone"
-		;;
-	examples/remove-gpu.yaml)
-		sim_apply "$S" examples/a2-dda.yaml
-		sim_apply "$S" "$f"
-		expect_eq "$(simvm "$S" edge-01)" "4,16384,None" "sim: $f removed the GPU only"
-		;;
-	examples/two-vms.yaml)
-		sim_apply "$S" "$f"
-		expect_eq "$(simvm "$S" edge-01)" "4,16384,$A2" "sim: $f gave edge-01 the A2"
-		expect_eq "$(simvm "$S" edge-02)" "2,8192,$IRIS" "sim: $f gave edge-02 the iGPU"
-		;;
-	esac
-done
+	[ "$before" = - ] || sim_apply "$S" "$before"
+	sim_apply "$S" "$f"
+	for w in $wants; do
+		want=${w#*=}
+		want=${want/A2/NVIDIA A2/DirectDeviceAssignment}
+		want=${want/IRIS/Intel(R) Iris(R) Xe Graphics/ParaVirtualization}
+		expect_eq "$(simvm "$S" "${w%%=*}")" "$want" "sim: after $f, ${w%%=*} has $want"
+	done
+done <<<"$SIM_TABLE"
 
 # --- eflow: each file on the emulator, its VM named <HOSTNAME>-EFLOW --------
 # eflow_host FILE [PYTHON]: a fresh emulated host (emu_reset's, PYTHON
