@@ -126,7 +126,7 @@ void
 vr_render_plan_text(FILE *fp, const struct vr_plan *p,
     const struct vr_backend *b, bool color)
 {
-	size_t i, j, live = 0, restart = 0, vms = 0;
+	size_t i, j, live = 0, restart = 0, vms = 0, insync = 0;
 	bool changed[VR_FIELD__COUNT] = { false };
 	char fields[256] = "";
 
@@ -137,6 +137,7 @@ vr_render_plan_text(FILE *fp, const struct vr_plan *p,
 			continue;
 		if (vp->nchanges == 0) {
 			fprintf(fp, "%s: in sync\n", vp->spec->name);
+			insync++;
 			continue;
 		}
 		vms++;
@@ -159,9 +160,13 @@ vr_render_plan_text(FILE *fp, const struct vr_plan *p,
 		}
 		reasons_text(fp, vp, b, color);
 	}
+	/* only the VMs found count: one the backend has not was an error,
+	 * said on stderr, and matches nothing */
 	if (vms == 0) {
-		fprintf(fp, "No changes: %zu VM%s match%s the desired state.\n",
-		    p->nvms, p->nvms == 1 ? "" : "s", p->nvms == 1 ? "es" : "");
+		if (insync)
+			fprintf(fp, "No changes: %zu VM%s match%s the desired "
+			    "state.\n", insync, insync == 1 ? "" : "s",
+			    insync == 1 ? "es" : "");
 		return;
 	}
 	/* what changes, and how: live or with a restart (a GPU added is

@@ -187,31 +187,31 @@ struct want_file {
 static const struct want_file good[] = {
 	{ "examples/a2-dda.yaml", 1, { {
 	  "edge-01", 4, 16384, A2, 1, VR_RESTART_IFNEEDED,
-	  P(5, 1), P(8, 9), P(10, 13), P(11, 15), P(13, 5), P(13, 11),
-	  P(14, 22), P(15, 12), P(16, 18) } } },
+	  P(8, 1), P(11, 9), P(13, 13), P(14, 15), P(16, 5), P(16, 11),
+	  P(17, 22), P(18, 12), P(19, 18) } } },
 	{ "examples/iris-pv.yaml", 1, { {
 	  "edge-01", 0, 0, IRIS, 1, VR_RESTART_IFNEEDED,
-	  P(5, 1), P(8, 9), UNSET, UNSET, P(11, 5), P(11, 11), P(12, 22),
-	  P(11, 5), P(13, 18) } } },
+	  P(8, 1), P(11, 9), UNSET, UNSET, P(14, 5), P(14, 11), P(15, 22),
+	  P(14, 5), P(16, 18) } } },
 	{ "examples/cpu-memory-only.yaml", 1, { {
 	  "edge-01", 2, 4096, VR_GPU_UNMANAGED, NULL, 0, 0,
-	  VR_RESTART_NEVER, P(4, 1), P(7, 9), P(9, 13), P(10, 15), UNSET,
-	  UNSET, UNSET, UNSET, UNSET } } },
+	  VR_RESTART_IFNEEDED, P(9, 1), P(12, 9), P(14, 13), P(15, 15), UNSET,
+	  UNSET, UNSET, UNSET, P(16, 18) } } },
 	{ "examples/qemu-edge-01.yaml", 1, { {
 	  "edge-01", 2, 1536, VR_GPU_UNMANAGED, NULL, 0, 0,
-	  VR_RESTART_NEVER, P(6, 1), P(9, 9), P(11, 13), P(12, 15), UNSET,
+	  VR_RESTART_NEVER, P(8, 1), P(11, 9), P(13, 13), P(14, 15), UNSET,
 	  UNSET, UNSET, UNSET, UNSET } } },
 	{ "examples/remove-gpu.yaml", 1, { {
 	  "edge-01", 0, 0, VR_GPU_NONE, NULL, 0, 0, VR_RESTART_IFNEEDED,
-	  P(4, 1), P(7, 9), UNSET, UNSET, P(9, 8), UNSET, UNSET, UNSET,
-	  P(10, 18) } } },
+	  P(7, 1), P(10, 9), UNSET, UNSET, P(12, 8), UNSET, UNSET, UNSET,
+	  P(13, 18) } } },
 	{ "examples/two-vms.yaml", 2, { {
 	  "edge-01", 4, 16384, A2, 1, VR_RESTART_IFNEEDED,
-	  P(5, 1), P(8, 9), P(10, 13), P(11, 15), P(13, 5), P(13, 11),
-	  P(14, 22), P(13, 5), P(15, 18) }, {
+	  P(7, 1), P(10, 9), P(12, 13), P(13, 15), P(15, 5), P(15, 11),
+	  P(16, 22), P(15, 5), P(17, 18) }, {
 	  "edge-02", 2, 8192, IRIS, 1, VR_RESTART_IFNEEDED,
-	  P(17, 1), P(20, 9), P(22, 13), P(23, 15), P(25, 5), P(25, 11),
-	  P(26, 22), P(25, 5), P(27, 18) } } },
+	  P(19, 1), P(22, 9), P(24, 13), P(25, 15), P(27, 5), P(27, 11),
+	  P(28, 22), P(27, 5), P(29, 18) } } },
 	{ "tests/good/restart-windows.yaml", 1, { {
 	  "edge-01", 4, 0, VR_GPU_UNMANAGED, NULL, 0, 0, VR_RESTART_IFNEEDED,
 	  P(3, 1), P(6, 9), P(8, 13), UNSET, UNSET, UNSET, UNSET, UNSET,
