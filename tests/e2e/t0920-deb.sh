@@ -96,9 +96,13 @@ expect_in <(dpkg-deb -f "$D"/vmrecon-git_*.deb Depends) "libgit2" "vmrecon-git c
 expect_in <(dpkg-deb -f "$D"/vmrecon-http_*.deb Depends) "libcurl" "vmrecon-http carries libcurl"
 
 # ---- install: the core alone, then the modules ----
-snap() { # the files a vmrecon package could touch, one a line
+snap() { # the files a vmrecon package could touch, one a line (not
+	# man-db's cat pages, /var/cache/man: man's own cache, made when
+	# systemd-analyze verify formats the unit's man: pages, and aged out
+	# by man-db)
 	{
-		find /usr /etc /lib /var/lib /var/cache -xdev -path '*vmrecon*' 2>/dev/null
+		find /usr /etc /lib /var/lib /var/cache -xdev -path /var/cache/man \
+			-prune -o -path '*vmrecon*' -print 2>/dev/null
 		ls -a /usr/bin /usr/share/man/man1 /usr/share/man/man5 /usr/share/bash-completion/completions \
 			/lib/systemd/system /usr/share/doc /usr/share/lintian/overrides \
 			/var/lib/dpkg/info 2>/dev/null
