@@ -49,7 +49,7 @@ plant reconciler/gitops/README.md "as \`reconciler/gitops/nosuch$C\` says"
 plant schema/field.h " * the format: vmrecon.conf$P"
 plant reconciler/engine/plan.c " * see $D $S""4"
 plant tests/README.md "See HACKING$M."
-plant README.md "the style guide: \`../shared/STYLE$M\`"
+plant README.md "the style guide: \`../outside/STYLE$M\`"
 plant schema/vmrecon.yaml.5 ".Xr vmrecon-watch 8"
 python3 "$CHECK" "$T/tree" >"$T/report" 2>/dev/null
 RC=$?
@@ -59,7 +59,7 @@ want=(
 	"schema/field.h:2: 'vmrecon.conf$P': no manual page vmrecon.conf.5"
 	"reconciler/engine/plan.c:2: cites '$D $S'"
 	"tests/README.md:2: 'HACKING$M' is neither beside tests/README.md nor at the top"
-	"README.md:2: '../shared/STYLE$M' names no file"
+	"README.md:2: '../outside/STYLE$M' names no file"
 	"schema/vmrecon.yaml.5:2: 'vmrecon-watch$P8': no manual page vmrecon-watch.8"
 )
 [ "$RC" -eq 1 ] && ok "the planted tree fails (exit 1)" || notok "the planted tree: exit $RC"
