@@ -71,24 +71,8 @@ S=$T/s
 mkdir -p "$T/all"
 export EFLOW_PWSH_STDIN=$T/stdin.log
 collect() {
-	/usr/bin/python3 - "$EFLOW_PWSH_LOG" "$EFLOW_PWSH_STDIN" "$T/all" <<'PY'
-import base64, hashlib, json, os, sys
-scripts = []
-for line in open(sys.argv[1], encoding="utf-8"):
-    argv = json.loads(line)
-    i = argv.index("-EncodedCommand")
-    scripts.append(base64.b64decode(argv[i + 1],
-                                    validate=True).decode("utf-16-le"))
-if os.path.exists(sys.argv[2]):
-    for line in open(sys.argv[2], encoding="ascii"):
-        ident, b64 = line.split()
-        scripts.append(base64.b64decode(b64, validate=True).decode("utf-8"))
-    os.unlink(sys.argv[2])
-for script in scripts:
-    name = hashlib.sha1(script.encode()).hexdigest()[:12] + ".ps1"
-    with open(os.path.join(sys.argv[3], name), "w", encoding="utf-8") as f:
-        f.write(script)
-PY
+	/usr/bin/python3 "$VR_TOP/tests/eflow-pwsh/collect-scripts.py" \
+		"$EFLOW_PWSH_LOG" "$EFLOW_PWSH_STDIN" "$T/all"
 }
 spec "$T/a2.yaml" "cpuCount: 2" "memoryInMB: 4096" "gpu:" "  name: NVIDIA A2" \
     "  passthroughType: DirectDeviceAssignment" "restartPolicy: IfNeeded"
