@@ -146,7 +146,23 @@ expect_in "$EFLOW_PWSH_TRACE" '"gpuName":"NVIDIA ‘Quadro’ RTX"' "the trace r
 mock_reset 'd["faults"]["hangAfterSet"] = True'
 ps 'Set-EflowVM -cpuCount 2 -memoryInMB 4096'
 expect_eq "$(vmtuple)" "2,4096,None" "hangAfterSet: the Set-EflowVM itself works"
-run timeout -k 10 30 "$PWL" -NoProfile -NonInteractive -OutputFormat Text -Command 'Get-EflowVm | Out-Null; "returned"'
-expect_rc 124 "hangAfterSet: the next call never returns (timed out)"
+# the next call clears hangPending just before its endless sleep: wait for
+# that (or for the call to end), then see that it is still running
+"$PWL" -NoProfile -NonInteractive -OutputFormat Text -Command 'Get-EflowVm | Out-Null; "returned"' \
+	>"$T/out" 2>"$T/err" &
+hung=$!
+while kill -0 "$hung" 2>/dev/null &&
+	[ "$(mock_get "d['faults'].get('hangPending')" 2>/dev/null)" != False ]; do
+	sleep 0.2
+done
+sleep 0.5
+if kill -0 "$hung" 2>/dev/null; then
+	ok "hangAfterSet: the next call never returns (it is in its endless sleep)"
+else
+	notok "hangAfterSet: the next call returned: $(cat "$T/out" "$T/err")"
+fi
+kill -KILL "$hung" 2>/dev/null
+wait "$hung" 2>/dev/null
+expect_not_in "$T/out" "returned" "hangAfterSet: nothing after the hanging call ran"
 ps '(Get-EflowVm).VmPowerState'
 expect_eq "$(tr -d '\r' <"$T/out")" "Running" "hangAfterSet: only that one call hangs"
