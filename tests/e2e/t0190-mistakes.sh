@@ -107,3 +107,11 @@ expect_rc 1 "--http-timeout '1h 30min' is read, and past its bound of 1h"
 expect_in "$T/err" "--http-timeout: '1h 30min' is out of range, 1s to 1h" "with the bounds"
 run "$VMRECON" diff -f "$T/c.yaml" --state-dir "$S" --backend-timeout "2 min 30 s"
 expect_rc 2 "--backend-timeout '2 min 30 s'"
+
+# --hostname names this host's file in a fleet repository: a name that is
+# no single path component is refused before any fetch
+run "$VMRECON" watch --once --repo "file://$T/no-repo" --path 'hosts/{hostname}.yaml' \
+	--hostname 'a/b' --state-dir "$T/hn" --backend "sim:$T/hn.json"
+expect_rc 1 "watch --hostname a/b is refused"
+expect_in "$T/err" "--hostname: hostname 'a/b' has a character not allowed in a path" "naming the character's rule"
+[ ! -e "$T/hn.json" ] && ok "and the backend was never opened" || notok "the sim file was made"

@@ -5,6 +5,7 @@
 # and the lock is never left stuck (the next
 # apply succeeds at once).  VR_KILLS sets the number of kills (default 100;
 # each costs two applies).
+#@ no-san: a run killed by SIGKILL leaves no sanitizer report; every line of vmrecon it runs, the suites that stay run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
 S=$T/s
 SIM=$T/sim.json

@@ -7,6 +7,7 @@
 # memory than the margin.  One launcher start per command.  Skipped where
 # no pwsh runs.
 #@ full-only: starts a real pwsh per command (~1.5 CPU s each)
+#@ no-san: mostly times pwsh starting; every line of vmrecon it runs, t0400-t0430 (the same gaps on the emulator) run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
 export TMPDIR=$T
 . "$VR_TOP/tests/eflow-pwsh/testlib.sh"

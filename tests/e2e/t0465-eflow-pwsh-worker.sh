@@ -9,6 +9,7 @@
 # quotes, $(), typographic quotes and newlines.  Skipped where no pwsh
 # runs.
 #@ full-only: starts a real pwsh per case (~1.5 CPU s each)
+#@ no-san: mostly times pwsh starting and dying; every line of vmrecon it runs (the worker's deadlines, kills and frames), unit and t0400-t0440 run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
 # pwsh leaves its CoreFxPipe_PSHost.* sockets in TMPDIR when it is killed
 # (these tests kill it on purpose): keep them in this test's dir

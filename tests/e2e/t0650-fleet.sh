@@ -6,6 +6,7 @@
 # recovers and applies it.  The harness derives each deadline from the
 # interval and a clone it measures first.
 #@ full-only: a fleet of ten watch daemons
+#@ no-san: ten daemons running the code one daemon runs in t0600 (which stays, leak checks at exit included); every line of vmrecon it runs, the suites that stay run on build/san (tests/sancov)
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v lighttpd >/dev/null || [ ! -x /usr/lib/git-core/git-http-backend ]; then
