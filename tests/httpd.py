@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """tests/httpd.py - a small HTTP(S) server for the end-to-end tests.
 
 Listens on 127.0.0.1 only (port 0: the kernel picks one, written to

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """optcheck.py - compare the option table with one place that documents it.
 
     optcheck.py help       TABLE HELPDIR

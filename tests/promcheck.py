@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """tests/promcheck.py - a strict checker of the Prometheus text exposition
 format (0.0.4), as node_exporter's textfile collector reads it.
 

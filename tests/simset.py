@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """tests/simset.py - edit the sim backend's state file as another program
 would, atomically (write, then rename), for the e2e scripts:
 

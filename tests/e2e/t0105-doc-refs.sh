@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 CHECK=$VR_TOP/tests/docrefs.py
-python3 "$CHECK" "$VR_TOP" >"$T/report" 2>"$T/count"
+/usr/bin/python3 "$CHECK" "$VR_TOP" >"$T/report" 2>"$T/count"
 RC=$?
 if [ "$RC" -eq 0 ] && [ ! -s "$T/report" ]; then
 	ok "every reference names a file of the repository ($(tail -1 "$T/count" | sed 's/^# //'))"
@@ -51,7 +51,7 @@ plant reconciler/engine/plan.c " * see $D $S""4"
 plant tests/README.md "See HACKING$M."
 plant README.md "the style guide: \`../outside/STYLE$M\`"
 plant schema/vmrecon.yaml.5 ".Xr vmrecon-watch 8"
-python3 "$CHECK" "$T/tree" >"$T/report" 2>/dev/null
+/usr/bin/python3 "$CHECK" "$T/tree" >"$T/report" 2>/dev/null
 RC=$?
 want=(
 	"backends/qemu.c:2: 'backends/qemu-guide$M' names no file"

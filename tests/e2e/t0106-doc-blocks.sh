@@ -16,7 +16,7 @@ mapfile -t docs < <(cd "$VR_TOP" && find . -path ./build -prune -o -path ./.git 
 	-name '*.md' -print | sed 's|^\./||' | LC_ALL=C sort)
 abs=()
 for d in "${docs[@]}"; do abs+=("$VR_TOP/$d"); done
-python3 "$RUNNER" "$VR_TOP" "$TT/run" "${abs[@]}" >"$T/report" 2>"$T/count"
+/usr/bin/python3 "$RUNNER" "$VR_TOP" "$TT/run" "${abs[@]}" >"$T/report" 2>"$T/count"
 RC=$?
 cat "$T/report"
 [ "$RC" -eq 0 ] && ok "every runnable block of the ${#docs[@]} documents ran" ||
@@ -54,7 +54,7 @@ vmrecon version \
 ```sh runnable
 vmrecon version
 MD
-python3 "$RUNNER" "$VR_TOP" "$TT/bad" "$T/bad/guide.md" >"$T/report" 2>/dev/null
+/usr/bin/python3 "$RUNNER" "$VR_TOP" "$TT/bad" "$T/bad/guide.md" >"$T/report" 2>/dev/null
 RC=$?
 [ "$RC" -eq 1 ] && ok "the broken document fails (exit 1)" || notok "the broken document: exit $RC"
 for w in "not ok - $T/bad/guide.md:5: exit 1, wanted 0: vmrecon diff -f nowhere/a2-dda.yaml" \

@@ -50,7 +50,7 @@ expect_rc 0 "--http-timeout takes the one duration grammar (1m)"
 
 # ---- the three places agree with the table ----
 check() { # WHAT FILE... : runs optcheck, rc in $RC, report in $T/out
-	run python3 "$CHECK" "$@"
+	run /usr/bin/python3 "$CHECK" "$@"
 }
 check help "$T/table" "$T/help"
 expect_rc 0 "every command's --help matches the table"

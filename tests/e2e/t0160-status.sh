@@ -76,7 +76,7 @@ for line in lines[1:]:
     cells = [m.start() for m in re.finditer(r"(?:(?<=  )|^)\S", line)]
     assert cells[:len(starts) - 1] == starts[:-1], (line, cells, starts)
 PY
-python3 "$T/aligned.py" "$T/out" &&
+/usr/bin/python3 "$T/aligned.py" "$T/out" &&
 	ok "columns aligned under their headers, the long file:// URL included" ||
 	notok "columns out of line: $(cat "$T/out")"
 awk 'NR > 1 && $1 == "vm" { print $7 }' "$T/out" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' &&

@@ -40,7 +40,7 @@ PY
 expect_json_error() {
 	local d
 	if d=$(one_doc "$T/out" 2>/dev/null) &&
-		[ "$(python3 -c 'import json,sys; print(bool(json.loads(sys.argv[1]).get("error")))' "$d")" = True ]; then
+		[ "$(/usr/bin/python3 -c 'import json,sys; print(bool(json.loads(sys.argv[1]).get("error")))' "$d")" = True ]; then
 		ok "$1: one JSON document with the error"
 	else
 		notok "$1: stdout is not one JSON document with \"error\": $(head -c 300 "$T/out")"
@@ -107,7 +107,7 @@ sed 's/cpuCount: .*/cpuCount: 999/' "$ex/a2-dda.yaml" >"$T/big.yaml"
 run "$VMRECON" apply -f "$T/big.yaml" -o json --state-dir "$S1"
 expect_rc 1 "apply refused by preflight"
 expect_json_error "apply -o json refused by preflight"
-python3 "$VR_TOP/tests/simset.py" "$S1/sim.json" fault "injected apply failure"
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S1/sim.json" fault "injected apply failure"
 run "$VMRECON" apply -f "$ex/a2-dda.yaml" -f "$T/never.yaml" -o json --state-dir "$S1"
 expect_rc 1 "two files naming one VM"
 expect_json_error "apply -o json of two files naming one VM"
@@ -117,7 +117,7 @@ expect_rc 1 "apply whose backend fails"
 expect_json_error "apply -o json whose backend fails"
 expect_eq "$(json_get "$T/out" "d['vms'][0]['result']")" failed \
 	"the plan's document, with the VM's result and the error"
-python3 "$VR_TOP/tests/simset.py" "$S1/sim.json" fault ""
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S1/sim.json" fault ""
 run "$VMRECON" apply --no-such-option -o json -f "$T/two.yaml" --state-dir "$S1"
 expect_rc 1 "a usage error"
 expect_json_error "apply: a usage error before -o json"

@@ -9,7 +9,7 @@
 S=$T/state
 SIM=$S/sim.json
 ex=$VR_TOP/examples
-set_cpu() { python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-01 "$1"; }
+set_cpu() { /usr/bin/python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-01 "$1"; }
 cpu() { json_get "$SIM" "d['vms']['edge-01']['cpuCount']"; }
 
 run "$VMRECON" diff -f "$ex/a2-dda.yaml" --state-dir "$S" -o json --out "$T/plan"
@@ -71,7 +71,7 @@ expect_rc 0 "a fresh plan applies"
 # sorted keys): anyone who can write a plan can, so the checks after the
 # digest must hold on their own
 edit() {
-	python3 - "$@" <<'PY'
+	/usr/bin/python3 - "$@" <<'PY'
 import hashlib, json, sys
 src, out, code = sys.argv[1:4]
 d = json.load(open(src))
@@ -108,7 +108,7 @@ run "$VMRECON" get --record --state-dir "$S"
 run "$VMRECON" diff -f "$T/two.yaml" --state-dir "$S" --out "$T/p2"
 expect_rc 2 "a plan of two VMs"
 expect_eq "$(json_get "$T/p2" "d['planDigest'][:5]")" "sha1:" "the plan carries its own digest"
-python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-02 7
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-02 7
 before=$(sha256sum <"$SIM")
 # the issue's attack: edge-01's name and digest (unchanged since) copied
 # onto edge-02's entry, whose VM drifted

@@ -16,7 +16,7 @@ git -C "$W" add -A && git -C "$W" commit -qm init && git -C "$W" push -q "file:/
 # listen ADDR LOG STATUS: one JSON line per datagram; on READY=1 it also
 # notes whether STATUS (status.json) already has the applied revision
 listen() {
-	python3 - "$@" <<'PY' &
+	/usr/bin/python3 - "$@" <<'PY' &
 import json, os, socket, sys
 addr, log, status = sys.argv[1:4]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

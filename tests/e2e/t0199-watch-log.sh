@@ -14,7 +14,7 @@ spec() { # CPU POLICY
 	printf 'apiVersion: vmrecon/v1\nkind: VirtualMachine\nmetadata:\n  name: edge-01\nspec:\n  cpuCount: %s\n  restartPolicy: %s\n' "$1" "$2" >"$W/hosts/$HOST.yaml"
 	git -C "$W" add -A && git -C "$W" commit -qm "cpu $1 $2" && git -C "$W" push -q "file://$SRV" HEAD:main
 }
-sim_set() { python3 "$VR_TOP/tests/simset.py" "$SIM" "$@"; }
+sim_set() { /usr/bin/python3 "$VR_TOP/tests/simset.py" "$SIM" "$@"; }
 log_has() { grep -E "$1" "$T/w.err" >/dev/null; }
 wait_for() { # SECONDS CMD...
 	local end=$((SECONDS + $1))

@@ -315,7 +315,7 @@ vmr() { run "$VMRECON" "$1" -f "$2" --backend "${3:-$BK}" --state-dir "$S"; }
 vmr apply "$T/cpu3.yaml" "eflow:per-call:$EMU"
 expect_rc 0 "per-call: an apply that changes something"
 expect_eq "$(nstarts),$(ncalls)" "3,3" "per-call: 3 launcher starts for its 3 requests"
-expect_eq "$(python3 -c 'import json,sys; print(sorted({json.loads(l)["mode"] for l in open(sys.argv[1])}))' "$EFLOW_EMU_STARTS")" \
+expect_eq "$(/usr/bin/python3 -c 'import json,sys; print(sorted({json.loads(l)["mode"] for l in open(sys.argv[1])}))' "$EFLOW_EMU_STARTS")" \
 	"['call']" "per-call: no worker was started"
 printf '#!/bin/sh\n# a launcher that gives PowerShell no stdin, as ssh -n does\nexec "%s" "$@" </dev/null\n' "$EMU" >"$T/nostdin"
 chmod +x "$T/nostdin"

@@ -140,7 +140,7 @@ MATCH=observe start_hung && {
 
 # a second interrupt while the first one's work still runs: the exit wait
 # for a webhook that never answers (at most 2 s, reconciler/report/README.md, "Notifications")
-python3 -c 'import socket,sys,time
+/usr/bin/python3 -c 'import socket,sys,time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
 print(s.getsockname()[1]); sys.stdout.flush()
 c = []

@@ -172,8 +172,8 @@ expect_eq "$(wc -l <"$EFLOW_SSH_LOG" | tr -d ' '),$(starts),$(observes),$(sets)"
 
 # --- a GPU name with newlines (the loader refuses them; psrun does not) ------------
 NL=$(printf 'NVIDIA ‘Quadro’ "q" $(x) `n\nline 2\r\nline 3')
-mock_reset "import sys; d['host']['videoControllers'].append($(printf '%s' "$NL" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))'))"
+mock_reset "import sys; d['host']['videoControllers'].append($(printf '%s' "$NL" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))'))"
 run "$PSRUN" "$PWL" gpu "$NL" ParaVirtualization
 expect_rc 0 "a GPU name with newlines, quotes and \$() through the worker"
-got=$(json_get "$EFLOW_PWSH_STATE" "d['vm']['gpu']['name'] == $(printf '%s' "$NL" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')")
+got=$(json_get "$EFLOW_PWSH_STATE" "d['vm']['gpu']['name'] == $(printf '%s' "$NL" | /usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')")
 expect_eq "$got" True "Set-EflowVM got the name byte for byte"

@@ -196,7 +196,7 @@ expect_eq "$(json_get "$T/out" "d['spec']['cpuCount']")" 2 "the VM kept its 2 vC
 # side_qmp COMMAND-JSON...: run QMP commands on the second monitor, as
 # another program would (vmrecon's daemon holds the first)
 side_qmp() {
-	python3 - "$vm/side.sock" "$@" <<'PY'
+	/usr/bin/python3 - "$vm/side.sock" "$@" <<'PY'
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])

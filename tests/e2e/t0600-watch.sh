@@ -40,8 +40,8 @@ push() { # MESSAGE [git-push options]
 		git -C "$W" push -q "$@" origin HEAD:main
 }
 sim_cpu() { json_get "$SIM" "d['vms']['edge-01']['cpuCount']" 2>/dev/null; }
-set_sim_cpu() { python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-01 "$1"; }
-set_sim_fault() { python3 "$VR_TOP/tests/simset.py" "$SIM" fault "$1"; } # "" clears
+set_sim_cpu() { /usr/bin/python3 "$VR_TOP/tests/simset.py" "$SIM" cpu edge-01 "$1"; }
+set_sim_fault() { /usr/bin/python3 "$VR_TOP/tests/simset.py" "$SIM" fault "$1"; } # "" clears
 status_get() { json_get "$S/status.json" "$1" 2>/dev/null; }
 # wait_for SECONDS CMD...: poll every 50 ms until CMD succeeds, for at
 # most SECONDS plus WAIT_SLACK_S, which grows with this machine's measured
@@ -260,7 +260,7 @@ stop_watch
 expect_eq "$WRC" 0 "SIGTERM: exit 0"
 LOG=$T/w1.log
 log_has "info stopped" && ok "logged the stop" || notok "no stop log"
-python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$S/status.json" &&
+/usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$S/status.json" &&
 	ok "status.json parses after SIGTERM" || notok "status.json broken"
 lines=$(grep -c . "$T/w1.log")
 bad_lines=$(grep -vcE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (info|warn|error) ' "$T/w1.log")
@@ -282,7 +282,7 @@ section "--no-self-heal only reports drift"
 # the drift must come after the daemon's start has held the VM to the last
 # applied commit, which under load (and ASan) took 2.3 s once: its
 # sd_notify READY=1 says when
-python3 -c 'import socket, sys
+/usr/bin/python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 with open(sys.argv[2], "a") as f:
@@ -316,7 +316,7 @@ for i in 1 2 3 4 5 6; do
 	stop_watch
 	echo "# SIGTERM try $i: up after $WAITED_MS ms, stopped in $((($(date +%s%N) - t0) / 1000000)) ms"
 	[ "$WRC" -eq 0 ] || { bad=1; echo "# exit $WRC on try $i"; }
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["vms"]["edge-01"]["result"]; json.load(open(sys.argv[2]))' \
+	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["vms"]["edge-01"]["result"]; json.load(open(sys.argv[2]))' \
 		"$S/status.json" "$SIM" 2>/dev/null || { bad=1; echo "# status or sim file broken on try $i"; }
 done
 [ $bad -eq 0 ] && ok "SIGTERM at 6 points of a reconcile: exit 0, status and VM consistent" ||
@@ -364,7 +364,7 @@ expect_eq "$WRC" 0 "git:// daemon stops with exit 0"
 
 section "a silent server: the fetch deadline"
 free_port SPORT
-python3 -c '
+/usr/bin/python3 -c '
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' "$SPORT" &
@@ -499,7 +499,7 @@ C
 
 	# webhooks, metrics and commit statuses over HTTPS with the same CA:
 	# one --ca-file for libgit2 (mbedTLS) and libcurl (OpenSSL)
-	python3 "$VR_TOP/tests/httpd.py" --log "$H/hooks.log" --port-file "$H/hooks.port" \
+	/usr/bin/python3 "$VR_TOP/tests/httpd.py" --log "$H/hooks.log" --port-file "$H/hooks.port" \
 		--cert "$H/tls/srv.crt" --key "$H/tls/srv.key" &
 	PIDS="$PIDS $!"
 	wait_for 30 test -s "$H/hooks.port" || notok "hook server did not start"
@@ -514,7 +514,7 @@ C
 		--commit-status gitea --commit-status-url "https://localhost:$HK/api/v1" \
 		--commit-status-repo ops/fleet --commit-status-token-file "$H/cstoken"
 	expect_rc 0 "watch --once with --notify, --metrics-file and --commit-status"
-	python3 - "$H/hooks.log" "$sha" "$HOST" <<'PY' &&
+	/usr/bin/python3 - "$H/hooks.log" "$sha" "$HOST" <<'PY' &&
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
 hooks = [json.loads(r["body"]) for r in reqs if r["path"] == "/hook"]

@@ -127,7 +127,7 @@ CS=(--commit-status gitea --commit-status-url "https://localhost:@PORT@/api/v1"
 
 test_ca || skip_all "openssl cannot make a test CA"
 printf 'cs-token\n' >"$T/cstoken"
-python3 "$VR_TOP/tests/httpd.py" --log "$T/cs.log" --port-file "$T/cs.port" \
+/usr/bin/python3 "$VR_TOP/tests/httpd.py" --log "$T/cs.log" --port-file "$T/cs.port" \
 	--cert "$T/srv.pem" --key "$T/srv.key" &
 PIDS="$PIDS $!"
 WAIT_S=60
@@ -152,7 +152,7 @@ WAIT_S=$((10 + 20 * ONCE_MS / 1000))
 echo "# watch --once took $ONCE_MS ms: waits up to $WAIT_S s"
 
 echo "# --- a failed revision, then a commit that does not touch the file"
-python3 "$VR_TOP/tests/simset.py" "$S/sim.json" fault "injected apply failure"
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S/sim.json" fault "injected apply failure"
 start hf "$T/hf.log" "${CS[@]}"
 b_then_c hf ReconciliationFailed "a failed revision" "edge-01 3 IfNeeded"
 case $(st "d['source']['conditions'][0]['message']") in
@@ -165,7 +165,7 @@ wait_for is failure cs_last "$C"
 expect_eq "$(cs_last "$C")" failure "C's commit status is failure, not success"
 grep -F '"new revision, file unchanged"' "$LOG" | grep -qF "main@sha1:$C" &&
 	ok "the log names the new revision" || notok "no log line for C"
-python3 "$VR_TOP/tests/simset.py" "$S/sim.json" fault ""
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S/sim.json" fault ""
 wait_for is 3 sim_cpu edge-01 || notok "the retry did not apply 3 CPUs"
 wait_for log_has "revision applied after a retry" &&
 	ok "a retry that converges is logged as such" || notok "no 'applied after a retry'"
@@ -204,7 +204,7 @@ restart_check hn 3 "hn: a restarted daemon does not roll back edge-01 to A"
 expect_eq "$(base)" "$A" "watch.json still holds hn's first file: B is not applied"
 start hn "$T/hn2.log"
 wait_for log_has '"first poll' || notok "no first-poll line"
-python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-02 2 # restarted by hand
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-02 2 # restarted by hand
 wait_for log_has "revision applied after a retry" &&
 	ok "pending: a pass that finds it converged says it is applied" ||
 	notok "no 'applied after a retry'"
@@ -227,7 +227,7 @@ case $(st "d['source']['conditions'][0]['message']") in
 esac
 wait_for is pending cs_last "$C"
 expect_eq "$(cs_last "$C")" pending "C's commit status is pending"
-python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-01 3 # restarted by hand
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-01 3 # restarted by hand
 wait_for log_has "revision applied after a retry" &&
 	ok "the drift pass that finds it converged says it is applied" ||
 	notok "no 'applied after a retry'"

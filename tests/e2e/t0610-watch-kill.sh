@@ -183,7 +183,7 @@ aim_ms() {
 # (N_RESTART: what SIM was last set to)
 restart_s() {
 	[ "$N_RESTART" = "$2" ] && return
-	python3 "$VR_TOP/tests/simset.py" "$1" restart edge-01 "$2"
+	/usr/bin/python3 "$VR_TOP/tests/simset.py" "$1" restart edge-01 "$2"
 	N_RESTART=$2
 }
 
@@ -251,7 +251,7 @@ kill_loop() {
 			lockbad=$((lockbad + 1))
 			echo "# kill $i (at $ms ms): the lock stays held after the kill"
 		fi
-		python3 "$T/check.py" "$S" "$memo" "$REVS" >"$T/check.out" 2>&1
+		/usr/bin/python3 "$T/check.py" "$S" "$memo" "$REVS" >"$T/check.out" 2>&1
 		if [ -s "$T/check.out" ]; then
 			bad=$((bad + 1))
 			echo "# kill $i (at $ms ms, $(phase "$T/kill.log")):"
@@ -296,7 +296,7 @@ kill_loop() {
 	kill -TERM "$pid"
 	wait "$pid"
 	expect_eq "$?" 0 "$name: and stops with exit 0 on SIGTERM"
-	python3 "$T/check.py" "$S" "$memo" "$REVS" >"$T/check.out" 2>&1
+	/usr/bin/python3 "$T/check.py" "$S" "$memo" "$REVS" >"$T/check.out" 2>&1
 	expect_eq "$(cat "$T/check.out")" "" "$name: the state after it passes the same checks"
 }
 

@@ -36,14 +36,14 @@ sim_cpu() { json_get "$S/sim.json" "d['vms']['edge-01']['cpuCount']"; }
 is_cpu() { [ "$(sim_cpu)" = "$1" ]; }
 wd_start "$S" "$T/sim.log"
 expect_eq "$(sim_cpu)" 2 "sim: the daemon applied the file"
-python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-01 5
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-01 5
 wd_until is_cpu 2 && ok "sim: a CPU count changed behind the daemon's back is corrected" ||
 	notok "sim: not corrected: cpuCount $(sim_cpu)"
 wd_until wd_log '"drift corrected" vm=edge-01' && ok "sim: logged as drift corrected" ||
 	notok "sim: no 'drift corrected' line"
 wd_stop
 wd_start "$S" "$T/sim-noheal.log" --no-self-heal
-python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-01 5
+/usr/bin/python3 "$VR_TOP/tests/simset.py" "$S/sim.json" cpu edge-01 5
 wd_until wd_log '"drift detected" vm=edge-01' && ok "sim --no-self-heal: the drift is reported" ||
 	notok "sim --no-self-heal: no 'drift detected' line"
 wd_until eval '[ "$(wd_status "d['"'vms'"']['"'edge-01'"']['"'result'"']")" = drifted ]' &&

@@ -14,7 +14,7 @@ if ! command -v lighttpd >/dev/null || [ ! -x /usr/lib/git-core/git-http-backend
 	exit 0
 fi
 R=$T/fleet.json
-python3 "$VR_TOP/tests/bench/fleet.py" --test --hosts 10 --interval 2s \
+/usr/bin/python3 "$VR_TOP/tests/bench/fleet.py" --test --hosts 10 --interval 2s \
 	--max-backoff 4s --timeout 5s --window 4 --json "$R" 2>"$T/fleet.log"
 rc=$?
 sed -e 's/^# //' -e 's/^/# fleet: /' "$T/fleet.log"
@@ -57,7 +57,7 @@ git init -q --bare -b main "$V/srv.git"
 git -C "$V/w" init -q -b main && git -C "$V/w" add -A &&
 	git -C "$V/w" commit -qm fleet && git -C "$V/w" push -q "$V/srv.git" HEAD:main
 sha=$(git -C "$V/srv.git" rev-parse main)
-python3 "$VR_TOP/tests/httpd.py" --log "$V/api.log" --port-file "$V/port" \
+/usr/bin/python3 "$VR_TOP/tests/httpd.py" --log "$V/api.log" --port-file "$V/port" \
 	--cert "$V/tls/srv.crt" --key "$V/tls/srv.key" &
 API_PID=$!
 trap 'kill $API_PID 2>/dev/null; [ $_failed -eq 0 ] && rm -rf "$T" || echo "# kept $T"' EXIT
@@ -73,7 +73,7 @@ for h in edge-a edge-b edge-c; do
 		2>"$V/$h.log" || notok "watch --once for $h: $(tail -2 "$V/$h.log")"
 done
 view() {
-	python3 "$VR_TOP/examples/fleet/fleet-status.py" --api gitea \
+	/usr/bin/python3 "$VR_TOP/examples/fleet/fleet-status.py" --api gitea \
 		--base "https://localhost:$P/api/v1" --repo ops/fleet --ref "$sha" \
 		--token-file "$V/token" --ca-file "$V/tls/ca.crt" --hosts-dir "$V/w/hosts" "$@"
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """collect-scripts.py LAUNCHER_LOG STDIN_LOG DIR - every PowerShell script
 a test's launcher was given, one file each in DIR (named by its SHA-1), for
 check-ps51.ps1: the -EncodedCommand of each launcher start (one JSON argv a
