@@ -30,9 +30,7 @@ table_add(struct table *tb, const char *const *cells)
 {
 	size_t i;
 
-	if ((tb->nrows & (tb->nrows - 1)) == 0) /* doubles: reconcile.c */
-		tb->cell = vr_realloc(tb->cell, (tb->nrows ? 2 * tb->nrows : 1) *
-		    NCOLS * sizeof(*tb->cell));
+	tb->cell = vr_grow(tb->cell, tb->nrows, NCOLS * sizeof(*tb->cell));
 	for (i = 0; i < NCOLS; i++)
 		tb->cell[tb->nrows * NCOLS + i] = vr_strdup(cells[i] &&
 		    cells[i][0] ? cells[i] : "-");

@@ -316,7 +316,7 @@ vr_metrics_on_vm(void *ctx, const struct vr_vm_event *ev)
 	vr_metrics_count(m, ev->result, 1);
 	if (ev->changes)
 		m->drift += 1;
-	m->pass.v = vr_realloc(m->pass.v, (m->pass.n + 1) * sizeof(*v));
+	m->pass.v = vr_grow(m->pass.v, m->pass.n, sizeof(*v));
 	v = &m->pass.v[m->pass.n++];
 	memset(v, 0, sizeof(*v));
 	v->name = vr_strdup(ev->vm);

@@ -120,6 +120,16 @@ vr_realloc(void *p, unsigned long n)
 	return p;
 }
 
+void *
+vr_grow(void *p, unsigned long n, unsigned long size)
+{
+	if (n & (n - 1))
+		return p; /* not a power of two: room is left */
+	if (size && n > (unsigned long)-1 / 2 / size)
+		oom();
+	return vr_realloc(p, (n ? 2 * n : 1) * size);
+}
+
 char *
 vr_strdup(const char *s)
 {

@@ -55,6 +55,11 @@ const char *vr_strerror(int code);
 void *vr_malloc(unsigned long n);
 void *vr_calloc(unsigned long n, unsigned long size);
 void *vr_realloc(void *p, unsigned long n);
+/* `p`, an array of `n` elements of `size` bytes grown one at a time, with
+ * room for element n: the capacity doubles at each power of two, so that
+ * appending n elements copies them O(n) times, not O(n^2) where realloc
+ * cannot move pages (ASan, allocators without mremap). */
+void *vr_grow(void *p, unsigned long n, unsigned long size);
 char *vr_strdup(const char *s);
 char *vr_strndup(const char *s, unsigned long n);
 char *vr_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
