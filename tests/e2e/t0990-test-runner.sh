@@ -149,8 +149,8 @@ expect_in "$T/err" "no suite t0404-none" "that names it"
 # the suites' Python is Debian's /usr/bin/python3 (it has python3-jsonschema
 # and python3-yaml), never a python3 found on PATH: there it may be a pyenv
 # shim, which starts 13 times slower (0.34 s against 0.026 s a start here)
-bare=$(cd "$VR_TOP" && grep -nP '(?<![/\w.-])python3(?=[ ]|$)' tests/lib.sh tests/run \
-	tests/demo-eflow tests/e2e/*.sh tests/*/testlib.sh 2>/dev/null | grep -v ':[0-9]*:\s*#')
+bare=$(cd "$VR_TOP" && grep -rnIP --exclude='*.md' '(?<![/\w.-])python3(?=[ ]|$)' tests |
+	grep -v ':[0-9]*:\s*#')
 expect_eq "$bare" "" "no suite runs a Python found on PATH"
-shebang=$(cd "$VR_TOP" && grep -l '^#!/usr/bin/env python' $(git ls-files tests 2>/dev/null) 2>/dev/null)
+shebang=$(cd "$VR_TOP" && grep -rlI '^#!/usr/bin/env python' tests)
 expect_eq "$shebang" "" "no test tool's #! finds python on PATH"
